@@ -1,0 +1,1 @@
+"""Alert intake, dedup and grouping."""

@@ -1,0 +1,1 @@
+"""Parsers for each sender's payload format."""

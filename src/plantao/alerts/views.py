@@ -1,0 +1,252 @@
+"""Alert intake endpoints: authenticated by the integration key in the URL or routing_key.
+
+Each request is read with a size cap, parsed once, validated at the edge and committed before
+the answer, so a 2xx means the alerts are durable. Work runs in a thread so the event loop keeps
+accepting connections while the database commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import orjson
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from plantao.alerts import service as alert_service
+from plantao.alerts.schemas import AlertEvent, Rejected, describe_validation_error, real_time
+from plantao.alerts.sources import alertmanager, generic, pagerduty
+from plantao.api.errors import problem
+from plantao.catalog import service as catalog_service
+from plantao.catalog.models import Integration
+from plantao.changes import service as change_service
+from plantao.db import run_transaction
+from plantao.observability.metrics import ALERTS_RECEIVED, INTAKE_REJECTED
+
+router = APIRouter(tags=["intake"])
+log = structlog.get_logger("plantao.intake")
+
+
+class BodyTooLarge(Exception):
+    """The body exceeded the configured cap; nothing was read past it."""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessions
+    return factory
+
+
+def _lookup(factory: sessionmaker[Session], key: str) -> Integration | None:
+    return run_transaction(factory, lambda s: catalog_service.integration_by_key(s, key))
+
+
+def _ingest(
+    factory: sessionmaker[Session], integration_id: int, events: list[AlertEvent]
+) -> alert_service.IntakeResult:
+    def work(session: Session) -> alert_service.IntakeResult:
+        integration = session.get(Integration, integration_id)
+        if integration is None:  # deleted between lookup and ingest
+            raise LookupError("integration disappeared")
+        return alert_service.ingest(session, integration, events)
+
+    return run_transaction(factory, work)
+
+
+def _count(source: str, result: alert_service.IntakeResult, rejected: list[Rejected]) -> None:
+    for outcome, value in result.outcomes().items():
+        if value:
+            ALERTS_RECEIVED.labels(source, outcome).inc(value)
+    if rejected:
+        ALERTS_RECEIVED.labels(source, "invalid").inc(len(rejected))
+
+
+async def _alert_batch(
+    request: Request,
+    key: str,
+    source: str,
+    parse: Callable[[Any], tuple[list[AlertEvent], list[Rejected]]],
+) -> JSONResponse:
+    settings = request.app.state.settings
+    try:
+        raw = await read_body(request, settings.intake_max_body_bytes)
+    except BodyTooLarge:
+        INTAKE_REJECTED.labels(source, "too_large").inc()
+        return problem(
+            413,
+            "Payload too large",
+            f"the body is larger than {settings.intake_max_body_bytes} bytes",
+        )
+    factory = _factory(request)
+    integration = await anyio.to_thread.run_sync(_lookup, factory, key)
+    if integration is None:
+        INTAKE_REJECTED.labels(source, "unknown_key").inc()
+        return problem(404, "Unknown integration", "no integration has this key")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        INTAKE_REJECTED.labels(source, "bad_json").inc()
+        return problem(400, "Malformed JSON", f"the body is not valid JSON: {exc}")
+    try:
+        events, rejected = parse(body)
+    except ValidationError as exc:
+        INTAKE_REJECTED.labels(source, "schema").inc()
+        detail = describe_validation_error(exc)
+        return problem(422, "Validation failed", detail)
+    except generic.NotABatch as exc:
+        INTAKE_REJECTED.labels(source, "schema").inc()
+        return problem(422, "Validation failed", str(exc))
+    if not events and rejected:
+        INTAKE_REJECTED.labels(source, "schema").inc()
+        return problem(
+            422,
+            "Validation failed",
+            "; ".join(r.error for r in rejected),
+            errors=[{"index": r.index, "error": r.error} for r in rejected],
+        )
+    result = await anyio.to_thread.run_sync(_ingest, factory, integration.id, events)
+    _count(source, result, rejected)
+    if rejected:
+        log.warning(
+            "intake.partially_rejected",
+            source=source,
+            integration=integration.slug,
+            rejected=[{"index": r.index, "error": r.error} for r in rejected],
+        )
+    body_out: dict[str, Any] = {
+        "status": "accepted",
+        "accepted": result.accepted,
+        "outcomes": result.outcomes(),
+        "incidents": sorted(result.incidents),
+        "rejected": [{"index": r.index, "error": r.error} for r in rejected],
+    }
+    return JSONResponse(body_out, status_code=202)
+
+
+@router.post("/api/v1/intake/{key}/alertmanager", status_code=202)
+async def alertmanager_webhook(key: str, request: Request) -> JSONResponse:
+    """Prometheus Alertmanager webhook receiver (payload version 4)."""
+    return await _alert_batch(request, key, "alertmanager", alertmanager.parse)
+
+
+@router.post("/api/v1/intake/{key}/grafana", status_code=202)
+async def grafana_webhook(key: str, request: Request) -> JSONResponse:
+    """Grafana unified alerting webhook contact point."""
+    return await _alert_batch(
+        request, key, "grafana", lambda body: alertmanager.parse(body, source="grafana")
+    )
+
+
+@router.post("/api/v1/intake/{key}/generic", status_code=202)
+async def generic_webhook(key: str, request: Request) -> JSONResponse:
+    """Plain JSON alerts: one object, a list, or {"alerts": [...]}."""
+    return await _alert_batch(request, key, "generic", generic.parse)
+
+
+def _pd_error(
+    status: int, errors: list[str], message: str = "Event object is invalid"
+) -> JSONResponse:
+    return JSONResponse(
+        {"status": "invalid event", "message": message, "errors": errors}, status_code=status
+    )
+
+
+async def _pd_body(request: Request) -> tuple[Any, JSONResponse | None]:
+    settings = request.app.state.settings
+    try:
+        raw = await read_body(request, settings.intake_max_body_bytes)
+    except BodyTooLarge:
+        INTAKE_REJECTED.labels("pagerduty", "too_large").inc()
+        return None, _pd_error(413, ["Request body is too large"], "Payload too large")
+    try:
+        return orjson.loads(raw), None
+    except orjson.JSONDecodeError:
+        INTAKE_REJECTED.labels("pagerduty", "bad_json").inc()
+        return None, _pd_error(400, ["Malformed JSON"], "Event object is invalid")
+
+
+def _pd_errors(exc: ValidationError) -> list[str]:
+    return [part for part in describe_validation_error(exc).split("; ") if part]
+
+
+@router.post("/v2/enqueue", status_code=202)
+async def pagerduty_enqueue(request: Request) -> JSONResponse:
+    """PagerDuty Events API v2: trigger, acknowledge and resolve."""
+    body, error = await _pd_body(request)
+    if error is not None:
+        return error
+    try:
+        event = pagerduty.Event.model_validate(body)
+    except ValidationError as exc:
+        INTAKE_REJECTED.labels("pagerduty", "schema").inc()
+        return _pd_error(400, _pd_errors(exc))
+    factory = _factory(request)
+    integration = await anyio.to_thread.run_sync(_lookup, factory, event.routing_key)
+    if integration is None:
+        INTAKE_REJECTED.labels("pagerduty", "unknown_key").inc()
+        return _pd_error(404, ["Invalid routing key"], "Routing key not found")
+    alert_event = pagerduty.to_alert_event(event)
+    result = await anyio.to_thread.run_sync(_ingest, factory, integration.id, [alert_event])
+    _count("pagerduty", result, [])
+    return JSONResponse(
+        {"status": "success", "message": "Event processed", "dedup_key": alert_event.identity},
+        status_code=202,
+    )
+
+
+@router.post("/v2/change/enqueue", status_code=202)
+async def pagerduty_change(request: Request) -> JSONResponse:
+    """PagerDuty change events: stored and shown beside incidents of the service."""
+    body, error = await _pd_body(request)
+    if error is not None:
+        return error
+    try:
+        event = pagerduty.ChangeEvent.model_validate(body)
+    except ValidationError as exc:
+        INTAKE_REJECTED.labels("pagerduty_change", "schema").inc()
+        return _pd_error(400, _pd_errors(exc))
+    factory = _factory(request)
+
+    def work(session: Session) -> bool:
+        integration = catalog_service.integration_by_key(session, event.routing_key)
+        if integration is None:
+            return False
+        details: dict[str, Any] = {}
+        if event.payload.custom_details is not None:
+            details["custom_details"] = event.payload.custom_details
+        if event.links:
+            details["links"] = [link.model_dump(exclude_none=True) for link in event.links]
+        change_service.record(
+            session,
+            integration,
+            summary=event.payload.summary,
+            source=event.payload.source,
+            occurred_at=real_time(event.payload.timestamp),
+            details=details,
+        )
+        return True
+
+    stored = await anyio.to_thread.run_sync(run_transaction, factory, work)
+    if not stored:
+        INTAKE_REJECTED.labels("pagerduty_change", "unknown_key").inc()
+        return _pd_error(404, ["Invalid routing key"], "Routing key not found")
+    ALERTS_RECEIVED.labels("pagerduty_change", "created").inc()
+    return JSONResponse({"status": "success", "message": "Change event processed"}, status_code=202)

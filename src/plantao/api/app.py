@@ -1,0 +1,73 @@
+"""The application factory: one place that wires settings, database, routers and middleware."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import REGISTRY
+from sqlalchemy import Engine
+from starlette.middleware.sessions import SessionMiddleware
+
+import plantao
+from plantao.alerts import views as intake_views
+from plantao.api import errors, health
+from plantao.api.middleware import RequestContext
+from plantao.auth import views as token_views
+from plantao.catalog import views as catalog_views
+from plantao.config import Settings, get_settings
+from plantao.db import make_engine, make_sessionmaker
+from plantao.incidents import views as incident_views
+from plantao.observability import logging as plantao_logging
+from plantao.web import views as web_views
+
+_collector: health.OpenIncidentsCollector | None = None
+
+
+def _register_collector(app: FastAPI) -> None:
+    """Register the DB-backed gauge once per process; the newest app's database wins."""
+    global _collector
+    if _collector is None:
+        _collector = health.OpenIncidentsCollector(app.state.sessions)
+        REGISTRY.register(_collector)
+    else:
+        _collector.factory = app.state.sessions
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    plantao_logging.configure(settings.log_level, json=settings.log_json)
+    engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    app = FastAPI(
+        title="Plantão",
+        version=plantao.__version__,
+        description="Alert intake, incidents, on-call. Every route except intake and health "
+        "needs `Authorization: Bearer <token>`.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(intake_views.router)
+    app.include_router(incident_views.router)
+    app.include_router(catalog_views.router)
+    app.include_router(token_views.router)
+    app.include_router(web_views.router)
+    app.mount(
+        "/static",
+        StaticFiles(directory=str(Path(web_views.__file__).parent / "static")),
+        name="static",
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="plantao_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+        max_age=12 * 3600,
+    )
+    app.add_middleware(RequestContext)
+    _register_collector(app)
+    return app

@@ -1,0 +1,79 @@
+"""Dependencies shared by every router: the database session and the caller's identity.
+
+Handlers that change state call ``session.commit()`` themselves before returning: FastAPI runs
+the code after a dependency's ``yield`` only once the response is sent, too late to promise the
+client that what it was told happened is durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from plantao.auth import service as auth_service
+from plantao.auth.roles import Role, require
+from plantao.auth.service import Principal
+from plantao.config import Settings
+from plantao.errors import Unauthenticated
+
+SESSION_KEY = "token_id"
+
+
+def get_factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessions
+    return factory
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    session = get_factory(request)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    token = _bearer(request)
+    if token is not None:
+        principal = auth_service.authenticate(session, token)
+    else:
+        token_id = request.session.get(SESSION_KEY) if "session" in request.scope else None
+        if not isinstance(token_id, int):
+            raise Unauthenticated("send 'Authorization: Bearer <token>' or log in")
+        principal = auth_service.principal_for_token_id(session, token_id)
+    session.commit()  # persist last_used_at; nothing else has been written yet
+    return principal
+
+
+def _needs(role: Role) -> object:
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        require(principal.role, role)
+        return principal
+
+    return Depends(check)
+
+
+Viewer = Annotated[Principal, _needs(Role.VIEWER)]
+Responder = Annotated[Principal, _needs(Role.RESPONDER)]
+Admin = Annotated[Principal, _needs(Role.ADMIN)]

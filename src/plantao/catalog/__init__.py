@@ -1,0 +1,1 @@
+"""Teams, users, services, integrations and routes: the objects plantao.yaml declares."""

@@ -1,0 +1,147 @@
+"""Reading the catalog: integrations by key, the routing table and the severity matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plantao.catalog.models import ConfigDocument, Integration, Route, Service
+from plantao.errors import NotFound
+from plantao.incidents.severity import (
+    DEFAULT_LEVELS,
+    Level,
+    Rule,
+    SeverityMatrix,
+    build_matrix,
+    normalize,
+)
+from plantao.matchers import Matcher, all_match, parse_matchers
+
+SEVERITY_DOCUMENT = "severity_matrix"
+DEFAULT_GROUP_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    id: int
+    name: str
+    matchers: tuple[Matcher, ...]
+    service_id: int
+    group_by: tuple[str, ...]
+    group_window: timedelta
+    auto_resolve: bool
+    severity: str | None
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    routes: tuple[CompiledRoute, ...]
+    matrix: SeverityMatrix
+
+    def route_for(self, labels: dict[str, str]) -> CompiledRoute | None:
+        for route in self.routes:
+            if all_match(route.matchers, labels):
+                return route
+        return None
+
+
+def integration_by_key(session: Session, key: str) -> Integration | None:
+    if not key or len(key) > 64:
+        return None
+    return session.scalars(select(Integration).where(Integration.key == key)).one_or_none()
+
+
+def list_integrations(session: Session) -> list[tuple[Integration, Service]]:
+    rows = session.execute(
+        select(Integration, Service)
+        .join(Service, Service.id == Integration.service_id)
+        .order_by(Integration.slug)
+    )
+    return [(i, s) for i, s in rows.tuples()]
+
+
+def list_services(session: Session) -> list[Service]:
+    return list(session.scalars(select(Service).order_by(Service.slug)))
+
+
+def service_by_slug(session: Session, slug: str) -> Service:
+    found = session.scalars(select(Service).where(Service.slug == slug)).one_or_none()
+    if found is None:
+        raise NotFound(f"service '{slug}' does not exist")
+    return found
+
+
+def matrix_from_document(body: dict[str, Any] | None) -> SeverityMatrix:
+    if not body:
+        return build_matrix()
+    levels: list[Level] = []
+    defaults = {lv.name: lv for lv in DEFAULT_LEVELS}
+    for raw in body.get("levels", []):
+        base = defaults[normalize(raw["name"])]
+
+        def minutes(
+            key: str, fallback: timedelta | None, raw: dict[str, Any] = raw
+        ) -> timedelta | None:
+            if key not in raw:
+                return fallback
+            value = raw[key]
+            return None if value is None else timedelta(minutes=value)
+
+        levels.append(
+            Level(
+                name=base.name,
+                priority=base.priority,
+                title_en=raw.get("title_en", base.title_en),
+                title_pt=raw.get("title_pt", base.title_pt),
+                mtta=minutes("mtta_minutes", base.mtta),
+                mttr=minutes("mttr_minutes", base.mttr),
+                update_every=minutes("update_every_minutes", base.update_every),
+                rca_within=(
+                    timedelta(hours=raw["rca_within_hours"])
+                    if raw.get("rca_within_hours") is not None
+                    else (None if "rca_within_hours" in raw else base.rca_within)
+                ),
+                rca_business_days=raw.get("rca_business_days", base.rca_business_days),
+                public_status_page=raw.get("public_status_page", base.public_status_page),
+            )
+        )
+    if levels:
+        by_name = {lv.name: lv for lv in levels}
+        levels = [by_name.get(lv.name, lv) for lv in DEFAULT_LEVELS]
+    rules = [
+        Rule(matchers=tuple(parse_matchers(r["matchers"])), severity=normalize(r["severity"]))
+        for r in body.get("rules", [])
+    ]
+    return build_matrix(
+        levels=levels or None,
+        rules=rules,
+        default=body.get("default", "sev3"),
+        value_map=body.get("value_map"),
+    )
+
+
+def severity_matrix(session: Session) -> SeverityMatrix:
+    doc = session.get(ConfigDocument, SEVERITY_DOCUMENT)
+    return matrix_from_document(doc.body if doc else None)
+
+
+def routing_table(session: Session) -> RoutingTable:
+    routes = session.scalars(select(Route).order_by(Route.position))
+    compiled = tuple(
+        CompiledRoute(
+            id=r.id,
+            name=r.name,
+            matchers=tuple(parse_matchers(r.matchers)),
+            service_id=r.service_id,
+            group_by=tuple(r.group_by),
+            group_window=timedelta(seconds=r.group_window_seconds),
+            auto_resolve=r.auto_resolve,
+            severity=r.severity,
+        )
+        for r in routes
+    )
+    return RoutingTable(routes=compiled, matrix=severity_matrix(session))

@@ -1,0 +1,1 @@
+"""Change events (deploys, config changes) shown beside incidents."""

@@ -1,0 +1,307 @@
+"""The ``plantao`` command. Each command owns its transaction, like an HTTP request does."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from plantao.config import get_settings
+from plantao.db import make_engine, make_sessionmaker, session_scope
+from plantao.errors import DomainError
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Plantão: alert intake, incidents and on-call."
+)
+incidents_app = typer.Typer(no_args_is_help=True, help="List and act on incidents.")
+tokens_app = typer.Typer(no_args_is_help=True, help="API tokens.")
+integrations_app = typer.Typer(no_args_is_help=True, help="Integrations and their intake URLs.")
+demo_app = typer.Typer(no_args_is_help=True, help="Demo data for a first look.")
+app.add_typer(incidents_app, name="incidents")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(integrations_app, name="integrations")
+app.add_typer(demo_app, name="demo")
+
+
+def _sessions() -> sessionmaker[Session]:
+    settings = get_settings()
+    return make_sessionmaker(make_engine(settings.database_url, pool_size=2))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="target revision")] = "head",
+    down: Annotated[bool, typer.Option("--down", help="downgrade to the revision")] = False,
+) -> None:
+    """Bring the database schema up to date (or down, with --down)."""
+    from plantao import migrations
+
+    url = get_settings().database_url
+    if down:
+        migrations.downgrade(url, revision if revision != "head" else "base")
+    else:
+        migrations.upgrade(url, revision)
+    typer.echo(f"database at {'base' if down and revision == 'head' else revision}")
+
+
+@app.command()
+def apply(
+    file: Annotated[Path, typer.Option("-f", "--file", help="plantao.yaml to apply")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show changes, apply nothing")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="delete objects not in the file")] = False,
+) -> None:
+    """Apply a configuration file: idempotent, prints each change."""
+    from plantao.configfile import service as config_service
+    from plantao.configfile.schema import ConfigError, load_text
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{file}: {exc.strerror}")
+        return
+    try:
+        config = load_text(text)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            typer.echo(f"{file}: {problem}", err=True)
+        typer.echo("nothing was applied", err=True)
+        raise typer.Exit(2) from None
+    factory = _sessions()
+    session = factory()
+    try:
+        changes = config_service.apply(session, config, prune=prune)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    except (LookupError, DomainError) as exc:
+        session.rollback()
+        _fail(f"{file}: {exc}; nothing was applied", 2)
+        return
+    finally:
+        session.close()
+    real = [c for c in changes if c.action != "keep"]
+    for change in real:
+        typer.echo(str(change))
+    suffix = " (dry run: nothing applied)" if dry_run else ""
+    typer.echo(f"{len(real)} change(s){suffix}" if real else f"no changes{suffix}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port")] = None,
+) -> None:
+    """Serve the API and the web UI."""
+    import uvicorn
+
+    from plantao.api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Option(help="what the token is for")],
+    role: Annotated[str, typer.Option(help="admin, responder or viewer")] = "responder",
+) -> None:
+    """Create a token; the token alone is printed on the last line (shown only once)."""
+    from plantao.auth import service as auth_service
+
+    try:
+        with session_scope(_sessions()) as session:
+            row, clear = auth_service.create_token(session, name=name, role=role)
+            typer.echo(f"created token #{row.id} '{row.name}' with role {row.role}", err=True)
+    except DomainError as exc:
+        _fail(exc.detail, 2)
+        return
+    typer.echo(clear)
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """List tokens (never their secret)."""
+    from plantao.auth import service as auth_service
+
+    with session_scope(_sessions()) as session:
+        for t in auth_service.list_tokens(session):
+            state = "revoked" if t.revoked_at else "active"
+            typer.echo(f"#{t.id}\t{t.name}\t{t.role}\t{t.prefix}…\t{state}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token by its number."""
+    from plantao.auth import service as auth_service
+
+    try:
+        with session_scope(_sessions()) as session:
+            auth_service.revoke_token(session, token_id)
+    except DomainError as exc:
+        _fail(exc.detail)
+    typer.echo(f"token #{token_id} revoked")
+
+
+@integrations_app.command("list")
+def integrations_list() -> None:
+    """Each integration with its intake URLs (they contain the secret key)."""
+    from plantao.catalog import service as catalog_service
+    from plantao.catalog.views import intake_urls
+
+    settings = get_settings()
+    with session_scope(_sessions()) as session:
+        for integration, service in catalog_service.list_integrations(session):
+            urls = intake_urls(settings.base_url, integration.key)
+            typer.echo(f"{integration.slug} ({integration.kind}) → service {service.slug}")
+            if integration.kind == "pagerduty":
+                typer.echo(f"  {urls['pagerduty_events_v2']}  routing_key={integration.key}")
+            else:
+                typer.echo(f"  {urls[integration.kind]}")
+
+
+def _incident_action(ref: str, action: str, note: str | None) -> None:
+    from plantao.incidents import service as incident_service
+    from plantao.incidents.lifecycle import Action
+
+    try:
+        with session_scope(_sessions()) as session:
+            incident = incident_service.get(session, ref, for_update=True)
+            incident_service.act(session, incident, Action(action), actor=_actor(), note=note)
+            typer.echo(f"{incident.human_id} is now {incident.status}")
+    except DomainError as exc:
+        _fail(exc.detail)
+
+
+@incidents_app.command("list")
+def incidents_list(
+    status: Annotated[str, typer.Option(help="open, triggered, ..., or all")] = "open",
+    severity: Annotated[str | None, typer.Option(help="sev1..sev4 or p0..p3")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List incidents, newest first."""
+    from plantao.incidents import presenter
+    from plantao.incidents import service as incident_service
+
+    try:
+        with session_scope(_sessions()) as session:
+            page = incident_service.list_incidents(
+                session,
+                statuses=[] if status == "all" else [status],
+                severities=[severity] if severity else [],
+                limit=limit,
+            )
+            rows = presenter.summaries(session, page.items)
+    except DomainError as exc:
+        _fail(exc.detail)
+        return
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return
+    for r in rows:
+        typer.echo(f"{r.human_id}\t{r.severity}\t{r.status}\t{r.service}\t{r.title}")
+
+
+@incidents_app.command("show")
+def incidents_show(ref: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """An incident with its alerts and timeline."""
+    from plantao.incidents import presenter
+    from plantao.incidents import service as incident_service
+
+    try:
+        with session_scope(_sessions()) as session:
+            detail = presenter.detail(session, incident_service.get(session, ref))
+    except DomainError as exc:
+        _fail(exc.detail)
+        return
+    if as_json:
+        typer.echo(detail.model_dump_json(indent=2))
+        return
+    typer.echo(
+        f"{detail.human_id} [{detail.severity}/{detail.priority}] {detail.status}: {detail.title}"
+    )
+    typer.echo(f"service {detail.service}; detected {detail.detected_at:%Y-%m-%d %H:%M:%S} UTC")
+    typer.echo(f"alerts ({len(detail.alerts)}):")
+    for a in detail.alerts:
+        typer.echo(f"  [{a.status}] {a.severity} {a.summary}")
+    typer.echo("timeline:")
+    for e in detail.timeline:
+        typer.echo(f"  {e.at:%H:%M:%S} {e.actor}: {e.message}")
+
+
+@incidents_app.command("ack")
+def incidents_ack(ref: str, note: Annotated[str | None, typer.Option()] = None) -> None:
+    """Acknowledge an incident."""
+    _incident_action(ref, "acknowledge", note)
+
+
+@incidents_app.command("mitigate")
+def incidents_mitigate(ref: str, note: Annotated[str | None, typer.Option()] = None) -> None:
+    """Mark an incident mitigated (impact stopped)."""
+    _incident_action(ref, "mitigate", note)
+
+
+@incidents_app.command("resolve")
+def incidents_resolve(ref: str, note: Annotated[str | None, typer.Option()] = None) -> None:
+    """Resolve an incident."""
+    _incident_action(ref, "resolve", note)
+
+
+@incidents_app.command("note")
+def incidents_note(
+    ref: str,
+    text: str,
+    kind: Annotated[str, typer.Option(help="fact, inference, action or decision")] = "fact",
+) -> None:
+    """Add a note to an incident's timeline."""
+    from plantao.incidents import service as incident_service
+
+    try:
+        with session_scope(_sessions()) as session:
+            incident = incident_service.get(session, ref, for_update=True)
+            incident_service.add_note(session, incident, actor=_actor(), text=text, kind=kind)
+    except DomainError as exc:
+        _fail(exc.detail)
+    typer.echo("note added")
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Send a few sample alerts through intake, once, so the UI has something to show."""
+    from plantao.cli.demo import seed
+
+    with session_scope(_sessions()) as session:
+        created = seed(session)
+    typer.echo(f"demo: {created} incident(s) opened" if created else "demo: data already present")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

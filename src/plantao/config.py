@@ -1,0 +1,46 @@
+"""Settings from ``PLANTAO_*`` environment variables.
+
+The defaults make ``make run`` work on a laptop; outside ``dev`` the secret key must be set,
+because signed links and sessions would otherwise be forgeable by anyone who read this file.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside dev below
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLANTAO_", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    database_url: str = "sqlite:///./plantao.db"
+    secret_key: str = DEV_SECRET
+    base_url: str = "http://127.0.0.1:8080"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "INFO"
+    log_json: bool = True
+    intake_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    db_pool_size: int = Field(default=10, ge=1)
+    language: Literal["en", "pt-BR"] = "en"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError(
+                "PLANTAO_SECRET_KEY must be set to a random value when PLANTAO_ENV=production"
+            )
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError("PLANTAO_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Configuration as code: plantao.yaml."""

@@ -1,0 +1,290 @@
+"""The schema of ``plantao.yaml`` and error messages that point into the file.
+
+Every error names its path in the document (``routes[2].matchers[0]: unknown operator '=>'``) so
+that a team's CI can show exactly which line of their configuration to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from plantao.incidents.severity import normalize
+from plantao.matchers import MatcherError, parse_matcher
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_ENV = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+
+
+def parse_duration(value: str | int) -> timedelta:
+    if isinstance(value, int):
+        return timedelta(seconds=value)
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise ValueError(f"'{value}' is not a duration; use e.g. 30s, 15m, 4h, 2d")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TeamSpec(_Strict):
+    slug: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    members: list[str] = Field(default_factory=list)
+
+
+class UserSpec(_Strict):
+    handle: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    time_zone: str = "UTC"
+    language: Literal["en", "pt-BR"] = "en"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}'") from None
+        return value
+
+
+class ServiceSpec(_Strict):
+    slug: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    team: str | None = None
+    description: str = ""
+
+
+class IntegrationSpec(_Strict):
+    slug: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["alertmanager", "grafana", "pagerduty", "generic"]
+    service: str
+    key: str | None = Field(default=None, min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class RouteSpec(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    matchers: list[str] = Field(default_factory=list)
+    service: str
+    group_by: list[str] = Field(default_factory=list)
+    group_window: str | int = "24h"
+    auto_resolve: bool = True
+    severity: str | None = None
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers(cls, values: list[str]) -> list[str]:
+        for index, text in enumerate(values):
+            try:
+                parse_matcher(text)
+            except MatcherError as exc:
+                raise _At(f"matchers[{index}]", str(exc)) from None
+        return values
+
+    @field_validator("group_window")
+    @classmethod
+    def _window(cls, value: str | int) -> str | int:
+        if parse_duration(value) <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, value: str | None) -> str | None:
+        return None if value is None else normalize(value)
+
+
+class LevelSpec(_Strict):
+    name: str
+    mtta_minutes: int | None = Field(default=None, ge=1)
+    mttr_minutes: int | None = Field(default=None, ge=1)
+    update_every_minutes: int | None = Field(default=None, ge=1)
+    rca_within_hours: int | None = Field(default=None, ge=1)
+    rca_business_days: int | None = Field(default=None, ge=1)
+    public_status_page: bool | None = None
+    title_en: str | None = None
+    title_pt: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return normalize(value)
+
+
+class RuleSpec(_Strict):
+    matchers: list[str] = Field(min_length=1)
+    severity: str
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers(cls, values: list[str]) -> list[str]:
+        for index, text in enumerate(values):
+            try:
+                parse_matcher(text)
+            except MatcherError as exc:
+                raise _At(f"matchers[{index}]", str(exc)) from None
+        return values
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, value: str) -> str:
+        return normalize(value)
+
+
+class SeverityMatrixSpec(_Strict):
+    default: str = "sev3"
+    value_map: dict[str, str] = Field(default_factory=dict)
+    levels: list[LevelSpec] = Field(default_factory=list)
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+    @field_validator("default")
+    @classmethod
+    def _default(cls, value: str) -> str:
+        return normalize(value)
+
+    @field_validator("value_map")
+    @classmethod
+    def _values(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k.lower(): normalize(v) for k, v in value.items()}
+
+    def document(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class ConfigFile(_Strict):
+    version: Literal[1] = 1
+    teams: list[TeamSpec] | None = None
+    users: list[UserSpec] | None = None
+    services: list[ServiceSpec] | None = None
+    integrations: list[IntegrationSpec] | None = None
+    routes: list[RouteSpec] | None = None
+    severity_matrix: SeverityMatrixSpec | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> ConfigFile:
+        problems: list[str] = []
+        users = {u.handle for u in self.users or []}
+        services = {s.slug for s in self.services or []}
+        teams = {t.slug for t in self.teams or []}
+        for label, items, key in (
+            ("teams", self.teams, "slug"),
+            ("users", self.users, "handle"),
+            ("services", self.services, "slug"),
+            ("integrations", self.integrations, "slug"),
+        ):
+            seen: set[str] = set()
+            for index, item in enumerate(items or []):
+                value = getattr(item, key)
+                if value in seen:
+                    problems.append(f"{label}[{index}].{key}: duplicate '{value}'")
+                seen.add(value)
+        for index, team in enumerate(self.teams or []):
+            for m_index, member in enumerate(team.members):
+                if self.users is not None and member not in users:
+                    problems.append(f"teams[{index}].members[{m_index}]: unknown user '{member}'")
+        for index, svc in enumerate(self.services or []):
+            if svc.team and self.teams is not None and svc.team not in teams:
+                problems.append(f"services[{index}].team: unknown team '{svc.team}'")
+        refs = [("integrations", i, x.service) for i, x in enumerate(self.integrations or [])]
+        refs += [("routes", i, x.service) for i, x in enumerate(self.routes or [])]
+        for label, index, service in refs:
+            if self.services is not None and service not in services:
+                problems.append(f"{label}[{index}].service: unknown service '{service}'")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+class _At(ValueError):
+    """A validator error located deeper than the field it validates."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"@{where}@ {message}")
+
+
+class ConfigError(ValueError):
+    """The file is invalid; ``problems`` lists ``path: message`` lines, nothing was applied."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    problems: list[str] = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p not in ("__root__",))
+        message = str(err["msg"]).removeprefix("Value error, ")
+        path = _format_loc(loc)
+        located = re.match(r"^@([^@]+)@ (.*)$", message, re.S)
+        if located:
+            path = f"{path}.{located.group(1)}" if path else located.group(1)
+            message = located.group(2)
+            path = path.replace(".[", "[")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        if "\n" in message and not path:
+            problems.extend(message.splitlines())
+            continue
+        problems.append(f"{path or 'document'}: {message}")
+    return problems
+
+
+def _expand_env(value: Any) -> Any:
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ConfigError([f"environment variable ${{{name}}} is not set"])
+            return os.environ[name]
+
+        return _ENV.sub(sub, value)
+    if isinstance(value, list):
+        return [_expand_env(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand_env(v) for k, v in value.items()}
+    return value
+
+
+def load_text(text: str) -> ConfigFile:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{where}invalid YAML: {problem}"]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(["document: the file must be a mapping of sections"])
+    raw = _expand_env(raw)
+    try:
+        return ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc)) from None

@@ -1,0 +1,1 @@
+"""Incidents: lifecycle, severity, timeline."""

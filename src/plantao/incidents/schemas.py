@@ -1,0 +1,96 @@
+"""API shapes for incidents. Inputs are validated here, once, at the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TimelineEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    kind: str
+    actor: str
+    message: str
+    data: dict[str, Any]
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    identity: str
+    source: str
+    status: str
+    summary: str
+    severity: str
+    labels: dict[str, Any]
+    annotations: dict[str, Any]
+    details: dict[str, Any]
+    starts_at: datetime
+    ends_at: datetime | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None
+    repeat_count: int
+    flap_count: int
+
+
+class IncidentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    human_id: str
+    title: str
+    status: str
+    severity: str
+    priority: str
+    service: str
+    group_key: str
+    detected_at: datetime
+    triggered_at: datetime
+    acknowledged_at: datetime | None
+    mitigated_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    alert_count: int
+    allowed_actions: list[str]
+    targets: dict[str, Any]
+
+
+class ChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    summary: str
+    source: str | None
+    occurred_at: datetime
+    details: dict[str, Any]
+
+
+class IncidentDetail(IncidentOut):
+    alerts: list[AlertOut]
+    timeline: list[TimelineEntryOut]
+    recent_changes: list[ChangeOut]
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentOut]
+    next_cursor: str | None
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=20_000)
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=20_000)
+    kind: Literal["fact", "inference", "action", "decision"] = "fact"
+
+
+class SeverityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    severity: str = Field(min_length=1, max_length=16)
+    reason: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,357 @@
+"""Incident use cases: open, move through the lifecycle, annotate, list.
+
+Every change writes a timeline entry in the same transaction, so the timeline is the audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from plantao import clock
+from plantao.errors import NotFound, ValidationFailed
+from plantao.incidents import lifecycle, severity
+from plantao.incidents.lifecycle import Action, Status
+from plantao.incidents.models import Incident, IncidentCounter, TimelineEntry
+
+NOTE_MAX = 20_000
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    kind: str
+    actor: str
+    message: str
+    data: dict[str, Any]
+
+
+def _next_number(session: Session, day: str) -> int:
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = (
+        builder(IncidentCounter)
+        .values(day=day, last=1)
+        .on_conflict_do_update(
+            index_elements=[IncidentCounter.day], set_={"last": IncidentCounter.last + 1}
+        )
+        .returning(IncidentCounter.last)
+    )
+    return int(session.execute(upsert).scalar_one())
+
+
+def append(
+    session: Session, incident_id: int, items: Iterable[TimelineItem], *, at: datetime | None = None
+) -> None:
+    when = at or clock.now()
+    rows = [
+        {
+            "incident_id": incident_id,
+            "at": when,
+            "kind": it.kind,
+            "actor": it.actor,
+            "message": it.message,
+            "data": it.data,
+        }
+        for it in items
+    ]
+    if rows:
+        session.execute(insert(TimelineEntry), rows)
+
+
+def open_incident(
+    session: Session,
+    *,
+    title: str,
+    severity_name: str,
+    service_id: int,
+    route_id: int | None,
+    group_key: str,
+    group_window_seconds: int,
+    auto_resolve: bool,
+    detected_at: datetime,
+    actor: str,
+) -> Incident:
+    now = clock.now()
+    day = now.strftime("%Y%m%d")
+    number = _next_number(session, day)
+    incident = Incident(
+        human_id=f"INC-{day}-{number}",
+        title=title[:1024],
+        status=Status.TRIGGERED.value,
+        severity=severity.normalize(severity_name),
+        service_id=service_id,
+        route_id=route_id,
+        group_key=group_key[:1024],
+        group_window_seconds=group_window_seconds,
+        auto_resolve=auto_resolve,
+        detected_at=min(detected_at, now),
+        triggered_at=now,
+        acknowledged_at=None,
+        mitigated_at=None,
+        resolved_at=None,
+        closed_at=None,
+        last_alert_at=now,
+        created_by=actor,
+    )
+    session.add(incident)
+    session.flush()
+    append(
+        session,
+        incident.id,
+        [
+            TimelineItem(
+                "incident.triggered",
+                actor,
+                f"Incident opened: {incident.title}",
+                {"severity": incident.severity, "human_id": incident.human_id},
+            )
+        ],
+        at=now,
+    )
+    return incident
+
+
+def get(session: Session, ref: str | int, *, for_update: bool = False) -> Incident:
+    """Find by number (``42``) or human id (``INC-20261122-3``)."""
+    stmt = select(Incident)
+    text_ref = str(ref).strip()
+    if text_ref.isdigit():
+        stmt = stmt.where(Incident.id == int(text_ref))
+    else:
+        stmt = stmt.where(Incident.human_id == text_ref.upper())
+    if for_update:
+        stmt = stmt.with_for_update()
+    found = session.scalars(stmt).one_or_none()
+    if found is None:
+        raise NotFound(f"incident '{text_ref}' does not exist")
+    return found
+
+
+def get_many(session: Session, ids: Sequence[int], *, for_update: bool = False) -> list[Incident]:
+    if not ids:
+        return []
+    stmt = select(Incident).where(Incident.id.in_(sorted(set(ids)))).order_by(Incident.id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))
+
+
+_STAMP = {
+    Status.ACKNOWLEDGED: "acknowledged_at",
+    Status.MITIGATED: "mitigated_at",
+    Status.RESOLVED: "resolved_at",
+    Status.CLOSED: "closed_at",
+}
+
+
+def act(
+    session: Session,
+    incident: Incident,
+    action: Action,
+    *,
+    actor: str,
+    note: str | None = None,
+    reason: str | None = None,
+) -> Incident:
+    """Apply a lifecycle action; raises InvalidTransition (409) naming what is allowed."""
+    before = Status(incident.status)
+    after = lifecycle.transition(before, action)
+    now = clock.now()
+    incident.status = after.value
+    stamp = _STAMP.get(after)
+    if stamp and (getattr(incident, stamp) is None or after in (Status.RESOLVED, Status.CLOSED)):
+        setattr(incident, stamp, now)
+    if action is Action.REOPEN:
+        incident.resolved_at = None
+        incident.mitigated_at = None
+        incident.last_alert_at = now
+    data: dict[str, Any] = {"from": before.value, "to": after.value}
+    if reason:
+        data["reason"] = reason
+    message = f"{action.value.capitalize()}d" if action is not Action.REOPEN else "Reopened"
+    if action is Action.ACKNOWLEDGE:
+        message = "Acknowledged"
+    if reason:
+        message += f" ({reason})"
+    items = [TimelineItem(f"incident.{after.value}", actor, message, data)]
+    if note:
+        items.append(TimelineItem("note", actor, _clean_note(note), {"kind": "fact"}))
+    session.flush()
+    append(session, incident.id, items, at=now)
+    return incident
+
+
+def _clean_note(text: str) -> str:
+    body = text.strip()
+    if not body:
+        raise ValidationFailed("the note is empty")
+    if len(body) > NOTE_MAX:
+        raise ValidationFailed(f"the note is longer than {NOTE_MAX} characters")
+    return body
+
+
+NOTE_KINDS = ("fact", "inference", "action", "decision")
+
+
+def add_note(
+    session: Session, incident: Incident, *, actor: str, text: str, kind: str = "fact"
+) -> None:
+    if kind not in NOTE_KINDS:
+        raise ValidationFailed(f"unknown note kind '{kind}'; use {', '.join(NOTE_KINDS)}")
+    append(session, incident.id, [TimelineItem("note", actor, _clean_note(text), {"kind": kind})])
+
+
+def change_severity(
+    session: Session, incident: Incident, *, actor: str, new: str, reason: str | None = None
+) -> Incident:
+    try:
+        target = severity.normalize(new)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from None
+    if target == incident.severity:
+        return incident
+    before = incident.severity
+    incident.severity = target
+    session.flush()
+    message = f"Severity changed from {before} to {target}"
+    if reason:
+        message += f": {reason.strip()[:500]}"
+    append(
+        session,
+        incident.id,
+        [TimelineItem("incident.severity", actor, message, {"from": before, "to": target})],
+    )
+    return incident
+
+
+def raise_severity_to(session: Session, incident: Incident, new: str, *, actor: str) -> None:
+    """Alerts only ever raise an incident's severity; lowering it is a human decision."""
+    if severity.rank(new) < severity.rank(incident.severity):
+        change_severity(session, incident, actor=actor, new=new, reason="a more severe alert")
+
+
+def find_groupable(session: Session, *, service_id: int, group_key: str) -> Incident | None:
+    """The newest incident of this group that is not closed, locked for the caller to decide."""
+    stmt = (
+        select(Incident)
+        .where(
+            Incident.service_id == service_id,
+            Incident.group_key == group_key[:1024],
+            Incident.status != Status.CLOSED.value,
+        )
+        .order_by(Incident.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def touch_alert_activity(session: Session, incident: Incident, detected_at: datetime) -> None:
+    now = clock.now()
+    incident.last_alert_at = now
+    incident.detected_at = min(incident.detected_at, detected_at)
+    session.flush()
+
+
+def timeline(session: Session, incident_id: int) -> list[TimelineEntry]:
+    return list(
+        session.scalars(
+            select(TimelineEntry)
+            .where(TimelineEntry.incident_id == incident_id)
+            .order_by(TimelineEntry.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Incident]
+    next_cursor: str | None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, value = raw.split(":", 1)
+        if prefix != "id":
+            raise ValueError(prefix)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("cursor: not a cursor returned by this API") from None
+
+
+def list_incidents(
+    session: Session,
+    *,
+    statuses: Sequence[str] = (),
+    severities: Sequence[str] = (),
+    service_ids: Sequence[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationFailed(f"limit: must be between 1 and {MAX_PAGE}")
+    stmt = select(Incident)
+    wanted: set[str] = set()
+    for s in statuses:
+        if s == "open":
+            wanted |= {st.value for st in lifecycle.OPEN_STATES}
+        elif s in {st.value for st in Status}:
+            wanted.add(s)
+        else:
+            raise ValidationFailed(
+                f"status: unknown status '{s}'; use open or {', '.join(st.value for st in Status)}"
+            )
+    if wanted:
+        stmt = stmt.where(Incident.status.in_(sorted(wanted)))
+    if severities:
+        try:
+            sev = sorted({severity.normalize(s) for s in severities})
+        except ValueError as exc:
+            raise ValidationFailed(f"severity: {exc}") from None
+        stmt = stmt.where(Incident.severity.in_(sev))
+    if service_ids is not None:
+        stmt = stmt.where(Incident.service_id.in_(service_ids))
+    if since:
+        stmt = stmt.where(Incident.triggered_at >= since)
+    if until:
+        stmt = stmt.where(Incident.triggered_at < until)
+    if cursor:
+        stmt = stmt.where(Incident.id < decode_cursor(cursor))
+    rows = list(session.scalars(stmt.order_by(Incident.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def open_counts_by_severity(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(Incident.severity, func.count())
+        .where(Incident.status.in_([s.value for s in lifecycle.OPEN_STATES]))
+        .group_by(Incident.severity)
+    )
+    counts = dict.fromkeys(severity.SEVERITY_NAMES, 0)
+    counts.update({sev: int(n) for sev, n in rows.tuples()})
+    return counts
+
+
+def bulk_touch(session: Session, incident_ids: Sequence[int]) -> None:
+    if incident_ids:
+        session.execute(
+            update(Incident).where(Incident.id.in_(incident_ids)).values(last_alert_at=clock.now())
+        )

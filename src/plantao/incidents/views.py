@@ -1,0 +1,124 @@
+"""Incident API: list, read, and the responder's verbs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from plantao.api.deps import Responder, SessionDep, Viewer
+from plantao.catalog import service as catalog_service
+from plantao.incidents import presenter
+from plantao.incidents import service as incident_service
+from plantao.incidents.lifecycle import Action
+from plantao.incidents.schemas import ActionIn, IncidentDetail, IncidentPage, NoteIn, SeverityIn
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+@router.get("", response_model=IncidentPage)
+def list_incidents(
+    session: SessionDep,
+    _who: Viewer,
+    status: Annotated[
+        list[str] | None, Query(description="open, triggered, ... (comma list)")
+    ] = None,
+    severity: Annotated[list[str] | None, Query(description="sev1..sev4 or p0..p3")] = None,
+    service: Annotated[list[str] | None, Query(description="service slug")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> IncidentPage:
+    service_ids = None
+    if service:
+        service_ids = [catalog_service.service_by_slug(session, s).id for s in _split(service)]
+    page = incident_service.list_incidents(
+        session,
+        statuses=_split(status),
+        severities=_split(severity),
+        service_ids=service_ids,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
+    )
+    return IncidentPage(
+        items=presenter.summaries(session, page.items), next_cursor=page.next_cursor
+    )
+
+
+@router.get("/{ref}", response_model=IncidentDetail)
+def get_incident(ref: str, session: SessionDep, _who: Viewer) -> IncidentDetail:
+    return presenter.detail(session, incident_service.get(session, ref))
+
+
+def _act(
+    session: SessionDep, who: Responder, ref: str, action: Action, body: ActionIn | None
+) -> IncidentDetail:
+    incident = incident_service.get(session, ref, for_update=True)
+    incident_service.act(
+        session, incident, action, actor=who.actor, note=body.note if body else None
+    )
+    session.commit()
+    return presenter.detail(session, incident)
+
+
+@router.post("/{ref}/acknowledge", response_model=IncidentDetail)
+def acknowledge(
+    ref: str, session: SessionDep, who: Responder, body: ActionIn | None = None
+) -> IncidentDetail:
+    return _act(session, who, ref, Action.ACKNOWLEDGE, body)
+
+
+@router.post("/{ref}/mitigate", response_model=IncidentDetail)
+def mitigate(
+    ref: str, session: SessionDep, who: Responder, body: ActionIn | None = None
+) -> IncidentDetail:
+    return _act(session, who, ref, Action.MITIGATE, body)
+
+
+@router.post("/{ref}/resolve", response_model=IncidentDetail)
+def resolve(
+    ref: str, session: SessionDep, who: Responder, body: ActionIn | None = None
+) -> IncidentDetail:
+    return _act(session, who, ref, Action.RESOLVE, body)
+
+
+@router.post("/{ref}/reopen", response_model=IncidentDetail)
+def reopen(
+    ref: str, session: SessionDep, who: Responder, body: ActionIn | None = None
+) -> IncidentDetail:
+    return _act(session, who, ref, Action.REOPEN, body)
+
+
+@router.post("/{ref}/close", response_model=IncidentDetail)
+def close(
+    ref: str, session: SessionDep, who: Responder, body: ActionIn | None = None
+) -> IncidentDetail:
+    return _act(session, who, ref, Action.CLOSE, body)
+
+
+@router.post("/{ref}/notes", response_model=IncidentDetail, status_code=201)
+def add_note(ref: str, body: NoteIn, session: SessionDep, who: Responder) -> IncidentDetail:
+    incident = incident_service.get(session, ref, for_update=True)
+    incident_service.add_note(session, incident, actor=who.actor, text=body.text, kind=body.kind)
+    session.commit()
+    return presenter.detail(session, incident)
+
+
+@router.post("/{ref}/severity", response_model=IncidentDetail)
+def change_severity(
+    ref: str, body: SeverityIn, session: SessionDep, who: Responder
+) -> IncidentDetail:
+    incident = incident_service.get(session, ref, for_update=True)
+    incident_service.change_severity(
+        session, incident, actor=who.actor, new=body.severity, reason=body.reason
+    )
+    session.commit()
+    return presenter.detail(session, incident)

@@ -1,0 +1,27 @@
+"""Prometheus metrics. Label sets are bounded (route templates, not raw paths) on purpose."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+REQUESTS = Counter(
+    "plantao_http_requests_total",
+    "HTTP requests by route template and status",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "plantao_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+ALERTS_RECEIVED = Counter(
+    "plantao_alerts_received_total",
+    "Alerts received by source and outcome",
+    ["source", "outcome"],
+)
+INTAKE_REJECTED = Counter(
+    "plantao_intake_rejected_total",
+    "Intake requests rejected whole, by source and reason",
+    ["source", "reason"],
+)

@@ -1,0 +1,17 @@
+"""Imports every model module so that ``Base.metadata`` describes the whole schema.
+
+Alembic's autogenerate and the schema tests need the full metadata; importing this one module
+is how they get it.
+"""
+
+from __future__ import annotations
+
+from plantao.alerts import models as alerts_models
+from plantao.auth import models as auth_models
+from plantao.catalog import models as catalog_models
+from plantao.changes import models as changes_models
+from plantao.db import Base
+from plantao.incidents import models as incidents_models
+
+metadata = Base.metadata
+MODULES = (alerts_models, auth_models, catalog_models, changes_models, incidents_models)

@@ -1,0 +1,226 @@
+"""Server-rendered pages for responders: incident list and incident page.
+
+Login exchanges an API token for a signed session cookie (HttpOnly, SameSite=Lax); every form
+carries a per-session CSRF token. No build step, no JavaScript needed to act on an incident.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from plantao.api.deps import SESSION_KEY, SessionDep
+from plantao.auth import service as auth_service
+from plantao.auth.roles import Role
+from plantao.auth.service import Principal
+from plantao.errors import DomainError, Unauthenticated
+from plantao.incidents import presenter
+from plantao.incidents import service as incident_service
+from plantao.incidents.lifecycle import Action
+from plantao.web.i18n import TEXTS, pick_language
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _lang(request: Request) -> str:
+    wanted = request.query_params.get("lang")
+    if wanted in TEXTS:
+        request.session["lang"] = wanted
+    return pick_language(request.session.get("lang"), request.headers.get("accept-language"))
+
+
+def _csrf(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+def _principal(request: Request, session: Session) -> Principal | None:
+    token_id = request.session.get(SESSION_KEY)
+    if not isinstance(token_id, int):
+        return None
+    try:
+        return auth_service.principal_for_token_id(session, token_id)
+    except Unauthenticated:
+        request.session.pop(SESSION_KEY, None)
+        return None
+
+
+def _render(
+    request: Request, name: str, principal: Principal | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    lang = _lang(request)
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"t": TEXTS[lang], "lang": lang, "principal": principal, "csrf": _csrf(request), **context},
+        status_code=status_code,
+    )
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    target = request.url.path
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    return _render(request, "login.html", None, next=next, error=None)
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    try:
+        principal = auth_service.authenticate(session, token.strip())
+    except Unauthenticated:
+        lang = _lang(request)
+        return _render(
+            request, "login.html", None, status_code=401, next=next, error=TEXTS[lang]["bad_token"]
+        )
+    session.commit()
+    request.session.clear()
+    request.session[SESSION_KEY] = principal.token_id
+    safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
+    return RedirectResponse(safe_next, status_code=303)
+
+
+def _check_csrf(request: Request, csrf: str) -> None:
+    expected = request.session.get("csrf")
+    if not isinstance(expected, str) or not secrets.compare_digest(expected, csrf):
+        raise DomainError("the form expired; reload the page and try again")
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()]) -> RedirectResponse:
+    _check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse, response_model=None)
+def incidents_page(
+    request: Request,
+    session: SessionDep,
+    status: str = "open",
+    severity: str = "",
+    cursor: str | None = None,
+) -> Response:
+    principal = _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    page = incident_service.list_incidents(
+        session,
+        statuses=[status] if status else [],
+        severities=[severity] if severity else [],
+        cursor=cursor,
+        limit=50,
+    )
+    return _render(
+        request,
+        "incidents.html",
+        principal,
+        incidents=presenter.summaries(session, page.items),
+        next_cursor=page.next_cursor,
+        status=status,
+        severity=severity,
+    )
+
+
+@router.get("/incidents/{ref}", response_class=HTMLResponse, response_model=None)
+def incident_page(ref: str, request: Request, session: SessionDep) -> Response:
+    principal = _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    incident = incident_service.get(session, ref)
+    return _render(
+        request,
+        "incident.html",
+        principal,
+        i=presenter.detail(session, incident),
+        can_write=principal.role in (Role.RESPONDER, Role.ADMIN),
+    )
+
+
+def _write(request: Request, session: Session, csrf: str) -> Principal | Response:
+    principal = _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    _check_csrf(request, csrf)
+    from plantao.auth.roles import require
+
+    require(principal.role, Role.RESPONDER)
+    return principal
+
+
+@router.post("/incidents/{ref}/notes", response_model=None)
+def note_form(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    text: Annotated[str, Form()],
+    kind: Annotated[str, Form()] = "fact",
+) -> Response:
+    who = _write(request, session, csrf)
+    if isinstance(who, Response):
+        return who
+    incident = incident_service.get(session, ref, for_update=True)
+    incident_service.add_note(session, incident, actor=who.actor, text=text, kind=kind)
+    session.commit()
+    return RedirectResponse(f"/incidents/{incident.human_id}", status_code=303)
+
+
+@router.post("/incidents/{ref}/severity", response_model=None)
+def severity_form(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    severity: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    who = _write(request, session, csrf)
+    if isinstance(who, Response):
+        return who
+    incident = incident_service.get(session, ref, for_update=True)
+    incident_service.change_severity(
+        session, incident, actor=who.actor, new=severity, reason=reason or None
+    )
+    session.commit()
+    return RedirectResponse(f"/incidents/{incident.human_id}", status_code=303)
+
+
+@router.post("/incidents/{ref}/{action}", response_model=None)
+def action_form(
+    ref: str,
+    action: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+) -> Response:
+    who = _write(request, session, csrf)
+    if isinstance(who, Response):
+        return who
+    try:
+        verb = Action(action)
+    except ValueError:
+        raise DomainError(f"unknown action '{action}'") from None
+    incident = incident_service.get(session, ref, for_update=True)
+    incident_service.act(session, incident, verb, actor=who.actor)
+    session.commit()
+    return RedirectResponse(f"/incidents/{incident.human_id}", status_code=303)
