@@ -1,0 +1,1 @@
+"""Runbooks: Markdown playbooks, their linter, library, ranker and guarded executable steps."""

@@ -1,0 +1,109 @@
+"""Turn alert text and runbook text into comparable terms, across English and Portuguese.
+
+Alerts say ``KafkaConsumerLagHigh`` and "latência p99 alta"; runbooks say "consumer lag" or
+"latency". A full stemmer per language would be heavy and still would not make ``latência`` meet
+``latency``. Instead every word goes through the same cheap pipeline:
+
+1. split CamelCase and letter/digit runs (``KafkaConsumerLagHigh`` -> kafka consumer lag high);
+2. fold accents and case (``latência`` -> ``latencia``); map 5xx-like codes (``503`` -> ``5xx``);
+3. drop a small en + pt-BR stopword list;
+4. strip plurals and -ing/-ed, map a short table of pt-BR words whose English cognate does not
+   share a prefix (``fila`` -> queue, ``conexão`` -> connection);
+5. keep the first five letters (prefix normalisation): ``latenc|ia`` / ``latenc|y`` and
+   ``consu|midor`` / ``consu|mer`` meet, as do ``replicação`` and ``replication``.
+
+Five-letter truncation is a known, language-agnostic conflation that is crude but predictable;
+its false merges (``consul``/``consumer``) are damped by BM25's field weights and IDF.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from plantao.runbooks.document import fold
+
+PREFIX = 5
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_WORD = re.compile(r"[a-z0-9]+")
+_HTTP_CODE = re.compile(r"^([45])\d\d$")
+
+_EN_STOP = (
+    "a an and are as at be been but by can could did do does for from had has have how if in "
+    "into is it its may more most no not of on or our out over so such than that the their them "
+    "then there these they this those to too up very was we were what when where which while "
+    "who why will with would you your all any also after before about above below per via "
+)
+_PT_STOP = (  # accent-folded
+    "o os as um uma uns umas de do da dos das em no na nos nas por pelo pela pelos pelas para "
+    "com sem que se ao aos e ou mas como mais menos muito muita ja nao sim foi ser esta estao "
+    "esse essa isso este isto ha tem sao seu sua seus suas entre sobre ate quando onde qual "
+    "apos antes depois cada outro outra "
+)
+_ALERT_STOP = (  # alert boilerplate that carries no topic
+    "alert alerts alerta alertas firing disparado instance value valor current atual "
+    "minute minutes minuto minutos min mins second seconds segundo segundos last ultimo ultimos "
+    "more than mais over acima"
+)
+STOPWORDS = frozenset(f"{_EN_STOP} {_PT_STOP} {_ALERT_STOP}".split())
+
+# pt-BR (folded, plural already stripped) -> English word, where prefixes do not meet.
+COGNATES = {
+    "erro": "error", "falha": "fail", "failure": "fail", "fila": "queue", "atraso": "lag",
+    "atrasado": "lag", "lentidao": "slow", "lento": "slow", "lenta": "slow", "disco": "disk",
+    "memoria": "memory", "banco": "database", "db": "database", "conexao": "connection",
+    "requisicao": "request", "indisponivel": "unavailable", "fora": "down", "cheio": "full",
+    "cheia": "full", "espaco": "space", "armazenamento": "storage", "pagamento": "payment",
+    "pedido": "order", "usuario": "user", "sincronizacao": "sync", "taxa": "rate",
+    "vazamento": "leak", "consulta": "query", "alto": "high", "alta": "high", "elevado": "high",
+    "elevada": "high", "baixo": "low", "baixa": "low", "reinicio": "restart",
+    "reiniciando": "restart", "reinicializacao": "restart", "implantacao": "deploy",
+    "mensagem": "message", "mensagen": "message", "topico": "topic", "grupo": "group",
+    "rede": "network", "pico": "spike", "aumento": "increase", "crescendo": "grow",
+    "crescimento": "grow", "growth": "grow", "senha": "password", "chave": "key",
+    "saturado": "saturation", "esgotado": "exhaust", "esgotamento": "exhaust",
+    "tempo": "time", "resposta": "response", "vencido": "expire", "vencendo": "expire",
+    "expiracao": "expire", "nodo": "node", "uso": "usage", "fatal": "crash",
+    "travado": "stuck", "parado": "stall", "bloqueio": "lock", "bloqueado": "lock",
+}
+
+
+def words(text: str) -> list[str]:
+    """Surface words, CamelCase split and accent-folded, before stemming."""
+    return _WORD.findall(fold(_CAMEL.sub(" ", text)))
+
+
+def stem(word: str) -> str | None:
+    """One folded word -> its term, or None for stopwords and noise."""
+    code = _HTTP_CODE.match(word)
+    if code:
+        return f"{code.group(1)}xx"
+    if word.isdigit() or len(word) < 2 or word in STOPWORDS:
+        return None
+    if len(word) > 4 and word.endswith("oes"):
+        word = word[:-3] + "ao"
+    elif len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if len(word) - len(suffix) >= 3 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            if len(word) > 3 and word[-1] == word[-2]:
+                word = word[:-1]
+            break
+    if word in COGNATES:
+        word = COGNATES[word]
+    elif word.endswith("a") and word[:-1] + "o" in COGNATES:  # feminine form
+        word = COGNATES[word[:-1] + "o"]
+    if word in STOPWORDS:
+        return None
+    return word[:PREFIX]
+
+
+def terms(text: str) -> Iterator[tuple[str, str]]:
+    """(term, surface word) pairs; the surface word is what an explanation shows."""
+    for word in words(text):
+        term = stem(word)
+        if term is not None:
+            yield term, word
