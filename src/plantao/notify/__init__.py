@@ -1,0 +1,1 @@
+"""Notifications: outgoing channels, throttles, retries, signed action links and webhooks."""

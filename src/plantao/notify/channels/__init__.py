@@ -1,0 +1,1 @@
+"""Transports that deliver one rendered message to one contact target."""

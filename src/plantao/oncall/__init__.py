@@ -1,0 +1,1 @@
+"""On-call: rotations, schedules, escalation policies and calendar feeds."""

@@ -1,0 +1,1 @@
+"""Plantão test suite."""
