@@ -75,7 +75,11 @@ _PHRASES = sorted(SECTION_HEADINGS, key=len, reverse=True)
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s+(.+)", re.DOTALL)
 _ATTRS = re.compile(r"^\s*([A-Za-z0-9_+-]*)\s*\{(.*)\}\s*$")
 _ATTR = re.compile(r"""([A-Za-z_][A-Za-z0-9_-]*)=("[^"]*"|'[^']*'|[^\s"']+)""")
-_MD = MarkdownIt("commonmark")
+# Block structure only: headings, lists and fences carry everything we read, and skipping the
+# inline pass (emphasis, links) halves parse time on large libraries.
+_MD = MarkdownIt("commonmark").disable(["inline", "text_join"])
+# libyaml when present: parsing is most of the cost of loading a large runbook directory.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -250,8 +254,7 @@ def parse_runbook(text: str, path: str | Path) -> Runbook:
     front = "\n".join(lines[1:end])
     body_first_line = end + 2
     try:
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(front)
+        node, data = _load_yaml(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 2
@@ -271,6 +274,16 @@ def parse_runbook(text: str, path: str | Path) -> Runbook:
         other_sections=tuple(others), steps=tuple(steps), actions=tuple(actions),
         warnings=tuple(col.warnings), lines=dict(col.lines),
     )
+
+
+def _load_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """Compose once (the node tree gives line numbers), then construct the data from it."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _str_list(data: Mapping[str, Any], key: str, col: _Collector) -> tuple[str, ...]:

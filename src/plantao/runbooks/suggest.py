@@ -14,7 +14,10 @@ so a query is a few dictionary look-ups and additions per term.
 Scores are normalised by the best score the query could reach (every term saturated in every
 field), so ``score`` reads as "the share of the alert's evidence this runbook explains", and
 :data:`THRESHOLD` is a fixed bar that does not drift with corpus size or alert verbosity. Below
-it we return nothing: a wrong runbook during an incident costs more than none. A runbook whose
+it we return nothing: a wrong runbook during an incident costs more than none. For the same
+reason a runbook must share at least one term with the alert in a head field (title, symptoms,
+tags, services, alert matchers): words met only deep in a body ("clock skew" in a storage
+runbook) support a ranking but are not grounds for one. A runbook whose
 ``alerts`` matchers explicitly link it to the alert ranks first regardless (score >= 1).
 """
 
@@ -23,8 +26,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from plantao.matchers import Matcher
 from plantao.runbooks.document import Runbook, is_specific
 from plantao.runbooks.tokens import terms
 
@@ -110,23 +114,46 @@ class SuggestIndex:
                 df[term] += 1
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
-        # term -> [(doc, saturated BM25F score, field that contributed most)]
-        self.postings: dict[str, list[tuple[int, float, str]]] = defaultdict(list)
+        # term -> [(doc, saturated BM25F score)]; doc -> term -> (score, field that gave most)
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self.doc_terms: list[dict[str, tuple[float, str]]] = []
+        self.head_terms: list[frozenset[str]] = [
+            frozenset(t for f, counts in per_field.items() if f != "body" for t in counts)
+            for per_field in tfs
+        ]
         for doc, per_field in enumerate(tfs):
-            lengths = {f: sum(c.values()) for f, c in per_field.items()}
             pseudo: dict[str, float] = defaultdict(float)
             best: dict[str, tuple[float, str]] = {}
             for name, counts in per_field.items():
                 weight, b = FIELDS[name]
-                norm = 1 - b + b * lengths[name] / avg[name]
+                norm = 1 - b + b * sum(counts.values()) / avg[name]
                 for term, tf in counts.items():
                     part = weight * tf / norm
                     pseudo[term] += part
                     if part > best.get(term, (0.0, ""))[0]:
                         best[term] = (part, name)
+            contributions: dict[str, tuple[float, str]] = {}
             for term, tf_tilde in pseudo.items():
                 score = self.idf[term] * tf_tilde * (K1 + 1) / (K1 + tf_tilde)
-                self.postings[term].append((doc, score, best[term][1]))
+                self.postings[term].append((doc, score))
+                contributions[term] = (score, best[term][1])
+            self.doc_terms.append(contributions)
+        self.max_score = {t: max(s for _, s in p) for t, p in self.postings.items()}
+        # Explicit links: groups keyed by an exact alertname when they have one, else scanned.
+        self.links_by_name: dict[str, list[tuple[int, tuple[Matcher, ...]]]] = defaultdict(list)
+        self.links_other: list[tuple[int, tuple[Matcher, ...]]] = []
+        for doc, rb in enumerate(self.docs):
+            for group in filter(is_specific, rb.alerts):
+                exact = next((m.value for m in group if m.name == "alertname" and m.op == "="),
+                             None)
+                if exact is None:
+                    self.links_other.append((doc, group))
+                else:
+                    self.links_by_name[exact].append((doc, group))
+
+    def _linked(self, labels: Mapping[str, str]) -> set[int]:
+        candidates = self.links_by_name.get(labels.get("alertname", ""), []) + self.links_other
+        return {doc for doc, group in candidates if all(m.matches(labels) for m in group)}
 
     def suggest(
         self, labels: Mapping[str, str], annotations: Mapping[str, str] | None = None,
@@ -137,37 +164,56 @@ class SuggestIndex:
         ceiling = sum(
             w * self.idf.get(t, self.unknown_idf) * (K1 + 1) for t, (w, _) in query.items()
         )
+        # MaxScore pruning: terms whose combined best case stays under the bar cannot lift a
+        # runbook over it alone, so they only add to runbooks the other terms already found.
+        bar = threshold * ceiling
+        known = sorted((w * self.max_score[t], t, w) for t, (w, _) in query.items()
+                       if t in self.max_score)
+        optional: list[tuple[str, float]] = []
+        bound = 0.0
+        while known and bound + known[0][0] < bar:
+            top, term, weight = known.pop(0)
+            bound += top
+            optional.append((term, weight))
         scores: dict[int, float] = defaultdict(float)
-        matched: dict[int, list[tuple[float, str, str]]] = defaultdict(list)
-        for term, (weight, surface) in query.items():
-            for doc, score, fld in self.postings.get(term, ()):
+        for _, term, weight in known:
+            for doc, score in self.postings[term]:
                 scores[doc] += weight * score
-                matched[doc].append((weight * score, surface, fld))
-        for doc, rb in enumerate(self.docs):
-            if any(is_specific(g) and all(m.matches(labels) for m in g) for g in rb.alerts):
-                scores[doc] += ceiling or 1.0
-                matched[doc].insert(0, (math.inf, "", "alert matcher"))
-        best: dict[str, Suggestion] = {}
-        for doc, raw in scores.items():
+        for doc in scores:
+            contributions = self.doc_terms[doc]
+            for term, weight in optional:
+                hit = contributions.get(term)
+                if hit is not None:
+                    scores[doc] += weight * hit[0]
+        linked = self._linked(labels)
+        best: dict[str, tuple[Suggestion, int]] = {}
+        for doc in set(scores) | linked:
             rb = self.docs[doc]
-            score = raw / ceiling if ceiling else (1.0 if raw else 0.0)
-            linked = bool(matched[doc]) and matched[doc][0][2] == "alert matcher"
-            if score < threshold and not linked:
+            score = scores.get(doc, 0.0) / ceiling if ceiling else 0.0
+            if doc in linked:
+                score += 1.0
+            elif score < threshold or self.head_terms[doc].isdisjoint(query):
                 continue
             current = best.get(rb.id)
             preferred = lang is not None and rb.lang == lang
-            if current is None or score > current.score + 1e-9 or (
-                preferred and abs(score - current.score) <= 1e-9
+            if current is None or score > current[0].score + 1e-9 or (
+                preferred and abs(score - current[0].score) <= 1e-9
             ):
-                best[rb.id] = Suggestion(rb.id, rb.title, round(score, 4),
-                                         _why(matched[doc]), rb.lang, linked)
-        ranked = sorted(best.values(), key=lambda s: (-s.score, s.id))
-        return ranked[:k]
+                found = Suggestion(rb.id, rb.title, round(score, 4), "", rb.lang, doc in linked)
+                best[rb.id] = (found, doc)
+        ranked = sorted(best.values(), key=lambda pair: (-pair[0].score, pair[0].id))[:k]
+        return [self._explain(found, doc, query) for found, doc in ranked]
 
-
-def _why(hits: list[tuple[float, str, str]]) -> str:
-    parts = [
-        "linked by alert matcher" if fld == "alert matcher" else f"'{surface}' ({fld})"
-        for _, surface, fld in sorted(hits, key=lambda h: -h[0])[:5]
-    ]
-    return "matched " + ", ".join(parts)
+    def _explain(
+        self, suggestion: Suggestion, doc: int, query: Mapping[str, tuple[float, str]]
+    ) -> Suggestion:
+        """Name the alert words that carried the score and the field each one hit."""
+        contributions = self.doc_terms[doc]
+        hits = sorted(
+            ((weight * contributions[t][0], surface, contributions[t][1])
+             for t, (weight, surface) in query.items() if t in contributions),
+            key=lambda h: -h[0],
+        )
+        parts = ["linked by alert matcher"] if suggestion.linked else []
+        parts += [f"'{surface}' ({fld})" for _, surface, fld in hits[:5]]
+        return replace(suggestion, why="matched " + ", ".join(parts))

@@ -27,6 +27,7 @@ PREFIX = 5
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
 _HTTP_CODE = re.compile(r"^([45])\d\d$")
+_QUANTITY = re.compile(r"^\d+(?:ms|s|m|h|d|w|k|kb|mb|gb|tb|x|rps|qps)?$")  # 500ms, 10gb, 3x
 
 _EN_STOP = (
     "a an and are as at be been but by can could did do does for from had has have how if in "
@@ -78,7 +79,7 @@ def stem(word: str) -> str | None:
     code = _HTTP_CODE.match(word)
     if code:
         return f"{code.group(1)}xx"
-    if word.isdigit() or len(word) < 2 or word in STOPWORDS:
+    if _QUANTITY.match(word) or len(word) < 2 or word in STOPWORDS:
         return None
     if len(word) > 4 and word.endswith("oes"):
         word = word[:-3] + "ao"

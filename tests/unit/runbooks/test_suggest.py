@@ -112,3 +112,20 @@ def test_quality_on_shipped_pack() -> None:
     assert quality.total > 0
     assert quality.recall_at_3 >= 0.9, report
     assert quality.false_positives == [], report
+
+
+@pytest.mark.parametrize(
+    ("labels", "annotations"),
+    [
+        ({"alertname": "KafkaLagGrowing"}, {"summary": "consumer lag growing on orders"}),
+        ({"alertname": "DiskFull"}, {"description": "the disk of the node is full"}),
+        ({"alertname": "Whatever"}, {"summary": "certificate handshake errors and lag"}),
+    ],
+)
+def test_pruning_gives_the_same_answer_as_full_scoring(
+    index: SuggestIndex, labels: dict[str, str], annotations: dict[str, str]
+) -> None:
+    """MaxScore pruning never changes which runbooks pass the threshold or their scores."""
+    full = [s for s in index.suggest(labels, annotations, k=100, threshold=0.0)
+            if s.score >= 0.25]
+    assert index.suggest(labels, annotations, k=100, threshold=0.25) == full
