@@ -145,3 +145,14 @@ def routing_table(session: Session) -> RoutingTable:
         for r in routes
     )
     return RoutingTable(routes=compiled, matrix=severity_matrix(session))
+
+
+def intake_urls(base_url: str, key: str) -> dict[str, str]:
+    base = base_url.rstrip("/")
+    return {
+        "alertmanager": f"{base}/api/v1/intake/{key}/alertmanager",
+        "grafana": f"{base}/api/v1/intake/{key}/grafana",
+        "generic": f"{base}/api/v1/intake/{key}/generic",
+        "pagerduty_events_v2": f"{base}/v2/enqueue",
+        "pagerduty_change_events": f"{base}/v2/change/enqueue",
+    }

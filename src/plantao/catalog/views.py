@@ -26,17 +26,6 @@ class ServiceOut(BaseModel):
     description: str
 
 
-def intake_urls(base_url: str, key: str) -> dict[str, str]:
-    base = base_url.rstrip("/")
-    return {
-        "alertmanager": f"{base}/api/v1/intake/{key}/alertmanager",
-        "grafana": f"{base}/api/v1/intake/{key}/grafana",
-        "generic": f"{base}/api/v1/intake/{key}/generic",
-        "pagerduty_events_v2": f"{base}/v2/enqueue",
-        "pagerduty_change_events": f"{base}/v2/change/enqueue",
-    }
-
-
 @router.get("/integrations", response_model=list[IntegrationOut])
 def list_integrations(
     session: SessionDep, settings: SettingsDep, _who: Admin
@@ -48,7 +37,7 @@ def list_integrations(
             kind=i.kind,
             service=s.slug,
             key=i.key,
-            urls=intake_urls(settings.base_url, i.key),
+            urls=catalog_service.intake_urls(settings.base_url, i.key),
         )
         for i, s in catalog_service.list_integrations(session)
     ]

@@ -171,12 +171,11 @@ def tokens_revoke(token_id: int) -> None:
 def integrations_list() -> None:
     """Each integration with its intake URLs (they contain the secret key)."""
     from plantao.catalog import service as catalog_service
-    from plantao.catalog.views import intake_urls
 
     settings = get_settings()
     with session_scope(_sessions()) as session:
         for integration, service in catalog_service.list_integrations(session):
-            urls = intake_urls(settings.base_url, integration.key)
+            urls = catalog_service.intake_urls(settings.base_url, integration.key)
             typer.echo(f"{integration.slug} ({integration.kind}) → service {service.slug}")
             if integration.kind == "pagerduty":
                 typer.echo(f"  {urls['pagerduty_events_v2']}  routing_key={integration.key}")

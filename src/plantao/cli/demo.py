@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -12,9 +13,7 @@ from plantao.alerts.sources import alertmanager
 from plantao.catalog import service as catalog_service
 from plantao.incidents import service as incident_service
 
-STARTED = "placeholder"
-
-SAMPLE = {
+SAMPLE: dict[str, Any] = {
     "version": "4",
     "groupKey": '{}:{alertname="HighErrorRate"}',
     "status": "firing",
@@ -34,7 +33,7 @@ SAMPLE = {
                 "description": "5xx ratio is 23.4% (threshold 20%).",
                 "runbook_url": "https://runbooks.example.com/high-error-rate",
             },
-            "startsAt": STARTED,
+            "startsAt": "",
             "endsAt": "0001-01-01T00:00:00Z",
         },
         {
@@ -47,13 +46,13 @@ SAMPLE = {
                 "cluster": "prod-sa-east-1",
             },
             "annotations": {"summary": "Checkout API 5xx above 20% for 5 minutes"},
-            "startsAt": STARTED,
+            "startsAt": "",
             "endsAt": "0001-01-01T00:00:00Z",
         },
     ],
 }
 
-SAMPLE_LAG = {
+SAMPLE_LAG: dict[str, Any] = {
     "version": "4",
     "groupKey": '{}:{alertname="KafkaConsumerLagHigh"}',
     "status": "firing",
@@ -68,7 +67,7 @@ SAMPLE_LAG = {
                 "consumergroup": "orders-projector",
             },
             "annotations": {"summary": "Consumer group orders-projector is 48k messages behind"},
-            "startsAt": STARTED,
+            "startsAt": "",
             "endsAt": "0001-01-01T00:00:00Z",
         }
     ],

@@ -92,7 +92,7 @@ class RouteSpec(_Strict):
             try:
                 parse_matcher(text)
             except MatcherError as exc:
-                raise _At(f"matchers[{index}]", str(exc)) from None
+                raise _At(f"[{index}]", str(exc)) from None
         return values
 
     @field_validator("group_window")
@@ -136,7 +136,7 @@ class RuleSpec(_Strict):
             try:
                 parse_matcher(text)
             except MatcherError as exc:
-                raise _At(f"matchers[{index}]", str(exc)) from None
+                raise _At(f"[{index}]", str(exc)) from None
         return values
 
     @field_validator("severity")
@@ -242,12 +242,11 @@ def _problems(exc: ValidationError) -> list[str]:
         path = _format_loc(loc)
         located = re.match(r"^@([^@]+)@ (.*)$", message, re.S)
         if located:
-            path = f"{path}.{located.group(1)}" if path else located.group(1)
+            path = f"{path}{located.group(1)}"
             message = located.group(2)
-            path = path.replace(".[", "[")
         if err["type"] == "extra_forbidden":
             message = "unknown field"
-        if "\n" in message and not path:
+        if not path:
             problems.extend(message.splitlines())
             continue
         problems.append(f"{path or 'document'}: {message}")

@@ -1,0 +1,46 @@
+"""An app on a fresh database with the standard config and a token per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from plantao.api.app import create_app
+from plantao.auth import service as auth_service
+from plantao.config import Settings
+from plantao.db import session_scope
+from tests.factories.config import apply_standard
+
+
+@dataclass
+class Api:
+    client: TestClient
+    factory: sessionmaker[Session]
+    tokens: dict[str, str]
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@pytest.fixture
+def api(db_url: str, engine: Engine, factory: sessionmaker[Session]) -> Iterator[Api]:
+    apply_standard(factory)
+    tokens = {}
+    with session_scope(factory) as session:
+        for role in ("admin", "responder", "viewer"):
+            _, tokens[role] = auth_service.create_token(session, name=f"{role}-t", role=role)
+    settings = Settings(
+        database_url=db_url,
+        env="test",
+        log_json=True,
+        intake_max_body_bytes=64 * 1024,
+        base_url="http://plantao.test",
+    )
+    app = create_app(settings, engine=engine)
+    with TestClient(app) as client:
+        yield Api(client=client, factory=factory, tokens=tokens)

@@ -1,0 +1,99 @@
+"""Access: every route but intake and health needs a token; viewers cannot write."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import Api
+from tests.factories.config import AM_KEY
+from tests.factories.payloads import am_alert, am_webhook
+
+READS = ["/api/v1/incidents", "/api/v1/incidents/1", "/api/v1/services", "/api/v1/severity-matrix"]
+WRITES = [
+    ("/api/v1/incidents/1/acknowledge", None),
+    ("/api/v1/incidents/1/mitigate", None),
+    ("/api/v1/incidents/1/resolve", None),
+    ("/api/v1/incidents/1/notes", {"text": "hi"}),
+    ("/api/v1/incidents/1/severity", {"severity": "sev2"}),
+]
+ADMIN = [("GET", "/api/v1/integrations"), ("GET", "/api/v1/tokens"), ("POST", "/api/v1/tokens")]
+
+
+@pytest.fixture
+def with_incident(api: Api) -> Api:
+    api.client.post(f"/api/v1/intake/{AM_KEY}/alertmanager", json=am_webhook([am_alert()]))
+    return api
+
+
+@pytest.mark.parametrize("url", READS + [w[0] for w in WRITES] + [a[1] for a in ADMIN])
+def test_no_token_is_401(with_incident: Api, url: str) -> None:
+    """Without a token every API route answers 401 problem+json."""
+    method = "GET" if url in READS or url.endswith(("integrations",)) else "POST"
+    res = with_incident.client.request(method, url)
+    assert res.status_code == 401
+    assert res.headers["www-authenticate"] == "Bearer"
+
+
+def test_bad_token_is_401(with_incident: Api) -> None:
+    """An unknown token is refused."""
+    res = with_incident.client.get(
+        "/api/v1/incidents", headers={"Authorization": "Bearer plt_nope"}
+    )
+    assert res.status_code == 401
+
+
+@pytest.mark.parametrize("url", READS)
+def test_viewer_can_read(with_incident: Api, url: str) -> None:
+    """Viewers read incidents, services and the matrix."""
+    assert with_incident.client.get(url, headers=with_incident.headers("viewer")).status_code == 200
+
+
+@pytest.mark.parametrize(("url", "body"), WRITES)
+def test_viewer_cannot_write(with_incident: Api, url: str, body: dict[str, str] | None) -> None:
+    """Viewers get 403 on every write and nothing changes."""
+    res = with_incident.client.post(url, json=body, headers=with_incident.headers("viewer"))
+    assert res.status_code == 403
+    detail = with_incident.client.get(
+        "/api/v1/incidents/1", headers=with_incident.headers("viewer")
+    ).json()
+    assert detail["status"] == "triggered" and detail["severity"] == "sev3"
+    assert len(detail["timeline"]) == 2
+
+
+@pytest.mark.parametrize(("method", "url"), ADMIN)
+def test_only_admin_administers(with_incident: Api, method: str, url: str) -> None:
+    """Responders get 403 on admin routes; admins get through."""
+    body = {"name": "ci", "role": "viewer"} if method == "POST" else None
+    res = with_incident.client.request(
+        method, url, json=body, headers=with_incident.headers("responder")
+    )
+    assert res.status_code == 403
+    res = with_incident.client.request(
+        method, url, json=body, headers=with_incident.headers("admin")
+    )
+    assert res.status_code in (200, 201)
+
+
+def test_token_lifecycle(api: Api) -> None:
+    """A created token is shown once, works, and stops working when revoked."""
+    created = api.client.post(
+        "/api/v1/tokens", json={"name": "bot", "role": "viewer"}, headers=api.headers("admin")
+    ).json()
+    token = created["token"]
+    assert token.startswith("plt_")
+    listed = api.client.get("/api/v1/tokens", headers=api.headers("admin")).json()
+    assert all("token" not in t for t in listed)
+    auth = {"Authorization": f"Bearer {token}"}
+    assert api.client.get("/api/v1/incidents", headers=auth).status_code == 200
+    api.client.delete(f"/api/v1/tokens/{created['id']}", headers=api.headers("admin"))
+    assert api.client.get("/api/v1/incidents", headers=auth).status_code == 401
+
+
+def test_health_needs_no_token(api: Api) -> None:
+    """Health, readiness, metrics and OpenAPI docs are open."""
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+    assert api.client.get("/readyz").json()["database"] == "ok"
+    metrics = api.client.get("/metrics").text
+    assert "plantao_http_requests_total" in metrics and "plantao_open_incidents" in metrics
+    assert api.client.get("/docs").status_code == 200
+    assert "/v2/enqueue" in api.client.get("/openapi.json").json()["paths"]

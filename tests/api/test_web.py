@@ -1,0 +1,70 @@
+"""The web UI: token login, list, incident page, actions with CSRF protection."""
+
+from __future__ import annotations
+
+import re
+
+from tests.api.conftest import Api
+from tests.factories.config import AM_KEY
+from tests.factories.payloads import am_alert, am_webhook
+
+
+def _login(api: Api, role: str) -> None:
+    res = api.client.post(
+        "/login", data={"token": api.tokens[role], "next": "/"}, follow_redirects=False
+    )
+    assert res.status_code == 303
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def test_pages_need_login(api: Api) -> None:
+    """Anonymous visitors are sent to the login page."""
+    res = api.client.get("/", follow_redirects=False)
+    assert res.status_code == 303 and res.headers["location"].startswith("/login")
+
+
+def test_bad_token_login(api: Api) -> None:
+    """A wrong token shows an error and no session."""
+    res = api.client.post("/login", data={"token": "plt_wrong"})
+    assert res.status_code == 401 and "unknown or revoked" in res.text
+
+
+def test_responder_acknowledges_from_the_page(api: Api) -> None:
+    """A responder sees the incident, acknowledges it, and the timeline shows who did it."""
+    ref = api.client.post(
+        f"/api/v1/intake/{AM_KEY}/alertmanager", json=am_webhook([am_alert(severity="critical")])
+    ).json()["incidents"][0]
+    _login(api, "responder")
+    listing = api.client.get("/")
+    assert ref in listing.text and "SEV1" in listing.text
+    page = api.client.get(f"/incidents/{ref}")
+    assert "Acknowledge" in page.text
+    forged = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": "forged"})
+    assert forged.status_code == 400
+    res = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": _csrf(page.text)})
+    assert res.status_code == 200
+    assert 'id="incident-status">Acknowledged' in res.text
+    assert "token:responder-t" in res.text
+
+
+def test_viewer_sees_no_actions(api: Api) -> None:
+    """A viewer's page has no action forms and posting one is refused."""
+    ref = api.client.post(
+        f"/api/v1/intake/{AM_KEY}/alertmanager", json=am_webhook([am_alert()])
+    ).json()["incidents"][0]
+    _login(api, "viewer")
+    page = api.client.get(f"/incidents/{ref}")
+    assert "read-only" in page.text and 'class="action' not in page.text
+    res = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": _csrf(page.text)})
+    assert res.status_code == 403
+
+
+def test_portuguese_texts(api: Api) -> None:
+    """?lang=pt-BR switches the interface to Portuguese."""
+    _login(api, "viewer")
+    assert "Incidentes" in api.client.get("/?lang=pt-BR").text
