@@ -20,24 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock, migrations
 from plantao.db import make_engine, make_sessionmaker
+from plantao.tables import metadata
 from tests.factories.requirements import require_component
 
 POSTGRES_URL = os.environ.get("PLANTAO_TEST_POSTGRES_URL", "")
-TABLES = (
-    "timeline_entries",
-    "alerts",
-    "change_events",
-    "incidents",
-    "incident_counters",
-    "routes",
-    "integrations",
-    "team_memberships",
-    "services",
-    "users",
-    "teams",
-    "config_documents",
-    "api_tokens",
-)
 
 
 def _backends() -> list[str]:
@@ -79,7 +65,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
     url: str = request.getfixturevalue("postgres_database")
     engine = make_engine(url, pool_size=1)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        tables = ", ".join(metadata.tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
 

@@ -12,6 +12,14 @@ from plantao.catalog import models as catalog_models
 from plantao.changes import models as changes_models
 from plantao.db import Base
 from plantao.incidents import models as incidents_models
+from plantao.jobs import models as jobs_models
 
 metadata = Base.metadata
-MODULES = (alerts_models, auth_models, catalog_models, changes_models, incidents_models)
+MODULES = (
+    alerts_models,
+    auth_models,
+    catalog_models,
+    changes_models,
+    incidents_models,
+    jobs_models,
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import anyio
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.db import session_scope
 from plantao.incidents import service as incident_service
+from plantao.jobs import service as job_service
 
 router = APIRouter(tags=["health"])
 
@@ -40,6 +42,31 @@ async def readyz(request: Request) -> JSONResponse:
             {"status": "unavailable", "database": type(exc).__name__}, status_code=503
         )
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get("/healthz/engine")
+async def engine_health(request: Request) -> JSONResponse:
+    """Engine-cycle lag: how overdue the oldest due job is, plus this process's loop stats."""
+    factory: sessionmaker[Session] = request.app.state.sessions
+
+    def read() -> tuple[float, dict[str, int]]:
+        with session_scope(factory) as session:
+            lag = job_service.oldest_due_lag(session).total_seconds()
+            return lag, job_service.depth_by_state(session)
+
+    lag, depth = await anyio.to_thread.run_sync(read)
+    loop = getattr(request.app.state, "engine_loop", None)
+    body: dict[str, object] = {"lag_seconds": round(lag, 3), "jobs": depth}
+    if loop is not None:
+        body["in_process"] = {
+            "worker": loop.worker_id,
+            "cycles": loop.stats.cycles,
+            "seconds_since_last_cycle": round(time.time() - loop.stats.last_cycle_at, 3),
+            "last_cycle_seconds": round(loop.stats.last_cycle_seconds, 4),
+        }
+    status = 200 if lag < 30 else 503
+    body["status"] = "ok" if status == 200 else "lagging"
+    return JSONResponse(body, status_code=status)
 
 
 @router.get("/metrics")

@@ -6,7 +6,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantao.config import get_settings
 from plantao.db import make_engine, make_sessionmaker, session_scope
 from plantao.errors import DomainError
+
+if TYPE_CHECKING:
+    from plantao.engine.runner import EngineLoop
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Plantão: alert intake, incidents and on-call."
@@ -104,25 +107,59 @@ def apply(
     typer.echo(f"{len(real)} change(s){suffix}" if real else f"no changes{suffix}")
 
 
+def _engine_loop(factory: sessionmaker[Session]) -> EngineLoop:
+    from plantao.engine.handlers import registry
+    from plantao.engine.runner import EngineLoop
+
+    return EngineLoop(factory=factory, handlers=registry())
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="listen address")] = None,
     port: Annotated[int | None, typer.Option(help="listen port")] = None,
+    engine: Annotated[
+        bool, typer.Option("--engine/--no-engine", help="run the engine in this process")
+    ] = True,
 ) -> None:
-    """Serve the API and the web UI."""
+    """Serve the API and the web UI (and, by default, the engine)."""
     import uvicorn
 
     from plantao.api.app import create_app
+    from plantao.engine.runner import start_in_thread
 
     settings = get_settings()
+    application = create_app(settings)
+    if engine:
+        loop = _engine_loop(application.state.sessions)
+        application.state.engine_loop = loop
+        start_in_thread(loop)
     uvicorn.run(
-        create_app(settings),
+        application,
         host=host or settings.host,
         port=port or settings.port,
         log_level="warning",
         access_log=False,
         proxy_headers=True,
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run the engine alone (several may run against PostgreSQL; one on SQLite)."""
+    import signal
+    import threading
+
+    from plantao.observability import logging as plantao_logging
+
+    settings = get_settings()
+    plantao_logging.configure(settings.log_level, json=settings.log_json)
+    loop = _engine_loop(make_sessionmaker(make_engine(settings.database_url, pool_size=4)))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    typer.echo(f"engine {loop.worker_id} running; Ctrl-C to stop", err=True)
+    loop.run_forever(stop)
 
 
 @tokens_app.command("create")

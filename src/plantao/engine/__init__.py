@@ -1,0 +1,1 @@
+"""The engine: the loop that runs due jobs (inside plantao serve, or plantao worker)."""

@@ -1,0 +1,150 @@
+"""The engine loop: claim due jobs, run their handlers, record the outcome.
+
+Short cycles (at most ``idle`` seconds of sleep) keep timer lateness low; on PostgreSQL a
+LISTEN connection wakes the loop as soon as a job is committed. Each job runs outside the claim
+transaction, so a slow handler (a runbook step with a long timeout) holds no lock; its lease is
+long enough for the handler's own timeout and is checked (fenced) when the result is written.
+"""
+
+from __future__ import annotations
+
+import os
+import select as select_module
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from plantao.db import run_transaction
+from plantao.jobs import service as job_service
+from plantao.jobs.service import Claimed
+
+log = structlog.get_logger("plantao.engine")
+
+
+class Retry(Exception):
+    """A handler's way to ask for another attempt later."""
+
+    def __init__(self, reason: str, after: timedelta = timedelta(seconds=30)) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+Handler = Callable[[sessionmaker[Session], Claimed], None]
+
+
+@dataclass
+class EngineStats:
+    cycles: int = 0
+    last_cycle_at: float = 0.0
+    last_cycle_seconds: float = 0.0
+    jobs_done: int = 0
+    jobs_failed: int = 0
+
+
+@dataclass
+class EngineLoop:
+    factory: sessionmaker[Session]
+    handlers: dict[str, Handler]
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    idle: float = 1.0
+    batch: int = 10
+    lease: timedelta = timedelta(minutes=70)
+    stats: EngineStats = field(default_factory=EngineStats)
+
+    def run_once(self) -> int:
+        """One cycle: claim and run what is due. Returns how many jobs ran."""
+        started = time.perf_counter()
+        claimed = run_transaction(
+            self.factory,
+            lambda s: job_service.claim(
+                s, self.worker_id, limit=self.batch, lease=self.lease, kinds=list(self.handlers)
+            ),
+        )
+        for job in claimed:
+            self._run(job)
+        self.stats.cycles += 1
+        self.stats.last_cycle_at = time.time()
+        self.stats.last_cycle_seconds = time.perf_counter() - started
+        return len(claimed)
+
+    def _run(self, job: Claimed) -> None:
+        handler = self.handlers[job.kind]
+        error: str | None = None
+        retry_in: timedelta | None = None
+        try:
+            handler(self.factory, job)
+        except Retry as exc:
+            error, retry_in = str(exc), exc.after
+        except Exception as exc:  # a handler bug must not stop the engine
+            log.error("engine.job_failed", job=job.id, kind=job.kind, exc_info=exc)
+            error, retry_in = f"{type(exc).__name__}: {exc}", timedelta(seconds=30)
+        if error is None:
+            self.stats.jobs_done += 1
+            run_transaction(self.factory, lambda s: job_service.complete(s, job))
+            return
+        self.stats.jobs_failed += 1
+        message = error
+        run_transaction(
+            self.factory, lambda s: job_service.fail(s, job, message, retry_in=retry_in)
+        )
+
+    def run_forever(self, stop: threading.Event) -> None:
+        waker = _Waker(self.factory)
+        try:
+            while not stop.is_set():
+                try:
+                    ran = self.run_once()
+                except Exception as exc:  # database away: keep trying, say so
+                    log.error("engine.cycle_failed", exc_info=exc)
+                    ran = 0
+                if ran == 0:
+                    waker.wait(self.idle, stop)
+        finally:
+            waker.close()
+
+
+class _Waker:
+    """LISTEN on PostgreSQL so that a NOTIFY ends the idle sleep at once."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.conn: Any = None
+        bind = factory.kw.get("bind")
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            try:
+                raw = bind.raw_connection()
+                raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+                raw.cursor().execute(f"LISTEN {job_service.CHANNEL}")
+                self.conn = raw
+            except Exception as exc:  # fall back to polling
+                log.warning("engine.listen_unavailable", error=str(exc))
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        if self.conn is None:
+            stop.wait(seconds)
+            return
+        driver = self.conn.driver_connection
+        ready, _, _ = select_module.select([driver.fileno()], [], [], seconds)
+        if ready:
+            for _ in driver.notifies(timeout=0):
+                pass
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def start_in_thread(loop: EngineLoop) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=loop.run_forever, args=(stop,), name="plantao-engine", daemon=True
+    )
+    thread.start()
+    return thread, stop

@@ -1,0 +1,1 @@
+"""Durable background jobs: rows with a due time, leased by the engine."""

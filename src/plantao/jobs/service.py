@@ -1,0 +1,172 @@
+"""Enqueueing, leasing and finishing jobs.
+
+A claim leases a job to one worker (``locked_by`` + the attempt number act as the fencing
+token): completion is recorded only if the lease is still that worker's, so a worker that was
+presumed dead and comes back cannot overwrite a newer attempt. On PostgreSQL claims use
+``FOR UPDATE SKIP LOCKED`` so several engines never take the same job, and enqueueing sends a
+NOTIFY (delivered at commit) that wakes sleeping engines at once. SQLite runs one engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from plantao import clock
+from plantao.db import is_postgres
+from plantao.jobs.models import Job
+
+CHANNEL = "plantao_jobs"
+DEFAULT_LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempt: int
+    worker: str
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    due_at: datetime | None = None,
+    dedup_key: str | None = None,
+    max_attempts: int = 5,
+) -> Job:
+    job = Job(
+        kind=kind,
+        payload=payload,
+        state="pending",
+        due_at=due_at or clock.now(),
+        attempts=0,
+        max_attempts=max_attempts,
+        lease_until=None,
+        locked_by=None,
+        dedup_key=dedup_key,
+        last_error=None,
+        created_at=clock.now(),
+        finished_at=None,
+    )
+    session.add(job)
+    session.flush()
+    if is_postgres(session):
+        session.execute(text(f"NOTIFY {CHANNEL}"))
+    return job
+
+
+def claim(
+    session: Session,
+    worker: str,
+    *,
+    limit: int = 10,
+    lease: timedelta = DEFAULT_LEASE,
+    kinds: list[str] | None = None,
+) -> list[Claimed]:
+    """Lease up to ``limit`` due jobs (and jobs whose lease expired) to ``worker``."""
+    now = clock.now()
+    due = or_(
+        and_(Job.state == "pending", Job.due_at <= now),
+        and_(Job.state == "running", Job.lease_until < now),
+    )
+    pick = select(Job.id).where(due).order_by(Job.due_at, Job.id).limit(limit)
+    if kinds:
+        pick = pick.where(Job.kind.in_(kinds))
+    if is_postgres(session):
+        pick = pick.with_for_update(skip_locked=True)
+    ids = list(session.scalars(pick))
+    if not ids:
+        return []
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(ids))
+        .values(
+            state="running",
+            lease_until=now + lease,
+            locked_by=worker,
+            attempts=Job.attempts + 1,
+        )
+    )
+    rows = session.execute(
+        select(Job.id, Job.kind, Job.payload, Job.attempts).where(Job.id.in_(ids)).order_by(Job.id)
+    )
+    return [Claimed(r.id, r.kind, r.payload, r.attempts, worker) for r in rows]
+
+
+def _fenced(claimed: Claimed) -> Any:
+    return and_(
+        Job.id == claimed.id,
+        Job.state == "running",
+        Job.locked_by == claimed.worker,
+        Job.attempts == claimed.attempt,
+    )
+
+
+def complete(session: Session, claimed: Claimed) -> bool:
+    """Mark done; False when the lease was lost (another attempt owns the job now)."""
+    result = session.execute(
+        update(Job)
+        .where(_fenced(claimed))
+        .values(state="done", finished_at=clock.now(), lease_until=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def fail(session: Session, claimed: Claimed, error: str, *, retry_in: timedelta | None) -> bool:
+    """Record a failure: retry later, or ``dead`` when attempts are exhausted or no retry."""
+    job = session.get(Job, claimed.id)
+    if job is None:
+        return False
+    dead = retry_in is None or claimed.attempt >= job.max_attempts
+    values: dict[str, Any] = {"last_error": error[:4000], "lease_until": None}
+    if dead:
+        values |= {"state": "dead", "finished_at": clock.now()}
+    else:
+        assert retry_in is not None
+        values |= {"state": "pending", "due_at": clock.now() + retry_in}
+    result = session.execute(update(Job).where(_fenced(claimed)).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def extend_lease(session: Session, claimed: Claimed, lease: timedelta = DEFAULT_LEASE) -> bool:
+    result = session.execute(
+        update(Job).where(_fenced(claimed)).values(lease_until=clock.now() + lease)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def depth_by_state(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
+    return {state: int(n) for state, n in rows.tuples()}
+
+
+def oldest_due_lag(session: Session) -> timedelta:
+    """How late the most overdue pending job is: the engine-cycle lag seen from outside."""
+    oldest = session.scalar(
+        select(func.min(Job.due_at)).where(Job.state == "pending", Job.due_at <= clock.now())
+    )
+    return clock.now() - oldest if oldest else timedelta(0)
+
+
+def get(session: Session, job_id: int) -> Job | None:
+    return session.get(Job, job_id)
+
+
+def retry_dead(session: Session, job_id: int) -> Job | None:
+    job = session.get(Job, job_id)
+    if job is None or job.state != "dead":
+        return job
+    job.state = "pending"
+    job.due_at = clock.now()
+    job.attempts = 0
+    job.finished_at = None
+    session.flush()
+    return job

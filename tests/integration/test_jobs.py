@@ -1,0 +1,107 @@
+"""The durable job queue and the engine loop: leases, retries, fencing, disjoint claims."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from plantao import clock
+from plantao.db import run_transaction
+from plantao.engine.runner import EngineLoop, Retry
+from plantao.jobs import service as job_service
+from plantao.jobs.models import Job
+from plantao.jobs.service import Claimed
+
+
+def _enqueue(factory: sessionmaker[Session], n: int = 1, **kw: object) -> list[int]:
+    def work(s: Session) -> list[int]:
+        return [job_service.enqueue(s, "test.echo", {"n": i}, **kw).id for i in range(n)]  # type: ignore[arg-type]
+
+    return run_transaction(factory, work)
+
+
+def _job(factory: sessionmaker[Session], job_id: int) -> Job:
+    with factory() as s:
+        job = s.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def test_engine_runs_due_jobs_once(factory: sessionmaker[Session], frozen: datetime) -> None:
+    """A due job runs once and is marked done; a future job waits for its time."""
+    seen: list[int] = []
+    loop = EngineLoop(factory, {"test.echo": lambda f, j: seen.append(j.payload["n"])})
+    now_id = _enqueue(factory)[0]
+    later_id = _enqueue(factory, due_at=clock.now() + timedelta(minutes=5))[0]
+    assert loop.run_once() == 1
+    assert loop.run_once() == 0
+    assert seen == [0] and _job(factory, now_id).state == "done"
+    clock.advance(timedelta(minutes=5))
+    assert loop.run_once() == 1 and _job(factory, later_id).state == "done"
+
+
+def test_retry_then_dead(factory: sessionmaker[Session], frozen: datetime) -> None:
+    """A handler asking to retry is rescheduled with backoff, then dead after max attempts."""
+
+    def always_retry(_f: sessionmaker[Session], _j: Claimed) -> None:
+        raise Retry("receiver down", after=timedelta(seconds=10))
+
+    loop = EngineLoop(factory, {"test.echo": always_retry})
+    job_id = _enqueue(factory, max_attempts=2)[0]
+    loop.run_once()
+    job = _job(factory, job_id)
+    assert job.state == "pending" and job.last_error == "receiver down"
+    assert job.due_at == clock.now() + timedelta(seconds=10)
+    clock.advance(timedelta(seconds=10))
+    loop.run_once()
+    assert _job(factory, job_id).state == "dead"
+    run_transaction(factory, lambda s: job_service.retry_dead(s, job_id))
+    assert _job(factory, job_id).state == "pending"
+
+
+def test_stale_worker_cannot_complete(factory: sessionmaker[Session], frozen: datetime) -> None:
+    """After a lease expires and another worker claims the job, the first one's result is void."""
+    job_id = _enqueue(factory)[0]
+    first = run_transaction(factory, lambda s: job_service.claim(s, "w1", lease=timedelta(1)))
+    assert [c.id for c in first] == [job_id]
+    clock.advance(timedelta(days=2))
+    second = run_transaction(factory, lambda s: job_service.claim(s, "w2"))
+    assert [c.attempt for c in second] == [2]
+    assert run_transaction(factory, lambda s: job_service.complete(s, first[0])) is False
+    assert run_transaction(factory, lambda s: job_service.complete(s, second[0])) is True
+
+
+def test_dedup_key_allows_one_live_job(factory: sessionmaker[Session]) -> None:
+    """Two live jobs with the same dedup key cannot coexist."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    _enqueue(factory, dedup_key="x")
+    with pytest.raises(IntegrityError):
+        _enqueue(factory, dedup_key="x")
+
+
+def test_concurrent_claims_are_disjoint(factory: sessionmaker[Session]) -> None:
+    """Four workers claiming at once never take the same job (SKIP LOCKED on PostgreSQL)."""
+    _enqueue(factory, 200)
+    taken: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(4)
+
+    def worker(name: str) -> None:
+        barrier.wait()
+        while True:
+            got = run_transaction(factory, lambda s: job_service.claim(s, name, limit=7))
+            if not got:
+                return
+            with lock:
+                taken.extend(c.id for c in got)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(taken) == 200 and len(set(taken)) == 200
