@@ -33,8 +33,9 @@ FAILURES = [
     ("restarts", "pods crash looping", "CrashLooping"), ("queue", "queue depth growing", "Queue"),
     ("locks", "lock contention deadlocks", "Deadlocks"),
 ]
-WORDS = ("check dashboard rollback deploy traffic canary config flag limit scale replicas "
-         "partition index query cache timeout retry backoff owner escalate verify graph").split()
+_PROSE = ("check dashboard rollback deploy traffic canary config flag limit scale replicas "
+          "partition index query cache timeout retry backoff owner escalate verify graph")
+WORDS = _PROSE.split()
 
 
 def runbook_text(i: int, rng: random.Random) -> str:

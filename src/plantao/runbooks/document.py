@@ -3,127 +3,53 @@
 The format is plain Markdown so runbooks live in git, are reviewed like code and still read well
 on any forge. Everything the platform acts on (ids, owners, alert matchers, parameters, guarded
 actions) is declared explicitly in front matter or in fenced-block attributes, never guessed from
-prose. Every problem names file, line and field because the person fixing a runbook is often
-doing it mid-incident from a terminal; "invalid runbook" alone would cost them minutes.
+prose.
 
 Parsing is pure: text in, dataclass or :class:`RunbookError` out. Warnings (unknown keys,
 duplicate sections) travel on the runbook so the linter can report them without re-parsing.
+The Markdown body is read by :mod:`plantao.runbooks.body`; problems live in
+:mod:`plantao.runbooks.problems` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from plantao.matchers import Matcher, MatcherError, parse_matcher
-from plantao.runbooks.actions import (
-    ACTION_SLUG,
-    DANGERS,
-    DEFAULT_TIMEOUT,
-    MAX_TIMEOUT,
-    ROLE_NAME,
-    Action,
-    ParamSpec,
-    parse_param_spec,
-)
+from plantao.runbooks.actions import Action, ParamSpec, parse_param_spec
+from plantao.runbooks.body import Section, Step, fold, parse_body, section_kind
+from plantao.runbooks.problems import Collector, Problem, RunbookError, Severity
 
-Severity = Literal["error", "warning"]
+__all__ = [
+    "LANGS", "Problem", "Runbook", "RunbookError", "Section", "Severity", "Step", "fold",
+    "is_specific", "parse_runbook", "section_kind",
+]
+
 LANGS = ("en", "pt-BR")
 RUNBOOK_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SEVERITY_HINT = re.compile(r"^(sev[1-4]|p[0-3])$")
 REVIEW_EVERY = re.compile(r"^(\d{1,4})([dw])$")
-SHELLS = ("sh", "shell", "bash")
 KNOWN_KEYS = frozenset({
     "id", "title", "lang", "owner", "services", "alerts", "symptoms", "severity_hint",
     "last_reviewed", "review_every", "tags", "parameters",
 })
 
-# Heading text (accent-folded, lower case, punctuation as spaces) -> section kind. Longer
-# phrases are tried before single words, and a heading that merely starts with or contains a
-# phrase ("Diagnóstico rápido (10 min)", "Ações de mitigação") still maps.
-SECTION_HEADINGS: dict[str, str] = {
-    "symptom": "symptom", "symptoms": "symptom", "sintoma": "symptom", "sintomas": "symptom",
-    "diagnosis": "diagnosis", "diagnose": "diagnosis", "diagnostics": "diagnosis",
-    "investigation": "diagnosis", "diagnostico": "diagnosis", "investigacao": "diagnosis",
-    "mitigation": "mitigation", "mitigate": "mitigation", "remediation": "mitigation",
-    "mitigacao": "mitigation", "remediacao": "mitigation",
-    "rollback": "rollback", "roll back": "rollback", "revert": "rollback",
-    "reversao": "rollback", "reverter": "rollback",
-    "verification": "verification", "verify": "verification", "validation": "verification",
-    "verificacao": "verification", "verificacoes": "verification", "validacao": "verification",
-    "follow up": "follow_up", "followup": "follow_up", "acompanhamento": "follow_up",
-    "pos acao": "follow_up", "pos incidente": "follow_up", "next steps": "follow_up",
-    "proximos passos": "follow_up",
-    "escalate": "escalate", "escalation": "escalate", "when to escalate": "escalate",
-    "escalonamento": "escalate", "escalar": "escalate", "quando escalar": "escalate",
-    "escalonar": "escalate",
-}
-SECTION_KINDS = (
-    "symptom", "diagnosis", "mitigation", "rollback", "verification", "follow_up", "escalate",
-)
-_PHRASES = sorted(SECTION_HEADINGS, key=len, reverse=True)
-_CHECKBOX = re.compile(r"^\[([ xX])\]\s+(.+)", re.DOTALL)
-_ATTRS = re.compile(r"^\s*([A-Za-z0-9_+-]*)\s*\{(.*)\}\s*$")
-_ATTR = re.compile(r"""([A-Za-z_][A-Za-z0-9_-]*)=("[^"]*"|'[^']*'|[^\s"']+)""")
-# Block structure only: headings, lists and fences carry everything we read, and skipping the
-# inline pass (emphasis, links) halves parse time on large libraries.
-_MD = MarkdownIt("commonmark").disable(["inline", "text_join"])
-# libyaml when present: parsing is most of the cost of loading a large runbook directory.
+# libyaml when present: parsing YAML is most of the cost of loading a large directory.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
-class Problem:
-    """A located complaint about a runbook file; ``line`` is 1-based within the file."""
-
-    file: str
-    line: int
-    field: str
-    message: str
-    severity: Severity = "error"
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.severity}: {self.field}: {self.message}"
-
-
-class RunbookError(ValueError):
-    """A runbook that cannot be used; ``problems`` lists every error found, not just the first."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
-@dataclass(frozen=True)
-class Section:
-    kind: str
-    heading: str
-    line: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Step:
-    """A checklist item (``- [ ] text``); ``done`` is the box as written in the file."""
-
-    text: str
-    done: bool
-    line: int
-    section: str
-
-
-@dataclass(frozen=True)
 class Runbook:
+    """A parsed runbook; immutable so a library can hand the same object to many readers."""
+
     id: str
     title: str
     lang: str
@@ -175,74 +101,10 @@ def is_specific(group: tuple[Matcher, ...]) -> bool:
     return any(m.op in ("=", "=~") and m.value not in ("", ".*", ".+") for m in group)
 
 
-def fold(text: str) -> str:
-    """Lower-case and strip accents so 'Diagnóstico' and 'diagnostico' compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def section_kind(heading: str) -> str:
-    norm = " ".join(re.sub(r"[^a-z0-9]+", " ", re.sub(r"\(.*?\)", " ", fold(heading))).split())
-    if norm in SECTION_HEADINGS:
-        return SECTION_HEADINGS[norm]
-    padded = f" {norm} "
-    for phrase in _PHRASES:
-        if padded.startswith(f" {phrase} "):
-            return SECTION_HEADINGS[phrase]
-    for phrase in _PHRASES:
-        if f" {phrase} " in padded:
-            return SECTION_HEADINGS[phrase]
-    return "other"
-
-
-class _Collector:
-    """Gathers problems for one file and maps front-matter paths to file lines."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.errors: list[Problem] = []
-        self.warnings: list[Problem] = []
-        self.lines: dict[str, int] = {}
-
-    def line_of(self, path: str) -> int:
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", path) if re.search(r"[.\[]", path) else ""
-        return 1
-
-    def error(self, path: str, message: str, line: int | None = None) -> None:
-        self.errors.append(Problem(self.file, line or self.line_of(path), path, message))
-
-    def warn(self, path: str, message: str, line: int | None = None) -> None:
-        self.warnings.append(
-            Problem(self.file, line or self.line_of(path), path, message, "warning")
-        )
-
-    def index(self, node: yaml.Node, path: str, first_line: int) -> None:
-        """Record the line of every key and list item; flag duplicate keys YAML would hide."""
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for key_node, value_node in node.value:
-                key = str(key_node.value)
-                child = f"{path}.{key}" if path else key
-                line = key_node.start_mark.line + first_line
-                if key in seen:
-                    self.error(child, "duplicate key", line)
-                seen.add(key)
-                self.lines.setdefault(child, line)
-                self.index(value_node, child, first_line)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                child = f"{path}[{i}]"
-                self.lines[child] = item.start_mark.line + first_line
-                self.index(item, child, first_line)
-
-
 def parse_runbook(text: str, path: str | Path) -> Runbook:
     """Parse one runbook file's text; raises :class:`RunbookError` listing every error."""
     file = str(path)
-    col = _Collector(file)
+    col = Collector(file)
     version = hashlib.sha256(text.encode("utf-8")).hexdigest()
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     lines = text.split("\n")
@@ -266,7 +128,7 @@ def parse_runbook(text: str, path: str | Path) -> Runbook:
     col.index(node, "", 2)
     meta = _parse_meta(data, col)
     body = "\n".join(lines[end + 1 :])
-    sections, others, steps, actions = _parse_body(body, body_first_line, meta["parameters"], col)
+    sections, others, steps, actions = parse_body(body, body_first_line, meta["parameters"], col)
     if col.errors:
         raise RunbookError(col.errors)
     return Runbook(
@@ -286,7 +148,7 @@ def _load_yaml(text: str) -> tuple[yaml.Node | None, Any]:
         loader.dispose()
 
 
-def _str_list(data: Mapping[str, Any], key: str, col: _Collector) -> tuple[str, ...]:
+def _str_list(data: Mapping[str, Any], key: str, col: Collector) -> tuple[str, ...]:
     value = data.get(key)
     if value is None:
         return ()
@@ -296,7 +158,7 @@ def _str_list(data: Mapping[str, Any], key: str, col: _Collector) -> tuple[str, 
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
-def _parse_meta(data: Mapping[str, Any], col: _Collector) -> dict[str, Any]:
+def _parse_meta(data: Mapping[str, Any], col: Collector) -> dict[str, Any]:
     for key in data:
         if key not in KNOWN_KEYS:
             col.warn(str(key), "unknown front-matter key (ignored)")
@@ -328,7 +190,7 @@ def _parse_meta(data: Mapping[str, Any], col: _Collector) -> dict[str, Any]:
     return meta
 
 
-def _parse_date(value: object, col: _Collector) -> date:
+def _parse_date(value: object, col: Collector) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -342,7 +204,7 @@ def _parse_date(value: object, col: _Collector) -> date:
     return date.min
 
 
-def _parse_period(value: object, col: _Collector) -> timedelta:
+def _parse_period(value: object, col: Collector) -> timedelta:
     match = REVIEW_EVERY.match(str(value).strip())
     if match is None or int(match.group(1)) == 0:
         col.error("review_every", f"'{value}' is not a period like 30d or 6w")
@@ -351,7 +213,7 @@ def _parse_period(value: object, col: _Collector) -> timedelta:
     return timedelta(days=days)
 
 
-def _parse_alerts(value: object, col: _Collector) -> tuple[tuple[Matcher, ...], ...]:
+def _parse_alerts(value: object, col: Collector) -> tuple[tuple[Matcher, ...], ...]:
     """A list of matcher strings is one AND group; a list of lists is OR over AND groups."""
     if value is None:
         return ()
@@ -382,7 +244,7 @@ def _parse_alerts(value: object, col: _Collector) -> tuple[tuple[Matcher, ...], 
     return tuple(groups)
 
 
-def _parse_parameters(value: object, col: _Collector) -> dict[str, ParamSpec]:
+def _parse_parameters(value: object, col: Collector) -> dict[str, ParamSpec]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -398,121 +260,3 @@ def _parse_parameters(value: object, col: _Collector) -> dict[str, ParamSpec]:
     return specs
 
 
-def _parse_body(
-    body: str, first_line: int, params: Mapping[str, ParamSpec], col: _Collector
-) -> tuple[dict[str, Section], list[Section], list[Step], list[Action]]:
-    tokens = _MD.parse(body)
-    body_lines = body.split("\n")
-    headings: list[tuple[int, str, str]] = []  # (body line, heading, kind) for h2
-    steps: list[tuple[int, str, bool]] = []
-    fences: list[Token] = []
-    for i, tok in enumerate(tokens):
-        if tok.type == "heading_open" and tok.tag == "h2" and tok.map:
-            heading = tokens[i + 1].content.strip()
-            headings.append((tok.map[0], heading, section_kind(heading)))
-        elif tok.type == "fence":
-            fences.append(tok)
-        elif tok.type == "inline" and i >= 2 and tok.map:
-            box = _CHECKBOX.match(tok.content)
-            if box and tokens[i - 2].type == "list_item_open":
-                text = " ".join(box.group(2).split())
-                steps.append((tok.map[0], text, box.group(1) != " "))
-
-    def kind_at(body_line: int) -> str:
-        kind = "other"
-        for start, _, k in headings:
-            if start > body_line:
-                break
-            kind = k
-        return kind
-
-    sections: dict[str, Section] = {}
-    others: list[Section] = []
-    for n, (start, heading, kind) in enumerate(headings):
-        stop = headings[n + 1][0] if n + 1 < len(headings) else len(body_lines)
-        text = "\n".join(body_lines[start + 1 : stop])
-        section = Section(kind, heading, start + first_line, text)
-        if kind == "other":
-            others.append(section)
-        elif kind in sections:
-            col.warn("sections", f"second '{heading}' section (also {kind}); it is ignored",
-                     start + first_line)
-            others.append(section)
-        else:
-            sections[kind] = section
-    step_objs = [Step(t, done, ln + first_line, kind_at(ln)) for ln, t, done in steps]
-    actions: list[Action] = []
-    for tok in fences:
-        if "{" not in tok.info:
-            continue
-        line = (tok.map[0] if tok.map else 0) + first_line
-        action = _parse_action(tok.info, tok.content, line, kind_at(line - first_line), params, col)
-        if action is None:
-            continue
-        if any(a.id == action.id for a in actions):
-            col.error("action", f"duplicate action id '{action.id}'", line)
-            continue
-        actions.append(action)
-    return sections, others, step_objs, actions
-
-
-def _parse_action(
-    info: str, command: str, line: int, section: str, params: Mapping[str, ParamSpec],
-    col: _Collector,
-) -> Action | None:
-    match = _ATTRS.match(info)
-    if match is None:
-        col.error("action", f"cannot read attributes in '{info}'; expected sh {{action=x ...}}",
-                  line)
-        return None
-    shell, raw = match.group(1) or "sh", match.group(2)
-    attrs: dict[str, str] = {}
-    for key, value in _ATTR.findall(raw):
-        attrs[key] = value.strip("\"'")
-    leftover = _ATTR.sub("", raw).strip()
-    if leftover:
-        col.error("action", f"cannot read '{leftover}' in the attributes", line)
-    errors_before = len(col.errors)
-    for key in attrs:
-        if key not in ("action", "danger", "timeout", "params", "approvers"):
-            col.error(f"action.{key}", "unknown attribute", line)
-    action_id = attrs.get("action", "")
-    if not ACTION_SLUG.match(action_id):
-        col.error("action", "every executable block needs action=<kebab-case slug>", line)
-    where = f"action '{action_id}'" if action_id else "action"
-    if shell not in SHELLS:
-        col.error(f"{where}.shell", f"'{shell}' blocks cannot run; use ```sh", line)
-    elif shell == "bash":
-        col.warn(f"{where}.shell", "runs under /bin/sh, not bash; avoid bash-only syntax", line)
-    danger = attrs.get("danger")
-    if danger not in DANGERS:
-        col.error(f"{where}.danger", f"'{danger}' is not one of {', '.join(DANGERS)}"
-                  if danger else "is required (read, mutate or destructive)", line)
-    timeout = DEFAULT_TIMEOUT
-    if "timeout" in attrs:
-        if not attrs["timeout"].isdigit() or not 1 <= int(attrs["timeout"]) <= MAX_TIMEOUT:
-            col.error(f"{where}.timeout", f"must be whole seconds from 1 to {MAX_TIMEOUT}", line)
-        else:
-            timeout = int(attrs["timeout"])
-    names = tuple(p.strip() for p in attrs.get("params", "").split(",") if p.strip())
-    for name in names:
-        if name not in params:
-            col.error(f"{where}.params", f"'{name}' is not declared under parameters", line)
-    approvers = tuple(r.strip() for r in attrs.get("approvers", "").split("|") if r.strip())
-    for role in approvers:
-        if not ROLE_NAME.match(role):
-            col.error(f"{where}.approvers", f"'{role}' is not a role name", line)
-    if approvers and danger != "destructive":
-        col.warn(f"{where}.approvers", "approvers only apply to destructive actions", line)
-    if not command.strip():
-        col.error(f"{where}.command", "the block is empty", line)
-    for spec in params.values():
-        if spec.name not in names and re.search(rf"\$\{{?{spec.env_name}\b", command):
-            col.warn(f"{where}.params", f"uses ${spec.env_name} but does not list "
-                     f"'{spec.name}' in params=; it will be unset", line)
-    if len(col.errors) > errors_before or danger not in DANGERS:
-        return None
-    return Action(
-        id=action_id, danger=danger, command=command, timeout=timeout, params=names,
-        approvers=approvers, shell=shell, line=line, section=section,
-    )

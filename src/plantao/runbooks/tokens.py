@@ -30,21 +30,29 @@ _HTTP_CODE = re.compile(r"^([45])\d\d$")
 _QUANTITY = re.compile(r"^\d+(?:ms|s|m|h|d|w|k|kb|mb|gb|tb|x|rps|qps)?$")  # 500ms, 10gb, 3x
 
 _EN_STOP = (
-    "a an and are as at be been but by can could did do does for from had has have how if in "
-    "into is it its may more most no not of on or our out over so such than that the their them "
-    "then there these they this those to too up very was we were what when where which while "
-    "who why will with would you your all any also after before about above below per via "
+    "a an and are as at be been being but by can could did do does doing for from had has have "
+    "having how if in into is it its may might more most no nor not of on or our out over so "
+    "such than that the their them then there these they this those to too up very was we were "
+    "what when where which while who whom why will with would you your all any also after "
+    "before about above below per via i me my he she his her us own same just only other some "
+    "each few both should now ago since still again further once here until against between "
+    "during through under yet"
 )
 _PT_STOP = (  # accent-folded
     "o os as um uma uns umas de do da dos das em no na nos nas por pelo pela pelos pelas para "
-    "com sem que se ao aos e ou mas como mais menos muito muita ja nao sim foi ser esta estao "
-    "esse essa isso este isto ha tem sao seu sua seus suas entre sobre ate quando onde qual "
-    "apos antes depois cada outro outra "
+    "com sem que se ao aos e ou mas como mais menos muito muita muitos muitas ja nao sim foi "
+    "ser esta estao esse essa isso este isto ha tem sao seu sua seus suas entre sobre ate "
+    "quando onde qual quais apos antes depois cada outro outra outros outras eu ele ela eles "
+    "elas voce voces lhe meu minha nosso nossa aquele aquela aquilo tambem so ainda agora "
+    "desde enquanto porque pois ter estar era eram sera foram seja sendo tinha havia num numa "
+    "nesse nessa neste nesta dele dela deles mesmo mesma todo toda todos todas algum alguma "
+    "nenhum nenhuma bem la aqui ali assim entao vez vezes estava ficou fica"
 )
-_ALERT_STOP = (  # alert boilerplate that carries no topic
+_ALERT_STOP = (  # alert boilerplate and units that carry no topic
     "alert alerts alerta alertas firing disparado instance value valor current atual "
-    "minute minutes minuto minutos min mins second seconds segundo segundos last ultimo ultimos "
-    "more than mais over acima"
+    "minute minutes minuto minutos min mins second seconds segundo segundos hour hours hora "
+    "horas day days dia dias week weeks semana semanas today hoje ontem yesterday last ultimo "
+    "ultimos ultima ultimas acima ms sec kb mb gb tb percent"
 )
 STOPWORDS = frozenset(f"{_EN_STOP} {_PT_STOP} {_ALERT_STOP}".split())
 
@@ -66,6 +74,20 @@ COGNATES = {
     "tempo": "time", "resposta": "response", "vencido": "expire", "vencendo": "expire",
     "expiracao": "expire", "nodo": "node", "uso": "usage", "fatal": "crash",
     "travado": "stuck", "parado": "stall", "bloqueio": "lock", "bloqueado": "lock",
+    "acerto": "hit", "vazao": "throughput", "escrita": "write", "leitura": "read",
+    "aparelho": "device", "dispositivo": "device", "parceiro": "partner", "ataque": "attack",
+    "invasao": "breach", "lancamento": "release", "versao": "version", "reversao": "rollback",
+    "trafego": "traffic", "custo": "cost", "orcamento": "budget", "gasto": "spend",
+    "servidor": "server", "carga": "load", "indice": "index", "tabela": "table",
+    "atualizacao": "update", "desatualizado": "stale", "aplicativo": "app", "celular": "mobile",
+    "tarefa": "task", "relatorio": "report", "nuvem": "cloud", "fatura": "invoice",
+}
+# Same idea for inflected forms (falhando, atrasando, sincronizando): five-letter stems whose
+# English side differs. Only stems that no common English ops word starts with are listed.
+PREFIX_COGNATES = {
+    "falha": "fail", "atras": "lag", "lenti": "slow", "sincr": "sync", "reini": "resta",
+    "acert": "hit", "trafe": "traff", "esgot": "exhau", "indis": "unava", "armaz": "stora",
+    "vazam": "leak", "requi": "reque", "conex": "conne",
 }
 
 
@@ -87,6 +109,8 @@ def stem(word: str) -> str | None:
         word = word[:-3] + "y"
     elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
+    if word in STOPWORDS:
+        return None
     for suffix in ("ing", "ed"):
         if len(word) - len(suffix) >= 3 and word.endswith(suffix):
             word = word[: -len(suffix)]
@@ -99,7 +123,8 @@ def stem(word: str) -> str | None:
         word = COGNATES[word[:-1] + "o"]
     if word in STOPWORDS:
         return None
-    return word[:PREFIX]
+    prefix = word[:PREFIX]
+    return PREFIX_COGNATES.get(prefix, prefix)
 
 
 def terms(text: str) -> Iterator[tuple[str, str]]:

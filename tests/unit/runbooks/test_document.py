@@ -176,3 +176,27 @@ def test_unknown_keys_are_warnings_not_errors() -> None:
     """Unknown front-matter keys do not block loading; they surface as warnings."""
     rb = parse_runbook(document(front=VALID_FRONT + "colour: blue\n"), "x.md")
     assert [(w.line, w.field, w.severity) for w in rb.warnings] == [(9, "colour", "warning")]
+
+
+def test_destructive_action_attributes() -> None:
+    """approvers is a '|' list of roles; quoted values and timeouts are read."""
+    body = ('```sh {action=drop-db danger="destructive" timeout=600 approvers=admin|dba}\n'
+            "dropdb x\n```\n")
+    rb = parse_runbook(document(front=VALID_FRONT.replace("  token", "  unused"), body=body),
+                       "x.md")
+    assert [(a.id, a.danger, a.timeout, a.approvers) for a in rb.actions] == [
+        ("drop-db", "destructive", 600, ("admin", "dba"))]
+
+
+def test_bash_blocks_warn_that_they_run_under_sh() -> None:
+    """A bash fence is accepted but warned about, since the executor uses /bin/sh."""
+    body = "```bash {action=look danger=read}\necho hi\n```\n"
+    rb = parse_runbook(document(body=body), "x.md")
+    assert [w.field for w in rb.warnings] == ["action 'look'.shell"]
+
+
+def test_command_using_unlisted_parameter_warns() -> None:
+    """$DEPLOYMENT in a block that does not list it would be unset: a warning says so."""
+    body = "```sh {action=look danger=read}\necho \"$DEPLOYMENT\"\n```\n"
+    rb = parse_runbook(document(body=body), "x.md")
+    assert [w.field for w in rb.warnings] == ["action 'look'.params"]
