@@ -28,6 +28,7 @@ from plantao.catalog import service as catalog_service
 from plantao.catalog.models import Integration
 from plantao.db import lock_key
 from plantao.incidents import service as incident_service
+from plantao.incidents.hooks import AttachedAlert
 from plantao.incidents.lifecycle import Action, Status
 from plantao.incidents.models import Incident
 from plantao.incidents.severity import most_severe
@@ -449,6 +450,20 @@ def _insert_or_reopen(
         )
         result.reopened += len(reopen)
     incident_service.append(session, incident.id, timeline, at=now)
+    incident_service.alerts_attached(
+        session,
+        incident,
+        [
+            AttachedAlert(
+                identity=p.event.identity,
+                summary=p.event.summary,
+                severity=p.severity,
+                labels=p.event.labels,
+                annotations=p.event.annotations,
+            )
+            for p in members
+        ],
+    )
 
 
 def alerts_for_incident(session: Session, incident_id: int) -> list[Alert]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from plantao import clock
 from plantao.errors import NotFound, ValidationFailed
-from plantao.incidents import lifecycle, severity
+from plantao.incidents import hooks, lifecycle, severity
 from plantao.incidents.lifecycle import Action, Status
 from plantao.incidents.models import Incident, IncidentCounter, TimelineEntry
 
@@ -117,6 +117,7 @@ def open_incident(
         ],
         at=now,
     )
+    hooks.incident_opened(session, incident)
     return incident
 
 
@@ -187,6 +188,7 @@ def act(
         items.append(TimelineItem("note", actor, _clean_note(note), {"kind": "fact"}))
     session.flush()
     append(session, incident.id, items, at=now)
+    hooks.status_changed(session, incident, before.value, after.value, actor)
     return incident
 
 
@@ -231,6 +233,13 @@ def change_severity(
         [TimelineItem("incident.severity", actor, message, {"from": before, "to": target})],
     )
     return incident
+
+
+def alerts_attached(
+    session: Session, incident: Incident, alerts: Sequence[hooks.AttachedAlert]
+) -> None:
+    """Called by intake after new alerts joined ``incident``; fans out to other domains."""
+    hooks.alerts_attached(session, incident, alerts)
 
 
 def raise_severity_to(session: Session, incident: Incident, new: str, *, actor: str) -> None:

@@ -1,0 +1,41 @@
+"""What other domains do when an incident opens, gains alerts or changes state.
+
+These run inside the same transaction as the change that triggered them, which is what makes
+paging and runbook linking durable: an incident is never committed without its escalation
+state, and a rollback undoes both. Calls are explicit (no registry) so that forgetting one is a
+visible code change, not a missed registration at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from plantao.incidents.models import Incident
+
+
+@dataclass(frozen=True)
+class AttachedAlert:
+    identity: str
+    summary: str
+    severity: str
+    labels: dict[str, Any] = field(default_factory=dict)
+    annotations: dict[str, Any] = field(default_factory=dict)
+
+
+def incident_opened(session: Session, incident: Incident) -> None:
+    """A new incident exists (status triggered), before its first alerts are attached."""
+
+
+def alerts_attached(session: Session, incident: Incident, alerts: Sequence[AttachedAlert]) -> None:
+    """New alerts (not refreshes) joined the incident."""
+
+
+def status_changed(
+    session: Session, incident: Incident, before: str, after: str, actor: str
+) -> None:
+    """A lifecycle transition was applied (acknowledge, resolve, reopen, ...)."""
