@@ -65,11 +65,13 @@ def lint_paths(paths: Path | str | Iterable[Path | str], today: date) -> list[Pr
     """Every problem in the given files and directories, sorted by file and line."""
     problems: list[Problem] = []
     seen: dict[tuple[str, str], str] = {}
+    loaded: list[Runbook] = []
     for path in collect_files(paths):
         runbook, found = load_file(path)
         problems.extend(found)
         if runbook is None:
             continue
+        loaded.append(runbook)
         problems.extend(lint_runbook(runbook, today))
         key = (runbook.id, runbook.lang)
         if key in seen:
@@ -79,7 +81,32 @@ def lint_paths(paths: Path | str | Iterable[Path | str], today: date) -> list[Pr
             ))
         else:
             seen[key] = str(path)
+    problems.extend(_translations_agree(loaded))
     return sorted(problems, key=lambda p: (p.file, p.line, p.field))
+
+
+def _translations_agree(runbooks: list[Runbook]) -> list[Problem]:
+    """Versions of one id must offer the same actions and parameters: a reader falls back
+    from one language to the other, and a saved execution refers to an action by id."""
+    problems: list[Problem] = []
+    by_id: dict[str, list[Runbook]] = {}
+    for rb in runbooks:
+        by_id.setdefault(rb.id, []).append(rb)
+    for versions in by_id.values():
+        first, *others = sorted(versions, key=lambda r: r.lang != "en")
+        for other in others:
+            for what, mine, theirs in (
+                ("actions", {a.id for a in other.actions}, {a.id for a in first.actions}),
+                ("parameters", set(other.parameters), set(first.parameters)),
+            ):
+                if mine != theirs:
+                    problems.append(Problem(
+                        other.path, 1, what,
+                        f"{what} differ from the {first.lang} version ({first.path}): "
+                        f"only here {sorted(mine - theirs)}, only there {sorted(theirs - mine)}",
+                        "warning",
+                    ))
+    return problems
 
 
 def has_errors(problems: Iterable[Problem]) -> bool:

@@ -43,9 +43,9 @@ FIELDS: dict[str, tuple[float, float]] = {
     "title": (3.0, 0.3), "alerts": (3.0, 0.3), "symptoms": (2.5, 0.5), "tags": (2.0, 0.3),
     "services": (2.0, 0.3), "body": (1.0, 0.75),
 }
-# Where a query term came from -> its weight in the query.
-# The summary is the line a person wrote to say what is wrong, so it weighs most after the
-# alert name; the description is longer and chattier, so each of its words counts a bit less.
+# Where a query term came from -> its weight in the query. The summary is the line a person
+# wrote to say what is wrong, so it weighs most after the alert name; the description is longer
+# and chattier, so each of its words counts a bit less.
 QUERY_WEIGHTS = {"alertname": 2.0, "label": 1.0, "summary": 1.5, "description": 0.8}
 IGNORED_LABELS = frozenset({
     "severity", "prometheus", "receiver", "instance", "le", "quantile", "endpoint", "pod_ip",
@@ -55,6 +55,8 @@ IGNORED_LABELS = frozenset({
 
 @dataclass(frozen=True)
 class Suggestion:
+    """One ranked runbook; ``why`` names the alert words that matched and the fields they hit."""
+
     id: str
     title: str
     score: float

@@ -100,3 +100,15 @@ def test_accepts_a_list_of_files(tmp_path: Path) -> None:
     a = _write(tmp_path, "a.md", document())
     b = _write(tmp_path, "b.md", "no front matter\n")
     assert _summary(lint_paths([a, b], TODAY)) == [("b.md", 1, "front matter", "error")]
+
+
+def test_translations_must_offer_the_same_actions(tmp_path: Path) -> None:
+    """A pt-BR version missing an action of the English one is flagged on the pt-BR file."""
+    _write(tmp_path, "en/a.md", document())
+    body = VALID_BODY.replace("action=restart", "action=reiniciar")
+    _write(tmp_path, "pt-BR/a.md", document(VALID_FRONT + "lang: pt-BR\n", body))
+    problems = lint_paths(tmp_path, TODAY)
+    assert _summary(problems) == [("a.md", 1, "actions", "warning")]
+    assert Path(problems[0].file).parent.name == "pt-BR"
+    assert "from the en version" in problems[0].message
+    assert "['reiniciar']" in problems[0].message
