@@ -45,6 +45,10 @@ class ExecutionDisabled(PermissionDenied):
     """Executable steps are switched off on this server."""
 
 
+class ExecutionUnavailable(Conflict):
+    """The server cannot start a step (working directory or shell missing): an operator fix."""
+
+
 class ActionNotFound(Conflict):
     """The runbook version at hand has no such action (edited or removed since it was shown)."""
 
@@ -108,10 +112,16 @@ def run_command(
         raise ExecutionDisabled("executable runbook steps are disabled on this server")
     secrets = secrets or []
     start = time.monotonic()
-    proc = subprocess.Popen(
-        ["/bin/sh", "-c", command], env=dict(env), cwd=config.workdir, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, close_fds=True,
-    )
+    try:
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", command], env=dict(env), cwd=config.workdir,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True, close_fds=True,
+        )
+    except OSError as exc:
+        raise ExecutionUnavailable(
+            f"cannot start /bin/sh in {config.workdir}: {exc.strerror or exc}"
+        ) from exc
     pgid = proc.pid  # session leader: its pid is the group id
     keep = config.output_limit + _REDACTION_SLACK
     captures = {"stdout": _Capture(keep), "stderr": _Capture(keep)}

@@ -13,6 +13,7 @@ from plantao.runbooks.actions import Confirmation, ParamError, check_guard
 from plantao.runbooks.document import parse_runbook
 from plantao.runbooks.executor import (
     ExecutionDisabled,
+    ExecutionUnavailable,
     ExecutorConfig,
     build_env,
     execute,
@@ -172,3 +173,10 @@ def test_disabled_executor_refuses_clearly(tmp_path: Path) -> None:
     off = ExecutorConfig(enabled=False, workdir=tmp_path)
     with pytest.raises(ExecutionDisabled, match="disabled"):
         execute(RUNBOOK, "echo-value", {}, check_guard(action, "ana", None), off)
+
+
+def test_missing_workdir_is_a_clear_error(tmp_path: Path) -> None:
+    """A working directory that does not exist is reported as such, not as a crash."""
+    config = ExecutorConfig(workdir=tmp_path / "gone")
+    with pytest.raises(ExecutionUnavailable, match="cannot start"):
+        run_command("true", {}, 5, config)
