@@ -7,6 +7,7 @@ because signed links and sessions would otherwise be forgeable by anyone who rea
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -29,6 +30,14 @@ class Settings(BaseSettings):
     intake_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     db_pool_size: int = Field(default=10, ge=1)
     language: Literal["en", "pt-BR"] = "en"
+    # Runbooks: the library directory (None: the pack shipped with Plantão), whether guarded
+    # executable steps may run at all, and what a step's process gets to see.
+    runbooks_dir: Path | None = None
+    runbooks_execution: bool = True
+    runbooks_workdir: Path | None = None
+    runbooks_env_allow: str = "PATH,LANG,HOME"
+    runbooks_approval_minutes: int = Field(default=30, ge=1)
+    runbooks_reload_seconds: float = Field(default=5.0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

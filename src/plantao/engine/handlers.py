@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from plantao.config import Settings, get_settings
 from plantao.engine.runner import Handler
+from plantao.runbooks import execution_jobs
 
 
-def registry() -> dict[str, Handler]:
+def registry(settings: Settings | None = None) -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
+    handlers.update(execution_jobs.handlers(settings or get_settings()))
     return handlers

@@ -33,6 +33,12 @@ def incident_opened(session: Session, incident: Incident) -> None:
 
 def alerts_attached(session: Session, incident: Incident, alerts: Sequence[AttachedAlert]) -> None:
     """New alerts (not refreshes) joined the incident."""
+    # Imported here: runbooks.service builds on incidents.service, which imports this module.
+    from plantao.runbooks import service as runbook_service
+
+    runbook_service.schedule_linking(
+        session, incident.id, [(a.labels, a.annotations) for a in alerts]
+    )
 
 
 def status_changed(

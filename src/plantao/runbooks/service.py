@@ -1,0 +1,442 @@
+"""Runbooks in incidents: the process-wide library, links and suggestions, confirmation,
+checklists (triage and runbook steps), risk posture and the coverage KPI.
+
+Linking runs in the engine (job ``runbooks.link``), not in intake: ranking costs a fraction of a
+millisecond per alert, which the intake path (thousands of alerts per second) should not pay
+while it holds group locks. Intake only enqueues one job per incident per batch of new alerts,
+in its own transaction, so a crash loses no link and the dedup path costs nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plantao import clock
+from plantao.config import Settings
+from plantao.errors import NotFound, ValidationFailed
+from plantao.incidents import service as incident_service
+from plantao.incidents.models import Incident
+from plantao.incidents.service import TimelineItem
+from plantao.jobs import service as job_service
+from plantao.runbooks import triage
+from plantao.runbooks.document import Runbook
+from plantao.runbooks.executor import ExecutorConfig
+from plantao.runbooks.library import RunbookLibrary, default_pack_dir
+from plantao.runbooks.models import Checklist, ChecklistItem, RunbookLink
+from plantao.runbooks.schemas import (
+    ChecklistItemOut,
+    ChecklistOut,
+    CoverageOut,
+    IncidentRunbooks,
+    LinkOut,
+)
+
+LINK_JOB = "runbooks.link"
+SYSTEM_ACTOR = "plantao"
+SUGGESTIONS = 3
+# A stronger reason to link replaces a weaker one on the same runbook (never the reverse).
+_SOURCE_RANK = {"suggestion": 0, "matcher": 1, "annotation": 2, "manual": 3}
+LINKED_SOURCES = ("annotation", "matcher", "manual")
+
+_libraries: dict[Path, tuple[RunbookLibrary, float]] = {}
+_libraries_lock = threading.Lock()
+
+
+def library(settings: Settings) -> RunbookLibrary:
+    """The process-wide library for the configured directory, re-scanned at most every
+    ``runbooks_reload_seconds`` so that a busy server stats the files a few times a minute."""
+    root = (settings.runbooks_dir or default_pack_dir()).resolve()
+    now = time.monotonic()
+    with _libraries_lock:
+        entry = _libraries.get(root)
+        if entry is None:
+            lib = RunbookLibrary(root)
+            _libraries[root] = (lib, now)
+            refresh = True
+        else:
+            lib, checked = entry
+            refresh = now - checked >= settings.runbooks_reload_seconds
+            if refresh:
+                _libraries[root] = (lib, now)
+    if refresh:
+        lib.reload_if_changed()
+    return lib
+
+
+def executor_config(settings: Settings) -> ExecutorConfig:
+    allow = tuple(n.strip() for n in settings.runbooks_env_allow.split(",") if n.strip())
+    return ExecutorConfig(
+        enabled=settings.runbooks_execution,
+        workdir=settings.runbooks_workdir or Path.cwd(),
+        env_allowlist=allow,
+    )
+
+
+def get_runbook(lib: RunbookLibrary, runbook_id: str, lang: str | None = None) -> Runbook:
+    found = lib.get(runbook_id.removesuffix(".md"), lang or "en")
+    if found is None:
+        raise NotFound(f"runbook '{runbook_id}' is not in the library")
+    return found
+
+
+def languages(lib: RunbookLibrary, runbook_id: str) -> list[str]:
+    return [rb.lang for rb in lib.all() if rb.id == runbook_id]
+
+
+# -- linking -------------------------------------------------------------------------------
+
+
+def schedule_linking(
+    session: Session, incident_id: int,
+    alerts: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+) -> None:
+    """Called when alerts join an incident: one job attaches triage (if missing) and links
+    runbooks for these alerts. The job carries labels and annotations so that it reads no
+    alert rows, whatever the size of the incident."""
+    if alerts:
+        payload = [{"labels": dict(labels), "annotations": dict(annotations)}
+                   for labels, annotations in alerts]
+        job_service.enqueue(session, LINK_JOB, {"incident_id": incident_id, "alerts": payload})
+
+
+def _runbook_from_url(lib: RunbookLibrary, url: str) -> str | None:
+    """A ``runbook_url`` whose last path segment is a runbook id (``.../kafka-consumer-lag``,
+    ``.../kafka-consumer-lag.md``) names that runbook; anything else stays an external link."""
+    path = urlsplit(url.strip()).path.rstrip("/")
+    name = path.rsplit("/", 1)[-1].removesuffix(".md")
+    return name if name and lib.get(name) is not None else None
+
+
+def _existing_links(session: Session, incident_id: int) -> dict[str, RunbookLink]:
+    rows = session.scalars(select(RunbookLink).where(RunbookLink.incident_id == incident_id))
+    return {row.ref: row for row in rows}
+
+
+def link_alerts(
+    session: Session,
+    incident_id: int,
+    alerts: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    lib: RunbookLibrary,
+    *,
+    lang: str = "en",
+) -> list[RunbookLink]:
+    """Link runbooks for each alert (labels, annotations): its ``runbook_url``, the runbooks
+    whose matchers select it, else the top suggestions. Returns the links created or upgraded."""
+    existing = _existing_links(session, incident_id)
+    touched: list[RunbookLink] = []
+    timeline: list[TimelineItem] = []
+    now = clock.now()
+
+    def put(ref: str, source: str, title: str, rb: Runbook | None, **extra: Any) -> None:
+        current = existing.get(ref)
+        if current is not None:
+            if _SOURCE_RANK[source] <= _SOURCE_RANK[current.source]:
+                return
+            current.source = source
+            current.score = extra.get("score")
+            current.why = extra.get("why", "")
+            if rb is not None:
+                current.version, current.lang = rb.version, rb.lang
+            touched.append(current)
+            return
+        row = RunbookLink(
+            incident_id=incident_id, ref=ref[:1024], runbook_id=rb.id if rb else None,
+            lang=rb.lang if rb else None, version=rb.version if rb else None, title=title[:512],
+            source=source, score=extra.get("score"), why=extra.get("why", ""),
+            url=extra.get("url"), created_at=now, confirmed_at=None, confirmed_by=None,
+            confirmed_version=None,
+        )
+        session.add(row)
+        existing[ref] = row
+        touched.append(row)
+        if source == "suggestion":
+            message = f"Runbook suggested: {title} (score {row.score:.2f})"
+        else:
+            message = f"Runbook linked ({source}): {title}"
+        timeline.append(TimelineItem(
+            "runbook.suggested" if source == "suggestion" else "runbook.linked", SYSTEM_ACTOR,
+            message, {"runbook": ref, "source": source, "version": row.version,
+                      "score": row.score, "why": row.why},
+        ))
+
+    for labels, notes in alerts:
+        str_labels = {str(k): str(v) for k, v in labels.items()}
+        str_annotations = {str(k): str(v) for k, v in notes.items()}
+        linked = False
+        url = str_annotations.get("runbook_url", "").strip()
+        if url:
+            rid = _runbook_from_url(lib, url)
+            rb = lib.get(rid, lang) if rid else None
+            put(rid or url, "annotation", rb.title if rb else url, rb, url=url,
+                why="runbook_url annotation of the alert")
+            linked = True
+        for rb in lib.linked_for(str_labels, lang):
+            put(rb.id, "matcher", rb.title, rb, why="linked by the runbook's alert matchers")
+            linked = True
+        if linked:
+            continue
+        for found in lib.suggest(str_labels, str_annotations, k=SUGGESTIONS, lang=lang):
+            rb = lib.get(found.id, lang)
+            put(found.id, "suggestion", found.title, rb, score=found.score, why=found.why)
+    session.flush()
+    incident_service.append(session, incident_id, timeline)
+    return touched
+
+
+def incident_runbooks(session: Session, incident_id: int) -> IncidentRunbooks:
+    rows = list(session.scalars(
+        select(RunbookLink).where(RunbookLink.incident_id == incident_id).order_by(RunbookLink.id)
+    ))
+    linked = [r for r in rows if r.source in LINKED_SOURCES or r.confirmed_at is not None]
+    suggested = [r for r in rows if r not in linked]
+    linked.sort(key=lambda r: (r.confirmed_at is None, -_SOURCE_RANK[r.source], r.id))
+    suggested.sort(key=lambda r: (-(r.score or 0.0), r.id))
+    return IncidentRunbooks(
+        linked=[_link_out(r) for r in linked], suggested=[_link_out(r) for r in suggested]
+    )
+
+
+def _link_out(row: RunbookLink) -> LinkOut:
+    if row.runbook_id:
+        view = f"/runbooks/{row.runbook_id}" + (f"?lang={row.lang}" if row.lang else "")
+    else:
+        view = row.url or row.ref
+    return LinkOut(
+        runbook_id=row.runbook_id, title=row.title, source=row.source,
+        suggested=row.source == "suggestion" and row.confirmed_at is None, score=row.score,
+        why=row.why, version=row.version, lang=row.lang, url=view, external_url=row.url,
+        confirmed_at=row.confirmed_at, confirmed_by=row.confirmed_by,
+        confirmed_version=row.confirmed_version,
+    )
+
+
+def confirm(
+    session: Session, incident: Incident, runbook: Runbook, *, actor: str
+) -> RunbookLink:
+    """A responder says "this is the runbook we follow": pinned to the version they saw."""
+    now = clock.now()
+    row = _existing_links(session, incident.id).get(runbook.id)
+    if row is None:
+        row = RunbookLink(
+            incident_id=incident.id, ref=runbook.id, runbook_id=runbook.id, lang=runbook.lang,
+            version=runbook.version, title=runbook.title[:512], source="manual", score=None,
+            why="confirmed by a responder", url=None, created_at=now,
+        )
+        session.add(row)
+    row.confirmed_at, row.confirmed_by = now, actor
+    row.confirmed_version, row.version, row.lang = runbook.version, runbook.version, runbook.lang
+    session.flush()
+    incident_service.append(session, incident.id, [TimelineItem(
+        "runbook.confirmed", actor,
+        f"Confirmed runbook {runbook.id} v{runbook.short_version}",
+        {"runbook": runbook.id, "version": runbook.version, "lang": runbook.lang},
+    )])
+    return row
+
+
+# -- checklists ----------------------------------------------------------------------------
+
+
+def _checklist_by_key(session: Session, incident_id: int, key: str) -> Checklist | None:
+    return session.scalars(
+        select(Checklist).where(Checklist.incident_id == incident_id, Checklist.key == key)
+    ).one_or_none()
+
+
+def _new_checklist(
+    session: Session, incident_id: int, key: str, *, kind: str, title: str, lang: str,
+    actor: str, items: list[dict[str, str]], runbook: Runbook | None = None,
+) -> Checklist:
+    checklist = Checklist(
+        incident_id=incident_id, key=key, kind=kind, title=title[:512], lang=lang,
+        runbook_id=runbook.id if runbook else None,
+        runbook_version=runbook.version if runbook else None,
+        created_at=clock.now(), created_by=actor,
+    )
+    session.add(checklist)
+    session.flush()
+    session.add_all(
+        ChecklistItem(checklist_id=checklist.id, position=n, checked_at=None, checked_by=None,
+                      **item)
+        for n, item in enumerate(items)
+    )
+    session.flush()
+    return checklist
+
+
+def attach_triage(
+    session: Session, incident_id: int, *, lang: str, actor: str = SYSTEM_ACTOR
+) -> Checklist:
+    """The universal 2-minute triage as a checklist; idempotent per incident."""
+    found = _checklist_by_key(session, incident_id, "triage")
+    if found is not None:
+        return found
+    data = triage.triage_checklist(lang)
+    items = [{"key": q.key, "text": q.text, "hint": q.hint, "section": "triage"}
+             for q in data.questions]
+    checklist = _new_checklist(session, incident_id, "triage", kind="triage", title=data.title,
+                               lang=data.lang, actor=actor, items=items)
+    incident_service.append(session, incident_id, [TimelineItem(
+        "checklist.attached", actor, f"Checklist attached: {data.title}",
+        {"checklist_id": checklist.id, "kind": "triage"},
+    )])
+    return checklist
+
+
+def attach_runbook_checklist(
+    session: Session, incident: Incident, runbook: Runbook, *, actor: str
+) -> Checklist:
+    """A runbook's ``- [ ]`` steps as the incident's checklist; idempotent per runbook."""
+    key = f"runbook:{runbook.id}"
+    found = _checklist_by_key(session, incident.id, key)
+    if found is not None:
+        return found
+    if not runbook.steps:
+        raise ValidationFailed(f"runbook '{runbook.id}' has no checklist steps (- [ ] ...)")
+    items = [{"key": f"step-{n + 1}", "text": step.text, "hint": "", "section": step.section}
+             for n, step in enumerate(runbook.steps)]
+    checklist = _new_checklist(
+        session, incident.id, key, kind="runbook", title=runbook.title, lang=runbook.lang,
+        actor=actor, items=items, runbook=runbook,
+    )
+    incident_service.append(session, incident.id, [TimelineItem(
+        "checklist.attached", actor,
+        f"Checklist attached: {runbook.title} v{runbook.short_version}",
+        {"checklist_id": checklist.id, "kind": "runbook", "runbook": runbook.id,
+         "version": runbook.version},
+    )])
+    return checklist
+
+
+def checklists(session: Session, incident_id: int) -> list[ChecklistOut]:
+    lists = list(session.scalars(
+        select(Checklist).where(Checklist.incident_id == incident_id).order_by(Checklist.id)
+    ))
+    if not lists:
+        return []
+    items = session.scalars(
+        select(ChecklistItem)
+        .where(ChecklistItem.checklist_id.in_([c.id for c in lists]))
+        .order_by(ChecklistItem.checklist_id, ChecklistItem.position)
+    )
+    by_list: dict[int, list[ChecklistItemOut]] = {c.id: [] for c in lists}
+    for item in items:
+        by_list[item.checklist_id].append(ChecklistItemOut.model_validate(item))
+    return [
+        ChecklistOut(
+            id=c.id, kind=c.kind, title=c.title, lang=c.lang, runbook_id=c.runbook_id,
+            runbook_version=c.runbook_version, created_at=c.created_at,
+            created_by=c.created_by, items=by_list[c.id],
+        )
+        for c in lists
+    ]
+
+
+def set_item(
+    session: Session, incident: Incident, checklist_id: int, item_id: int, *, checked: bool,
+    actor: str,
+) -> ChecklistItem:
+    """Check or uncheck one item; a change (not a repeat) also goes on the timeline."""
+    item = session.scalars(
+        select(ChecklistItem)
+        .join(Checklist, Checklist.id == ChecklistItem.checklist_id)
+        .where(ChecklistItem.id == item_id, ChecklistItem.checklist_id == checklist_id,
+               Checklist.incident_id == incident.id)
+        .with_for_update()
+    ).one_or_none()
+    if item is None:
+        raise NotFound(f"checklist {checklist_id} of {incident.human_id} has no item {item_id}")
+    if (item.checked_at is not None) == checked:
+        return item
+    now = clock.now()
+    item.checked_at, item.checked_by = (now, actor) if checked else (None, None)
+    session.flush()
+    verb = "Checked" if checked else "Unchecked"
+    incident_service.append(session, incident.id, [TimelineItem(
+        "checklist.checked" if checked else "checklist.unchecked", actor,
+        f"{verb}: {item.text[:300]}",
+        {"checklist_id": checklist_id, "item_id": item.id, "key": item.key},
+    )], at=now)
+    return item
+
+
+# -- risk posture and assumptions ----------------------------------------------------------
+
+
+def record_risk(
+    session: Session, incident: Incident, *, level: str, rationale: str, actor: str,
+    lang: str = "en",
+) -> None:
+    """The responder's risk posture (triage): low / medium / high with the reason, on the
+    timeline, because the posture decides how much caution every later step gets."""
+    postures = {r.level: r for r in triage.triage_checklist(lang).risks}
+    posture = postures.get(level)
+    if posture is None:
+        raise ValidationFailed(f"level: use one of {', '.join(postures)}")
+    text = rationale.strip()
+    if not text:
+        raise ValidationFailed("rationale: say why this posture")
+    incident_service.append(session, incident.id, [TimelineItem(
+        "risk.posture", actor, f"Risk posture: {posture.label}. {text[:2000]}",
+        {"level": level, "rationale": text[:2000], "posture": posture.posture},
+    )])
+
+
+def latest_risk(session: Session, incident_id: int) -> dict[str, Any] | None:
+    entries = [e for e in incident_service.timeline(session, incident_id)
+               if e.kind == "risk.posture"]
+    if not entries:
+        return None
+    last = entries[-1]
+    return {"level": last.data.get("level"), "rationale": last.data.get("rationale"),
+            "by": last.actor, "at": last.at}
+
+
+def record_assumption(
+    session: Session, incident: Incident, *, actor: str, assumption: str, evidence: str,
+    signal: str, fallback: str, lang: str = "en",
+) -> str:
+    """An inference note written with the assumption template (all four parts required)."""
+    try:
+        text = triage.format_assumption(assumption, evidence, signal, fallback, lang)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from None
+    incident_service.add_note(session, incident, actor=actor, text=text, kind="inference")
+    return text
+
+
+# -- KPI -----------------------------------------------------------------------------------
+
+
+def coverage(session: Session, *, since: datetime | None, until: datetime | None) -> CoverageOut:
+    """Share of incidents (triggered in [since, until)) with a confirmed runbook."""
+    scope = select(Incident.id)
+    if since is not None:
+        scope = scope.where(Incident.triggered_at >= since)
+    if until is not None:
+        scope = scope.where(Incident.triggered_at < until)
+    ids = scope.subquery()
+    total = int(session.scalar(select(func.count()).select_from(ids)) or 0)
+
+    def distinct_incidents(*where: Any) -> int:
+        stmt = select(func.count(func.distinct(RunbookLink.incident_id))).where(
+            RunbookLink.incident_id.in_(select(ids.c.id)), *where
+        )
+        return int(session.scalar(stmt) or 0)
+
+    confirmed = distinct_incidents(RunbookLink.confirmed_at.is_not(None))
+    with_any = distinct_incidents()
+    return CoverageOut(
+        since=since, until=until, incidents=total, with_confirmed_runbook=confirmed,
+        without_confirmed_runbook=total - confirmed, without_any_runbook=total - with_any,
+        coverage=round(confirmed / total, 4) if total else None,
+    )

@@ -1,0 +1,203 @@
+"""Runbook API: the library, an incident's runbooks and checklists, guarded runs, coverage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+
+from plantao import clock
+from plantao.api.deps import Responder, SessionDep, SettingsDep, Viewer
+from plantao.incidents import service as incident_service
+from plantao.runbooks import render, runs, service
+from plantao.runbooks.models import RunbookRun
+from plantao.runbooks.schemas import (
+    AssumptionIn,
+    ChecklistIn,
+    ChecklistOut,
+    CoverageOut,
+    IncidentRunbooks,
+    RiskIn,
+    RunbookDetail,
+    RunbookSummary,
+    RunIn,
+    RunOut,
+)
+
+router = APIRouter(tags=["runbooks"])
+INCIDENT = "/api/v1/incidents/{ref}"
+ACTION_RUNS = INCIDENT + "/runbooks/{rid}/actions/{action}/runs"
+
+
+def run_out(row: RunbookRun) -> RunOut:
+    out = RunOut.model_validate(row)
+    if row.status == "pending_approval" and row.expires_at and clock.now() > row.expires_at:
+        out.status = "expired"
+    return out
+
+
+@router.get("/api/v1/runbooks", response_model=list[RunbookSummary])
+def list_runbooks(
+    settings: SettingsDep, _who: Viewer, lang: str | None = None
+) -> list[RunbookSummary]:
+    lib = service.library(settings)
+    today = clock.now().date()
+    out = []
+    for rid in lib.ids():
+        rb = service.get_runbook(lib, rid, lang or settings.language)
+        out.append(render.summary(rb, service.languages(lib, rid), today))
+    return out
+
+
+@router.get("/api/v1/runbooks/{rid}", response_model=RunbookDetail)
+def get_runbook(
+    rid: str, settings: SettingsDep, _who: Viewer, lang: str | None = None
+) -> RunbookDetail:
+    lib = service.library(settings)
+    rb = service.get_runbook(lib, rid, lang or settings.language)
+    return render.detail(rb, service.languages(lib, rb.id), clock.now().date())
+
+
+@router.get(INCIDENT + "/runbooks", response_model=IncidentRunbooks)
+def incident_runbooks(ref: str, session: SessionDep, _who: Viewer) -> IncidentRunbooks:
+    incident = incident_service.get(session, ref)
+    return service.incident_runbooks(session, incident.id)
+
+
+@router.post(INCIDENT + "/runbooks/{rid}/confirm", response_model=IncidentRunbooks)
+def confirm_runbook(
+    ref: str, rid: str, session: SessionDep, settings: SettingsDep, who: Responder,
+    lang: str | None = None,
+) -> IncidentRunbooks:
+    incident = incident_service.get(session, ref, for_update=True)
+    rb = service.get_runbook(service.library(settings), rid, lang or settings.language)
+    service.confirm(session, incident, rb, actor=who.actor)
+    session.commit()
+    return service.incident_runbooks(session, incident.id)
+
+
+@router.get(INCIDENT + "/checklists", response_model=list[ChecklistOut])
+def list_checklists(ref: str, session: SessionDep, _who: Viewer) -> list[ChecklistOut]:
+    return service.checklists(session, incident_service.get(session, ref).id)
+
+
+def _one(session: SessionDep, incident_id: int, checklist_id: int) -> ChecklistOut:
+    return next(c for c in service.checklists(session, incident_id) if c.id == checklist_id)
+
+
+@router.post(INCIDENT + "/checklists", response_model=ChecklistOut, status_code=201)
+def attach_checklist(
+    ref: str, body: ChecklistIn, session: SessionDep, settings: SettingsDep, who: Responder
+) -> ChecklistOut:
+    incident = incident_service.get(session, ref, for_update=True)
+    rb = service.get_runbook(service.library(settings), body.runbook,
+                             body.lang or settings.language)
+    checklist = service.attach_runbook_checklist(session, incident, rb, actor=who.actor)
+    session.commit()
+    return _one(session, incident.id, checklist.id)
+
+
+def _set(
+    ref: str, cid: int, iid: int, session: SessionDep, who: Responder, checked: bool
+) -> ChecklistOut:
+    incident = incident_service.get(session, ref, for_update=True)
+    service.set_item(session, incident, cid, iid, checked=checked, actor=who.actor)
+    session.commit()
+    return _one(session, incident.id, cid)
+
+
+@router.post(INCIDENT + "/checklists/{cid}/items/{iid}/check", response_model=ChecklistOut)
+def check_item(ref: str, cid: int, iid: int, session: SessionDep, who: Responder
+               ) -> ChecklistOut:
+    return _set(ref, cid, iid, session, who, True)
+
+
+@router.post(INCIDENT + "/checklists/{cid}/items/{iid}/uncheck", response_model=ChecklistOut)
+def uncheck_item(ref: str, cid: int, iid: int, session: SessionDep, who: Responder
+                 ) -> ChecklistOut:
+    return _set(ref, cid, iid, session, who, False)
+
+
+@router.post(INCIDENT + "/risk", status_code=201)
+def record_risk(
+    ref: str, body: RiskIn, session: SessionDep, settings: SettingsDep, who: Responder
+) -> dict[str, object]:
+    incident = incident_service.get(session, ref, for_update=True)
+    service.record_risk(session, incident, level=body.level, rationale=body.rationale,
+                        actor=who.actor, lang=settings.language)
+    session.commit()
+    return service.latest_risk(session, incident.id) or {}
+
+
+@router.post(INCIDENT + "/assumptions", status_code=201)
+def record_assumption(
+    ref: str, body: AssumptionIn, session: SessionDep, settings: SettingsDep, who: Responder
+) -> dict[str, str]:
+    incident = incident_service.get(session, ref, for_update=True)
+    text = service.record_assumption(
+        session, incident, actor=who.actor, assumption=body.assumption, evidence=body.evidence,
+        signal=body.signal, fallback=body.fallback, lang=body.lang or settings.language,
+    )
+    session.commit()
+    return {"kind": "inference", "text": text}
+
+
+@router.post(ACTION_RUNS, response_model=RunOut, status_code=202)
+def request_run(
+    ref: str, rid: str, action: str, body: RunIn, session: SessionDep, settings: SettingsDep,
+    who: Responder,
+) -> RunOut:
+    runs.ensure_enabled(settings)
+    incident = incident_service.get(session, ref, for_update=True)
+    rb = service.get_runbook(service.library(settings), rid, body.lang or settings.language)
+    row = runs.request(session, settings, incident, rb, action, values=dict(body.params),
+                       confirmation=body.confirmation, actor=who.actor)
+    session.commit()
+    return run_out(row)
+
+
+@router.get(INCIDENT + "/runs", response_model=list[RunOut])
+def list_runs(ref: str, session: SessionDep, _who: Viewer) -> list[RunOut]:
+    incident = incident_service.get(session, ref)
+    return [run_out(r) for r in runs.list_for_incident(session, incident.id)]
+
+
+@router.get(INCIDENT + "/runs/{run_id}", response_model=RunOut)
+def get_run(ref: str, run_id: int, session: SessionDep, _who: Viewer) -> RunOut:
+    return run_out(runs.get(session, incident_service.get(session, ref), run_id))
+
+
+@router.get(ACTION_RUNS + "/{run_id}", response_model=RunOut, include_in_schema=False)
+def get_action_run(
+    ref: str, rid: str, action: str, run_id: int, session: SessionDep, _who: Viewer
+) -> RunOut:
+    return get_run(ref, run_id, session, _who)
+
+
+@router.post(INCIDENT + "/runs/{run_id}/approve", response_model=RunOut)
+def approve_run(
+    ref: str, run_id: int, session: SessionDep, settings: SettingsDep, who: Responder
+) -> RunOut:
+    incident = incident_service.get(session, ref, for_update=True)
+    row = runs.get(session, incident, run_id, for_update=True)
+    rb = service.library(settings).get(row.runbook_id, row.lang)
+    runs.approve(session, settings, incident, row, rb, actor=who.actor,
+                 roles=frozenset({who.role.value}))
+    session.commit()
+    return run_out(row)
+
+
+@router.post(ACTION_RUNS + "/{run_id}/approve", response_model=RunOut)
+def approve_action_run(
+    ref: str, rid: str, action: str, run_id: int, session: SessionDep, settings: SettingsDep,
+    who: Responder,
+) -> RunOut:
+    return approve_run(ref, run_id, session, settings, who)
+
+
+@router.get("/api/v1/kpis/runbook-coverage", response_model=CoverageOut)
+def runbook_coverage(
+    session: SessionDep, _who: Viewer, since: datetime | None = None,
+    until: datetime | None = None,
+) -> CoverageOut:
+    return service.coverage(session, since=since, until=until)

@@ -1,0 +1,296 @@
+"""Runbooks in incidents: linking on intake (annotation, matchers, suggestions), triage,
+checklists, risk posture and the coverage KPI, through the real services and engine."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from plantao import clock
+from plantao.config import Settings
+from plantao.db import run_transaction
+from plantao.engine.handlers import registry
+from plantao.engine.runner import EngineLoop
+from plantao.incidents import service as incident_service
+from plantao.incidents.models import TimelineEntry
+from plantao.runbooks import service
+from plantao.runbooks.models import RunbookLink
+from tests.factories.config import apply_standard
+from tests.factories.payloads import am_alert, am_webhook
+from tests.integration.helpers import incident, send_am
+
+RUNBOOKS = {
+    "checkout-errors.md": """
+        ---
+        id: checkout-errors
+        title: Checkout returns errors
+        owner: sre
+        last_reviewed: 2026-11-01
+        alerts: ['alertname="CheckoutErrors"']
+        tags: [checkout, payments]
+        parameters:
+          deployment: {type: string, pattern: '^[a-z0-9-]+$', required: true}
+          token: {type: string, secret: true}
+        ---
+        # Checkout returns errors
+
+        ## Symptom
+        Checkout answers 5xx.
+
+        ## Diagnosis
+        - [ ] Look at the error graph.
+        - [ ] Check the last deploy.
+
+        ```sh {action=leak danger=read params=token}
+        echo "pat ghp_$(printf abcdefghijklmnopqrstuvwxyz)0123456789AB s=$TOKEN ${TOKEN}!"
+        ```
+
+        ```sh {action=show danger=read params=deployment}
+        printf 'deployment %s\\n' "$DEPLOYMENT"
+        ```
+
+        ## Mitigation
+        - [ ] Roll back.
+
+        ```sh {action=restart danger=mutate params=deployment}
+        printf 'restarted %s\\n' "$DEPLOYMENT"
+        ```
+
+        ```sh {action=wipe danger=destructive params=deployment}
+        printf 'wiped %s\\n' "$DEPLOYMENT"
+        ```
+        """,
+    "kafka-consumer-lag.md": """
+        ---
+        id: kafka-consumer-lag
+        title: Kafka consumer lag growing
+        owner: data
+        last_reviewed: 2026-11-01
+        symptoms: [kafka consumer lag grows, messages processed late]
+        tags: [kafka, consumer, lag, queue]
+        ---
+        # Kafka consumer lag growing
+
+        ## Symptom
+        Consumers fall behind the topic.
+
+        ## Mitigation
+        - [ ] Scale the consumer group.
+        """,
+    "disk-full.md": """
+        ---
+        id: disk-full
+        title: Disk almost full
+        owner: sre
+        last_reviewed: 2026-11-01
+        ---
+        # Disk almost full
+
+        ## Symptom
+        A volume is above 90%.
+
+        ## Mitigation
+        - [ ] Free space.
+        """,
+}
+
+
+def write_pack(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in RUNBOOKS.items():
+        (root / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(
+        database_url=db_url, env="test", runbooks_dir=write_pack(tmp_path / "runbooks"),
+        runbooks_workdir=tmp_path,
+    )
+
+
+@pytest.fixture
+def db(factory: sessionmaker[Session], frozen: datetime) -> sessionmaker[Session]:
+    apply_standard(factory)
+    return factory
+
+
+def _engine(db: sessionmaker[Session], settings: Settings) -> int:
+    return EngineLoop(db, registry(settings)).run_once()
+
+
+def _links(db: sessionmaker[Session], incident_id: int) -> dict[str, RunbookLink]:
+    with db() as s:
+        rows = s.scalars(select(RunbookLink).where(RunbookLink.incident_id == incident_id))
+        return {r.ref: r for r in rows}
+
+
+def _timeline(db: sessionmaker[Session], incident_id: int) -> list[TimelineEntry]:
+    with db() as s:
+        return incident_service.timeline(s, incident_id)
+
+
+def _open(db: sessionmaker[Session], settings: Settings, alert: dict[str, object]) -> int:
+    result = send_am(db, am_webhook([alert], group_key=str(alert["labels"])))
+    assert _engine(db, settings) >= 1
+    return incident(db, sorted(result.incidents)[0]).id
+
+
+def test_matchers_link_runbook_with_version(
+    db: sessionmaker[Session], settings: Settings
+) -> None:
+    """An alert selected by a runbook's matchers links it (source matcher, exact version)."""
+    incident_id = _open(db, settings, am_alert("CheckoutErrors", summary="checkout 5xx"))
+    links = _links(db, incident_id)
+    assert set(links) == {"checkout-errors"}
+    link = links["checkout-errors"]
+    assert link.source == "matcher"
+    assert link.version == service.get_runbook(service.library(settings), "checkout-errors").version
+    assert len(link.version or "") == 64
+    assert "runbook.linked" in [e.kind for e in _timeline(db, incident_id)]
+
+
+def test_runbook_url_annotation_is_honoured(
+    db: sessionmaker[Session], settings: Settings
+) -> None:
+    """A runbook_url naming a library runbook links it; an external URL is kept as a link."""
+    alert = am_alert("VolumeFull", summary="volume full")
+    alert["annotations"]["runbook_url"] = "https://git.example/runbooks/disk-full.md"
+    incident_id = _open(db, settings, alert)
+    link = _links(db, incident_id)["disk-full"]
+    assert (link.source, link.runbook_id, link.url) == (
+        "annotation", "disk-full", "https://git.example/runbooks/disk-full.md"
+    )
+    other = am_alert("Elsewhere", summary="x", instance="b")
+    other["annotations"]["runbook_url"] = "https://wiki.example/pages/42"
+    other_id = _open(db, settings, other)
+    external = _links(db, other_id)["https://wiki.example/pages/42"]
+    assert (external.source, external.runbook_id) == ("annotation", None)
+
+
+def test_unmatched_alert_gets_suggestions(
+    db: sessionmaker[Session], settings: Settings
+) -> None:
+    """Without matchers or runbook_url, the best suggestions are stored with score and why."""
+    incident_id = _open(db, settings, am_alert(
+        "KafkaConsumerLagHigh", summary="kafka consumer lag growing on orders topic",
+        topic="orders",
+    ))
+    links = _links(db, incident_id)
+    assert "kafka-consumer-lag" in links
+    link = links["kafka-consumer-lag"]
+    assert link.source == "suggestion" and (link.score or 0) > 0.2 and "kafka" in link.why
+    with db() as s:
+        out = service.incident_runbooks(s, incident_id)
+    assert out.linked == [] and out.suggested[0].runbook_id == "kafka-consumer-lag"
+
+
+def test_unrelated_alert_gets_no_runbook(
+    db: sessionmaker[Session], settings: Settings
+) -> None:
+    """An alert the library knows nothing about gets no link and no suggestion."""
+    incident_id = _open(db, settings, am_alert(
+        "CoffeeMachineEmpty", summary="the office espresso machine needs beans"
+    ))
+    assert _links(db, incident_id) == {}
+
+
+def test_later_alerts_add_links_deduplicated(
+    db: sessionmaker[Session], settings: Settings
+) -> None:
+    """A second alert in the same incident adds its runbooks; a repeat adds nothing."""
+    first = am_alert("CheckoutErrors", summary="checkout 5xx", service="checkout")
+    send_am(db, am_webhook([first]))
+    second = am_alert("CheckoutErrors", summary="checkout 5xx", service="checkout", instance="b")
+    second["annotations"]["runbook_url"] = "https://git.example/disk-full"
+    result = send_am(db, am_webhook([first, second]))
+    assert result.created == 1
+    EngineLoop(db, registry(settings)).run_once()
+    incident_id = incident(db, sorted(result.incidents)[0]).id
+    assert set(_links(db, incident_id)) == {"checkout-errors", "disk-full"}
+    send_am(db, am_webhook([first, second]))  # dedup path: no new job
+    assert _engine(db, settings) == 0
+
+
+def test_triage_attached_and_checks_on_timeline(
+    db: sessionmaker[Session], settings: Settings
+) -> None:
+    """Every new incident gets the triage checklist; checks and risk posture are on the
+    timeline with actor and time."""
+    incident_id = _open(db, settings, am_alert("CoffeeMachineEmpty", summary="beans"))
+    with db() as s:
+        [triage] = service.checklists(s, incident_id)
+    assert triage.kind == "triage" and len(triage.items) == 6
+    item = triage.items[0]
+    clock.advance(timedelta(minutes=1))
+
+    def check(s: Session) -> None:
+        inc = incident_service.get(s, incident_id, for_update=True)
+        service.set_item(s, inc, triage.id, item.id, checked=True, actor="ana")
+        service.record_risk(s, inc, level="high", rationale="data may leak", actor="bruno")
+
+    run_transaction(db, check)
+    with db() as s:
+        [again] = service.checklists(s, incident_id)
+    assert again.items[0].checked_by == "ana" and again.items[0].checked_at == clock.now()
+    entries = {e.kind: e for e in _timeline(db, incident_id)}
+    assert entries["checklist.checked"].actor == "ana"
+    assert entries["checklist.checked"].at == clock.now()
+    assert entries["risk.posture"].actor == "bruno"
+    assert entries["risk.posture"].data["level"] == "high"
+
+    def uncheck(s: Session) -> None:
+        inc = incident_service.get(s, incident_id, for_update=True)
+        service.set_item(s, inc, triage.id, item.id, checked=False, actor="ana")
+
+    run_transaction(db, uncheck)
+    assert "checklist.unchecked" in [e.kind for e in _timeline(db, incident_id)]
+
+
+def test_checklist_from_runbook(db: sessionmaker[Session], settings: Settings) -> None:
+    """A runbook's steps become an incident checklist pinned to the runbook version."""
+    incident_id = _open(db, settings, am_alert("CheckoutErrors"))
+    rb = service.get_runbook(service.library(settings), "checkout-errors")
+
+    def attach(s: Session) -> int:
+        inc = incident_service.get(s, incident_id, for_update=True)
+        return service.attach_runbook_checklist(s, inc, rb, actor="ana").id
+
+    cid = run_transaction(db, attach)
+    assert run_transaction(db, attach) == cid  # idempotent
+    with db() as s:
+        lists = {c.kind: c for c in service.checklists(s, incident_id)}
+    steps = lists["runbook"]
+    assert steps.runbook_version == rb.version
+    assert [i.text for i in steps.items] == [
+        "Look at the error graph.", "Check the last deploy.", "Roll back."
+    ]
+    assert [i.section for i in steps.items] == ["diagnosis", "diagnosis", "mitigation"]
+
+
+def test_coverage_counts(db: sessionmaker[Session], settings: Settings) -> None:
+    """Coverage = share of incidents with a confirmed runbook; none = nothing linked at all."""
+    linked = _open(db, settings, am_alert("CheckoutErrors"))
+    _open(db, settings, am_alert("KafkaConsumerLagHigh", summary="kafka consumer lag growing"))
+    _open(db, settings, am_alert("CoffeeMachineEmpty", summary="beans"))
+    rb = service.get_runbook(service.library(settings), "checkout-errors")
+
+    def confirm(s: Session) -> None:
+        service.confirm(s, incident_service.get(s, linked, for_update=True), rb, actor="ana")
+
+    run_transaction(db, confirm)
+    with db() as s:
+        kpi = service.coverage(s, since=clock.now() - timedelta(hours=1), until=None)
+        empty = service.coverage(s, since=clock.now() + timedelta(hours=1), until=None)
+    assert (kpi.incidents, kpi.with_confirmed_runbook, kpi.without_confirmed_runbook) == (3, 1, 2)
+    assert kpi.without_any_runbook == 1 and kpi.coverage == pytest.approx(1 / 3, abs=1e-3)
+    assert (empty.incidents, empty.coverage) == (0, None)
+    confirmed = [e for e in _timeline(db, linked) if e.kind == "runbook.confirmed"]
+    assert confirmed[0].actor == "ana"
+    assert confirmed[0].message == f"Confirmed runbook checkout-errors v{rb.short_version}"
