@@ -4,6 +4,7 @@ the engine (redaction, confirmation, second-person approval, permissions, kill s
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -277,3 +278,56 @@ def test_execution_disabled(
     run = api.client.get(f"/api/v1/incidents/{ref}/runs/{queued.json()['id']}",
                          headers=api.headers("viewer")).json()
     assert run["status"] == "refused" and "disabled" in run["error"]
+
+
+def _login(api: Api, role: str) -> None:
+    res = api.client.post("/login", data={"token": api.tokens[role], "next": "/"},
+                          follow_redirects=False)
+    assert res.status_code == 303
+
+
+def test_web_incident_page_runbooks_triage_risk(rapi: tuple[Api, Settings]) -> None:
+    """The incident page shows linked runbooks with Confirm, the triage checklist with
+    checkboxes, and the risk and assumption forms; each posts to the timeline."""
+    api, settings = rapi
+    ref = _open(api, settings)
+    _login(api, "responder")
+    page = api.client.get(f"/incidents/{ref}")
+    assert page.status_code == 200
+    assert "Checkout returns errors" in page.text and "confirm-runbook" in page.text
+    assert "Triage (2 minutes)" in page.text and "☐" in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    token = csrf.group(1)
+    check = re.search(r'action="(/incidents/[^"]+/items/\d+/check)"', page.text)
+    assert check is not None
+    assert api.client.post(check.group(1), data={"csrf": token},
+                           follow_redirects=False).status_code == 303
+    api.client.post(f"/incidents/{ref}/triage/risk",
+                    data={"csrf": token, "level": "high", "rationale": "possible leak"})
+    api.client.post(f"/incidents/{ref}/runbooks/checkout-errors/confirm", data={"csrf": token})
+    api.client.post(f"/incidents/{ref}/notes/assumption", data={
+        "csrf": token, "assumption": "A", "evidence": "B", "signal": "C", "fallback": "D"})
+    detail = api.client.get(f"/api/v1/incidents/{ref}", headers=api.headers("viewer")).json()
+    kinds = {e["kind"]: e for e in detail["timeline"]}
+    assert kinds["checklist.checked"]["actor"] == "token:responder-t"
+    assert kinds["risk.posture"]["data"]["level"] == "high"
+    assert kinds["runbook.confirmed"]["actor"] == "token:responder-t"
+    assert "I assume A because B; if C, I do D." in [e["message"] for e in detail["timeline"]]
+    again = api.client.get(f"/incidents/{ref}").text
+    assert "☑" in again and "possible leak" in again
+
+
+def test_web_runbook_page_escapes_html(rapi: tuple[Api, Settings]) -> None:
+    """A runbook page renders Markdown but shows raw HTML in a runbook as text."""
+    api, settings = rapi
+    assert settings.runbooks_dir is not None
+    path = settings.runbooks_dir / "disk-full.md"
+    path.write_text(path.read_text() + "\n<script>alert(1)</script>\n")
+    _login(api, "viewer")
+    page = api.client.get("/runbooks/disk-full")
+    assert page.status_code == 200
+    assert "<h1>Disk almost full</h1>" in page.text
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "checkout-errors" in api.client.get("/runbooks").text

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from plantao import clock
 from plantao.api.deps import SESSION_KEY, SessionDep
 from plantao.auth import service as auth_service
 from plantao.auth.roles import Role
@@ -24,6 +25,9 @@ from plantao.errors import DomainError, Unauthenticated
 from plantao.incidents import presenter
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
+from plantao.runbooks import render as runbook_render
+from plantao.runbooks import service as runbook_service
+from plantao.runbooks import triage
 from plantao.web.i18n import TEXTS, pick_language
 
 router = APIRouter(include_in_schema=False)
@@ -153,6 +157,10 @@ def incident_page(ref: str, request: Request, session: SessionDep) -> Response:
         principal,
         i=presenter.detail(session, incident),
         can_write=principal.role in (Role.RESPONDER, Role.ADMIN),
+        runbooks=runbook_service.incident_runbooks(session, incident.id),
+        checklists=runbook_service.checklists(session, incident.id),
+        risk=runbook_service.latest_risk(session, incident.id),
+        triage=triage.triage_checklist(_lang(request)),
     )
 
 
@@ -203,6 +211,120 @@ def severity_form(
     )
     session.commit()
     return RedirectResponse(f"/incidents/{incident.human_id}", status_code=303)
+
+
+def _back(incident_human_id: str) -> RedirectResponse:
+    return RedirectResponse(f"/incidents/{incident_human_id}", status_code=303)
+
+
+@router.get("/runbooks", response_class=HTMLResponse, response_model=None)
+def runbooks_page(request: Request, session: SessionDep) -> Response:
+    principal = _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    settings = request.app.state.settings
+    lib = runbook_service.library(settings)
+    lang = _lang(request)
+    today = clock.now().date()
+    items = [
+        runbook_render.summary(runbook_service.get_runbook(lib, rid, lang),
+                               runbook_service.languages(lib, rid), today)
+        for rid in lib.ids()
+    ]
+    return _render(request, "runbooks.html", principal, runbooks=items)
+
+
+@router.get("/runbooks/{rid}", response_class=HTMLResponse, response_model=None)
+def runbook_page(rid: str, request: Request, session: SessionDep) -> Response:
+    principal = _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    lib = runbook_service.library(request.app.state.settings)
+    wanted = request.query_params.get("lang") or _lang(request)
+    rb = runbook_service.get_runbook(lib, rid, wanted)
+    detail = runbook_render.detail(rb, runbook_service.languages(lib, rb.id), clock.now().date())
+    return _render(request, "runbook.html", principal, rb=detail)
+
+
+@router.post("/incidents/{ref}/runbooks/{rid}/confirm", response_model=None)
+def confirm_runbook_form(
+    ref: str, rid: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
+) -> Response:
+    who = _write(request, session, csrf)
+    if isinstance(who, Response):
+        return who
+    incident = incident_service.get(session, ref, for_update=True)
+    lib = runbook_service.library(request.app.state.settings)
+    runbook_service.confirm(
+        session, incident, runbook_service.get_runbook(lib, rid, _lang(request)), actor=who.actor
+    )
+    session.commit()
+    return _back(incident.human_id)
+
+
+@router.post("/incidents/{ref}/runbooks/{rid}/checklist", response_model=None)
+def runbook_checklist_form(
+    ref: str, rid: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
+) -> Response:
+    who = _write(request, session, csrf)
+    if isinstance(who, Response):
+        return who
+    incident = incident_service.get(session, ref, for_update=True)
+    lib = runbook_service.library(request.app.state.settings)
+    rb = runbook_service.get_runbook(lib, rid, _lang(request))
+    runbook_service.attach_runbook_checklist(session, incident, rb, actor=who.actor)
+    session.commit()
+    return _back(incident.human_id)
+
+
+@router.post("/incidents/{ref}/checklists/{cid}/items/{iid}/{verb}", response_model=None)
+def checklist_item_form(
+    ref: str, cid: int, iid: int, verb: str, request: Request, session: SessionDep,
+    csrf: Annotated[str, Form()],
+) -> Response:
+    who = _write(request, session, csrf)
+    if isinstance(who, Response):
+        return who
+    if verb not in ("check", "uncheck"):
+        raise DomainError(f"unknown checklist verb '{verb}'")
+    incident = incident_service.get(session, ref, for_update=True)
+    runbook_service.set_item(session, incident, cid, iid, checked=verb == "check",
+                             actor=who.actor)
+    session.commit()
+    return _back(incident.human_id)
+
+
+@router.post("/incidents/{ref}/triage/risk", response_model=None)
+def risk_form(
+    ref: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()],
+    level: Annotated[str, Form()], rationale: Annotated[str, Form()] = "",
+) -> Response:
+    who = _write(request, session, csrf)
+    if isinstance(who, Response):
+        return who
+    incident = incident_service.get(session, ref, for_update=True)
+    runbook_service.record_risk(session, incident, level=level, rationale=rationale,
+                                actor=who.actor, lang=_lang(request))
+    session.commit()
+    return _back(incident.human_id)
+
+
+@router.post("/incidents/{ref}/notes/assumption", response_model=None)
+def assumption_form(
+    ref: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()],
+    assumption: Annotated[str, Form()], evidence: Annotated[str, Form()],
+    signal: Annotated[str, Form()], fallback: Annotated[str, Form()],
+) -> Response:
+    who = _write(request, session, csrf)
+    if isinstance(who, Response):
+        return who
+    incident = incident_service.get(session, ref, for_update=True)
+    runbook_service.record_assumption(
+        session, incident, actor=who.actor, assumption=assumption, evidence=evidence,
+        signal=signal, fallback=fallback, lang=_lang(request),
+    )
+    session.commit()
+    return _back(incident.human_id)
 
 
 @router.post("/incidents/{ref}/{action}", response_model=None)
