@@ -14,6 +14,17 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from plantao.configfile.oncall_schema import (
+    ContactMethodItem,
+    HeartbeatSpec,
+    MaintenanceWindowSpec,
+    NotificationRuleItem,
+    PolicySpec,
+    ScheduleSpec,
+    ThrottleItem,
+    WorkingHoursSpec,
+    oncall_references,
+)
 from plantao.incidents.severity import normalize
 from plantao.matchers import MatcherError, parse_matcher
 
@@ -48,6 +59,9 @@ class UserSpec(_Strict):
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     time_zone: str = "UTC"
     language: Literal["en", "pt-BR"] = "en"
+    contact_methods: list[ContactMethodItem] | None = None
+    notification_rules: list[NotificationRuleItem] | None = None
+    throttle: ThrottleItem | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -66,6 +80,7 @@ class ServiceSpec(_Strict):
     name: str = Field(min_length=1, max_length=200)
     team: str | None = None
     description: str = ""
+    escalation_policy: str | None = None
 
 
 class IntegrationSpec(_Strict):
@@ -173,6 +188,11 @@ class ConfigFile(_Strict):
     integrations: list[IntegrationSpec] | None = None
     routes: list[RouteSpec] | None = None
     severity_matrix: SeverityMatrixSpec | None = None
+    schedules: list[ScheduleSpec] | None = None
+    escalation_policies: list[PolicySpec] | None = None
+    working_hours: WorkingHoursSpec | None = None
+    maintenance_windows: list[MaintenanceWindowSpec] | None = None
+    heartbeats: list[HeartbeatSpec] | None = None
 
     @model_validator(mode="after")
     def _references(self) -> ConfigFile:
@@ -204,6 +224,7 @@ class ConfigFile(_Strict):
         for label, index, service in refs:
             if self.services is not None and service not in services:
                 problems.append(f"{label}[{index}].service: unknown service '{service}'")
+        problems += oncall_references(self)
         if problems:
             raise ValueError("\n".join(problems))
         return self

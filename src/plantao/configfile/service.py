@@ -27,6 +27,7 @@ from plantao.catalog.models import (
     User,
 )
 from plantao.catalog.service import SEVERITY_DOCUMENT
+from plantao.configfile.oncall_apply import apply_oncall, heartbeat_integration_ids
 from plantao.configfile.schema import ConfigFile, parse_duration
 
 
@@ -171,6 +172,7 @@ def apply(session: Session, config: ConfigFile, *, prune: bool = False) -> list[
             doc.body = body
             doc.updated_at = clock.now()
             changes.append(Change("severity matrix", "update", "severity_matrix"))
+    changes.extend(apply_oncall(session, config, services, users, integrations))
     if prune:
         changes.extend(_prune(session, config, teams, users, services, integrations))
     session.flush()
@@ -227,6 +229,7 @@ def _prune(
     integrations: dict[str, Integration],
 ) -> list[Change]:
     changes: list[Change] = []
+    monitors = heartbeat_integration_ids(session)
     for kind, section, store, key in (
         ("integration", config.integrations, integrations, "slug"),
         ("service", config.services, services, "slug"),
@@ -237,7 +240,9 @@ def _prune(
             continue
         declared = {getattr(spec, key) for spec in section}
         for name, row in sorted(store.items()):
-            if name not in declared:
+            if name not in declared and not (
+                kind == "integration" and getattr(row, "id", None) in monitors
+            ):
                 session.delete(row)
                 changes.append(Change(kind, "delete", name))
     return changes

@@ -1,0 +1,145 @@
+"""Applying the on-call sections of ``plantao.yaml`` (called by :func:`service.apply`)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from plantao.catalog.models import Integration, Service, User
+from plantao.configfile.schema import ConfigFile, parse_duration
+from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
+from plantao.oncall import heartbeats, policies, schedules, settings, silences
+
+if TYPE_CHECKING:
+    from plantao.configfile.service import Change
+
+_SIGNS = {"+": "create", "~": "update", "-": "delete", "=": "keep"}
+
+
+def _change(kind: str, action: str, name: str, detail: str = "") -> Change:
+    from plantao.configfile.service import Change
+
+    return Change(kind, action, name, detail)
+
+
+def apply_oncall(
+    session: Session,
+    config: ConfigFile,
+    services: dict[str, Service],
+    users: dict[str, User],
+    integrations: dict[str, Integration],
+) -> list[Change]:
+    changes: list[Change] = []
+
+    def note(kind: str, action: str, name: str) -> None:
+        if action != "keep":
+            changes.append(_change(kind, action, name))
+
+    for schedule in config.schedules or []:
+        action = schedules.put(
+            session,
+            slug=schedule.slug,
+            name=schedule.name,
+            time_zone=schedule.time_zone,
+            layers=[layer.stored() for layer in schedule.layers],
+        )
+        note("schedule", action, schedule.slug)
+    for policy in config.escalation_policies or []:
+        body = policy.snapshot().to_dict()
+        note(
+            "escalation policy",
+            policies.put(session, slug=policy.slug, name=policy.name, body=body),
+            policy.slug,
+        )
+    for svc in config.services or []:
+        action = policies.set_for_service(session, services[svc.slug].id, svc.escalation_policy)
+        note("service policy", action, f"{svc.slug} → {svc.escalation_policy or 'none'}")
+    changes.extend(_contacts(session, config, users))
+    if config.working_hours is not None:
+        body = config.working_hours.stored()
+        note("working hours", settings.put(session, settings.WORKING_HOURS, body), "working_hours")
+    if config.maintenance_windows is not None:
+        stored = [w.stored() for w in config.maintenance_windows]
+        for action, name in silences.put_config_windows(session, stored):
+            note("maintenance window", action, name)
+    for hb in config.heartbeats or []:
+        service = services[hb.service]
+        integration = _heartbeat_integration(session, hb.slug, service, integrations)
+        action = heartbeats.put(
+            session,
+            slug=hb.slug,
+            name=hb.name,
+            service_id=service.id,
+            integration_id=integration.id,
+            interval_seconds=int(parse_duration(hb.interval).total_seconds()),
+            grace_seconds=int(parse_duration(hb.grace).total_seconds()),
+            key=hb.key,
+        )
+        note("heartbeat", action, hb.slug)
+    return changes
+
+
+def _heartbeat_integration(
+    session: Session, slug: str, service: Service, integrations: dict[str, Integration]
+) -> Integration:
+    """Each monitor raises its alerts through a generic integration of its own."""
+    from plantao.configfile.service import new_integration_key
+
+    name = f"heartbeat-{slug}"[:64]
+    row = integrations.get(name)
+    if row is None:
+        row = Integration(
+            slug=name,
+            name=f"Heartbeat {slug}",
+            kind="generic",
+            key=new_integration_key(),
+            service_id=service.id,
+        )
+        session.add(row)
+        session.flush()
+        integrations[name] = row
+    elif row.service_id != service.id:
+        row.service_id = service.id
+        session.flush()
+    return row
+
+
+def heartbeat_integration_ids(session: Session) -> set[int]:
+    return heartbeats.integration_ids(session)
+
+
+def _contacts(session: Session, config: ConfigFile, users: dict[str, User]) -> list[Change]:
+    changes: list[Change] = []
+    declared = [
+        u
+        for u in config.users or []
+        if u.contact_methods is not None
+        or u.notification_rules is not None
+        or u.throttle is not None
+    ]
+    if not declared:
+        return changes
+    notify: Any = importlib.import_module("plantao.notify.service")
+    for spec in declared:
+        methods = [
+            ContactMethodSpec(m.name, m.type, m.address, m.secret)
+            for m in spec.contact_methods or []
+        ]
+        rules = [
+            NotificationRuleSpec(r.contact, parse_duration(r.after), r.urgency)
+            for r in spec.notification_rules or []
+        ]
+        throttle = (
+            None
+            if spec.throttle is None
+            else ThrottleSpec(spec.throttle.limit, parse_duration(spec.throttle.window))
+        )
+        for line in notify.set_contact_methods(
+            session, users[spec.handle].id, methods, rules, throttle
+        ):
+            sign, _, rest = str(line).partition(" ")
+            kind, _, name = rest.partition(" ")
+            changes.append(_change(kind, _SIGNS.get(sign, "update"), name))
+    return changes

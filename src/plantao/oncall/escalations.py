@@ -1,0 +1,301 @@
+"""Running escalations: start on trigger, one step per timer, stop on ack/resolve.
+
+The state of an incident's escalation is one ``oncall_escalations`` row: the policy snapshot
+taken when it started, a cursor (the next position to fire), ``due_at`` and a fencing
+``token``. Every timer is an ``oncall.escalate`` job carrying ``(incident_id, token)``. The
+job locks the incident, then the row, and fires only when the token still matches and the
+incident is still triggered; firing writes the next position with a new token and enqueues
+its timer. Ack, resolve, reopen and manual escalation change the token too, so a stale or
+duplicated timer finds a different token and does nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plantao import clock
+from plantao.alerts import service as alert_service
+from plantao.catalog.models import Service, User
+from plantao.errors import Conflict, NotFound
+from plantao.incidents import service as incident_service
+from plantao.incidents.models import Incident
+from plantao.jobs import service as job_service
+from plantao.oncall import escalation, paging, schedules, settings, silences
+from plantao.oncall.escalation import Cursor, CursorKind, PolicySnapshot, Urgency
+from plantao.oncall.models import Escalation, EscalationPolicy, Page, ServicePolicy
+
+JOB_KIND = "oncall.escalate"
+ACTOR = "oncall"
+
+
+def _note(session: Session, incident_id: int, kind: str, message: str, **data: Any) -> None:
+    incident_service.append(
+        session, incident_id, [incident_service.TimelineItem(kind, ACTOR, message, data)]
+    )
+
+
+def _schedule(session: Session, esc: Escalation, due_at: datetime) -> None:
+    esc.token += 1
+    esc.due_at = due_at
+    esc.updated_at = clock.now()
+    job_service.enqueue(
+        session,
+        JOB_KIND,
+        {"incident_id": esc.incident_id, "token": esc.token},
+        due_at=due_at,
+        dedup_key=f"{JOB_KIND}:{esc.incident_id}:{esc.token}",
+    )
+
+
+def policy_for_service(session: Session, service_id: int) -> EscalationPolicy | None:
+    return session.scalars(
+        select(EscalationPolicy)
+        .join(ServicePolicy, ServicePolicy.policy_id == EscalationPolicy.id)
+        .where(ServicePolicy.service_id == service_id)
+    ).one_or_none()
+
+
+def get(session: Session, incident_id: int, *, for_update: bool = False) -> Escalation | None:
+    stmt = select(Escalation).where(Escalation.incident_id == incident_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def start(session: Session, incident: Incident) -> Escalation | None:
+    """Snapshot the service's policy and make step 1 due now (the engine fires it)."""
+    now = clock.now()
+    esc = get(session, incident.id, for_update=True)
+    if esc is not None:  # a reopen: same snapshot, from the top
+        snapshot = PolicySnapshot.from_dict(esc.snapshot)
+    else:
+        policy = policy_for_service(session, incident.service_id)
+        if policy is None:
+            return None
+        snapshot = PolicySnapshot.from_dict(policy.body)
+        esc = Escalation(
+            incident_id=incident.id,
+            policy_slug=policy.slug,
+            snapshot=snapshot.to_dict(),
+            cursor=Cursor().to_dict(),
+            state="active",
+            token=0,
+            fired=0,
+            due_at=None,
+            notice=None,
+            started_at=now,
+            updated_at=now,
+        )
+        session.add(esc)
+    first = escalation.first(snapshot, now)
+    esc.cursor = first.cursor.to_dict()
+    esc.state = "active"
+    esc.notice = None
+    assert first.due_at is not None
+    _schedule(session, esc, first.due_at)
+    session.flush()
+    return esc
+
+
+def stop(session: Session, incident: Incident, *, cancel: bool, reason: str) -> None:
+    esc = get(session, incident.id, for_update=True)
+    if esc is not None and esc.state == "active":
+        esc.state = "stopped"
+        esc.token += 1
+        esc.due_at = None
+        esc.updated_at = clock.now()
+        session.flush()
+    if cancel:
+        paging.cancel_pending(session, incident.id, reason)
+
+
+def _label(snapshot: PolicySnapshot, cursor: Cursor) -> str:
+    if cursor.kind is CursorKind.FALLBACK:
+        return "fallback"
+    text = f"step {cursor.step + 1} of {len(snapshot.steps)}"
+    if cursor.repeat:
+        text += f", repeat {cursor.repeat}/{snapshot.repeat}"
+    return text
+
+
+def _alert_labels(session: Session, incident_id: int) -> list[dict[str, str]]:
+    return [dict(a.labels) for a in alert_service.alerts_for_incident(session, incident_id)]
+
+
+def _held_back(session: Session, incident: Incident, esc: Escalation, now: datetime) -> bool:
+    """Maintenance windows and working hours: reschedule instead of paging."""
+    service = session.get(Service, incident.service_id)
+    slug = service.slug if service is not None else ""
+    found = silences.suppression_for(session, slug, _alert_labels(session, incident.id), now)
+    if found is not None:
+        notice = f"window:{found.name}"
+        if esc.notice != notice:
+            _note(
+                session,
+                incident.id,
+                "oncall.suppressed",
+                f"Paging suppressed by maintenance window '{found.name}'",
+                window=found.name,
+            )
+            esc.notice = notice
+        if found.until is None:
+            esc.state = "stopped"
+            esc.token += 1
+            esc.due_at = None
+        else:
+            _schedule(session, esc, found.until)
+        return True
+    if escalation.urgency_for(incident.severity) is Urgency.LOW:
+        hours = settings.working_hours(session)
+        opens = escalation.next_working_time(now, hours)
+        if opens > now:
+            _note(
+                session,
+                incident.id,
+                "oncall.deferred",
+                f"Low urgency ({incident.severity}): paging deferred to working hours, "
+                f"{opens:%Y-%m-%d %H:%M} UTC",
+                until=opens.isoformat(),
+            )
+            esc.notice = "deferred"
+            _schedule(session, esc, opens)
+            return True
+    return False
+
+
+def _fire(session: Session, incident: Incident, esc: Escalation, *, manual_by: str | None) -> None:
+    """Page the position under the cursor and write the next one."""
+    now = clock.now()
+    snapshot = PolicySnapshot.from_dict(esc.snapshot)
+    cursor = Cursor.from_dict(esc.cursor)
+    if cursor.kind is CursorKind.EXHAUSTED:
+        return
+    label = _label(snapshot, cursor)
+    if cursor.kind is CursorKind.FALLBACK:
+        _note(
+            session,
+            incident.id,
+            "oncall.exhausted",
+            f"Escalation policy '{esc.policy_slug}' exhausted without acknowledgement "
+            f"after {snapshot.repeat + 1} pass(es); notifying the fallback",
+        )
+    targets = escalation.targets_at(snapshot, cursor)
+    resolution = escalation.resolve_targets(
+        targets, lambda slug, at: _on_call(session, slug, at), now
+    )
+    handles = list(resolution.users)
+    users = {
+        u.handle: u for u in session.scalars(select(User).where(User.handle.in_(handles or [""])))
+    }
+    reached = [h for h in handles if h in users]
+    urgency = escalation.urgency_for(incident.severity).value
+    esc.fired += 1
+    for handle in reached:
+        paging.page(
+            session,
+            incident_id=incident.id,
+            user_id=users[handle].id,
+            urgency=urgency,
+            reason=f"{incident.human_id}: {incident.title} ({label})",
+            firing=esc.fired,
+            label=label,
+        )
+    by = f" by {manual_by}" if manual_by else ""
+    if reached:
+        _note(
+            session,
+            incident.id,
+            "oncall.paged",
+            f"Paged {', '.join(reached)} ({label}){by}",
+            users=reached,
+            cursor=cursor.to_dict(),
+            urgency=urgency,
+        )
+    else:
+        why = [f"schedule '{s}' has nobody on call" for s in resolution.empty_schedules]
+        why += [f"unknown user '{h}'" for h in handles if h not in users]
+        _note(
+            session,
+            incident.id,
+            "oncall.unreached",
+            f"{label.capitalize()} reached nobody ({'; '.join(why) or 'no targets'})",
+            cursor=cursor.to_dict(),
+        )
+    following = escalation.advance(snapshot, cursor, now, reached_nobody=not reached)
+    esc.cursor = following.cursor.to_dict()
+    esc.notice = None
+    if following.due_at is None:
+        esc.state = "exhausted"
+        esc.token += 1
+        esc.due_at = None
+        if cursor.kind is not CursorKind.FALLBACK:
+            _note(
+                session,
+                incident.id,
+                "oncall.exhausted",
+                f"Escalation policy '{esc.policy_slug}' exhausted without acknowledgement "
+                f"after {snapshot.repeat + 1} pass(es)",
+            )
+    elif esc.state == "active":
+        _schedule(session, esc, following.due_at)
+    session.flush()
+
+
+def _on_call(session: Session, slug: str, at: datetime) -> list[str]:
+    try:
+        return schedules.who_is_on_call(session, slug, at)
+    except NotFound:
+        return []
+
+
+def run_timer(session: Session, incident_id: int, token: int) -> str:
+    """The ``oncall.escalate`` job body; returns what happened (for logs and tests)."""
+    incident = incident_service.get_many(session, [incident_id], for_update=True)
+    esc = get(session, incident_id, for_update=True)
+    if not incident or esc is None or esc.token != token or esc.state != "active":
+        return "stale"
+    if incident[0].status != "triggered":
+        esc.state = "stopped"
+        esc.token += 1
+        esc.due_at = None
+        session.flush()
+        return "stopped"
+    if _held_back(session, incident[0], esc, clock.now()):
+        session.flush()
+        return "held"
+    _fire(session, incident[0], esc, manual_by=None)
+    return "fired"
+
+
+def escalate_now(session: Session, incident_id: int, actor: str) -> Escalation:
+    """Fire the next position at once (a person asked): no working-hours or window hold."""
+    found = incident_service.get_many(session, [incident_id], for_update=True)
+    if not found:
+        incident_service.get(session, incident_id)  # raises NotFound
+    incident = found[0]
+    if incident.status in ("resolved", "closed"):
+        raise Conflict(f"{incident.human_id} is {incident.status}; reopen it to escalate")
+    esc = get(session, incident_id, for_update=True)
+    if esc is None:
+        raise Conflict(f"{incident.human_id}'s service has no escalation policy")
+    if Cursor.from_dict(esc.cursor).kind is CursorKind.EXHAUSTED:
+        raise Conflict(f"{incident.human_id}'s escalation policy is exhausted")
+    # Acknowledged: page the next level once and stay stopped; triggered: carry on from there.
+    esc.state = "active" if incident.status == "triggered" else "stopped"
+    _fire(session, incident, esc, manual_by=actor)
+    return esc
+
+
+def pages(session: Session, incident_id: int) -> list[tuple[int, str, str, str, datetime]]:
+    """(firing, label, user handle, urgency, paged_at) for an incident, oldest first."""
+    rows = session.execute(
+        select(Page.firing, Page.label, User.handle, Page.urgency, Page.paged_at)
+        .join(User, User.id == Page.user_id)
+        .where(Page.incident_id == incident_id)
+        .order_by(Page.id)
+    )
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows.tuples()]

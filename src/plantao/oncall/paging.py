@@ -1,0 +1,71 @@
+"""The edge between escalation and delivery: record each page, hand it to ``notify.service``.
+
+``notify.service`` (``page_user``, ``cancel_pending_for_incident``) writes outbox rows in the
+caller's transaction. It is looked up at call time so that on-call keeps recording pages (and
+the timeline) in a build where the notify domain is absent.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plantao import clock
+from plantao.oncall.models import Page
+
+
+def _notify() -> ModuleType | None:
+    try:
+        return importlib.import_module("plantao.notify.service")
+    except ModuleNotFoundError:
+        return None
+
+
+def page(
+    session: Session,
+    *,
+    incident_id: int,
+    user_id: int,
+    urgency: str,
+    reason: str,
+    firing: int,
+    label: str,
+) -> None:
+    """Page one person for one firing; a repeat of the same (incident, firing, user) is a no-op."""
+    exists = session.scalar(
+        select(Page.id).where(
+            Page.incident_id == incident_id, Page.firing == firing, Page.user_id == user_id
+        )
+    )
+    if exists is not None:
+        return
+    session.add(
+        Page(
+            incident_id=incident_id,
+            firing=firing,
+            label=label[:64],
+            user_id=user_id,
+            urgency=urgency,
+            paged_at=clock.now(),
+        )
+    )
+    session.flush()
+    notify = _notify()
+    if notify is not None and hasattr(notify, "page_user"):
+        notify.page_user(
+            session,
+            incident_id=incident_id,
+            user_id=user_id,
+            urgency=urgency,
+            reason=reason,
+            step=firing,
+        )
+
+
+def cancel_pending(session: Session, incident_id: int, reason: str) -> None:
+    notify = _notify()
+    if notify is not None and hasattr(notify, "cancel_pending_for_incident"):
+        notify.cancel_pending_for_incident(session, incident_id, reason)
