@@ -20,6 +20,7 @@ from plantao.config import Settings, get_settings
 from plantao.db import make_engine, make_sessionmaker
 from plantao.incidents import views as incident_views
 from plantao.observability import logging as plantao_logging
+from plantao.oncall import views as oncall_views
 from plantao.runbooks import views as runbook_views
 from plantao.web import views as web_views
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(incident_views.router)
     app.include_router(catalog_views.router)
     app.include_router(token_views.router)
+    app.include_router(oncall_views.router)
     app.include_router(runbook_views.router)
     app.include_router(web_views.router)
     app.mount(

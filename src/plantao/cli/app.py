@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.cli import oncall as oncall_cli
 from plantao.cli import runbooks as runbooks_cli
 from plantao.config import get_settings
 from plantao.db import make_engine, make_sessionmaker, session_scope
@@ -31,6 +32,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(demo_app, name="demo")
 app.add_typer(runbooks_cli.app, name="runbooks")
+app.add_typer(oncall_cli.app, name="oncall")
 
 
 def _sessions() -> sessionmaker[Session]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from plantao.config import Settings, get_settings
+from plantao.engine import oncall as oncall_jobs
 from plantao.engine.runner import Handler
 from plantao.runbooks import execution_jobs
 
@@ -10,4 +11,7 @@ from plantao.runbooks import execution_jobs
 def registry(settings: Settings | None = None) -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
     handlers.update(execution_jobs.handlers(settings or get_settings()))
+    handlers.update(
+        {"oncall.escalate": oncall_jobs.escalate, "oncall.heartbeat": oncall_jobs.heartbeat}
+    )
     return handlers

@@ -29,6 +29,9 @@ class AttachedAlert:
 
 def incident_opened(session: Session, incident: Incident) -> None:
     """A new incident exists (status triggered), before its first alerts are attached."""
+    from plantao.oncall import service as oncall_service  # oncall builds on incidents.service
+
+    oncall_service.incident_opened(session, incident)
 
 
 def alerts_attached(session: Session, incident: Incident, alerts: Sequence[AttachedAlert]) -> None:
@@ -45,3 +48,6 @@ def status_changed(
     session: Session, incident: Incident, before: str, after: str, actor: str
 ) -> None:
     """A lifecycle transition was applied (acknowledge, resolve, reopen, ...)."""
+    from plantao.oncall import service as oncall_service
+
+    oncall_service.incident_status_changed(session, incident, before, after, actor)

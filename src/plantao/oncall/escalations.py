@@ -200,7 +200,7 @@ def _fire(session: Session, incident: Incident, esc: Escalation, *, manual_by: s
             incident_id=incident.id,
             user_id=users[handle].id,
             urgency=urgency,
-            reason=f"{incident.human_id}: {incident.title} ({label})",
+            reason=f"policy '{esc.policy_slug}', {label}",
             firing=esc.fired,
             label=label,
         )
