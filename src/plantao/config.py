@@ -38,6 +38,22 @@ class Settings(BaseSettings):
     runbooks_env_allow: str = "PATH,LANG,HOME"
     runbooks_approval_minutes: int = Field(default=30, ge=1)
     runbooks_reload_seconds: float = Field(default=5.0, ge=0)
+    # Notifications (plantao.notify): the SMTP relay, delivery limits, templates, action links.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_starttls: bool | None = None  # None: upgrade when offered; True: require; False: never
+    smtp_tls: bool = False  # implicit TLS (port 465)
+    smtp_from: str = "plantao@localhost"
+    delivery_concurrency: int = Field(default=32, ge=1, le=1000)
+    delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    delivery_max_attempts: int = Field(default=8, ge=1)
+    delivery_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    delivery_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    action_link_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    notify_template_dir: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -47,6 +63,10 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("PLANTAO_SECRET_KEY must be at least 32 characters in production")
+        if self.delivery_lease_seconds <= self.delivery_timeout_seconds:
+            raise ValueError(
+                "PLANTAO_DELIVERY_LEASE_SECONDS must exceed PLANTAO_DELIVERY_TIMEOUT_SECONDS"
+            )
         return self
 
 

@@ -13,6 +13,7 @@ from plantao.changes import models as changes_models
 from plantao.db import Base
 from plantao.incidents import models as incidents_models
 from plantao.jobs import models as jobs_models
+from plantao.notify import models as notify_models
 from plantao.oncall import models as oncall_models
 from plantao.runbooks import models as runbooks_models
 
@@ -24,6 +25,7 @@ MODULES = (
     changes_models,
     incidents_models,
     jobs_models,
+    notify_models,
     oncall_models,
     runbooks_models,
 )

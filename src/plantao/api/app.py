@@ -19,6 +19,7 @@ from plantao.catalog import views as catalog_views
 from plantao.config import Settings, get_settings
 from plantao.db import make_engine, make_sessionmaker
 from plantao.incidents import views as incident_views
+from plantao.notify import views as notify_views
 from plantao.observability import logging as plantao_logging
 from plantao.oncall import views as oncall_views
 from plantao.runbooks import views as runbook_views
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(token_views.router)
     app.include_router(oncall_views.router)
     app.include_router(runbook_views.router)
+    app.include_router(notify_views.router)
     app.include_router(web_views.router)
     app.mount(
         "/static",
@@ -74,4 +76,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.add_middleware(RequestContext)
     _register_collector(app)
+    notify_views.register_outbox_collector(app.state.sessions)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from plantao.config import Settings, get_settings
 from plantao.engine import oncall as oncall_jobs
-from plantao.engine.runner import Handler
+from plantao.engine.runner import Handler, Step
 from plantao.runbooks import execution_jobs
 
 
@@ -15,3 +15,10 @@ def registry(settings: Settings | None = None) -> dict[str, Handler]:
         {"oncall.escalate": oncall_jobs.escalate, "oncall.heartbeat": oncall_jobs.heartbeat}
     )
     return handlers
+
+
+def steps(settings: Settings | None = None) -> list[Step]:
+    """Set-based steps run once per engine cycle besides jobs: the notification outbox."""
+    from plantao.engine.deliver import DeliveryStep
+
+    return [DeliveryStep(settings or get_settings())]

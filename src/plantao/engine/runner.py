@@ -38,6 +38,9 @@ class Retry(Exception):
 
 
 Handler = Callable[[sessionmaker[Session], Claimed], None]
+#: A set-based step run once per cycle besides jobs (``(factory, worker_id) -> rows handled``);
+#: it may own resources released by an optional ``close()``. See ``handlers.steps()``.
+Step = Callable[[sessionmaker[Session], str], int]
 
 
 @dataclass
@@ -58,6 +61,13 @@ class EngineLoop:
     batch: int = 10
     lease: timedelta = timedelta(minutes=70)
     stats: EngineStats = field(default_factory=EngineStats)
+    steps: list[Step] | None = None  # None: the steps of plantao.engine.handlers.steps()
+
+    def __post_init__(self) -> None:
+        if self.steps is None:
+            from plantao.engine.handlers import steps
+
+            self.steps = steps()
 
     def run_once(self) -> int:
         """One cycle: claim and run what is due. Returns how many jobs ran."""
@@ -70,10 +80,27 @@ class EngineLoop:
         )
         for job in claimed:
             self._run(job)
+        ran = len(claimed) + self._run_steps()
         self.stats.cycles += 1
         self.stats.last_cycle_at = time.time()
         self.stats.last_cycle_seconds = time.perf_counter() - started
-        return len(claimed)
+        return ran
+
+    def _run_steps(self) -> int:
+        """Run the cycle's steps (outbox delivery, ...); one failing step does not stop others."""
+        done = 0
+        for step in self.steps or ():
+            try:
+                done += step(self.factory, self.worker_id)
+            except Exception as exc:
+                log.error("engine.step_failed", step=repr(step), exc_info=exc)
+        return done
+
+    def close_steps(self) -> None:
+        for step in self.steps or ():
+            close = getattr(step, "close", None)
+            if close is not None:
+                close()
 
     def _run(self, job: Claimed) -> None:
         handler = self.handlers[job.kind]
@@ -109,6 +136,7 @@ class EngineLoop:
                     waker.wait(self.idle, stop)
         finally:
             waker.close()
+            self.close_steps()
 
 
 class _Waker:

@@ -25,3 +25,14 @@ INTAKE_REJECTED = Counter(
     "Intake requests rejected whole, by source and reason",
     ["source", "reason"],
 )
+NOTIFY_DELIVERIES = Counter(
+    "plantao_notify_deliveries_total",
+    "Delivery attempts by channel and outcome (sent, retrying, dead, lost = lease lost)",
+    ["channel", "outcome"],
+)
+NOTIFY_SEND_SECONDS = Histogram(
+    "plantao_notify_send_duration_seconds",
+    "Time a channel took to deliver or fail one message",
+    ["channel"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)

@@ -1,0 +1,251 @@
+"""Signed action links (``/a/{token}``) and the admin view of the outbox (``/api/v1/deliveries``).
+
+``GET /a/{token}`` only shows what the link would do (incident, action, on whose behalf) and a
+button: mail scanners and chat link previews fetch URLs, and must not acknowledge incidents by
+doing so. ``POST /a/{token}`` acts, once. The signed token is the credential (no session, no
+API token); it never appears in logs (the access log scrubs ``/a/<token>``). Refusals are 4xx
+HTML pages that change nothing: malformed or tampered 400, wrong action 400, expired or already
+used 410, incident gone 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from prometheus_client import REGISTRY
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
+
+from plantao.api.deps import Admin, SessionDep, SettingsDep
+from plantao.db import session_scope
+from plantao.errors import DomainError
+from plantao.notify import links, rendering
+from plantao.notify import service as notify_service
+from plantao.notify.models import Delivery
+
+router = APIRouter()
+_templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates" / "pages"))
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "incident": "Incident",
+        "status": "Status",
+        "as_who": "On behalf of",
+        "once": "This link works once.",
+        "confirm_ack": "Acknowledge {ref}",
+        "confirm_resolve": "Resolve {ref}",
+        "confirm_escalate": "Escalate {ref} now",
+        "heading_ack": "Acknowledge incident?",
+        "heading_resolve": "Resolve incident?",
+        "heading_escalate": "Escalate incident now?",
+        "done": "Done",
+        "refused": "This link cannot be used",
+        "malformed": "This link is not a valid Plantão action link (it may have been cut or "
+        "changed). Open Plantão and act from the incident page.",
+        "expired": "This link has expired. Open Plantão and act from the incident page.",
+        "used": "This link was already used. Each action link works once.",
+        "wrong": "This link is for another action.",
+        "gone": "The incident or person of this link no longer exists.",
+    },
+    "pt-BR": {
+        "incident": "Incidente",
+        "status": "Estado",
+        "as_who": "Em nome de",
+        "once": "Este link funciona uma única vez.",
+        "confirm_ack": "Reconhecer {ref}",
+        "confirm_resolve": "Resolver {ref}",
+        "confirm_escalate": "Escalar {ref} agora",
+        "heading_ack": "Reconhecer o incidente?",
+        "heading_resolve": "Resolver o incidente?",
+        "heading_escalate": "Escalar o incidente agora?",
+        "done": "Feito",
+        "refused": "Este link não pode ser usado",
+        "malformed": "Este link não é um link de ação válido do Plantão (pode ter sido cortado "
+        "ou alterado). Abra o Plantão e aja pela página do incidente.",
+        "expired": "Este link expirou. Abra o Plantão e aja pela página do incidente.",
+        "used": "Este link já foi usado. Cada link de ação funciona uma única vez.",
+        "wrong": "Este link é para outra ação.",
+        "gone": "O incidente ou a pessoa deste link não existe mais.",
+    },
+}
+
+
+def _browser_language(request: Request) -> str:
+    return rendering.language_for(request.headers.get("accept-language", "en")[:2])
+
+
+def _page(request: Request, lang: str, status_code: int, **context: Any) -> HTMLResponse:
+    context.setdefault("preview", None)
+    context.setdefault("confirm", None)
+    context.setdefault("message", None)
+    context.setdefault("error", False)
+    response = _templates.TemplateResponse(
+        request, "action.html", {"t": TEXTS[lang], "lang": lang, **context}, status_code=status_code
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _refusal(request: Request, exc: DomainError) -> HTMLResponse:
+    lang = _browser_language(request)
+    texts = TEXTS[lang]
+    if isinstance(exc, notify_service.UsedLinkError):
+        status, key = 410, "used"
+    elif isinstance(exc, links.ExpiredLinkError):
+        status, key = 410, "expired"
+    elif isinstance(exc, links.WrongPurposeError):
+        status, key = 400, "wrong"
+    elif isinstance(exc, links.ActionLinkError):
+        status, key = 400, "malformed"
+    else:
+        status, key = 404, "gone"
+    return _page(request, lang, status, heading=texts["refused"], message=texts[key], error=True)
+
+
+@router.get("/a/{token}", response_class=HTMLResponse, include_in_schema=False)
+def confirm_action(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    """Show what the link does; acts on nothing."""
+    try:
+        preview = notify_service.inspect_action(session, token, settings)
+    except DomainError as exc:
+        return _refusal(request, exc)
+    texts = TEXTS[preview.language]
+    action = str(preview.claim.action)
+    return _page(
+        request,
+        preview.language,
+        200,
+        heading=texts[f"heading_{action}"],
+        preview=preview,
+        action=action,
+        confirm=texts[f"confirm_{action}"].format(ref=preview.incident_ref),
+    )
+
+
+@router.post("/a/{token}", response_class=HTMLResponse, include_in_schema=False)
+def perform_action(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    action: Annotated[str, Form()],
+) -> HTMLResponse:
+    """Act as the person the link was sent to; the link is spent."""
+    try:
+        result = notify_service.perform_action(session, token, settings, expected=action)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        return _refusal(request, exc)
+    except ValueError as exc:  # an ``action`` value that is no action at all
+        session.rollback()
+        return _refusal(request, links.WrongPurposeError(str(exc)))
+    texts = TEXTS[result.preview.language]
+    return _page(
+        request,
+        result.preview.language,
+        200,
+        heading=texts["done"],
+        preview=result.preview,
+        message=result.message,
+    )
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    kind: str
+    incident_id: int | None
+    incident_ref: str
+    user_id: int
+    contact_method_id: int | None
+    channel: str
+    step: str
+    urgency: str
+    subject: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    idempotency_key: str
+    created_at: datetime
+    sent_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Delivery) -> DeliveryOut:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryOut]
+    depth: dict[str, int]
+
+
+@router.get("/api/v1/deliveries", tags=["notifications"])
+def list_deliveries(
+    session: SessionDep,
+    _admin: Admin,
+    state: str | None = None,
+    incident_id: int | None = None,
+    limit: int = 100,
+) -> DeliveryList:
+    """The outbox (newest first), e.g. ``?state=dead`` for the dead-letter queue."""
+    rows = notify_service.list_deliveries(
+        session, state=state, incident_id=incident_id, limit=limit
+    )
+    return DeliveryList(
+        items=[DeliveryOut.of(r) for r in rows], depth=notify_service.depth_by_state(session)
+    )
+
+
+@router.post("/api/v1/deliveries/{delivery_id}/retry", tags=["notifications"])
+def retry_delivery(delivery_id: int, session: SessionDep, _admin: Admin) -> DeliveryOut:
+    """Give a dead delivery a fresh attempt budget, due now."""
+    row = notify_service.retry_delivery(session, delivery_id)
+    out = DeliveryOut.of(row)
+    session.commit()
+    return out
+
+
+class OutboxCollector(Collector):
+    """``plantao_notify_outbox{state}``: outbox depth read at scrape time (never stale)."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "plantao_notify_outbox", "Notification outbox rows by state", labels=["state"]
+        )
+        try:
+            with session_scope(self.factory) as session:
+                depth = notify_service.depth_by_state(session)
+        except Exception:  # a scrape must not fail because the database is away
+            return
+        for state, value in depth.items():
+            family.add_metric([state], value)
+        yield family
+
+
+_outbox_collector: OutboxCollector | None = None
+
+
+def register_outbox_collector(factory: sessionmaker[Session]) -> None:
+    """Register once per process; the newest app's database wins (as for open incidents)."""
+    global _outbox_collector
+    if _outbox_collector is None:
+        _outbox_collector = OutboxCollector(factory)
+        REGISTRY.register(_outbox_collector)
+    else:
+        _outbox_collector.factory = factory
