@@ -87,3 +87,22 @@ def test_prune_deletes_what_the_file_omits(factory: sessionmaker[Session]) -> No
     assert "- integration gen" in _apply(factory, smaller, prune=True)
     with session_scope(factory) as s:
         assert "gen" not in set(s.scalars(select(Integration.slug)))
+
+
+def test_prune_refuses_a_service_with_history(factory: sessionmaker[Session]) -> None:
+    """A service that incidents refer to cannot be pruned; the whole apply is refused."""
+    import pytest
+
+    from plantao.errors import Conflict
+    from tests.factories.payloads import am_alert, am_webhook
+    from tests.integration.helpers import send_am
+
+    _apply(factory, STANDARD)
+    send_am(factory, am_webhook([am_alert("Down", service="checkout")]))
+    without = STANDARD.replace("  - {slug: checkout, name: Checkout, team: sre}\n", "").replace(
+        "service: checkout\n", "service: orders\n"
+    )
+    with pytest.raises(Conflict, match="cannot prune service 'checkout'"):
+        _apply(factory, without, prune=True)
+    with factory() as s:
+        assert "checkout" in set(s.scalars(select(Service.slug)))

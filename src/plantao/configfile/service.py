@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -29,6 +30,7 @@ from plantao.catalog.models import (
 from plantao.catalog.service import SEVERITY_DOCUMENT
 from plantao.configfile.oncall_apply import apply_oncall, heartbeat_integration_ids
 from plantao.configfile.schema import ConfigFile, parse_duration
+from plantao.errors import Conflict
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,23 @@ def _prune(
             if name not in declared and not (
                 kind == "integration" and getattr(row, "id", None) in monitors
             ):
-                session.delete(row)
+                _delete_unreferenced(session, kind, name, row)
                 changes.append(Change(kind, "delete", name))
     return changes
+
+
+def _delete_unreferenced(session: Session, kind: str, name: str, row: object) -> None:
+    """Delete in a savepoint so that a row still in use fails with a message, not a traceback.
+
+    Incidents, alerts and schedules keep references to services and users on purpose (history
+    must survive); such an object cannot be pruned and the whole apply is refused.
+    """
+    try:
+        with session.begin_nested():
+            session.delete(row)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"cannot prune {kind} '{name}': other objects (incidents, alerts, integrations or "
+            "schedules) still refer to it; keep it in the file or remove those first"
+        ) from None
