@@ -121,3 +121,14 @@ def test_dead_deliveries_are_listed_and_retried_by_admins_only(api: Api, frozen:
     assert bad.status_code == 422
     metrics = api.client.get("/metrics").text
     assert 'plantao_notify_outbox{state="pending"} 1.0' in metrics
+
+
+def test_escalate_link_asks_the_oncall_service_and_is_spent(api: Api, frozen: datetime) -> None:
+    """An escalate link calls oncall.escalate_now as the paged user; without a policy it says so."""
+    incident, paths = _paged(api)
+    assert "Escalate" in api.client.get(paths["escalate"]).text
+    done = api.client.post(paths["escalate"], data={"action": "escalate"})
+    assert done.status_code == 200
+    assert "no escalation policy" in done.text
+    assert api.client.post(paths["escalate"], data={"action": "escalate"}).status_code == 410
+    assert _status(api, incident) == "triggered"
