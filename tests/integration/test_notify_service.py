@@ -198,3 +198,22 @@ def test_invalid_contact_methods_are_refused(factory: sessionmaker[Session]) -> 
     ]:
         with pytest.raises(ValidationFailed):
             give_contacts(factory, methods, rules)
+
+
+def test_used_nonces_are_forgotten_once_their_links_expired(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """A used link's nonce is kept until the link expires, then purged."""
+    from plantao.notify.models import UsedActionNonce
+    from tests.integration.helpers import count
+
+    apply_standard(factory)
+    give_contacts(factory, [HOOK])
+    [incident] = open_incidents(factory, 1)
+    page(factory, [incident])
+    token = _deliveries(factory)[0].links[0]["url"].rpartition("/a/")[2]
+    result = run_transaction(factory, lambda s: notify_service.perform_action(s, token))
+    assert result.outcome == "acknowledged" and count(factory, UsedActionNonce) == 1
+    assert run_transaction(factory, notify_service.purge_used_nonces) == 0
+    clock.advance(timedelta(days=2))
+    assert run_transaction(factory, notify_service.purge_used_nonces) == 1

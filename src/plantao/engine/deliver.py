@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantao.config import Settings
 from plantao.db import run_transaction
 from plantao.notify import delivery
+from plantao.notify import service as notify_service
 from plantao.notify.channels.base import Channel, DeliveryOutcome, RetryableFailure
 from plantao.notify.delivery import Leased
 from plantao.observability import metrics
@@ -37,6 +38,7 @@ from plantao.observability import metrics
 log = structlog.get_logger("plantao.engine.deliver")
 SATURATED_WAIT = 0.2
 RECORD_BATCH = 200
+PURGE_EVERY = 600.0
 
 
 class DeliveryStep:
@@ -57,6 +59,7 @@ class DeliveryStep:
         self._lock = threading.Condition()
         self._in_flight = 0
         self._backlog = False
+        self._last_purge = time.monotonic()
         self._queue: asyncio.Queue[tuple[Leased, DeliveryOutcome]] | None = None
         self._recorder: asyncio.Task[None] | None = None
         self.sent = 0
@@ -133,6 +136,7 @@ class DeliveryStep:
         When the last lease filled every slot there is probably more due: wait briefly
         (``SATURATED_WAIT``) for a slot instead of letting the engine sleep a whole idle period.
         """
+        self._housekeeping(factory)
         with self._lock:
             if self._backlog and self._in_flight > self.concurrency // 2:
                 deadline = time.monotonic() + SATURATED_WAIT
@@ -154,6 +158,17 @@ class DeliveryStep:
         for item in leased:
             asyncio.run_coroutine_threadsafe(self._deliver(factory, item), loop)
         return len(leased)
+
+    def _housekeeping(self, factory: sessionmaker[Session]) -> None:
+        """Every PURGE_EVERY seconds: forget used action-link nonces whose links expired."""
+        now = time.monotonic()
+        if now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
+        try:
+            run_transaction(factory, notify_service.purge_used_nonces)
+        except Exception as exc:  # housekeeping must never stop delivery
+            log.warning("deliver.purge_failed", error=str(exc))
 
     async def _send(self, item: Leased) -> DeliveryOutcome:
         channel = self._channels.get(item.channel)
