@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     intake_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     db_pool_size: int = Field(default=10, ge=1)
     language: Literal["en", "pt-BR"] = "en"
+    engine_in_serve: bool = True
     # Runbooks: the library directory (None: the pack shipped with Plantão), whether guarded
     # executable steps may run at all, and what a step's process gets to see.
     runbooks_dir: Path | None = None

@@ -189,6 +189,31 @@ def test_acknowledgement_stops_escalation(factory: sessionmaker[Session], frozen
     assert acks[0].actor == "ana"
 
 
+def test_acknowledgement_cancels_delayed_notifications(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """A rule due later (e-mail after 2 min) is cancelled when the incident is acknowledged."""
+    contacts = ONCALL.replace(
+        "{handle: ana, name: Ana, email: ana@example.com, time_zone: America/Sao_Paulo}",
+        "{handle: ana, name: Ana, contact_methods: [{name: mail, type: email, "
+        "address: ana@example.com}], notification_rules: [{contact: mail, after: 2m}]}",
+    )
+    loop = _setup(factory, contacts)
+    inc = _fire(factory)
+    _drain(loop)
+    from plantao.notify import service as notify_service
+
+    with factory() as s:
+        assert [d.state for d in notify_service.list_deliveries(s, incident_id=inc)] == [
+            "pending"
+        ]
+    _act(factory, inc, Action.ACKNOWLEDGE)
+    with factory() as s:
+        assert [d.state for d in notify_service.list_deliveries(s, incident_id=inc)] == [
+            "cancelled"
+        ]
+
+
 def test_resolve_then_reopen_restarts_from_step_one(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:

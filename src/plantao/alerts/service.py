@@ -25,7 +25,7 @@ from plantao.alerts.identity import group_key as compute_group_key
 from plantao.alerts.models import Alert
 from plantao.alerts.schemas import AlertEvent
 from plantao.catalog import service as catalog_service
-from plantao.catalog.models import Integration
+from plantao.catalog.service import IntegrationLike
 from plantao.db import lock_key
 from plantao.incidents import service as incident_service
 from plantao.incidents.hooks import AttachedAlert
@@ -45,7 +45,15 @@ class IntakeResult:
     reopened: int = 0
     acknowledged: int = 0
     ignored: int = 0
-    incidents: set[str] = field(default_factory=set)
+    touched: dict[int, Incident] = field(default_factory=dict)
+
+    @property
+    def incidents(self) -> set[str]:
+        """Human ids of the incidents touched; final only once the transaction committed."""
+        return {incident.human_id for incident in self.touched.values()}
+
+    def touch(self, incident: Incident) -> None:
+        self.touched[incident.id] = incident
 
     @property
     def accepted(self) -> int:
@@ -95,12 +103,12 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _actor(integration: Integration) -> str:
+def _actor(integration: IntegrationLike) -> str:
     return f"integration:{integration.slug}"
 
 
 def ingest(
-    session: Session, integration: Integration, events: Sequence[AlertEvent]
+    session: Session, integration: IntegrationLike, events: Sequence[AlertEvent]
 ) -> IntakeResult:
     """Apply a batch of events from one request. The caller commits (and retries conflicts)."""
     now = clock.now()
@@ -163,7 +171,7 @@ def ingest(
         _resolve(session, integration, to_resolve, now, result)
     if to_ack:
         for incident in incident_service.get_many(session, sorted(to_ack), for_update=True):
-            result.incidents.add(incident.human_id)
+            result.touch(incident)
             if incident.status == Status.TRIGGERED.value:
                 incident_service.act(
                     session, incident, Action.ACKNOWLEDGE, actor=_actor(integration)
@@ -174,7 +182,7 @@ def ingest(
 
 
 def _place(
-    event: AlertEvent, integration: Integration, table: catalog_service.RoutingTable
+    event: AlertEvent, integration: IntegrationLike, table: catalog_service.RoutingTable
 ) -> _Placed:
     route = table.route_for(event.labels)
     severity = (route.severity if route and route.severity else None) or table.matrix.classify(
@@ -199,7 +207,7 @@ def _place(
 
 def _apply_changes(
     session: Session,
-    integration: Integration,
+    integration: IntegrationLike,
     changed: list[tuple[Any, AlertEvent, str]],
     now: datetime,
     result: IntakeResult,
@@ -236,7 +244,7 @@ def _apply_changes(
 
 def _resolve(
     session: Session,
-    integration: Integration,
+    integration: IntegrationLike,
     to_resolve: list[tuple[Any, AlertEvent]],
     now: datetime,
     result: IntakeResult,
@@ -269,7 +277,7 @@ def _resolve(
     }
     actor = _actor(integration)
     for incident in incidents:
-        result.incidents.add(incident.human_id)
+        result.touch(incident)
         identities = by_incident[incident.id]
         incident_service.append(
             session,
@@ -295,7 +303,7 @@ def _resolve(
 
 def _attach_new(
     session: Session,
-    integration: Integration,
+    integration: IntegrationLike,
     new: list[_Placed],
     now: datetime,
     result: IntakeResult,
@@ -345,12 +353,12 @@ def _attach_new(
         else:
             incident_service.raise_severity_to(session, incident, severity, actor=actor)
             incident_service.touch_alert_activity(session, incident, detected)
-        result.incidents.add(incident.human_id)
+        result.touch(incident)
         _insert_or_reopen(session, integration, incident, members, reopenable, now, result)
 
 
 def _recently_resolved(
-    session: Session, integration: Integration, new: list[_Placed], now: datetime
+    session: Session, integration: IntegrationLike, new: list[_Placed], now: datetime
 ) -> dict[str, tuple[int, int]]:
     """Resolved rows that a re-fire should reopen (flapping), by identity → (alert, incident).
 
@@ -379,7 +387,7 @@ def _recently_resolved(
 
 def _insert_or_reopen(
     session: Session,
-    integration: Integration,
+    integration: IntegrationLike,
     incident: Incident,
     members: list[_Placed],
     reopenable: dict[str, tuple[int, int]],

@@ -8,6 +8,7 @@ accepting connections while the database commits.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -23,7 +24,6 @@ from plantao.alerts.schemas import AlertEvent, Rejected, describe_validation_err
 from plantao.alerts.sources import alertmanager, generic, pagerduty
 from plantao.api.errors import problem
 from plantao.catalog import service as catalog_service
-from plantao.catalog.models import Integration
 from plantao.changes import service as change_service
 from plantao.db import run_transaction
 from plantao.observability.metrics import ALERTS_RECEIVED, INTAKE_REJECTED
@@ -55,20 +55,22 @@ def _factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
-def _lookup(factory: sessionmaker[Session], key: str) -> Integration | None:
-    return run_transaction(factory, lambda s: catalog_service.integration_by_key(s, key))
-
-
 def _ingest(
-    factory: sessionmaker[Session], integration_id: int, events: list[AlertEvent]
-) -> alert_service.IntakeResult:
-    def work(session: Session) -> alert_service.IntakeResult:
-        integration = session.get(Integration, integration_id)
-        if integration is None:  # deleted between lookup and ingest
-            raise LookupError("integration disappeared")
+    factory: sessionmaker[Session], key: str, events: list[AlertEvent]
+) -> alert_service.IntakeResult | None:
+    """Authenticate the key and apply the events in one transaction; None for an unknown key."""
+
+    def work(session: Session) -> alert_service.IntakeResult | None:
+        integration = catalog_service.integration_ref(session, key)
+        if integration is None:
+            return None
         return alert_service.ingest(session, integration, events)
 
     return run_transaction(factory, work)
+
+
+def _known(factory: sessionmaker[Session], key: str) -> bool:
+    return run_transaction(factory, lambda s: catalog_service.integration_ref(s, key)) is not None
 
 
 def _count(source: str, result: alert_service.IntakeResult, rejected: list[Rejected]) -> None:
@@ -86,6 +88,8 @@ async def _alert_batch(
     parse: Callable[[Any], tuple[list[AlertEvent], list[Rejected]]],
 ) -> JSONResponse:
     settings = request.app.state.settings
+    factory = _factory(request)
+    unknown = problem(404, "Unknown integration", "no integration has this key")
     try:
         raw = await read_body(request, settings.intake_max_body_bytes)
     except BodyTooLarge:
@@ -95,40 +99,24 @@ async def _alert_batch(
             "Payload too large",
             f"the body is larger than {settings.intake_max_body_bytes} bytes",
         )
-    factory = _factory(request)
-    integration = await anyio.to_thread.run_sync(_lookup, factory, key)
-    if integration is None:
+    parsed = _parse(raw, parse)
+    if isinstance(parsed, _BadBody):
+        # The key is checked before reporting a body error, so a wrong URL reads as a wrong URL.
+        if not await anyio.to_thread.run_sync(_known, factory, key):
+            INTAKE_REJECTED.labels(source, "unknown_key").inc()
+            return unknown
+        INTAKE_REJECTED.labels(source, parsed.reason).inc()
+        return parsed.response
+    events, rejected = parsed
+    result = await anyio.to_thread.run_sync(_ingest, factory, key, events)
+    if result is None:
         INTAKE_REJECTED.labels(source, "unknown_key").inc()
-        return problem(404, "Unknown integration", "no integration has this key")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        INTAKE_REJECTED.labels(source, "bad_json").inc()
-        return problem(400, "Malformed JSON", f"the body is not valid JSON: {exc}")
-    try:
-        events, rejected = parse(body)
-    except ValidationError as exc:
-        INTAKE_REJECTED.labels(source, "schema").inc()
-        detail = describe_validation_error(exc)
-        return problem(422, "Validation failed", detail)
-    except generic.NotABatch as exc:
-        INTAKE_REJECTED.labels(source, "schema").inc()
-        return problem(422, "Validation failed", str(exc))
-    if not events and rejected:
-        INTAKE_REJECTED.labels(source, "schema").inc()
-        return problem(
-            422,
-            "Validation failed",
-            "; ".join(r.error for r in rejected),
-            errors=[{"index": r.index, "error": r.error} for r in rejected],
-        )
-    result = await anyio.to_thread.run_sync(_ingest, factory, integration.id, events)
+        return unknown
     _count(source, result, rejected)
     if rejected:
         log.warning(
             "intake.partially_rejected",
             source=source,
-            integration=integration.slug,
             rejected=[{"index": r.index, "error": r.error} for r in rejected],
         )
     body_out: dict[str, Any] = {
@@ -139,6 +127,41 @@ async def _alert_batch(
         "rejected": [{"index": r.index, "error": r.error} for r in rejected],
     }
     return JSONResponse(body_out, status_code=202)
+
+
+@dataclass(frozen=True)
+class _BadBody:
+    response: JSONResponse
+    reason: str  # the metric label: bad_json or schema
+
+
+def _parse(
+    raw: bytes, parse: Callable[[Any], tuple[list[AlertEvent], list[Rejected]]]
+) -> tuple[list[AlertEvent], list[Rejected]] | _BadBody:
+    """Parse and validate; a problem response (tagged with the metric reason) on failure."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return _BadBody(
+            problem(400, "Malformed JSON", f"the body is not valid JSON: {exc}"), "bad_json"
+        )
+    try:
+        events, rejected = parse(body)
+    except ValidationError as exc:
+        return _BadBody(problem(422, "Validation failed", describe_validation_error(exc)), "schema")
+    except generic.NotABatch as exc:
+        return _BadBody(problem(422, "Validation failed", str(exc)), "schema")
+    if not events and rejected:
+        return _BadBody(
+            problem(
+                422,
+                "Validation failed",
+                "; ".join(r.error for r in rejected),
+                errors=[{"index": r.index, "error": r.error} for r in rejected],
+            ),
+            "schema",
+        )
+    return events, rejected
 
 
 @router.post("/api/v1/intake/{key}/alertmanager", status_code=202)
@@ -199,12 +222,11 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
         INTAKE_REJECTED.labels("pagerduty", "schema").inc()
         return _pd_error(400, _pd_errors(exc))
     factory = _factory(request)
-    integration = await anyio.to_thread.run_sync(_lookup, factory, event.routing_key)
-    if integration is None:
+    alert_event = pagerduty.to_alert_event(event)
+    result = await anyio.to_thread.run_sync(_ingest, factory, event.routing_key, [alert_event])
+    if result is None:
         INTAKE_REJECTED.labels("pagerduty", "unknown_key").inc()
         return _pd_error(404, ["Invalid routing key"], "Routing key not found")
-    alert_event = pagerduty.to_alert_event(event)
-    result = await anyio.to_thread.run_sync(_ingest, factory, integration.id, [alert_event])
     _count("pagerduty", result, [])
     return JSONResponse(
         {"status": "success", "message": "Event processed", "dedup_key": alert_event.identity},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,6 +20,7 @@ from plantao.auth import views as token_views
 from plantao.catalog import views as catalog_views
 from plantao.config import Settings, get_settings
 from plantao.db import make_engine, make_sessionmaker
+from plantao.engine.runner import make_loop, start_in_thread
 from plantao.incidents import views as incident_views
 from plantao.notify import views as notify_views
 from plantao.observability import logging as plantao_logging
@@ -38,7 +41,32 @@ def _register_collector(app: FastAPI) -> None:
         _collector.factory = app.state.sessions
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def _engine_lifespan(app: FastAPI) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Run the engine in a thread for the life of this process (``plantao serve``'s default)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        loop = make_loop(app.state.sessions)
+        app.state.engine_loop = loop
+        thread, stop = start_in_thread(loop)
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+
+    return lifespan
+
+
+def serve_app() -> FastAPI:
+    """Factory used by ``plantao serve`` (also once per worker with ``--workers``)."""
+    settings = get_settings()
+    return create_app(settings, run_engine=settings.engine_in_serve)
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, run_engine: bool = False
+) -> FastAPI:
     settings = settings or get_settings()
     plantao_logging.configure(settings.log_level, json=settings.log_json)
     engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -48,6 +76,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         description="Alert intake, incidents, on-call. Every route except intake and health "
         "needs `Authorization: Bearer <token>`.",
     )
+    if run_engine:
+        app.router.lifespan_context = _engine_lifespan(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plantao import clock
 from plantao.catalog.models import ConfigDocument, Integration, Route, Service
 from plantao.errors import NotFound
 from plantao.incidents.severity import (
@@ -22,6 +25,7 @@ from plantao.incidents.severity import (
 from plantao.matchers import Matcher, all_match, parse_matchers
 
 SEVERITY_DOCUMENT = "severity_matrix"
+REVISION_DOCUMENT = "revision"
 DEFAULT_GROUP_WINDOW = timedelta(hours=24)
 
 
@@ -49,10 +53,101 @@ class RoutingTable:
         return None
 
 
+class IntegrationLike(Protocol):
+    """An integration row or its cached value: all that intake reads."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def service_id(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class IntegrationRef:
+    """What intake needs of an integration; cached, so it is a plain value, not an ORM row."""
+
+    id: int
+    slug: str
+    service_id: int
+    kind: str
+
+
 def integration_by_key(session: Session, key: str) -> Integration | None:
     if not key or len(key) > 64:
         return None
     return session.scalars(select(Integration).where(Integration.key == key)).one_or_none()
+
+
+def revision(session: Session) -> str:
+    """A token replaced by every configuration change; caches are valid for one token.
+
+    Random rather than a counter so that a database that was emptied and configured again
+    (tests, restores) can never present an old token for new content.
+    """
+    doc = session.get(ConfigDocument, REVISION_DOCUMENT)
+    return str(doc.body.get("id", "")) if doc else ""
+
+
+def bump_revision(session: Session) -> None:
+    body = {"id": uuid.uuid4().hex}
+    doc = session.get(ConfigDocument, REVISION_DOCUMENT)
+    if doc is None:
+        session.add(ConfigDocument(name=REVISION_DOCUMENT, body=body, updated_at=clock.now()))
+    else:
+        doc.body = body
+        doc.updated_at = clock.now()
+    session.flush()
+
+
+@dataclass
+class _Snapshot:
+    revision: str
+    table: RoutingTable
+    keys: dict[str, IntegrationRef]
+
+
+_snapshots: dict[str, _Snapshot] = {}
+_snapshots_lock = threading.Lock()
+
+
+def _snapshot(session: Session) -> _Snapshot:
+    """Routes, matrix and integration keys compiled once per configuration revision.
+
+    Intake reads these on every request; re-reading and re-compiling them (regexes included)
+    cost more than the rest of a dedup request. One small query checks the revision.
+    """
+    current = revision(session)
+    bind_key = str(session.get_bind().engine.url)
+    cached = _snapshots.get(bind_key)
+    if cached is not None and cached.revision == current:
+        return cached
+    keys = {
+        i.key: IntegrationRef(id=i.id, slug=i.slug, service_id=i.service_id, kind=i.kind)
+        for i in session.scalars(select(Integration))
+    }
+    fresh = _Snapshot(revision=current, table=_load_routing_table(session), keys=keys)
+    with _snapshots_lock:
+        _snapshots[bind_key] = fresh
+    return fresh
+
+
+def integration_ref(session: Session, key: str) -> IntegrationRef | None:
+    if not key or len(key) > 64:
+        return None
+    return _snapshot(session).keys.get(key)
+
+
+def ref_of(integration: Integration) -> IntegrationRef:
+    return IntegrationRef(
+        id=integration.id,
+        slug=integration.slug,
+        service_id=integration.service_id,
+        kind=integration.kind,
+    )
 
 
 def list_integrations(session: Session) -> list[tuple[Integration, Service]]:
@@ -130,6 +225,10 @@ def severity_matrix(session: Session) -> SeverityMatrix:
 
 
 def routing_table(session: Session) -> RoutingTable:
+    return _snapshot(session).table
+
+
+def _load_routing_table(session: Session) -> RoutingTable:
     routes = session.scalars(select(Route).order_by(Route.position))
     compiled = tuple(
         CompiledRoute(

@@ -6,7 +6,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,9 +16,6 @@ from plantao.cli import runbooks as runbooks_cli
 from plantao.config import get_settings
 from plantao.db import make_engine, make_sessionmaker, session_scope
 from plantao.errors import DomainError
-
-if TYPE_CHECKING:
-    from plantao.engine.runner import EngineLoop
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Plantão: alert intake, incidents and on-call."
@@ -111,13 +108,6 @@ def apply(
     typer.echo(f"{len(real)} change(s){suffix}" if real else f"no changes{suffix}")
 
 
-def _engine_loop(factory: sessionmaker[Session]) -> EngineLoop:
-    from plantao.engine.handlers import registry
-    from plantao.engine.runner import EngineLoop
-
-    return EngineLoop(factory=factory, handlers=registry())
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="listen address")] = None,
@@ -125,21 +115,22 @@ def serve(
     engine: Annotated[
         bool, typer.Option("--engine/--no-engine", help="run the engine in this process")
     ] = True,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (PostgreSQL)")] = 1,
 ) -> None:
-    """Serve the API and the web UI (and, by default, the engine)."""
+    """Serve the API and the web UI (and, by default, the engine in each worker)."""
+    import os
+
     import uvicorn
 
-    from plantao.api.app import create_app
-    from plantao.engine.runner import start_in_thread
-
     settings = get_settings()
-    application = create_app(settings)
-    if engine:
-        loop = _engine_loop(application.state.sessions)
-        application.state.engine_loop = loop
-        start_in_thread(loop)
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        _fail("--workers above 1 needs PostgreSQL: SQLite takes one writer process", 2)
+    os.environ["PLANTAO_ENGINE_IN_SERVE"] = "true" if engine else "false"
+    get_settings.cache_clear()
     uvicorn.run(
-        application,
+        "plantao.api.app:serve_app",
+        factory=True,
+        workers=workers,
         host=host or settings.host,
         port=port or settings.port,
         log_level="warning",
@@ -158,7 +149,9 @@ def worker() -> None:
 
     settings = get_settings()
     plantao_logging.configure(settings.log_level, json=settings.log_json)
-    loop = _engine_loop(make_sessionmaker(make_engine(settings.database_url, pool_size=4)))
+    from plantao.engine.runner import make_loop
+
+    loop = make_loop(make_sessionmaker(make_engine(settings.database_url, pool_size=4)))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

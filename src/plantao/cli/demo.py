@@ -81,14 +81,14 @@ def seed(session: Session) -> int:
     target = next((i for i, _ in integrations if i.kind == "alertmanager"), None)
     if target is None:
         return 0
-    opened: set[str] = set()
+    opened: set[int] = set()
     started = (clock.now() - timedelta(minutes=4)).isoformat()
     for payload in (SAMPLE, SAMPLE_LAG):
         for alert in payload["alerts"]:
             alert["startsAt"] = started
         events, _ = alertmanager.parse(payload)
-        opened |= alert_service.ingest(session, target, events).incidents
-    first = incident_service.get(session, sorted(opened)[0], for_update=True)
+        opened |= set(alert_service.ingest(session, target, events).touched)
+    first = incident_service.get(session, min(opened), for_update=True)
     incident_service.add_note(
         session,
         first,

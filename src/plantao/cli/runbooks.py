@@ -69,8 +69,10 @@ def sync(directory: Annotated[Path, typer.Argument(help="the team's runbook dire
         f"{actions} executable step(s), {sum(p.severity == 'error' for p in problems)} "
         "broken file(s)"
     )
-    typer.echo(f"serve it with: PLANTAO_RUNBOOKS_DIR={directory.resolve()} "
-               "(changes are picked up within seconds; no restart needed)")
+    typer.echo(
+        f"serve it with: PLANTAO_RUNBOOKS_DIR={directory.resolve()} "
+        "(changes are picked up within seconds; no restart needed)"
+    )
     if has_errors(problems):
         raise typer.Exit(1)
 
@@ -110,17 +112,18 @@ def suggest(
         typer.echo(f"error: {alert}: {exc}", err=True)
         raise typer.Exit(2) from None
     if not isinstance(data, dict) or not isinstance(data.get("labels", {}), dict):
-        typer.echo(f"error: {alert}: expected an object with 'labels' and 'annotations'",
-                   err=True)
+        typer.echo(f"error: {alert}: expected an object with 'labels' and 'annotations'", err=True)
         raise typer.Exit(2)
     labels = {str(key): str(v) for key, v in data.get("labels", {}).items()}
     notes = {str(key): str(v) for key, v in (data.get("annotations") or {}).items()}
     found = _library(directory).suggest(labels, notes, k=k)
     if as_json:
-        typer.echo(json.dumps(
-            [{"id": s.id, "title": s.title, "score": s.score, "why": s.why} for s in found],
-            ensure_ascii=False,
-        ))
+        typer.echo(
+            json.dumps(
+                [{"id": s.id, "title": s.title, "score": s.score, "why": s.why} for s in found],
+                ensure_ascii=False,
+            )
+        )
         return
     if not found:
         typer.echo("no runbook found for this alert")
@@ -138,15 +141,21 @@ def init(
     """Copy the runbooks shipped with Plantão into a team directory to edit and own."""
     pack = default_pack_dir()
     files = sorted(pack.rglob("*.md"))
-    clashes = [directory / f.relative_to(pack) for f in files
-               if (directory / f.relative_to(pack)).exists()]
+    clashes = [
+        directory / f.relative_to(pack) for f in files if (directory / f.relative_to(pack)).exists()
+    ]
     if clashes and not force:
-        typer.echo(f"error: {len(clashes)} file(s) already exist (first: {clashes[0]}); "
-                   "use --force to overwrite", err=True)
+        typer.echo(
+            f"error: {len(clashes)} file(s) already exist (first: {clashes[0]}); "
+            "use --force to overwrite",
+            err=True,
+        )
         raise typer.Exit(1)
     for source in files:
         target = directory / source.relative_to(pack)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-    typer.echo(f"copied {len(files)} runbook file(s) to {directory}; "
-               f"then: plantao runbooks lint {directory}")
+    typer.echo(
+        f"copied {len(files)} runbook file(s) to {directory}; "
+        f"then: plantao runbooks lint {directory}"
+    )

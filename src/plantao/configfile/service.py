@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plantao import clock
+from plantao.catalog import service as catalog_service
 from plantao.catalog.models import (
     ConfigDocument,
     Integration,
@@ -177,6 +178,8 @@ def apply(session: Session, config: ConfigFile, *, prune: bool = False) -> list[
     changes.extend(apply_oncall(session, config, services, users, integrations))
     if prune:
         changes.extend(_prune(session, config, teams, users, services, integrations))
+    if changes:
+        catalog_service.bump_revision(session)
     session.flush()
     return changes
 

@@ -169,6 +169,13 @@ class _Waker:
             self.conn.close()
 
 
+def make_loop(factory: sessionmaker[Session]) -> EngineLoop:
+    """An engine loop with every registered job kind."""
+    from plantao.engine.handlers import registry
+
+    return EngineLoop(factory=factory, handlers=registry())
+
+
 def start_in_thread(loop: EngineLoop) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
     thread = threading.Thread(

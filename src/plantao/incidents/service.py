@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,18 +35,48 @@ class TimelineItem:
     data: dict[str, Any]
 
 
-def _next_number(session: Session, day: str) -> int:
+_UNNUMBERED = "plantao.unnumbered_incidents"
+
+
+def _reserve_numbers(session: Session, day: str, count: int) -> int:
+    """Reserve ``count`` numbers for ``day``; returns the last one."""
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upsert = (
         builder(IncidentCounter)
-        .values(day=day, last=1)
+        .values(day=day, last=count)
         .on_conflict_do_update(
-            index_elements=[IncidentCounter.day], set_={"last": IncidentCounter.last + 1}
+            index_elements=[IncidentCounter.day], set_={"last": IncidentCounter.last + count}
         )
         .returning(IncidentCounter.last)
     )
     return int(session.execute(upsert).scalar_one())
+
+
+@event.listens_for(Session, "before_commit")
+def _number_new_incidents(session: Session) -> None:
+    """Give incidents opened in this transaction their ``INC-YYYYMMDD-N`` at the last moment.
+
+    The per-day counter row is a hot spot: whoever increments it holds its lock until commit.
+    Numbering just before commit keeps that window to a few statements instead of the whole
+    intake transaction, so concurrent webhooks opening incidents do not queue behind each other.
+    """
+    pending: list[Incident] = session.info.pop(_UNNUMBERED, [])
+    by_day: dict[str, list[Incident]] = {}
+    for incident in pending:
+        by_day.setdefault(incident.triggered_at.strftime("%Y%m%d"), []).append(incident)
+    for day, incidents in sorted(by_day.items()):
+        last = _reserve_numbers(session, day, len(incidents))
+        first = last - len(incidents) + 1
+        for offset, incident in enumerate(sorted(incidents, key=lambda i: i.id)):
+            incident.human_id = f"INC-{day}-{first + offset}"
+    if pending:
+        session.flush()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_unnumbered(session: Session) -> None:
+    session.info.pop(_UNNUMBERED, None)
 
 
 def append(
@@ -81,10 +112,9 @@ def open_incident(
     actor: str,
 ) -> Incident:
     now = clock.now()
-    day = now.strftime("%Y%m%d")
-    number = _next_number(session, day)
     incident = Incident(
-        human_id=f"INC-{day}-{number}",
+        # A unique placeholder until commit; see _number_new_incidents.
+        human_id=f"INC-PENDING-{uuid.uuid4().hex[:16].upper()}",
         title=title[:1024],
         status=Status.TRIGGERED.value,
         severity=severity.normalize(severity_name),
@@ -104,6 +134,7 @@ def open_incident(
     )
     session.add(incident)
     session.flush()
+    session.info.setdefault(_UNNUMBERED, []).append(incident)
     append(
         session,
         incident.id,
@@ -112,7 +143,7 @@ def open_incident(
                 "incident.triggered",
                 actor,
                 f"Incident opened: {incident.title}",
-                {"severity": incident.severity, "human_id": incident.human_id},
+                {"severity": incident.severity},
             )
         ],
         at=now,

@@ -43,11 +43,10 @@ def incident_opened(session: Session, incident: Incident) -> None:
 def incident_status_changed(
     session: Session, incident: Incident, before: str, after: str, actor: str
 ) -> None:
-    """Ack/mitigate stop escalation; resolve/close also cancel pending deliveries; reopen
-    starts it again from the first step of the same snapshot."""
-    if after in _STOPPING:
-        escalations.stop(session, incident, cancel=False, reason=f"{after} by {actor}")
-    elif after in _ENDING:
+    """Ack, mitigate, resolve and close stop escalation and cancel deliveries not yet sent
+    (someone owns the incident: a delayed e-mail rule must not page them again); reopen starts
+    again from the first step of the same snapshot."""
+    if after in _STOPPING or after in _ENDING:
         escalations.stop(session, incident, cancel=True, reason=f"{after} by {actor}")
     elif after == "triggered" and before != "triggered":
         escalations.start(session, incident)
