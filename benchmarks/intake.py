@@ -512,7 +512,9 @@ def run_cli(env: dict[str, str], cwd: Path, *args: str) -> str:
     return done.stdout
 
 
-def start_plantao(backend: str, workdir: Path, database: PostgresDatabase | None) -> Plantao:
+def start_plantao(
+    backend: str, workdir: Path, database: PostgresDatabase | None, workers: int = 1
+) -> Plantao:
     if backend == "sqlite":
         url = f"sqlite:///{workdir / 'plantao.db'}"
     else:
@@ -534,7 +536,16 @@ def start_plantao(backend: str, workdir: Path, database: PostgresDatabase | None
     log_path = workdir / f"plantao-{backend}.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [*plantao_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            *plantao_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers if backend == "postgres" else 1),
+        ],
         env=env,
         cwd=workdir,
         stdout=log,
@@ -729,7 +740,7 @@ def bench_plantao(
         database.create()
     server: Plantao | None = None
     try:
-        server = start_plantao(backend, workdir, database)
+        server = start_plantao(backend, workdir, database, args.pg_workers)
         probe = CpuProbe(
             server.process.pid, database.backend_pids if database is not None else None
         )
@@ -827,6 +838,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--no-alertmanager", action="store_true", help="skip the Alertmanager reference"
+    )
+    parser.add_argument(
+        "--pg-workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes on PostgreSQL (srv cpu then counts the parent only)",
     )
     args = parser.parse_args(argv)
     if args.alerts is None:

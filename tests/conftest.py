@@ -63,6 +63,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_database")
+    return empty_postgres(url)
+
+
+def empty_postgres(url: str) -> str:
+    """Truncate every table of the test database so the test starts from nothing."""
     engine = make_engine(url, pool_size=1)
     with engine.begin() as conn:
         tables = ", ".join(metadata.tables)

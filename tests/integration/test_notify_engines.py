@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.notify.models import Delivery
 from plantao.notify.specs import ContactMethodSpec, ThrottleSpec
+from tests.conftest import empty_postgres
 from tests.e2e.conftest import plantao_command, stop, tail
 from tests.factories.config import apply_standard
 from tests.factories.notify import (
@@ -28,9 +29,13 @@ from tests.factories.notify import (
 
 
 @pytest.fixture
+def db_url(postgres_database: str) -> str:
+    """Several engines need PostgreSQL (SQLite runs one engine): this module runs on it only."""
+    return empty_postgres(postgres_database)
+
+
+@pytest.fixture
 def pg_url(db_url: str) -> str:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("several engines need PostgreSQL (SQLite runs one engine)")
     return db_url
 
 
