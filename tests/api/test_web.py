@@ -68,3 +68,10 @@ def test_portuguese_texts(api: Api) -> None:
     """?lang=pt-BR switches the interface to Portuguese."""
     _login(api, "viewer")
     assert "Incidentes" in api.client.get("/?lang=pt-BR").text
+
+
+def test_language_chosen_before_login_is_kept(api: Api) -> None:
+    """A language picked on the login page survives logging in."""
+    assert "Entrar" in api.client.get("/login?lang=pt-BR").text
+    _login(api, "viewer")
+    assert "Incidentes" in api.client.get("/").text

@@ -97,7 +97,10 @@ def login(
             request, "login.html", None, status_code=401, next=next, error=TEXTS[lang]["bad_token"]
         )
     session.commit()
-    request.session.clear()
+    language = request.session.get("lang")
+    request.session.clear()  # a fresh session at login; only the language carries over
+    if language in TEXTS:
+        request.session["lang"] = language
     request.session[SESSION_KEY] = principal.token_id
     safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
     return RedirectResponse(safe_next, status_code=303)
@@ -227,8 +230,9 @@ def runbooks_page(request: Request, session: SessionDep) -> Response:
     lang = _lang(request)
     today = clock.now().date()
     items = [
-        runbook_render.summary(runbook_service.get_runbook(lib, rid, lang),
-                               runbook_service.languages(lib, rid), today)
+        runbook_render.summary(
+            runbook_service.get_runbook(lib, rid, lang), runbook_service.languages(lib, rid), today
+        )
         for rid in lib.ids()
     ]
     return _render(request, "runbooks.html", principal, runbooks=items)
@@ -279,7 +283,12 @@ def runbook_checklist_form(
 
 @router.post("/incidents/{ref}/checklists/{cid}/items/{iid}/{verb}", response_model=None)
 def checklist_item_form(
-    ref: str, cid: int, iid: int, verb: str, request: Request, session: SessionDep,
+    ref: str,
+    cid: int,
+    iid: int,
+    verb: str,
+    request: Request,
+    session: SessionDep,
     csrf: Annotated[str, Form()],
 ) -> Response:
     who = _write(request, session, csrf)
@@ -288,40 +297,55 @@ def checklist_item_form(
     if verb not in ("check", "uncheck"):
         raise DomainError(f"unknown checklist verb '{verb}'")
     incident = incident_service.get(session, ref, for_update=True)
-    runbook_service.set_item(session, incident, cid, iid, checked=verb == "check",
-                             actor=who.actor)
+    runbook_service.set_item(session, incident, cid, iid, checked=verb == "check", actor=who.actor)
     session.commit()
     return _back(incident.human_id)
 
 
 @router.post("/incidents/{ref}/triage/risk", response_model=None)
 def risk_form(
-    ref: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()],
-    level: Annotated[str, Form()], rationale: Annotated[str, Form()] = "",
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    level: Annotated[str, Form()],
+    rationale: Annotated[str, Form()] = "",
 ) -> Response:
     who = _write(request, session, csrf)
     if isinstance(who, Response):
         return who
     incident = incident_service.get(session, ref, for_update=True)
-    runbook_service.record_risk(session, incident, level=level, rationale=rationale,
-                                actor=who.actor, lang=_lang(request))
+    runbook_service.record_risk(
+        session, incident, level=level, rationale=rationale, actor=who.actor, lang=_lang(request)
+    )
     session.commit()
     return _back(incident.human_id)
 
 
 @router.post("/incidents/{ref}/notes/assumption", response_model=None)
 def assumption_form(
-    ref: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()],
-    assumption: Annotated[str, Form()], evidence: Annotated[str, Form()],
-    signal: Annotated[str, Form()], fallback: Annotated[str, Form()],
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    assumption: Annotated[str, Form()],
+    evidence: Annotated[str, Form()],
+    signal: Annotated[str, Form()],
+    fallback: Annotated[str, Form()],
 ) -> Response:
     who = _write(request, session, csrf)
     if isinstance(who, Response):
         return who
     incident = incident_service.get(session, ref, for_update=True)
     runbook_service.record_assumption(
-        session, incident, actor=who.actor, assumption=assumption, evidence=evidence,
-        signal=signal, fallback=fallback, lang=_lang(request),
+        session,
+        incident,
+        actor=who.actor,
+        assumption=assumption,
+        evidence=evidence,
+        signal=signal,
+        fallback=fallback,
+        lang=_lang(request),
     )
     session.commit()
     return _back(incident.human_id)
