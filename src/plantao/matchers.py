@@ -65,6 +65,24 @@ def parse_matcher(text: str) -> Matcher:
     return Matcher(name=name, op=op, value=raw, _regex=regex)
 
 
+class MatcherListError(MatcherError):
+    """A list of matchers with a bad element; ``index`` says which one."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.message = message
+
+
+def check_matchers(texts: Iterable[str]) -> None:
+    """Validate every matcher of a list; the error names the index of the first bad one."""
+    for index, text in enumerate(texts):
+        try:
+            parse_matcher(text)
+        except MatcherError as exc:
+            raise MatcherListError(index, str(exc)) from None
+
+
 def parse_matchers(texts: Iterable[str]) -> list[Matcher]:
     return [parse_matcher(t) for t in texts]
 

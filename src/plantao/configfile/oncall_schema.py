@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from plantao.matchers import MatcherError, parse_matcher
+from plantao.configfile.located import matchers_at_index
 from plantao.oncall.escalation import PolicySnapshot, Step, Target
 from plantao.oncall.layers import WEEKDAY_NAMES, parse_hhmm
 
@@ -286,17 +286,7 @@ class MaintenanceWindowSpec(_Strict):
     services: list[str] = Field(default_factory=list)
     matchers: list[str] = Field(default_factory=list)
 
-    @field_validator("matchers")
-    @classmethod
-    def _matchers(cls, values: list[str]) -> list[str]:
-        from plantao.configfile.schema import _At
-
-        for index, text in enumerate(values):
-            try:
-                parse_matcher(text)
-            except MatcherError as exc:
-                raise _At(f"[{index}]", str(exc)) from None
-        return values
+    _matchers = field_validator("matchers")(matchers_at_index)
 
     @field_validator("start", "end")
     @classmethod

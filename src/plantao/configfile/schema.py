@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from plantao.configfile.located import matchers_at_index
 from plantao.configfile.oncall_schema import (
     ContactMethodItem,
     HeartbeatSpec,
@@ -26,7 +27,6 @@ from plantao.configfile.oncall_schema import (
     oncall_references,
 )
 from plantao.incidents.severity import normalize
-from plantao.matchers import MatcherError, parse_matcher
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
@@ -100,15 +100,7 @@ class RouteSpec(_Strict):
     auto_resolve: bool = True
     severity: str | None = None
 
-    @field_validator("matchers")
-    @classmethod
-    def _matchers(cls, values: list[str]) -> list[str]:
-        for index, text in enumerate(values):
-            try:
-                parse_matcher(text)
-            except MatcherError as exc:
-                raise _At(f"[{index}]", str(exc)) from None
-        return values
+    _matchers = field_validator("matchers")(matchers_at_index)
 
     @field_validator("group_window")
     @classmethod
@@ -144,15 +136,7 @@ class RuleSpec(_Strict):
     matchers: list[str] = Field(min_length=1)
     severity: str
 
-    @field_validator("matchers")
-    @classmethod
-    def _matchers(cls, values: list[str]) -> list[str]:
-        for index, text in enumerate(values):
-            try:
-                parse_matcher(text)
-            except MatcherError as exc:
-                raise _At(f"[{index}]", str(exc)) from None
-        return values
+    _matchers = field_validator("matchers")(matchers_at_index)
 
     @field_validator("severity")
     @classmethod
@@ -228,13 +212,6 @@ class ConfigFile(_Strict):
         if problems:
             raise ValueError("\n".join(problems))
         return self
-
-
-class _At(ValueError):
-    """A validator error located deeper than the field it validates."""
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"@{where}@ {message}")
 
 
 class ConfigError(ValueError):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from plantao.matchers import MatcherError, parse_matcher
+from plantao.matchers import MatcherListError, check_matchers
 
 
 class _In(BaseModel):
@@ -85,11 +85,10 @@ class SilenceIn(_In):
     @field_validator("matchers")
     @classmethod
     def _matchers(cls, values: list[str]) -> list[str]:
-        for index, text in enumerate(values):
-            try:
-                parse_matcher(text)
-            except MatcherError as exc:
-                raise ValueError(f"[{index}] {exc}") from None
+        try:
+            check_matchers(values)
+        except MatcherListError as exc:
+            raise ValueError(f"[{exc.index}] {exc.message}") from None
         return values
 
 
