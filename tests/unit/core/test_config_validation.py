@@ -83,3 +83,15 @@ def test_durations() -> None:
     assert parse_duration("2w").days == 14
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("5 parsecs")
+
+
+def test_matcher_errors_point_into_every_section() -> None:
+    """Bad matchers in routes and maintenance windows are reported at their exact index."""
+    problems = _problems(
+        "maintenance_windows:\n"
+        "  - {name: x, start: 2026-12-01T02:00:00Z, end: 2026-12-01T04:00:00Z,"
+        " matchers: ['job=>batch']}\n"
+        "routes:\n  - {name: r, matchers: ['a=1', 'b=>2'], service: s}\n"
+    )
+    assert "routes[0].matchers[1]: unknown operator '=>'" in problems
+    assert "maintenance_windows[0].matchers[0]: unknown operator '=>'" in problems
