@@ -134,6 +134,31 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+WAKE_CHANNEL = "plantao_jobs"
+_WAKE = "plantao.wake_engines"
+
+
+def wake_engines(session: Session) -> None:
+    """Ask sleeping engines to run a cycle as soon as this transaction commits.
+
+    One NOTIFY per transaction, however many jobs or deliveries it wrote: PostgreSQL delivers
+    notifications at commit anyway, and every extra statement is a round trip on intake's path.
+    """
+    if is_postgres(session):
+        session.info[_WAKE] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_engines(session: Session) -> None:
+    if session.info.pop(_WAKE, False):
+        session.execute(text(f"NOTIFY {WAKE_CHANNEL}"))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_wake(session: Session) -> None:
+    session.info.pop(_WAKE, None)
+
+
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
 
 

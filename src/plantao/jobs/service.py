@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
-from plantao.db import is_postgres
+from plantao.db import WAKE_CHANNEL, is_postgres, wake_engines
 from plantao.jobs.models import Job
 
-CHANNEL = "plantao_jobs"
+CHANNEL = WAKE_CHANNEL
 DEFAULT_LEASE = timedelta(minutes=2)
 
 
@@ -58,8 +58,7 @@ def enqueue(
     )
     session.add(job)
     session.flush()
-    if is_postgres(session):
-        session.execute(text(f"NOTIFY {CHANNEL}"))
+    wake_engines(session)
     return job
 
 

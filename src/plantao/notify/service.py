@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from plantao.alerts import service as alert_service
 from plantao.catalog import service as catalog_service
 from plantao.catalog.models import User
 from plantao.config import Settings, get_settings
-from plantao.db import is_postgres
+from plantao.db import WAKE_CHANNEL, is_postgres, wake_engines
 from plantao.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action as IncidentAction
@@ -65,7 +65,6 @@ __all__ = [
 ]
 
 #: The engine LISTENs on this channel (the job queue's), so a page wakes it at once.
-WAKE_CHANNEL = "plantao_jobs"
 ACTIONS = (Action.ACK, Action.RESOLVE, Action.ESCALATE)
 UrgencyArg = Literal["high", "low"]
 
@@ -109,8 +108,7 @@ def _sign_links(
 
 
 def _wake(session: Session) -> None:
-    if is_postgres(session):
-        session.execute(text(f"NOTIFY {WAKE_CHANNEL}"))
+    wake_engines(session)
 
 
 def page_user(
