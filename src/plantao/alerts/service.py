@@ -480,6 +480,15 @@ def alerts_for_incident(session: Session, incident_id: int) -> list[Alert]:
     )
 
 
+def first_alerts(session: Session, incident_id: int, limit: int = 20) -> list[Alert]:
+    """The incident's earliest alerts: enough to describe it without loading a whole storm."""
+    return list(
+        session.scalars(
+            select(Alert).where(Alert.incident_id == incident_id).order_by(Alert.id).limit(limit)
+        )
+    )
+
+
 def counts_for_incidents(session: Session, incident_ids: Sequence[int]) -> dict[int, int]:
     if not incident_ids:
         return {}

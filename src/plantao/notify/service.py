@@ -157,7 +157,7 @@ def page_user(
         )
         return 0
     language = rendering.language_for(user.language)
-    alerts = alert_service.alerts_for_incident(session, incident.id)
+    alerts = alert_service.first_alerts(session, incident.id)
     services = {s.id: s.name for s in catalog_service.list_services(session)}
     level = catalog_service.severity_matrix(session).level(incident.severity)
     expires_at = now + timedelta(seconds=settings.action_link_ttl_seconds)
