@@ -196,6 +196,9 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000, help="alerts per second")
     parser.add_argument("--batch", type=int, default=100, help="alerts per request (one incident)")
     parser.add_argument("--workers", type=int, default=1, help="extra plantao worker engines")
+    parser.add_argument(
+        "--serve-workers", type=int, default=1, help="uvicorn processes of plantao serve"
+    )
     parser.add_argument("--drain", type=float, default=60.0, help="max wait for stragglers")
     parser.add_argument(
         "--postgres-url", default=os.environ.get("PLANTAO_TEST_POSTGRES_URL") or DEFAULT_PG
@@ -232,7 +235,16 @@ def main() -> None:
         log = (workdir / "serve.log").open("wb")
         processes.append(
             subprocess.Popen(
-                [*plantao(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [
+                    *plantao(),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.serve_workers),
+                ],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -57,7 +57,7 @@ class EngineLoop:
     factory: sessionmaker[Session]
     handlers: dict[str, Handler]
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    idle: float = 1.0
+    idle: float = 0.5  # timers due in the future are found by this poll: lateness <= idle
     batch: int = 10
     lease: timedelta = timedelta(minutes=70)
     stats: EngineStats = field(default_factory=EngineStats)
