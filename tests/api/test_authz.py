@@ -97,3 +97,21 @@ def test_health_needs_no_token(api: Api) -> None:
     assert "plantao_http_requests_total" in metrics and "plantao_open_incidents" in metrics
     assert api.client.get("/docs").status_code == 200
     assert "/v2/enqueue" in api.client.get("/openapi.json").json()["paths"]
+
+
+def test_engine_metrics_and_health(api: Api) -> None:
+    """/metrics shows engine job depth, due timers, lag and cycle time; so does /healthz/engine."""
+    from plantao.db import run_transaction
+    from plantao.engine.runner import make_loop
+    from plantao.jobs import service as job_service
+
+    run_transaction(api.factory, lambda s: job_service.enqueue(s, "no.such.kind", {}))
+    text = api.client.get("/metrics").text
+    assert 'plantao_engine_jobs{state="due"} 1.0' in text
+    assert 'plantao_engine_jobs{state="pending"} 1.0' in text
+    assert "plantao_engine_lag_seconds " in text
+    make_loop(api.factory).run_once()
+    assert "plantao_engine_cycle_duration_seconds_count" in api.client.get("/metrics").text
+    health = api.client.get("/healthz/engine").json()
+    assert health["jobs"] == {"pending": 1}
+    assert health["status"] == "ok"

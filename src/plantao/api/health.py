@@ -84,11 +84,28 @@ class OpenIncidentsCollector(Collector):
         family = GaugeMetricFamily(
             "plantao_open_incidents", "Open incidents by severity", labels=["severity"]
         )
+        jobs = GaugeMetricFamily(
+            "plantao_engine_jobs",
+            "Engine jobs (timers) by state; 'due' = pending and due now",
+            labels=["state"],
+        )
+        lag = GaugeMetricFamily(
+            "plantao_engine_lag_seconds", "How overdue the oldest due job is (engine-cycle lag)"
+        )
         try:
             with session_scope(self.factory) as session:
                 counts = incident_service.open_counts_by_severity(session)
+                depth = job_service.depth_by_state(session)
+                due = job_service.due_count(session)
+                overdue = job_service.oldest_due_lag(session).total_seconds()
         except Exception:  # a scrape must not fail because the database is away
             return
         for severity, value in counts.items():
             family.add_metric([severity], value)
+        for state in ("pending", "running", "done", "dead"):
+            jobs.add_metric([state], depth.get(state, 0))
+        jobs.add_metric(["due"], due)
+        lag.add_metric([], overdue)
         yield family
+        yield jobs
+        yield lag

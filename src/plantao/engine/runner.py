@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantao.db import run_transaction
 from plantao.jobs import service as job_service
 from plantao.jobs.service import Claimed
+from plantao.observability.metrics import ENGINE_CYCLE
 
 log = structlog.get_logger("plantao.engine")
 
@@ -84,6 +85,7 @@ class EngineLoop:
         self.stats.cycles += 1
         self.stats.last_cycle_at = time.time()
         self.stats.last_cycle_seconds = time.perf_counter() - started
+        ENGINE_CYCLE.observe(self.stats.last_cycle_seconds)
         return ran
 
     def _run_steps(self) -> int:

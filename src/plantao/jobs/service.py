@@ -147,6 +147,16 @@ def depth_by_state(session: Session) -> dict[str, int]:
     return {state: int(n) for state, n in rows.tuples()}
 
 
+def due_count(session: Session) -> int:
+    """Timers that are due and not yet taken: should stay near zero on a healthy engine."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.state == "pending", Job.due_at <= clock.now())
+    )
+    return int(count or 0)
+
+
 def oldest_due_lag(session: Session) -> timedelta:
     """How late the most overdue pending job is: the engine-cycle lag seen from outside."""
     oldest = session.scalar(

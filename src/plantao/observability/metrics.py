@@ -36,3 +36,8 @@ NOTIFY_SEND_SECONDS = Histogram(
     ["channel"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
+ENGINE_CYCLE = Histogram(
+    "plantao_engine_cycle_duration_seconds",
+    "Duration of one engine cycle (claim and run due jobs, delivery step)",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0),
+)
