@@ -132,3 +132,25 @@ def test_escalate_link_asks_the_oncall_service_and_is_spent(api: Api, frozen: da
     assert "no escalation policy" in done.text
     assert api.client.post(paths["escalate"], data={"action": "escalate"}).status_code == 410
     assert _status(api, incident) == "triggered"
+
+
+def test_dead_deliveries_page_for_admins(api: Api, frozen: datetime) -> None:
+    """Admins see undelivered notifications in the web UI and retry one; responders cannot."""
+    import re
+
+    _paged(api)
+    with api.factory.begin() as s:
+        row = s.scalars(select(Delivery)).one()
+        row.state, row.attempts, row.last_error = "dead", 8, "HTTP 500 from receiver"
+        delivery_id = row.id
+    api.client.post("/login", data={"token": api.tokens["responder"], "next": "/"})
+    assert api.client.get("/deliveries").status_code == 403
+    api.client.post("/login", data={"token": api.tokens["admin"], "next": "/"})
+    page_html = api.client.get("/deliveries").text
+    assert "HTTP 500 from receiver" in page_html and "Retry" in page_html
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page_html)
+    assert csrf is not None
+    done = api.client.post(f"/deliveries/{delivery_id}/retry", data={"csrf": csrf.group(1)})
+    assert done.status_code == 200 and "Every notification was delivered." in done.text
+    with api.factory() as s:
+        assert s.get(Delivery, delivery_id).state == "pending"  # type: ignore[union-attr]

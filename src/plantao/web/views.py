@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from plantao import clock
 from plantao.api.deps import SESSION_KEY, SessionDep
 from plantao.auth import service as auth_service
-from plantao.auth.roles import Role
+from plantao.auth.roles import Role, require
 from plantao.auth.service import Principal
 from plantao.errors import DomainError, Unauthenticated
 from plantao.incidents import presenter
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
+from plantao.notify import service as notify_service
 from plantao.runbooks import render as runbook_render
 from plantao.runbooks import service as runbook_service
 from plantao.runbooks import triage
@@ -167,14 +168,14 @@ def incident_page(ref: str, request: Request, session: SessionDep) -> Response:
     )
 
 
-def _write(request: Request, session: Session, csrf: str) -> Principal | Response:
+def _write(
+    request: Request, session: Session, csrf: str, role: Role = Role.RESPONDER
+) -> Principal | Response:
     principal = _principal(request, session)
     if principal is None:
         return _to_login(request)
     _check_csrf(request, csrf)
-    from plantao.auth.roles import require
-
-    require(principal.role, Role.RESPONDER)
+    require(principal.role, role)
     return principal
 
 
@@ -370,3 +371,30 @@ def action_form(
     incident_service.act(session, incident, verb, actor=who.actor)
     session.commit()
     return RedirectResponse(f"/incidents/{incident.human_id}", status_code=303)
+
+
+@router.get("/deliveries", response_class=HTMLResponse, response_model=None)
+def dead_deliveries_page(request: Request, session: SessionDep) -> Response:
+    """Notifications that could not be delivered (the dead-letter queue), for admins."""
+    principal = _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    require(principal.role, Role.ADMIN)
+    return _render(
+        request,
+        "deliveries.html",
+        principal,
+        deliveries=notify_service.list_deliveries(session, state="dead", limit=200),
+    )
+
+
+@router.post("/deliveries/{delivery_id}/retry", response_model=None)
+def retry_delivery_form(
+    delivery_id: int, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
+) -> Response:
+    who = _write(request, session, csrf, Role.ADMIN)
+    if isinstance(who, Response):
+        return who
+    notify_service.retry_delivery(session, delivery_id)
+    session.commit()
+    return RedirectResponse("/deliveries", status_code=303)
