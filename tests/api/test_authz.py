@@ -115,3 +115,48 @@ def test_engine_metrics_and_health(api: Api) -> None:
     health = api.client.get("/healthz/engine").json()
     assert health["jobs"] == {"pending": 1}
     assert health["status"] == "ok"
+
+
+OPEN_ROUTES = {
+    # credentials travel in the URL or body (integration key, heartbeat key, feed secret)
+    ("POST", "/api/v1/intake/{key}/alertmanager"),
+    ("POST", "/api/v1/intake/{key}/grafana"),
+    ("POST", "/api/v1/intake/{key}/generic"),
+    ("POST", "/v2/enqueue"),
+    ("POST", "/v2/change/enqueue"),
+    ("POST", "/api/v1/heartbeats/{key}"),
+    ("GET", "/ical/{secret}.ics"),
+    # probes
+    ("GET", "/healthz"),
+    ("GET", "/healthz/engine"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+}
+
+
+def test_every_other_api_route_needs_a_token(api: Api) -> None:
+    """Every route in the OpenAPI document answers 401 without a token, except the open list."""
+    import re
+
+    spec = api.client.get("/openapi.json").json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        for method in operations:
+            if (method.upper(), path) in OPEN_ROUTES:
+                continue
+            url = re.sub(r"\{[^}]+\}", "1", path)
+            res = api.client.request(method.upper(), url, json={})
+            assert res.status_code == 401, f"{method.upper()} {path} answered {res.status_code}"
+            checked += 1
+    assert checked >= 40
+
+
+def test_feed_and_heartbeat_secrets_never_logged(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Calendar-feed secrets and heartbeat keys in URLs are redacted from the access log."""
+    api.client.get("/ical/s3cr3t-feed-value.ics")
+    api.client.post("/api/v1/heartbeats/hb-key-value-123")
+    err = capsys.readouterr().err
+    assert "s3cr3t-feed-value" not in err and "hb-key-value-123" not in err
+    assert "/ical/[REDACTED].ics" in err

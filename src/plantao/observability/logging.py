@@ -17,6 +17,7 @@ import structlog
 _SECRET_PATTERNS = (
     (re.compile(r"(/api/v1/intake/)[^/\s{]+"), r"\1[REDACTED]"),
     (re.compile(r"(/api/v1/heartbeats/)[^/\s{]+"), r"\1[REDACTED]"),
+    (re.compile(r"(/ical/)[^/\s{]+?(\.ics)"), r"\1[REDACTED]\2"),
     (re.compile(r"(^|[\s/])(a/)[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]+"), r"\1\2[REDACTED]"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
     (re.compile(r"plt_[A-Za-z0-9_-]{20,}"), "[REDACTED]"),
