@@ -7,6 +7,7 @@ carries a per-session CSRF token. No build step, no JavaScript needed to act on 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from plantao.errors import DomainError, Unauthenticated
 from plantao.incidents import presenter
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
+from plantao.incidents.models import Incident
 from plantao.notify import service as notify_service
 from plantao.runbooks import render as runbook_render
 from plantao.runbooks import service as runbook_service
@@ -179,6 +181,24 @@ def _write(
     return principal
 
 
+def _change_incident(
+    request: Request,
+    session: Session,
+    csrf: str,
+    ref: str,
+    change: Callable[[Incident, Principal], object],
+) -> Response:
+    """Every incident form: check session, CSRF and role, lock the incident, apply, commit,
+    and send the browser back to the incident page (post/redirect/get)."""
+    who = _write(request, session, csrf)
+    if isinstance(who, Response):
+        return who
+    incident = incident_service.get(session, ref, for_update=True)
+    change(incident, who)
+    session.commit()
+    return RedirectResponse(f"/incidents/{incident.human_id}", status_code=303)
+
+
 @router.post("/incidents/{ref}/notes", response_model=None)
 def note_form(
     ref: str,
@@ -188,13 +208,15 @@ def note_form(
     text: Annotated[str, Form()],
     kind: Annotated[str, Form()] = "fact",
 ) -> Response:
-    who = _write(request, session, csrf)
-    if isinstance(who, Response):
-        return who
-    incident = incident_service.get(session, ref, for_update=True)
-    incident_service.add_note(session, incident, actor=who.actor, text=text, kind=kind)
-    session.commit()
-    return RedirectResponse(f"/incidents/{incident.human_id}", status_code=303)
+    return _change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: incident_service.add_note(
+            session, inc, actor=who.actor, text=text, kind=kind
+        ),
+    )
 
 
 @router.post("/incidents/{ref}/severity", response_model=None)
@@ -206,19 +228,15 @@ def severity_form(
     severity: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    who = _write(request, session, csrf)
-    if isinstance(who, Response):
-        return who
-    incident = incident_service.get(session, ref, for_update=True)
-    incident_service.change_severity(
-        session, incident, actor=who.actor, new=severity, reason=reason or None
+    return _change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: incident_service.change_severity(
+            session, inc, actor=who.actor, new=severity, reason=reason or None
+        ),
     )
-    session.commit()
-    return RedirectResponse(f"/incidents/{incident.human_id}", status_code=303)
-
-
-def _back(incident_human_id: str) -> RedirectResponse:
-    return RedirectResponse(f"/incidents/{incident_human_id}", status_code=303)
 
 
 @router.get("/runbooks", response_class=HTMLResponse, response_model=None)
@@ -255,31 +273,34 @@ def runbook_page(rid: str, request: Request, session: SessionDep) -> Response:
 def confirm_runbook_form(
     ref: str, rid: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
 ) -> Response:
-    who = _write(request, session, csrf)
-    if isinstance(who, Response):
-        return who
-    incident = incident_service.get(session, ref, for_update=True)
     lib = runbook_service.library(request.app.state.settings)
-    runbook_service.confirm(
-        session, incident, runbook_service.get_runbook(lib, rid, _lang(request)), actor=who.actor
+    lang = _lang(request)
+    return _change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: runbook_service.confirm(
+            session, inc, runbook_service.get_runbook(lib, rid, lang), actor=who.actor
+        ),
     )
-    session.commit()
-    return _back(incident.human_id)
 
 
 @router.post("/incidents/{ref}/runbooks/{rid}/checklist", response_model=None)
 def runbook_checklist_form(
     ref: str, rid: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
 ) -> Response:
-    who = _write(request, session, csrf)
-    if isinstance(who, Response):
-        return who
-    incident = incident_service.get(session, ref, for_update=True)
     lib = runbook_service.library(request.app.state.settings)
-    rb = runbook_service.get_runbook(lib, rid, _lang(request))
-    runbook_service.attach_runbook_checklist(session, incident, rb, actor=who.actor)
-    session.commit()
-    return _back(incident.human_id)
+    lang = _lang(request)
+    return _change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: runbook_service.attach_runbook_checklist(
+            session, inc, runbook_service.get_runbook(lib, rid, lang), actor=who.actor
+        ),
+    )
 
 
 @router.post("/incidents/{ref}/checklists/{cid}/items/{iid}/{verb}", response_model=None)
@@ -292,15 +313,17 @@ def checklist_item_form(
     session: SessionDep,
     csrf: Annotated[str, Form()],
 ) -> Response:
-    who = _write(request, session, csrf)
-    if isinstance(who, Response):
-        return who
     if verb not in ("check", "uncheck"):
         raise DomainError(f"unknown checklist verb '{verb}'")
-    incident = incident_service.get(session, ref, for_update=True)
-    runbook_service.set_item(session, incident, cid, iid, checked=verb == "check", actor=who.actor)
-    session.commit()
-    return _back(incident.human_id)
+    return _change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: runbook_service.set_item(
+            session, inc, cid, iid, checked=verb == "check", actor=who.actor
+        ),
+    )
 
 
 @router.post("/incidents/{ref}/triage/risk", response_model=None)
@@ -312,15 +335,16 @@ def risk_form(
     level: Annotated[str, Form()],
     rationale: Annotated[str, Form()] = "",
 ) -> Response:
-    who = _write(request, session, csrf)
-    if isinstance(who, Response):
-        return who
-    incident = incident_service.get(session, ref, for_update=True)
-    runbook_service.record_risk(
-        session, incident, level=level, rationale=rationale, actor=who.actor, lang=_lang(request)
+    lang = _lang(request)
+    return _change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: runbook_service.record_risk(
+            session, inc, level=level, rationale=rationale, actor=who.actor, lang=lang
+        ),
     )
-    session.commit()
-    return _back(incident.human_id)
 
 
 @router.post("/incidents/{ref}/notes/assumption", response_model=None)
@@ -334,22 +358,23 @@ def assumption_form(
     signal: Annotated[str, Form()],
     fallback: Annotated[str, Form()],
 ) -> Response:
-    who = _write(request, session, csrf)
-    if isinstance(who, Response):
-        return who
-    incident = incident_service.get(session, ref, for_update=True)
-    runbook_service.record_assumption(
+    lang = _lang(request)
+    return _change_incident(
+        request,
         session,
-        incident,
-        actor=who.actor,
-        assumption=assumption,
-        evidence=evidence,
-        signal=signal,
-        fallback=fallback,
-        lang=_lang(request),
+        csrf,
+        ref,
+        lambda inc, who: runbook_service.record_assumption(
+            session,
+            inc,
+            actor=who.actor,
+            assumption=assumption,
+            evidence=evidence,
+            signal=signal,
+            fallback=fallback,
+            lang=lang,
+        ),
     )
-    session.commit()
-    return _back(incident.human_id)
 
 
 @router.post("/incidents/{ref}/{action}", response_model=None)
@@ -360,17 +385,17 @@ def action_form(
     session: SessionDep,
     csrf: Annotated[str, Form()],
 ) -> Response:
-    who = _write(request, session, csrf)
-    if isinstance(who, Response):
-        return who
     try:
         verb = Action(action)
     except ValueError:
         raise DomainError(f"unknown action '{action}'") from None
-    incident = incident_service.get(session, ref, for_update=True)
-    incident_service.act(session, incident, verb, actor=who.actor)
-    session.commit()
-    return RedirectResponse(f"/incidents/{incident.human_id}", status_code=303)
+    return _change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: incident_service.act(session, inc, verb, actor=who.actor),
+    )
 
 
 @router.get("/deliveries", response_class=HTMLResponse, response_model=None)
