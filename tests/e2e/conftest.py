@@ -202,7 +202,12 @@ class _Started:
     database: _PostgresDatabase | None
 
 
-def start_plantao(backend: str, workdir: Path) -> _Started:
+def start_plantao(
+    backend: str,
+    workdir: Path,
+    config_text: str = E2E_CONFIG,
+    extra_env: dict[str, str] | None = None,
+) -> _Started:
     """Migrate, apply the config, create the admin token and serve; the caller must stop it."""
     workdir.mkdir(parents=True, exist_ok=True)
     database_url, database = _database_url(backend, workdir)
@@ -216,13 +221,14 @@ def start_plantao(backend: str, workdir: Path) -> _Started:
         "PLANTAO_BASE_URL": base_url,
         "PLANTAO_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     log_path = workdir / "plantao-serve.log"
     log = log_path.open("wb")
     try:
         run_cli(env, workdir, "migrate")
         config = workdir / "plantao.yaml"
-        config.write_text(E2E_CONFIG, encoding="utf-8")
+        config.write_text(config_text, encoding="utf-8")
         run_cli(env, workdir, "apply", "-f", str(config))
         token = (
             run_cli(env, workdir, "tokens", "create", "--name", ADMIN_NAME, "--role", "admin")

@@ -89,16 +89,14 @@ receivers:
 """
 
 
-@pytest.fixture
-def alertmanager(plantao_server: PlantaoServer, tmp_path: Path) -> Iterator[Alertmanager]:
-    """A real Alertmanager on a free loopback port whose only receiver is Plantão's webhook."""
+def start_alertmanager(webhook_url: str, workdir: Path) -> Alertmanager:
+    """A real Alertmanager on a free loopback port whose only receiver is ``webhook_url``."""
     binary = shutil.which(ALERTMANAGER)
     require_component(ALERTMANAGER, binary is not None)
     assert binary is not None
-    workdir = tmp_path / "alertmanager"
     (workdir / "data").mkdir(parents=True)
     config = workdir / "alertmanager.yml"
-    config.write_text(alertmanager_config(plantao_server.alertmanager_url), encoding="utf-8")
+    config.write_text(alertmanager_config(webhook_url), encoding="utf-8")
     port = free_port()
     log_path = workdir / "alertmanager.log"
     with log_path.open("wb") as log:
@@ -115,17 +113,28 @@ def alertmanager(plantao_server: PlantaoServer, tmp_path: Path) -> Iterator[Aler
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool | None:
+        if process.poll() is not None:
+            raise RuntimeError(f"alertmanager exited {process.returncode}:\n{tail(log_path)}")
+        return True if httpx.get(f"{url}/-/ready", timeout=2.0).status_code == 200 else None
+
     try:
-
-        def ready() -> bool | None:
-            if process.poll() is not None:
-                raise RuntimeError(f"alertmanager exited {process.returncode}:\n{tail(log_path)}")
-            return True if httpx.get(f"{url}/-/ready", timeout=2.0).status_code == 200 else None
-
         wait_for("Alertmanager /-/ready", ready)
-        yield Alertmanager(url, process, log_path)
-    finally:
+    except BaseException:
         stop(process)
+        raise
+    return Alertmanager(url, process, log_path)
+
+
+@pytest.fixture
+def alertmanager(plantao_server: PlantaoServer, tmp_path: Path) -> Iterator[Alertmanager]:
+    """Alertmanager delivering to the Plantão under test."""
+    started = start_alertmanager(plantao_server.alertmanager_url, tmp_path / "alertmanager")
+    try:
+        yield started
+    finally:
+        stop(started.process)
 
 
 def am_alerts(starts_at: datetime, ends_at: datetime | None = None) -> list[dict[str, Any]]:

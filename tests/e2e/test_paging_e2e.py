@@ -4,11 +4,8 @@ then the signed acknowledge link from the received e-mail acknowledges the incid
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,15 +21,16 @@ from tests.e2e.conftest import (
     PlantaoServer,
     _Started,
     free_port,
-    plantao_command,
-    run_cli,
+    start_plantao,
     stop,
     stop_plantao,
-    tail,
-    wait_ready,
 )
-from tests.e2e.conftest import _database_url as database_url
-from tests.e2e.test_alertmanager import ALERTMANAGER, Alertmanager, alertmanager_config, wait_for
+from tests.e2e.test_alertmanager import (
+    ALERTMANAGER,
+    Alertmanager,
+    start_alertmanager,
+    wait_for,
+)
 from tests.factories.notify import WEBHOOK_SECRET, SmtpSink, WebhookReceiver
 from tests.factories.requirements import require_component
 
@@ -70,98 +68,13 @@ class Stack:
 
 
 def _start_plantao(backend: str, workdir: Path, smtp_port: int, hook_url: str) -> _Started:
-    workdir.mkdir(parents=True, exist_ok=True)
-    url, database = database_url(backend, workdir)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PLANTAO_ENV": "test",
-        "PLANTAO_DATABASE_URL": url,
-        "PLANTAO_SECRET_KEY": secrets.token_urlsafe(32),
-        "PLANTAO_BASE_URL": base_url,
-        "PLANTAO_LOG_LEVEL": "WARNING",
+    smtp = {
         "PLANTAO_SMTP_HOST": "127.0.0.1",
         "PLANTAO_SMTP_PORT": str(smtp_port),
         "PLANTAO_SMTP_FROM": "plantao@plantao.test",
-        "PYTHONUNBUFFERED": "1",
     }
-    log_path = workdir / "plantao-serve.log"
-    log = log_path.open("wb")
-    try:
-        run_cli(env, workdir, "migrate")
-        config = workdir / "plantao.yaml"
-        config.write_text(
-            CONFIG.format(hook=hook_url, secret=WEBHOOK_SECRET, key=AM_KEY), encoding="utf-8"
-        )
-        run_cli(env, workdir, "apply", "-f", str(config))
-        token = run_cli(env, workdir, "tokens", "create", "--name", "e2e", "--role", "admin")
-        process = subprocess.Popen(
-            [*plantao_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    except BaseException:
-        log.close()
-        if database is not None:
-            database.drop()
-        raise
-    server = PlantaoServer(
-        backend=backend,
-        base_url=base_url,
-        token=token.strip().splitlines()[-1].strip(),
-        am_key=AM_KEY,
-        database_url=url,
-        env=env,
-        workdir=workdir,
-        log_path=log_path,
-        process=process,
-    )
-    started = _Started(server, log, database)
-    try:
-        wait_ready(base_url, process, log_path)
-    except BaseException:
-        stop_plantao(started)
-        raise
-    return started
-
-
-def _start_alertmanager(webhook_url: str, workdir: Path) -> Alertmanager:
-    binary = shutil.which(ALERTMANAGER)
-    require_component(ALERTMANAGER, binary is not None)
-    assert binary is not None
-    (workdir / "data").mkdir(parents=True)
-    config = workdir / "alertmanager.yml"
-    config.write_text(alertmanager_config(webhook_url), encoding="utf-8")
-    port = free_port()
-    log_path = workdir / "alertmanager.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config}",
-                f"--storage.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--cluster.listen-address=",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool | None:
-        if process.poll() is not None:
-            raise RuntimeError(f"alertmanager exited {process.returncode}:\n{tail(log_path)}")
-        return True if httpx.get(f"{url}/-/ready", timeout=2.0).status_code == 200 else None
-
-    try:
-        wait_for("Alertmanager /-/ready", ready)
-    except BaseException:
-        stop(process)
-        raise
-    return Alertmanager(url, process, log_path)
+    config = CONFIG.format(hook=hook_url, secret=WEBHOOK_SECRET, key=AM_KEY)
+    return start_plantao(backend, workdir, config, smtp)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -175,7 +88,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
         started = _start_plantao(
             str(request.param), tmp_path / "plantao", smtp.port, f"{hooks.url}/hook"
         )
-        alertmanager = _start_alertmanager(
+        alertmanager = start_alertmanager(
             started.server.alertmanager_url, tmp_path / "alertmanager"
         )
         yield Stack(started.server, smtp, hooks, alertmanager)
