@@ -19,22 +19,50 @@ from pathlib import Path
 from plantao.runbooks.library import RunbookLibrary
 
 COMPONENTS = [
-    "kafka", "postgres", "redis", "nginx", "ingress", "api-gateway", "orders", "payments",
-    "billing", "search", "elasticsearch", "rabbitmq", "s3", "minio", "dns", "etcd", "coredns",
-    "kubelet", "scheduler", "mobile-sync", "checkout", "auth", "session", "cdn", "mailer",
+    "kafka",
+    "postgres",
+    "redis",
+    "nginx",
+    "ingress",
+    "api-gateway",
+    "orders",
+    "payments",
+    "billing",
+    "search",
+    "elasticsearch",
+    "rabbitmq",
+    "s3",
+    "minio",
+    "dns",
+    "etcd",
+    "coredns",
+    "kubelet",
+    "scheduler",
+    "mobile-sync",
+    "checkout",
+    "auth",
+    "session",
+    "cdn",
+    "mailer",
 ]
 FAILURES = [
-    ("lag", "consumer lag growing", "ConsumerLag"), ("latency", "p99 latency high", "LatencyHigh"),
-    ("errors", "5xx error rate spike", "ErrorRate"), ("disk", "disk almost full", "DiskFull"),
-    ("memory", "memory leak oom kills", "MemoryHigh"), ("cpu", "cpu throttling", "CPUThrottled"),
+    ("lag", "consumer lag growing", "ConsumerLag"),
+    ("latency", "p99 latency high", "LatencyHigh"),
+    ("errors", "5xx error rate spike", "ErrorRate"),
+    ("disk", "disk almost full", "DiskFull"),
+    ("memory", "memory leak oom kills", "MemoryHigh"),
+    ("cpu", "cpu throttling", "CPUThrottled"),
     ("connections", "connection pool exhausted", "TooManyConnections"),
     ("certificate", "tls certificate expiring", "CertExpiring"),
     ("replication", "replication lag behind primary", "ReplicationLag"),
-    ("restarts", "pods crash looping", "CrashLooping"), ("queue", "queue depth growing", "Queue"),
+    ("restarts", "pods crash looping", "CrashLooping"),
+    ("queue", "queue depth growing", "Queue"),
     ("locks", "lock contention deadlocks", "Deadlocks"),
 ]
-_PROSE = ("check dashboard rollback deploy traffic canary config flag limit scale replicas "
-          "partition index query cache timeout retry backoff owner escalate verify graph")
+_PROSE = (
+    "check dashboard rollback deploy traffic canary config flag limit scale replicas "
+    "partition index query cache timeout retry backoff owner escalate verify graph"
+)
 WORDS = _PROSE.split()
 
 
@@ -91,8 +119,10 @@ def queries(count: int, rng: random.Random) -> list[tuple[dict[str, str], dict[s
         _, symptom, alert = rng.choice(FAILURES)
         camel = "".join(p.capitalize() for p in comp.split("-"))
         labels = {"alertname": f"{camel}{alert}", "service": comp, "severity": "critical"}
-        annotations = {"summary": f"{symptom} on {comp}",
-                       "description": " ".join(rng.choice(WORDS) for _ in range(15))}
+        annotations = {
+            "summary": f"{symptom} on {comp}",
+            "description": " ".join(rng.choice(WORDS) for _ in range(15)),
+        }
         out.append((labels, annotations))
     return out
 
@@ -148,8 +178,9 @@ def main() -> None:
             latencies.append((time.perf_counter() - t0) * 1000)
         latencies.sort()
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        rows.append((f"suggest p50 ({args.queries} queries)",
-                     f"{statistics.median(latencies):9.2f} ms"))
+        rows.append(
+            (f"suggest p50 ({args.queries} queries)", f"{statistics.median(latencies):9.2f} ms")
+        )
         rows.append((f"suggest p99 ({args.queries} queries)", f"{p99:9.2f} ms"))
         rows.append(("suggest max", f"{latencies[-1]:9.2f} ms"))
 

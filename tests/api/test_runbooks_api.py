@@ -35,19 +35,30 @@ PAT = "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB"
 
 @pytest.fixture
 def rapi(
-    db_url: str, engine: Engine, factory: sessionmaker[Session], tmp_path: Path,
-    frozen: datetime, monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    tmp_path: Path,
+    frozen: datetime,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Api, Settings]]:
     apply_standard(factory)
     tokens = {}
     with session_scope(factory) as session:
-        for name, role in (("admin", "admin"), ("responder", "responder"),
-                           ("responder2", "responder"), ("viewer", "viewer")):
+        for name, role in (
+            ("admin", "admin"),
+            ("responder", "responder"),
+            ("responder2", "responder"),
+            ("viewer", "viewer"),
+        ):
             _, tokens[name] = auth_service.create_token(session, name=f"{name}-t", role=role)
     monkeypatch.setenv("PLANTAO_RUNBOOK_SECRET_TOKEN", SECRET)
     settings = Settings(
-        database_url=db_url, env="test", base_url="http://plantao.test",
-        runbooks_dir=write_pack(tmp_path / "runbooks"), runbooks_workdir=tmp_path,
+        database_url=db_url,
+        env="test",
+        base_url="http://plantao.test",
+        runbooks_dir=write_pack(tmp_path / "runbooks"),
+        runbooks_workdir=tmp_path,
         runbooks_reload_seconds=0,
     )
     app = create_app(settings, engine=engine)
@@ -81,10 +92,14 @@ def test_library_and_runbook_rendering(rapi: tuple[Api, Settings]) -> None:
     api, _ = rapi
     listing = api.client.get("/api/v1/runbooks", headers=api.headers("viewer"))
     assert listing.status_code == 200
-    assert {r["id"] for r in listing.json()} == {"checkout-errors", "kafka-consumer-lag",
-                                                "disk-full"}
-    rb = api.client.get("/api/v1/runbooks/checkout-errors?lang=en",
-                        headers=api.headers("viewer")).json()
+    assert {r["id"] for r in listing.json()} == {
+        "checkout-errors",
+        "kafka-consumer-lag",
+        "disk-full",
+    }
+    rb = api.client.get(
+        "/api/v1/runbooks/checkout-errors?lang=en", headers=api.headers("viewer")
+    ).json()
     assert "<h2>Symptom</h2>" in rb["html"]
     assert [a["danger"] for a in rb["actions"]] == ["read", "read", "mutate", "destructive"]
     command, digest = _command(api, "restart")
@@ -116,8 +131,9 @@ def test_checklists_api(rapi: tuple[Api, Settings]) -> None:
     api, settings = rapi
     ref = _open(api, settings)
     h = api.headers("responder")
-    res = api.client.post(f"/api/v1/incidents/{ref}/checklists", json={"runbook":
-                          "checkout-errors"}, headers=h)
+    res = api.client.post(
+        f"/api/v1/incidents/{ref}/checklists", json={"runbook": "checkout-errors"}, headers=h
+    )
     assert res.status_code == 201
     cid, iid = res.json()["id"], res.json()["items"][0]["id"]
     base = f"/api/v1/incidents/{ref}/checklists/{cid}/items/{iid}"
@@ -126,15 +142,26 @@ def test_checklists_api(rapi: tuple[Api, Settings]) -> None:
     assert api.client.post(f"{base}/check", headers=api.headers("viewer")).status_code == 403
     unchecked = api.client.post(f"{base}/uncheck", headers=h).json()
     assert unchecked["items"][0]["checked_at"] is None
-    lists = api.client.get(f"/api/v1/incidents/{ref}/checklists",
-                           headers=api.headers("viewer")).json()
+    lists = api.client.get(
+        f"/api/v1/incidents/{ref}/checklists", headers=api.headers("viewer")
+    ).json()
     assert [c["kind"] for c in lists] == ["triage", "runbook"]
-    risk = api.client.post(f"/api/v1/incidents/{ref}/risk",
-                           json={"level": "medium", "rationale": "regression risk"}, headers=h)
+    risk = api.client.post(
+        f"/api/v1/incidents/{ref}/risk",
+        json={"level": "medium", "rationale": "regression risk"},
+        headers=h,
+    )
     assert risk.status_code == 201 and risk.json()["by"] == "token:responder-t"
-    assumption = api.client.post(f"/api/v1/incidents/{ref}/assumptions", json={
-        "assumption": "the deploy caused it", "evidence": "errors began at 12:01",
-        "signal": "errors persist after rollback", "fallback": "page the DBA"}, headers=h)
+    assumption = api.client.post(
+        f"/api/v1/incidents/{ref}/assumptions",
+        json={
+            "assumption": "the deploy caused it",
+            "evidence": "errors began at 12:01",
+            "signal": "errors persist after rollback",
+            "fallback": "page the DBA",
+        },
+        headers=h,
+    )
     assert assumption.status_code == 201
     assert assumption.json()["text"].startswith("I assume the deploy caused it because")
 
@@ -172,8 +199,9 @@ def test_secret_param_through_api_is_refused(rapi: tuple[Api, Settings]) -> None
     """Secret values are never accepted over the API (they would be stored)."""
     api, settings = rapi
     ref = _open(api, settings)
-    res = api.client.post(_run_url(ref, "leak"), json={"params": {"token": "x"}},
-                          headers=api.headers("responder"))
+    res = api.client.post(
+        _run_url(ref, "leak"), json={"params": {"token": "x"}}, headers=api.headers("responder")
+    )
     assert res.status_code == 422 and res.json()["errors"][0]["param"] == "token"
 
 
@@ -182,13 +210,11 @@ def test_params_validated_with_name(rapi: tuple[Api, Settings]) -> None:
     api, settings = rapi
     ref = _open(api, settings)
     h = api.headers("responder")
-    bad = api.client.post(_run_url(ref, "show"), json={"params": {"deployment": "A;rm"}},
-                          headers=h)
+    bad = api.client.post(_run_url(ref, "show"), json={"params": {"deployment": "A;rm"}}, headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["param"] == "deployment"
     missing = api.client.post(_run_url(ref, "show"), json={}, headers=h)
     assert missing.status_code == 422 and "deployment" in missing.json()["detail"]
-    ok = api.client.post(_run_url(ref, "show"), json={"params": {"deployment": "api"}},
-                         headers=h)
+    ok = api.client.post(_run_url(ref, "show"), json={"params": {"deployment": "api"}}, headers=h)
     assert ok.status_code == 202
     _engine(api, settings)
     run = api.client.get(f"/api/v1/incidents/{ref}/runs/{ok.json()['id']}", headers=h).json()
@@ -203,15 +229,16 @@ def test_mutate_needs_exact_confirmation(rapi: tuple[Api, Settings]) -> None:
     body: dict[str, Any] = {"params": {"deployment": "api"}}
     assert api.client.post(_run_url(ref, "restart"), json=body, headers=h).status_code == 409
     wrong = hashlib.sha256(b"something else").hexdigest()
-    res = api.client.post(_run_url(ref, "restart"), json={**body, "confirmation": wrong},
-                          headers=h)
+    res = api.client.post(_run_url(ref, "restart"), json={**body, "confirmation": wrong}, headers=h)
     assert res.status_code == 409 and "different command" in res.json()["detail"]
-    malformed = api.client.post(_run_url(ref, "restart"), json={**body, "confirmation": "yes"},
-                                headers=h)
+    malformed = api.client.post(
+        _run_url(ref, "restart"), json={**body, "confirmation": "yes"}, headers=h
+    )
     assert malformed.status_code == 422
     _, digest = _command(api, "restart")
-    res = api.client.post(_run_url(ref, "restart"), json={**body, "confirmation": digest},
-                          headers=h)
+    res = api.client.post(
+        _run_url(ref, "restart"), json={**body, "confirmation": digest}, headers=h
+    )
     assert res.status_code == 202
     _engine(api, settings)
     run = api.client.get(f"/api/v1/incidents/{ref}/runs/{res.json()['id']}", headers=h).json()
@@ -235,8 +262,9 @@ def test_destructive_needs_a_second_person(rapi: tuple[Api, Settings]) -> None:
     ok = api.client.post(approve, headers=api.headers("responder2"))
     assert ok.status_code == 200 and ok.json()["approved_by"] == "token:responder2-t"
     assert _engine(api, settings) == 1
-    run = api.client.get(f"/api/v1/incidents/{ref}/runs/{run_id}",
-                         headers=api.headers("viewer")).json()
+    run = api.client.get(
+        f"/api/v1/incidents/{ref}/runs/{run_id}", headers=api.headers("viewer")
+    ).json()
     assert (run["status"], run["stdout"]) == ("succeeded", "wiped api\n")
 
 
@@ -245,11 +273,15 @@ def test_approval_expires(rapi: tuple[Api, Settings]) -> None:
     api, settings = rapi
     ref = _open(api, settings)
     _, digest = _command(api, "wipe")
-    res = api.client.post(_run_url(ref, "wipe"), json={"params": {"deployment": "api"},
-                          "confirmation": digest}, headers=api.headers("responder"))
+    res = api.client.post(
+        _run_url(ref, "wipe"),
+        json={"params": {"deployment": "api"}, "confirmation": digest},
+        headers=api.headers("responder"),
+    )
     clock.advance(timedelta(minutes=31))
-    late = api.client.post(f"/api/v1/incidents/{ref}/runs/{res.json()['id']}/approve",
-                           headers=api.headers("admin"))
+    late = api.client.post(
+        f"/api/v1/incidents/{ref}/runs/{res.json()['id']}/approve", headers=api.headers("admin")
+    )
     assert late.status_code == 200 and late.json()["status"] == "expired"
     assert _engine(api, settings) == 0
 
@@ -275,14 +307,16 @@ def test_execution_disabled(
         res = client.post(_run_url(ref, "leak"), json={}, headers=api.headers("responder"))
     assert res.status_code == 409 and "PLANTAO_RUNBOOKS_EXECUTION=0" in res.json()["detail"]
     EngineLoop(factory, registry(off)).run_once()
-    run = api.client.get(f"/api/v1/incidents/{ref}/runs/{queued.json()['id']}",
-                         headers=api.headers("viewer")).json()
+    run = api.client.get(
+        f"/api/v1/incidents/{ref}/runs/{queued.json()['id']}", headers=api.headers("viewer")
+    ).json()
     assert run["status"] == "refused" and "disabled" in run["error"]
 
 
 def _login(api: Api, role: str) -> None:
-    res = api.client.post("/login", data={"token": api.tokens[role], "next": "/"},
-                          follow_redirects=False)
+    res = api.client.post(
+        "/login", data={"token": api.tokens[role], "next": "/"}, follow_redirects=False
+    )
     assert res.status_code == 303
 
 
@@ -301,13 +335,19 @@ def test_web_incident_page_runbooks_triage_risk(rapi: tuple[Api, Settings]) -> N
     token = csrf.group(1)
     check = re.search(r'action="(/incidents/[^"]+/items/\d+/check)"', page.text)
     assert check is not None
-    assert api.client.post(check.group(1), data={"csrf": token},
-                           follow_redirects=False).status_code == 303
-    api.client.post(f"/incidents/{ref}/triage/risk",
-                    data={"csrf": token, "level": "high", "rationale": "possible leak"})
+    assert (
+        api.client.post(check.group(1), data={"csrf": token}, follow_redirects=False).status_code
+        == 303
+    )
+    api.client.post(
+        f"/incidents/{ref}/triage/risk",
+        data={"csrf": token, "level": "high", "rationale": "possible leak"},
+    )
     api.client.post(f"/incidents/{ref}/runbooks/checkout-errors/confirm", data={"csrf": token})
-    api.client.post(f"/incidents/{ref}/notes/assumption", data={
-        "csrf": token, "assumption": "A", "evidence": "B", "signal": "C", "fallback": "D"})
+    api.client.post(
+        f"/incidents/{ref}/notes/assumption",
+        data={"csrf": token, "assumption": "A", "evidence": "B", "signal": "C", "fallback": "D"},
+    )
     detail = api.client.get(f"/api/v1/incidents/{ref}", headers=api.headers("viewer")).json()
     kinds = {e["kind"]: e for e in detail["timeline"]}
     assert kinds["checklist.checked"]["actor"] == "token:responder-t"

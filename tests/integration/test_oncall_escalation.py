@@ -204,9 +204,7 @@ def test_acknowledgement_cancels_delayed_notifications(
     from plantao.notify import service as notify_service
 
     with factory() as s:
-        assert [d.state for d in notify_service.list_deliveries(s, incident_id=inc)] == [
-            "pending"
-        ]
+        assert [d.state for d in notify_service.list_deliveries(s, incident_id=inc)] == ["pending"]
     _act(factory, inc, Action.ACKNOWLEDGE)
     with factory() as s:
         assert [d.state for d in notify_service.list_deliveries(s, incident_id=inc)] == [

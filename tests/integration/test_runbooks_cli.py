@@ -35,13 +35,26 @@ def test_lint_reports_file_line_field(tmp_path: Path) -> None:
 def test_suggest_json(tmp_path: Path) -> None:
     """suggest --json prints ranked {id, title, score, why}; an unrelated alert gives []."""
     alert = tmp_path / "a.json"
-    alert.write_text(json.dumps({"labels": {"alertname": "RedisDown"},
-                                 "annotations": {"summary": "redis is unreachable"}}))
-    found = json.loads(runner.invoke(app, ["runbooks", "suggest", "--alert", str(alert),
-                                           "--json"]).output)
+    alert.write_text(
+        json.dumps(
+            {
+                "labels": {"alertname": "RedisDown"},
+                "annotations": {"summary": "redis is unreachable"},
+            }
+        )
+    )
+    found = json.loads(
+        runner.invoke(app, ["runbooks", "suggest", "--alert", str(alert), "--json"]).output
+    )
     assert found[0]["id"] == "redis-down" and set(found[0]) == {"id", "title", "score", "why"}
-    alert.write_text(json.dumps({"labels": {"alertname": "CoffeeEmpty"},
-                                 "annotations": {"summary": "office espresso machine"}}))
+    alert.write_text(
+        json.dumps(
+            {
+                "labels": {"alertname": "CoffeeEmpty"},
+                "annotations": {"summary": "office espresso machine"},
+            }
+        )
+    )
     empty = runner.invoke(app, ["runbooks", "suggest", "--alert", str(alert), "--json"])
     assert empty.exit_code == 0 and json.loads(empty.output) == []
     listing = runner.invoke(app, ["runbooks", "list"])

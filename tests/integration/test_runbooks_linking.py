@@ -110,7 +110,9 @@ def write_pack(root: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     return Settings(
-        database_url=db_url, env="test", runbooks_dir=write_pack(tmp_path / "runbooks"),
+        database_url=db_url,
+        env="test",
+        runbooks_dir=write_pack(tmp_path / "runbooks"),
         runbooks_workdir=tmp_path,
     )
 
@@ -142,9 +144,7 @@ def _open(db: sessionmaker[Session], settings: Settings, alert: dict[str, object
     return incident(db, sorted(result.incidents)[0]).id
 
 
-def test_matchers_link_runbook_with_version(
-    db: sessionmaker[Session], settings: Settings
-) -> None:
+def test_matchers_link_runbook_with_version(db: sessionmaker[Session], settings: Settings) -> None:
     """An alert selected by a runbook's matchers links it (source matcher, exact version)."""
     incident_id = _open(db, settings, am_alert("CheckoutErrors", summary="checkout 5xx"))
     links = _links(db, incident_id)
@@ -156,16 +156,16 @@ def test_matchers_link_runbook_with_version(
     assert "runbook.linked" in [e.kind for e in _timeline(db, incident_id)]
 
 
-def test_runbook_url_annotation_is_honoured(
-    db: sessionmaker[Session], settings: Settings
-) -> None:
+def test_runbook_url_annotation_is_honoured(db: sessionmaker[Session], settings: Settings) -> None:
     """A runbook_url naming a library runbook links it; an external URL is kept as a link."""
     alert = am_alert("VolumeFull", summary="volume full")
     alert["annotations"]["runbook_url"] = "https://git.example/runbooks/disk-full.md"
     incident_id = _open(db, settings, alert)
     link = _links(db, incident_id)["disk-full"]
     assert (link.source, link.runbook_id, link.url) == (
-        "annotation", "disk-full", "https://git.example/runbooks/disk-full.md"
+        "annotation",
+        "disk-full",
+        "https://git.example/runbooks/disk-full.md",
     )
     other = am_alert("Elsewhere", summary="x", instance="b")
     other["annotations"]["runbook_url"] = "https://wiki.example/pages/42"
@@ -174,14 +174,17 @@ def test_runbook_url_annotation_is_honoured(
     assert (external.source, external.runbook_id) == ("annotation", None)
 
 
-def test_unmatched_alert_gets_suggestions(
-    db: sessionmaker[Session], settings: Settings
-) -> None:
+def test_unmatched_alert_gets_suggestions(db: sessionmaker[Session], settings: Settings) -> None:
     """Without matchers or runbook_url, the best suggestions are stored with score and why."""
-    incident_id = _open(db, settings, am_alert(
-        "KafkaConsumerLagHigh", summary="kafka consumer lag growing on orders topic",
-        topic="orders",
-    ))
+    incident_id = _open(
+        db,
+        settings,
+        am_alert(
+            "KafkaConsumerLagHigh",
+            summary="kafka consumer lag growing on orders topic",
+            topic="orders",
+        ),
+    )
     links = _links(db, incident_id)
     assert "kafka-consumer-lag" in links
     link = links["kafka-consumer-lag"]
@@ -191,19 +194,17 @@ def test_unmatched_alert_gets_suggestions(
     assert out.linked == [] and out.suggested[0].runbook_id == "kafka-consumer-lag"
 
 
-def test_unrelated_alert_gets_no_runbook(
-    db: sessionmaker[Session], settings: Settings
-) -> None:
+def test_unrelated_alert_gets_no_runbook(db: sessionmaker[Session], settings: Settings) -> None:
     """An alert the library knows nothing about gets no link and no suggestion."""
-    incident_id = _open(db, settings, am_alert(
-        "CoffeeMachineEmpty", summary="the office espresso machine needs beans"
-    ))
+    incident_id = _open(
+        db,
+        settings,
+        am_alert("CoffeeMachineEmpty", summary="the office espresso machine needs beans"),
+    )
     assert _links(db, incident_id) == {}
 
 
-def test_later_alerts_add_links_deduplicated(
-    db: sessionmaker[Session], settings: Settings
-) -> None:
+def test_later_alerts_add_links_deduplicated(db: sessionmaker[Session], settings: Settings) -> None:
     """A second alert in the same incident adds its runbooks; a repeat adds nothing."""
     first = am_alert("CheckoutErrors", summary="checkout 5xx", service="checkout")
     send_am(db, am_webhook([first]))
@@ -269,7 +270,9 @@ def test_checklist_from_runbook(db: sessionmaker[Session], settings: Settings) -
     steps = lists["runbook"]
     assert steps.runbook_version == rb.version
     assert [i.text for i in steps.items] == [
-        "Look at the error graph.", "Check the last deploy.", "Roll back."
+        "Look at the error graph.",
+        "Check the last deploy.",
+        "Roll back.",
     ]
     assert [i.section for i in steps.items] == ["diagnosis", "diagnosis", "mitigation"]
 

@@ -42,16 +42,48 @@ _INT = re.compile(r"^[+-]?\d{1,18}$")
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 _SPEC_KEYS = {
-    "type", "required", "default", "pattern", "min", "max", "allowed", "secret", "description",
+    "type",
+    "required",
+    "default",
+    "pattern",
+    "min",
+    "max",
+    "allowed",
+    "secret",
+    "description",
 }
 # Environment names a parameter may not take: overriding them changes how the shell or the
 # dynamic loader behaves, which would turn a value into code after all. ``ENV`` is allowed (a
 # parameter named ``env`` is common): POSIX sh only sources it in interactive shells.
-RESERVED_ENV = frozenset({
-    "PATH", "HOME", "LANG", "IFS", "BASH_ENV", "SHELL", "PS4", "CDPATH", "PWD", "OLDPWD",
-    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "PYTHONPATH", "PYTHONSTARTUP", "PERL5OPT",
-    "NODE_OPTIONS", "TMPDIR", "USER", "LOGNAME", "TERM", "TZ", "LC_ALL", "SHELLOPTS", "BASHOPTS",
-})
+RESERVED_ENV = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "LANG",
+        "IFS",
+        "BASH_ENV",
+        "SHELL",
+        "PS4",
+        "CDPATH",
+        "PWD",
+        "OLDPWD",
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "PYTHONPATH",
+        "PYTHONSTARTUP",
+        "PERL5OPT",
+        "NODE_OPTIONS",
+        "TMPDIR",
+        "USER",
+        "LOGNAME",
+        "TERM",
+        "TZ",
+        "LC_ALL",
+        "SHELLOPTS",
+        "BASHOPTS",
+    }
+)
 
 
 class ParamError(ValidationFailed):
@@ -158,8 +190,14 @@ def parse_param_spec(name: str, raw: object) -> tuple[ParamSpec | None, list[tup
         problems.append(("allowed", "only an enum parameter takes allowed values"))
     description = raw.get("description", "")
     spec = ParamSpec(
-        name=name, type=ptype, required=flags["required"], pattern=pattern,
-        min=bounds["min"], max=bounds["max"], allowed=allowed, secret=flags["secret"],
+        name=name,
+        type=ptype,
+        required=flags["required"],
+        pattern=pattern,
+        min=bounds["min"],
+        max=bounds["max"],
+        allowed=allowed,
+        secret=flags["secret"],
         description=str(description),
     )
     default = raw.get("default")
@@ -318,8 +356,10 @@ def check_guard(
             reasons.append(f"{approval.by} lacks a role in {', '.join(action.approvers)}")
         else:
             return GuardDecision(
-                True, f"confirmed by the requester and approved by {approval.by}",
-                action.id, action.digest,
+                True,
+                f"confirmed by the requester and approved by {approval.by}",
+                action.id,
+                action.digest,
             )
     detail = f" ({'; '.join(reasons)})" if reasons else ""
     return refuse(f"destructive step needs approval by a second person{detail}", "approval")

@@ -34,24 +34,55 @@ SHELLS = ("sh", "shell", "bash")
 # phrases are tried before single words, and a heading that merely starts with or contains a
 # phrase ("Diagnóstico rápido (10 min)", "Ações de mitigação") still maps.
 SECTION_HEADINGS: dict[str, str] = {
-    "symptom": "symptom", "symptoms": "symptom", "sintoma": "symptom", "sintomas": "symptom",
-    "diagnosis": "diagnosis", "diagnose": "diagnosis", "diagnostics": "diagnosis",
-    "investigation": "diagnosis", "diagnostico": "diagnosis", "investigacao": "diagnosis",
-    "mitigation": "mitigation", "mitigate": "mitigation", "remediation": "mitigation",
-    "mitigacao": "mitigation", "remediacao": "mitigation",
-    "rollback": "rollback", "roll back": "rollback", "revert": "rollback",
-    "reversao": "rollback", "reverter": "rollback",
-    "verification": "verification", "verify": "verification", "validation": "verification",
-    "verificacao": "verification", "verificacoes": "verification", "validacao": "verification",
-    "follow up": "follow_up", "followup": "follow_up", "acompanhamento": "follow_up",
-    "pos acao": "follow_up", "pos incidente": "follow_up", "next steps": "follow_up",
+    "symptom": "symptom",
+    "symptoms": "symptom",
+    "sintoma": "symptom",
+    "sintomas": "symptom",
+    "diagnosis": "diagnosis",
+    "diagnose": "diagnosis",
+    "diagnostics": "diagnosis",
+    "investigation": "diagnosis",
+    "diagnostico": "diagnosis",
+    "investigacao": "diagnosis",
+    "mitigation": "mitigation",
+    "mitigate": "mitigation",
+    "remediation": "mitigation",
+    "mitigacao": "mitigation",
+    "remediacao": "mitigation",
+    "rollback": "rollback",
+    "roll back": "rollback",
+    "revert": "rollback",
+    "reversao": "rollback",
+    "reverter": "rollback",
+    "verification": "verification",
+    "verify": "verification",
+    "validation": "verification",
+    "verificacao": "verification",
+    "verificacoes": "verification",
+    "validacao": "verification",
+    "follow up": "follow_up",
+    "followup": "follow_up",
+    "acompanhamento": "follow_up",
+    "pos acao": "follow_up",
+    "pos incidente": "follow_up",
+    "next steps": "follow_up",
     "proximos passos": "follow_up",
-    "escalate": "escalate", "escalation": "escalate", "when to escalate": "escalate",
-    "escalonamento": "escalate", "escalar": "escalate", "quando escalar": "escalate",
+    "escalate": "escalate",
+    "escalation": "escalate",
+    "when to escalate": "escalate",
+    "escalonamento": "escalate",
+    "escalar": "escalate",
+    "quando escalar": "escalate",
     "escalonar": "escalate",
 }
 SECTION_KINDS = (
-    "symptom", "diagnosis", "mitigation", "rollback", "verification", "follow_up", "escalate",
+    "symptom",
+    "diagnosis",
+    "mitigation",
+    "rollback",
+    "verification",
+    "follow_up",
+    "escalate",
 )
 _PHRASES = sorted(SECTION_HEADINGS, key=len, reverse=True)
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s+(.+)", re.DOTALL)
@@ -138,8 +169,11 @@ def parse_body(
         if kind == "other":
             others.append(section)
         elif kind in sections:
-            col.warn("sections", f"second '{heading}' section (also {kind}); it is ignored",
-                     start + first_line)
+            col.warn(
+                "sections",
+                f"second '{heading}' section (also {kind}); it is ignored",
+                start + first_line,
+            )
             others.append(section)
         else:
             sections[kind] = section
@@ -160,13 +194,18 @@ def parse_body(
 
 
 def _parse_action(
-    info: str, command: str, line: int, section: str, params: Mapping[str, ParamSpec],
+    info: str,
+    command: str,
+    line: int,
+    section: str,
+    params: Mapping[str, ParamSpec],
     col: Collector,
 ) -> Action | None:
     match = _ATTRS.match(info)
     if match is None:
-        col.error("action", f"cannot read attributes in '{info}'; expected sh {{action=x ...}}",
-                  line)
+        col.error(
+            "action", f"cannot read attributes in '{info}'; expected sh {{action=x ...}}", line
+        )
         return None
     shell, raw = match.group(1) or "sh", match.group(2)
     attrs: dict[str, str] = {}
@@ -189,8 +228,13 @@ def _parse_action(
         col.warn(f"{where}.shell", "runs under /bin/sh, not bash; avoid bash-only syntax", line)
     danger = attrs.get("danger")
     if danger not in DANGERS:
-        col.error(f"{where}.danger", f"'{danger}' is not one of {', '.join(DANGERS)}"
-                  if danger else "is required (read, mutate or destructive)", line)
+        col.error(
+            f"{where}.danger",
+            f"'{danger}' is not one of {', '.join(DANGERS)}"
+            if danger
+            else "is required (read, mutate or destructive)",
+            line,
+        )
     timeout = DEFAULT_TIMEOUT
     if "timeout" in attrs:
         if not attrs["timeout"].isdigit() or not 1 <= int(attrs["timeout"]) <= MAX_TIMEOUT:
@@ -211,11 +255,22 @@ def _parse_action(
         col.error(f"{where}.command", "the block is empty", line)
     for spec in params.values():
         if spec.name not in names and re.search(rf"\$\{{?{spec.env_name}\b", command):
-            col.warn(f"{where}.params", f"uses ${spec.env_name} but does not list "
-                     f"'{spec.name}' in params=; it will be unset", line)
+            col.warn(
+                f"{where}.params",
+                f"uses ${spec.env_name} but does not list "
+                f"'{spec.name}' in params=; it will be unset",
+                line,
+            )
     if len(col.errors) > errors_before or danger not in DANGERS:
         return None
     return Action(
-        id=action_id, danger=danger, command=command, timeout=timeout, params=names,
-        approvers=approvers, shell=shell, line=line, section=section,
+        id=action_id,
+        danger=danger,
+        command=command,
+        timeout=timeout,
+        params=names,
+        approvers=approvers,
+        shell=shell,
+        line=line,
+        section=section,
     )

@@ -29,18 +29,39 @@ from plantao.runbooks.body import Section, Step, fold, parse_body, section_kind
 from plantao.runbooks.problems import Collector, Problem, RunbookError, Severity
 
 __all__ = [
-    "LANGS", "Problem", "Runbook", "RunbookError", "Section", "Severity", "Step", "fold",
-    "is_specific", "parse_runbook", "section_kind",
+    "LANGS",
+    "Problem",
+    "Runbook",
+    "RunbookError",
+    "Section",
+    "Severity",
+    "Step",
+    "fold",
+    "is_specific",
+    "parse_runbook",
+    "section_kind",
 ]
 
 LANGS = ("en", "pt-BR")
 RUNBOOK_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SEVERITY_HINT = re.compile(r"^(sev[1-4]|p[0-3])$")
 REVIEW_EVERY = re.compile(r"^(\d{1,4})([dw])$")
-KNOWN_KEYS = frozenset({
-    "id", "title", "lang", "owner", "services", "alerts", "symptoms", "severity_hint",
-    "last_reviewed", "review_every", "tags", "parameters",
-})
+KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "lang",
+        "owner",
+        "services",
+        "alerts",
+        "symptoms",
+        "severity_hint",
+        "last_reviewed",
+        "review_every",
+        "tags",
+        "parameters",
+    }
+)
 
 # libyaml when present: parsing YAML is most of the cost of loading a large directory.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -132,9 +153,16 @@ def parse_runbook(text: str, path: str | Path) -> Runbook:
     if col.errors:
         raise RunbookError(col.errors)
     return Runbook(
-        **meta, path=file, version=version, body=body, sections=sections,
-        other_sections=tuple(others), steps=tuple(steps), actions=tuple(actions),
-        warnings=tuple(col.warnings), lines=dict(col.lines),
+        **meta,
+        path=file,
+        version=version,
+        body=body,
+        sections=sections,
+        other_sections=tuple(others),
+        steps=tuple(steps),
+        actions=tuple(actions),
+        warnings=tuple(col.warnings),
+        lines=dict(col.lines),
     )
 
 
@@ -232,7 +260,7 @@ def _parse_alerts(value: object, col: Collector) -> tuple[tuple[Matcher, ...], .
         group: list[Matcher] = []
         for i, item in enumerate(items):
             if not isinstance(item, str):
-                col.error(f"{path}[{i}]", "a matcher must be a string like alertname=\"X\"")
+                col.error(f"{path}[{i}]", 'a matcher must be a string like alertname="X"')
                 continue
             try:
                 group.append(parse_matcher(item))
@@ -258,5 +286,3 @@ def _parse_parameters(value: object, col: Collector) -> dict[str, ParamSpec]:
         if spec is not None:
             specs[spec.name] = spec
     return specs
-
-

@@ -69,8 +69,13 @@ def _secret_values(runbook: Runbook, action_params: tuple[str, ...]) -> dict[str
 
 
 def _finish(
-    factory: sessionmaker[Session], run_id: int, *, status: str, error: str | None = None,
-    result: ExecutionResult | None = None, secrets: list[str] | None = None,
+    factory: sessionmaker[Session],
+    run_id: int,
+    *,
+    status: str,
+    error: str | None = None,
+    result: ExecutionResult | None = None,
+    secrets: list[str] | None = None,
 ) -> None:
     secrets = secrets or []
     with session_scope(factory) as session:
@@ -79,29 +84,45 @@ def _finish(
             return
         row.status, row.finished_at = status, clock.now()
         row.error = redact(error, secrets) if error else None
-        data: dict[str, Any] = {"run_id": row.id, "runbook": row.runbook_id,
-                                "action": row.action_id, "status": status}
+        data: dict[str, Any] = {
+            "run_id": row.id,
+            "runbook": row.runbook_id,
+            "action": row.action_id,
+            "status": status,
+        }
         if result is not None:
             # Redacted again here: the executor already did, but storage is the last gate.
             row.stdout = redact(result.stdout, secrets)
             row.stderr = redact(result.stderr, secrets)
             row.exit_code, row.duration_ms = result.exit_code, result.duration_ms
             row.timed_out, row.truncated = result.timed_out, result.truncated
-            data |= {"exit_code": result.exit_code, "duration_ms": result.duration_ms,
-                     "timed_out": result.timed_out, "truncated": result.truncated,
-                     "output": row.stdout[-TIMELINE_OUTPUT:],
-                     "stderr": row.stderr[-TIMELINE_OUTPUT:]}
-            message = (f"Ran '{row.action_id}' of runbook {row.runbook_id}: exit "
-                       f"{result.exit_code} in {result.duration_ms} ms"
-                       + (" (timed out)" if result.timed_out else "")
-                       + (" (output truncated)" if result.truncated else ""))
+            data |= {
+                "exit_code": result.exit_code,
+                "duration_ms": result.duration_ms,
+                "timed_out": result.timed_out,
+                "truncated": result.truncated,
+                "output": row.stdout[-TIMELINE_OUTPUT:],
+                "stderr": row.stderr[-TIMELINE_OUTPUT:],
+            }
+            message = (
+                f"Ran '{row.action_id}' of runbook {row.runbook_id}: exit "
+                f"{result.exit_code} in {result.duration_ms} ms"
+                + (" (timed out)" if result.timed_out else "")
+                + (" (output truncated)" if result.truncated else "")
+            )
         else:
             data["error"] = row.error
             message = f"Step '{row.action_id}' of runbook {row.runbook_id} not run: {row.error}"
         session.flush()
-        incident_service.append(session, row.incident_id, [
-            TimelineItem("runbook.run.finished", f"engine (for {row.requested_by})", message, data)
-        ])
+        incident_service.append(
+            session,
+            row.incident_id,
+            [
+                TimelineItem(
+                    "runbook.run.finished", f"engine (for {row.requested_by})", message, data
+                )
+            ],
+        )
 
 
 def run(factory: sessionmaker[Session], job: Claimed, settings: Settings) -> None:
@@ -117,32 +138,57 @@ def run(factory: sessionmaker[Session], job: Claimed, settings: Settings) -> Non
         values: dict[str, object] = dict(row.params)
         probe = runs.replace_approver(row, row.approved_by) if row.approved_by else row
     if interrupted:
-        _finish(factory, run_id, status="failed",
-                error="interrupted: the engine stopped during the run; not re-run automatically")
+        _finish(
+            factory,
+            run_id,
+            status="failed",
+            error="interrupted: the engine stopped during the run; not re-run automatically",
+        )
         return
     if not settings.runbooks_execution:
-        _finish(factory, run_id, status="refused",
-                error="executable runbook steps are disabled on this server")
+        _finish(
+            factory,
+            run_id,
+            status="refused",
+            error="executable runbook steps are disabled on this server",
+        )
         return
     runbook = service.library(settings).get(ident[0], ident[1])
     action = runbook.action(ident[2]) if runbook is not None else None
     if runbook is None or action is None or action.digest != ident[3]:
-        _finish(factory, run_id, status="refused",
-                error="the runbook or its command changed since the request; request again")
+        _finish(
+            factory,
+            run_id,
+            status="refused",
+            error="the runbook or its command changed since the request; request again",
+        )
         return
     values |= _secret_values(runbook, action.params)
-    secrets = [str(v) for k, v in values.items()
-               if k in runbook.parameters and runbook.parameters[k].secret]
+    secrets = [
+        str(v)
+        for k, v in values.items()
+        if k in runbook.parameters and runbook.parameters[k].secret
+    ]
     try:
-        result = execute(runbook, action.id, values, runs.decision_for(probe, action),
-                         service.executor_config(settings))
+        result = execute(
+            runbook,
+            action.id,
+            values,
+            runs.decision_for(probe, action),
+            service.executor_config(settings),
+        )
     except DomainError as exc:
         _finish(factory, run_id, status="refused", error=exc.detail, secrets=secrets)
         return
     except OSError as exc:  # workdir missing, /bin/sh absent, ...
         log.error("runbooks.run_failed", run=run_id, exc_info=exc)
-        _finish(factory, run_id, status="failed", error=f"could not start: {exc.strerror}",
-                secrets=secrets)
+        _finish(
+            factory,
+            run_id,
+            status="failed",
+            error=f"could not start: {exc.strerror}",
+            secrets=secrets,
+        )
         return
     status = "succeeded" if result.exit_code == 0 and not result.timed_out else "failed"
     _finish(factory, run_id, status=status, result=result, secrets=secrets)

@@ -104,7 +104,10 @@ def _exited(pid: int) -> bool:
 
 
 def run_command(
-    command: str, env: Mapping[str, str], timeout: float, config: ExecutorConfig,
+    command: str,
+    env: Mapping[str, str],
+    timeout: float,
+    config: ExecutorConfig,
     secrets: list[str] | None = None,
 ) -> ExecutionResult:
     """Run ``command`` under /bin/sh with exactly ``env``; the low-level half of :func:`execute`."""
@@ -114,9 +117,14 @@ def run_command(
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
-            ["/bin/sh", "-c", command], env=dict(env), cwd=config.workdir,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, close_fds=True,
+            ["/bin/sh", "-c", command],
+            env=dict(env),
+            cwd=config.workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            close_fds=True,
         )
     except OSError as exc:
         raise ExecutionUnavailable(
@@ -171,8 +179,12 @@ def run_command(
     stdout, cut_out = captures["stdout"].text(config.output_limit, secrets)
     stderr, cut_err = captures["stderr"].text(config.output_limit, secrets)
     return ExecutionResult(
-        exit_code=exit_code, duration_ms=int((time.monotonic() - start) * 1000), stdout=stdout,
-        stderr=stderr, timed_out=timed_out, truncated=cut_out or cut_err,
+        exit_code=exit_code,
+        duration_ms=int((time.monotonic() - start) * 1000),
+        stdout=stdout,
+        stderr=stderr,
+        timed_out=timed_out,
+        truncated=cut_out or cut_err,
     )
 
 
@@ -184,7 +196,10 @@ def build_env(allowlist: tuple[str, ...], params: Mapping[str, str]) -> dict[str
 
 
 def execute(
-    runbook: Runbook, action_id: str, values: Mapping[str, object], decision: GuardDecision,
+    runbook: Runbook,
+    action_id: str,
+    values: Mapping[str, object],
+    decision: GuardDecision,
     config: ExecutorConfig,
 ) -> ExecutionResult:
     """Validate values, check the guard decision, run the action and return redacted output."""
@@ -193,11 +208,17 @@ def execute(
     action = runbook.action(action_id)
     if action is None:
         raise ActionNotFound(f"runbook '{runbook.id}' has no action '{action_id}'")
-    if (not decision.allowed or decision.action_id != action.id
-            or decision.action_digest != action.digest):
+    if (
+        not decision.allowed
+        or decision.action_id != action.id
+        or decision.action_digest != action.digest
+    ):
         raise PermissionDenied(f"action '{action.id}' is not cleared to run: {decision.reason}")
     env_params = validate_params(runbook.parameters, action, values)
-    secrets = [env_params[s.env_name] for s in runbook.parameters.values()
-               if s.secret and s.env_name in env_params]
+    secrets = [
+        env_params[s.env_name]
+        for s in runbook.parameters.values()
+        if s.secret and s.env_name in env_params
+    ]
     env = build_env(config.env_allowlist, env_params)
     return run_command(action.command, env, action.timeout, config, secrets)

@@ -119,10 +119,14 @@ class RunbookLibrary:
                 continue
             key = (runbook.id, runbook.lang)
             if key in by_key:
-                duplicates.append(Problem(
-                    str(path), runbook.line_of("id"), "id",
-                    f"id '{runbook.id}' ({runbook.lang}) already used by {by_key[key].path}",
-                ))
+                duplicates.append(
+                    Problem(
+                        str(path),
+                        runbook.line_of("id"),
+                        "id",
+                        f"id '{runbook.id}' ({runbook.lang}) already used by {by_key[key].path}",
+                    )
+                )
                 continue
             by_key[key] = runbook
         self._by_key, self._duplicates, self._index = by_key, duplicates, None
@@ -145,8 +149,11 @@ class RunbookLibrary:
         if found is not None:
             return found
         return next(
-            (self._by_key[(runbook_id, other)] for other in LANGS
-             if (runbook_id, other) in self._by_key),
+            (
+                self._by_key[(runbook_id, other)]
+                for other in LANGS
+                if (runbook_id, other) in self._by_key
+            ),
             None,
         )
 
@@ -164,7 +171,11 @@ class RunbookLibrary:
         return index
 
     def suggest(
-        self, labels: Mapping[str, str], annotations: Mapping[str, str] | None = None,
-        k: int = 3, lang: str | None = None, threshold: float = THRESHOLD,
+        self,
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str] | None = None,
+        k: int = 3,
+        lang: str | None = None,
+        threshold: float = THRESHOLD,
     ) -> list[Suggestion]:
         return self.index().suggest(labels, annotations, k=k, lang=lang, threshold=threshold)

@@ -36,28 +36,43 @@ def lint_runbook(runbook: Runbook, today: date) -> list[Problem]:
     problems: list[Problem] = []
 
     def add(line: int, fld: str, message: str, severity: str = "warning") -> None:
-        problems.append(Problem(file, line, fld, message, "error" if severity == "error"
-                                else "warning"))
+        problems.append(
+            Problem(file, line, fld, message, "error" if severity == "error" else "warning")
+        )
 
     if runbook.is_stale(today):
-        add(runbook.line_of("last_reviewed"), "last_reviewed",
+        add(
+            runbook.line_of("last_reviewed"),
+            "last_reviewed",
             f"stale: last reviewed {runbook.last_reviewed}, review was due "
-            f"{runbook.review_due} (review_every {runbook.review_every.days}d)", "error")
+            f"{runbook.review_due} (review_every {runbook.review_every.days}d)",
+            "error",
+        )
     if runbook.last_reviewed > today:
-        add(runbook.line_of("last_reviewed"), "last_reviewed",
-            f"{runbook.last_reviewed} is in the future", "error")
+        add(
+            runbook.line_of("last_reviewed"),
+            "last_reviewed",
+            f"{runbook.last_reviewed} is in the future",
+            "error",
+        )
     for kind in REQUIRED_SECTIONS:
         if kind not in runbook.sections:
             add(1, "sections", f"missing a {kind.replace('_', '-')} section")
     used = {name for action in runbook.actions for name in action.params}
     for name in runbook.parameters:
         if name not in used:
-            add(runbook.line_of(f"parameters.{name}"), f"parameters.{name}",
-                "declared but no action uses it")
+            add(
+                runbook.line_of(f"parameters.{name}"),
+                f"parameters.{name}",
+                "declared but no action uses it",
+            )
     for i, group in enumerate(runbook.alerts):
         if group and not is_specific(group):
-            add(runbook.line_of(f"alerts[{i}]"), f"alerts[{i}]",
-                "only negative matchers: this would link almost every alert")
+            add(
+                runbook.line_of(f"alerts[{i}]"),
+                f"alerts[{i}]",
+                "only negative matchers: this would link almost every alert",
+            )
     return problems
 
 
@@ -75,10 +90,14 @@ def lint_paths(paths: Path | str | Iterable[Path | str], today: date) -> list[Pr
         problems.extend(lint_runbook(runbook, today))
         key = (runbook.id, runbook.lang)
         if key in seen:
-            problems.append(Problem(
-                str(path), runbook.line_of("id"), "id",
-                f"duplicate id '{runbook.id}' for lang {runbook.lang}; first in {seen[key]}",
-            ))
+            problems.append(
+                Problem(
+                    str(path),
+                    runbook.line_of("id"),
+                    "id",
+                    f"duplicate id '{runbook.id}' for lang {runbook.lang}; first in {seen[key]}",
+                )
+            )
         else:
             seen[key] = str(path)
     problems.extend(_translations_agree(loaded))
@@ -100,12 +119,17 @@ def _translations_agree(runbooks: list[Runbook]) -> list[Problem]:
                 ("parameters", set(other.parameters), set(first.parameters)),
             ):
                 if mine != theirs:
-                    problems.append(Problem(
-                        other.path, 1, what,
-                        f"{what} differ from the {first.lang} version ({first.path}): "
-                        f"only here {sorted(mine - theirs)}, only there {sorted(theirs - mine)}",
-                        "warning",
-                    ))
+                    only_here, only_there = sorted(mine - theirs), sorted(theirs - mine)
+                    problems.append(
+                        Problem(
+                            other.path,
+                            1,
+                            what,
+                            f"{what} differ from the {first.lang} version ({first.path}): "
+                            f"only here {only_here}, only there {only_there}",
+                            "warning",
+                        )
+                    )
     return problems
 
 

@@ -26,7 +26,13 @@ from plantao.db import Base
 
 LINK_SOURCES = ("annotation", "matcher", "suggestion", "manual")
 RUN_STATUSES = (
-    "pending_approval", "queued", "running", "succeeded", "failed", "expired", "refused",
+    "pending_approval",
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "expired",
+    "refused",
 )
 
 

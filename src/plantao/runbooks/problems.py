@@ -81,5 +81,3 @@ class Collector:
                 child = f"{path}[{i}]"
                 self.lines[child] = item.start_mark.line + first_line
                 self.index(item, child, first_line)
-
-

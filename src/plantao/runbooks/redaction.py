@@ -22,8 +22,14 @@ _KEY_VALUE = (
 )
 # (pattern, replacement); groups kept in the replacement preserve the key so output stays legible.
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----"
-                r"|\Z)", re.DOTALL), MARK),
+    (
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----"
+            r"|\Z)",
+            re.DOTALL,
+        ),
+        MARK,
+    ),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MARK),
     (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"), MARK),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), MARK),
@@ -33,8 +39,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bsk_(?:live|test)_[A-Za-z0-9]{16,}\b"), MARK),
     (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1\2{MARK}"),
     (re.compile(r"(?i)(://[^/\s:@]+:)[^/\s@]+(@)"), rf"\1{MARK}\2"),
-    (re.compile(rf"(?i)\b((?:[a-z0-9]+[_-])*(?:{_KEY_VALUE}))(\"?\s*[=:]\s*)"
-                r"(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"), rf"\1\2{MARK}"),
+    (
+        re.compile(
+            rf"(?i)\b((?:[a-z0-9]+[_-])*(?:{_KEY_VALUE}))(\"?\s*[=:]\s*)"
+            r"(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"
+        ),
+        rf"\1\2{MARK}",
+    ),
 )
 
 

@@ -25,7 +25,9 @@ from plantao.runbooks.schemas import (
 
 _MD = MarkdownIt("commonmark", {"html": False})
 _NEEDS: dict[str, Literal["none", "confirmation", "approval"]] = {
-    "read": "none", "mutate": "confirmation", "destructive": "approval",
+    "read": "none",
+    "mutate": "confirmation",
+    "destructive": "approval",
 }
 
 
@@ -35,10 +37,18 @@ def to_html(markdown: str) -> str:
 
 def summary(runbook: Runbook, langs: list[str], today: date) -> RunbookSummary:
     return RunbookSummary(
-        id=runbook.id, title=runbook.title, lang=runbook.lang, langs=langs, owner=runbook.owner,
-        version=runbook.version, services=list(runbook.services), tags=list(runbook.tags),
-        severity_hint=runbook.severity_hint, last_reviewed=runbook.last_reviewed,
-        review_due=runbook.review_due, stale=runbook.is_stale(today),
+        id=runbook.id,
+        title=runbook.title,
+        lang=runbook.lang,
+        langs=langs,
+        owner=runbook.owner,
+        version=runbook.version,
+        services=list(runbook.services),
+        tags=list(runbook.tags),
+        severity_hint=runbook.severity_hint,
+        last_reviewed=runbook.last_reviewed,
+        review_due=runbook.review_due,
+        stale=runbook.is_stale(today),
         url=f"/runbooks/{runbook.id}?lang={runbook.lang}",
     )
 
@@ -48,21 +58,32 @@ def detail(runbook: Runbook, langs: list[str], today: date) -> RunbookDetail:
     return RunbookDetail(
         **summary(runbook, langs, today).model_dump(),
         html=to_html(runbook.body),
-        sections=[SectionOut(kind=s.kind, heading=s.heading, html=to_html(s.text))
-                  for s in sections],
+        sections=[
+            SectionOut(kind=s.kind, heading=s.heading, html=to_html(s.text)) for s in sections
+        ],
         steps=[StepOut(text=s.text, section=s.section) for s in runbook.steps],
         actions=[
             ActionOut(
-                id=a.id, danger=a.danger, section=a.section, command=a.command,
-                command_sha256=a.digest, timeout=a.timeout, params=list(a.params),
-                approvers=list(a.approvers), needs=_NEEDS[a.danger],
+                id=a.id,
+                danger=a.danger,
+                section=a.section,
+                command=a.command,
+                command_sha256=a.digest,
+                timeout=a.timeout,
+                params=list(a.params),
+                approvers=list(a.approvers),
+                needs=_NEEDS[a.danger],
             )
             for a in runbook.actions
         ],
         parameters=[
             ParamOut(
-                name=p.name, type=p.type, required=p.required, secret=p.secret,
-                default=None if p.secret else p.default, allowed=list(p.allowed),
+                name=p.name,
+                type=p.type,
+                required=p.required,
+                secret=p.secret,
+                default=None if p.secret else p.default,
+                allowed=list(p.allowed),
                 description=p.description,
             )
             for p in runbook.parameters.values()

@@ -58,8 +58,11 @@ def public_params(runbook: Runbook, action: Action, values: dict[str, object]) -
     """Validate the non-secret values now, so a typo is a 422 naming the parameter instead of
     a failed run later; secret values sent by the client are refused outright."""
     errors = [
-        {"param": name, "message": "secret: supplied by the engine from "
-         f"${secret_env_name(name)}, never through the API"}
+        {
+            "param": name,
+            "message": "secret: supplied by the engine from "
+            f"${secret_env_name(name)}, never through the API",
+        }
         for name in values
         if name in runbook.parameters and runbook.parameters[name].secret
     ]
@@ -76,11 +79,13 @@ def public_params(runbook: Runbook, action: Action, values: dict[str, object]) -
 def _decision(run: RunbookRun, action: Action, approver_roles: frozenset[str]) -> GuardDecision:
     confirmation = (
         Confirmation(by=run.requested_by, command_sha256=run.confirmation_sha256)
-        if run.confirmation_sha256 else None
+        if run.confirmation_sha256
+        else None
     )
     approvals = (
         [Approval(by=run.approved_by, command_sha256=run.command_sha256, roles=approver_roles)]
-        if run.approved_by else []
+        if run.approved_by
+        else []
     )
     return check_guard(action, run.requested_by, confirmation, approvals)
 
@@ -92,8 +97,15 @@ def decision_for(run: RunbookRun, action: Action) -> GuardDecision:
 
 
 def request(
-    session: Session, settings: Settings, incident: Incident, runbook: Runbook, action_id: str,
-    *, values: dict[str, object], confirmation: str | None, actor: str,
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    runbook: Runbook,
+    action_id: str,
+    *,
+    values: dict[str, object],
+    confirmation: str | None,
+    actor: str,
 ) -> RunbookRun:
     ensure_enabled(settings)
     action = runbook.action(action_id)
@@ -102,18 +114,36 @@ def request(
     params = public_params(runbook, action, values)
     now = clock.now()
     run = RunbookRun(
-        incident_id=incident.id, runbook_id=runbook.id, lang=runbook.lang,
-        runbook_version=runbook.version, action_id=action.id, danger=action.danger,
-        command=action.command, command_sha256=action.digest, params=params,
-        status="queued", requested_by=actor, requested_at=now, confirmation_sha256=confirmation,
-        approved_by=None, approved_at=None, expires_at=None, started_at=None, finished_at=None,
-        exit_code=None, duration_ms=None, timed_out=False, truncated=False, stdout="",
-        stderr="", error=None,
+        incident_id=incident.id,
+        runbook_id=runbook.id,
+        lang=runbook.lang,
+        runbook_version=runbook.version,
+        action_id=action.id,
+        danger=action.danger,
+        command=action.command,
+        command_sha256=action.digest,
+        params=params,
+        status="queued",
+        requested_by=actor,
+        requested_at=now,
+        confirmation_sha256=confirmation,
+        approved_by=None,
+        approved_at=None,
+        expires_at=None,
+        started_at=None,
+        finished_at=None,
+        exit_code=None,
+        duration_ms=None,
+        timed_out=False,
+        truncated=False,
+        stdout="",
+        stderr="",
+        error=None,
     )
     decision = _decision(run, action, frozenset())
     if not decision.allowed and decision.needs == "confirmation":
         raise Conflict(
-            f"{decision.reason}: send \"confirmation\": the sha256 of the exact command "
+            f'{decision.reason}: send "confirmation": the sha256 of the exact command '
             f"({action.digest}) as shown by GET /api/v1/runbooks/{runbook.id}"
         )
     if not decision.allowed:
@@ -124,20 +154,35 @@ def request(
     message = f"Requested {action.danger} step '{action.id}' of runbook {runbook.id}"
     if run.status == "pending_approval":
         message += " (waiting for a second person's approval)"
-    incident_service.append(session, incident.id, [TimelineItem(
-        "runbook.run.requested", actor, message,
-        {"run_id": run.id, "runbook": runbook.id, "action": action.id, "danger": action.danger,
-         "params": params, "command_sha256": action.digest},
-    )], at=now)
+    incident_service.append(
+        session,
+        incident.id,
+        [
+            TimelineItem(
+                "runbook.run.requested",
+                actor,
+                message,
+                {
+                    "run_id": run.id,
+                    "runbook": runbook.id,
+                    "action": action.id,
+                    "danger": action.danger,
+                    "params": params,
+                    "command_sha256": action.digest,
+                },
+            )
+        ],
+        at=now,
+    )
     if run.status == "queued":
         job_service.enqueue(session, EXECUTE_JOB, {"run_id": run.id}, max_attempts=1)
     return run
 
 
-def get(session: Session, incident: Incident, run_id: int, *, for_update: bool = False
-        ) -> RunbookRun:
-    stmt = select(RunbookRun).where(RunbookRun.id == run_id,
-                                    RunbookRun.incident_id == incident.id)
+def get(
+    session: Session, incident: Incident, run_id: int, *, for_update: bool = False
+) -> RunbookRun:
+    stmt = select(RunbookRun).where(RunbookRun.id == run_id, RunbookRun.incident_id == incident.id)
     if for_update:
         stmt = stmt.with_for_update()
     run = session.scalars(stmt).one_or_none()
@@ -147,14 +192,22 @@ def get(session: Session, incident: Incident, run_id: int, *, for_update: bool =
 
 
 def list_for_incident(session: Session, incident_id: int) -> list[RunbookRun]:
-    return list(session.scalars(
-        select(RunbookRun).where(RunbookRun.incident_id == incident_id).order_by(RunbookRun.id)
-    ))
+    return list(
+        session.scalars(
+            select(RunbookRun).where(RunbookRun.incident_id == incident_id).order_by(RunbookRun.id)
+        )
+    )
 
 
 def approve(
-    session: Session, settings: Settings, incident: Incident, run: RunbookRun,
-    runbook: Runbook | None, *, actor: str, roles: frozenset[str],
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    run: RunbookRun,
+    runbook: Runbook | None,
+    *,
+    actor: str,
+    roles: frozenset[str],
 ) -> RunbookRun:
     """A second person clears a destructive step for the same command text, before expiry."""
     ensure_enabled(settings)
@@ -165,28 +218,43 @@ def approve(
         run.status, run.finished_at = "expired", now
         run.error = "the approval window closed; request the step again"
         session.flush()
-        incident_service.append(session, incident.id, [TimelineItem(
-            "runbook.run.expired", actor, f"Run {run.id} expired before approval",
-            {"run_id": run.id})])
+        incident_service.append(
+            session,
+            incident.id,
+            [
+                TimelineItem(
+                    "runbook.run.expired",
+                    actor,
+                    f"Run {run.id} expired before approval",
+                    {"run_id": run.id},
+                )
+            ],
+        )
         return run
     if actor.strip().casefold() == run.requested_by.strip().casefold():
         raise PermissionDenied("a destructive step needs a second person: self-approval refused")
     action = runbook.action(run.action_id) if runbook is not None else None
     if action is None or action.digest != run.command_sha256:
         raise Conflict(f"the runbook changed since run {run.id} was requested; request again")
-    decision = _decision(
-        replace_approver(run, actor), action, roles
-    )
+    decision = _decision(replace_approver(run, actor), action, roles)
     if not decision.allowed:
         raise PermissionDenied(decision.reason)
     run.approved_by, run.approved_at, run.status = actor, now, "queued"
     session.flush()
-    incident_service.append(session, incident.id, [TimelineItem(
-        "runbook.run.approved", actor,
-        f"Approved destructive step '{run.action_id}' of runbook {run.runbook_id} "
-        f"(requested by {run.requested_by})",
-        {"run_id": run.id, "command_sha256": run.command_sha256},
-    )], at=now)
+    incident_service.append(
+        session,
+        incident.id,
+        [
+            TimelineItem(
+                "runbook.run.approved",
+                actor,
+                f"Approved destructive step '{run.action_id}' of runbook {run.runbook_id} "
+                f"(requested by {run.requested_by})",
+                {"run_id": run.id, "command_sha256": run.command_sha256},
+            )
+        ],
+        at=now,
+    )
     job_service.enqueue(session, EXECUTE_JOB, {"run_id": run.id}, max_attempts=1)
     return run
 
@@ -194,6 +262,8 @@ def approve(
 def replace_approver(run: RunbookRun, approver: str) -> RunbookRun:
     """A detached copy of the row with ``approved_by`` set, to ask the guard before writing."""
     return RunbookRun(
-        requested_by=run.requested_by, confirmation_sha256=run.confirmation_sha256,
-        command_sha256=run.command_sha256, approved_by=approver,
+        requested_by=run.requested_by,
+        confirmation_sha256=run.confirmation_sha256,
+        command_sha256=run.command_sha256,
+        approved_by=approver,
     )

@@ -96,15 +96,18 @@ def languages(lib: RunbookLibrary, runbook_id: str) -> list[str]:
 
 
 def schedule_linking(
-    session: Session, incident_id: int,
+    session: Session,
+    incident_id: int,
     alerts: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
 ) -> None:
     """Called when alerts join an incident: one job attaches triage (if missing) and links
     runbooks for these alerts. The job carries labels and annotations so that it reads no
     alert rows, whatever the size of the incident."""
     if alerts:
-        payload = [{"labels": dict(labels), "annotations": dict(annotations)}
-                   for labels, annotations in alerts]
+        payload = [
+            {"labels": dict(labels), "annotations": dict(annotations)}
+            for labels, annotations in alerts
+        ]
         job_service.enqueue(session, LINK_JOB, {"incident_id": incident_id, "alerts": payload})
 
 
@@ -149,10 +152,19 @@ def link_alerts(
             touched.append(current)
             return
         row = RunbookLink(
-            incident_id=incident_id, ref=ref[:1024], runbook_id=rb.id if rb else None,
-            lang=rb.lang if rb else None, version=rb.version if rb else None, title=title[:512],
-            source=source, score=extra.get("score"), why=extra.get("why", ""),
-            url=extra.get("url"), created_at=now, confirmed_at=None, confirmed_by=None,
+            incident_id=incident_id,
+            ref=ref[:1024],
+            runbook_id=rb.id if rb else None,
+            lang=rb.lang if rb else None,
+            version=rb.version if rb else None,
+            title=title[:512],
+            source=source,
+            score=extra.get("score"),
+            why=extra.get("why", ""),
+            url=extra.get("url"),
+            created_at=now,
+            confirmed_at=None,
+            confirmed_by=None,
             confirmed_version=None,
         )
         session.add(row)
@@ -162,11 +174,20 @@ def link_alerts(
             message = f"Runbook suggested: {title} (score {row.score:.2f})"
         else:
             message = f"Runbook linked ({source}): {title}"
-        timeline.append(TimelineItem(
-            "runbook.suggested" if source == "suggestion" else "runbook.linked", SYSTEM_ACTOR,
-            message, {"runbook": ref, "source": source, "version": row.version,
-                      "score": row.score, "why": row.why},
-        ))
+        timeline.append(
+            TimelineItem(
+                "runbook.suggested" if source == "suggestion" else "runbook.linked",
+                SYSTEM_ACTOR,
+                message,
+                {
+                    "runbook": ref,
+                    "source": source,
+                    "version": row.version,
+                    "score": row.score,
+                    "why": row.why,
+                },
+            )
+        )
 
     for labels, notes in alerts:
         str_labels = {str(k): str(v) for k, v in labels.items()}
@@ -176,8 +197,14 @@ def link_alerts(
         if url:
             rid = _runbook_from_url(lib, url)
             rb = lib.get(rid, lang) if rid else None
-            put(rid or url, "annotation", rb.title if rb else url, rb, url=url,
-                why="runbook_url annotation of the alert")
+            put(
+                rid or url,
+                "annotation",
+                rb.title if rb else url,
+                rb,
+                url=url,
+                why="runbook_url annotation of the alert",
+            )
             linked = True
         for rb in lib.linked_for(str_labels, lang):
             put(rb.id, "matcher", rb.title, rb, why="linked by the runbook's alert matchers")
@@ -193,9 +220,13 @@ def link_alerts(
 
 
 def incident_runbooks(session: Session, incident_id: int) -> IncidentRunbooks:
-    rows = list(session.scalars(
-        select(RunbookLink).where(RunbookLink.incident_id == incident_id).order_by(RunbookLink.id)
-    ))
+    rows = list(
+        session.scalars(
+            select(RunbookLink)
+            .where(RunbookLink.incident_id == incident_id)
+            .order_by(RunbookLink.id)
+        )
+    )
     linked = [r for r in rows if r.source in LINKED_SOURCES or r.confirmed_at is not None]
     suggested = [r for r in rows if r not in linked]
     linked.sort(key=lambda r: (r.confirmed_at is None, -_SOURCE_RANK[r.source], r.id))
@@ -211,35 +242,56 @@ def _link_out(row: RunbookLink) -> LinkOut:
     else:
         view = row.url or row.ref
     return LinkOut(
-        runbook_id=row.runbook_id, title=row.title, source=row.source,
-        suggested=row.source == "suggestion" and row.confirmed_at is None, score=row.score,
-        why=row.why, version=row.version, lang=row.lang, url=view, external_url=row.url,
-        confirmed_at=row.confirmed_at, confirmed_by=row.confirmed_by,
+        runbook_id=row.runbook_id,
+        title=row.title,
+        source=row.source,
+        suggested=row.source == "suggestion" and row.confirmed_at is None,
+        score=row.score,
+        why=row.why,
+        version=row.version,
+        lang=row.lang,
+        url=view,
+        external_url=row.url,
+        confirmed_at=row.confirmed_at,
+        confirmed_by=row.confirmed_by,
         confirmed_version=row.confirmed_version,
     )
 
 
-def confirm(
-    session: Session, incident: Incident, runbook: Runbook, *, actor: str
-) -> RunbookLink:
+def confirm(session: Session, incident: Incident, runbook: Runbook, *, actor: str) -> RunbookLink:
     """A responder says "this is the runbook we follow": pinned to the version they saw."""
     now = clock.now()
     row = _existing_links(session, incident.id).get(runbook.id)
     if row is None:
         row = RunbookLink(
-            incident_id=incident.id, ref=runbook.id, runbook_id=runbook.id, lang=runbook.lang,
-            version=runbook.version, title=runbook.title[:512], source="manual", score=None,
-            why="confirmed by a responder", url=None, created_at=now,
+            incident_id=incident.id,
+            ref=runbook.id,
+            runbook_id=runbook.id,
+            lang=runbook.lang,
+            version=runbook.version,
+            title=runbook.title[:512],
+            source="manual",
+            score=None,
+            why="confirmed by a responder",
+            url=None,
+            created_at=now,
         )
         session.add(row)
     row.confirmed_at, row.confirmed_by = now, actor
     row.confirmed_version, row.version, row.lang = runbook.version, runbook.version, runbook.lang
     session.flush()
-    incident_service.append(session, incident.id, [TimelineItem(
-        "runbook.confirmed", actor,
-        f"Confirmed runbook {runbook.id} v{runbook.short_version}",
-        {"runbook": runbook.id, "version": runbook.version, "lang": runbook.lang},
-    )])
+    incident_service.append(
+        session,
+        incident.id,
+        [
+            TimelineItem(
+                "runbook.confirmed",
+                actor,
+                f"Confirmed runbook {runbook.id} v{runbook.short_version}",
+                {"runbook": runbook.id, "version": runbook.version, "lang": runbook.lang},
+            )
+        ],
+    )
     return row
 
 
@@ -253,20 +305,34 @@ def _checklist_by_key(session: Session, incident_id: int, key: str) -> Checklist
 
 
 def _new_checklist(
-    session: Session, incident_id: int, key: str, *, kind: str, title: str, lang: str,
-    actor: str, items: list[dict[str, str]], runbook: Runbook | None = None,
+    session: Session,
+    incident_id: int,
+    key: str,
+    *,
+    kind: str,
+    title: str,
+    lang: str,
+    actor: str,
+    items: list[dict[str, str]],
+    runbook: Runbook | None = None,
 ) -> Checklist:
     checklist = Checklist(
-        incident_id=incident_id, key=key, kind=kind, title=title[:512], lang=lang,
+        incident_id=incident_id,
+        key=key,
+        kind=kind,
+        title=title[:512],
+        lang=lang,
         runbook_id=runbook.id if runbook else None,
         runbook_version=runbook.version if runbook else None,
-        created_at=clock.now(), created_by=actor,
+        created_at=clock.now(),
+        created_by=actor,
     )
     session.add(checklist)
     session.flush()
     session.add_all(
-        ChecklistItem(checklist_id=checklist.id, position=n, checked_at=None, checked_by=None,
-                      **item)
+        ChecklistItem(
+            checklist_id=checklist.id, position=n, checked_at=None, checked_by=None, **item
+        )
         for n, item in enumerate(items)
     )
     session.flush()
@@ -281,14 +347,31 @@ def attach_triage(
     if found is not None:
         return found
     data = triage.triage_checklist(lang)
-    items = [{"key": q.key, "text": q.text, "hint": q.hint, "section": "triage"}
-             for q in data.questions]
-    checklist = _new_checklist(session, incident_id, "triage", kind="triage", title=data.title,
-                               lang=data.lang, actor=actor, items=items)
-    incident_service.append(session, incident_id, [TimelineItem(
-        "checklist.attached", actor, f"Checklist attached: {data.title}",
-        {"checklist_id": checklist.id, "kind": "triage"},
-    )])
+    items = [
+        {"key": q.key, "text": q.text, "hint": q.hint, "section": "triage"} for q in data.questions
+    ]
+    checklist = _new_checklist(
+        session,
+        incident_id,
+        "triage",
+        kind="triage",
+        title=data.title,
+        lang=data.lang,
+        actor=actor,
+        items=items,
+    )
+    incident_service.append(
+        session,
+        incident_id,
+        [
+            TimelineItem(
+                "checklist.attached",
+                actor,
+                f"Checklist attached: {data.title}",
+                {"checklist_id": checklist.id, "kind": "triage"},
+            )
+        ],
+    )
     return checklist
 
 
@@ -302,25 +385,47 @@ def attach_runbook_checklist(
         return found
     if not runbook.steps:
         raise ValidationFailed(f"runbook '{runbook.id}' has no checklist steps (- [ ] ...)")
-    items = [{"key": f"step-{n + 1}", "text": step.text, "hint": "", "section": step.section}
-             for n, step in enumerate(runbook.steps)]
+    items = [
+        {"key": f"step-{n + 1}", "text": step.text, "hint": "", "section": step.section}
+        for n, step in enumerate(runbook.steps)
+    ]
     checklist = _new_checklist(
-        session, incident.id, key, kind="runbook", title=runbook.title, lang=runbook.lang,
-        actor=actor, items=items, runbook=runbook,
+        session,
+        incident.id,
+        key,
+        kind="runbook",
+        title=runbook.title,
+        lang=runbook.lang,
+        actor=actor,
+        items=items,
+        runbook=runbook,
     )
-    incident_service.append(session, incident.id, [TimelineItem(
-        "checklist.attached", actor,
-        f"Checklist attached: {runbook.title} v{runbook.short_version}",
-        {"checklist_id": checklist.id, "kind": "runbook", "runbook": runbook.id,
-         "version": runbook.version},
-    )])
+    incident_service.append(
+        session,
+        incident.id,
+        [
+            TimelineItem(
+                "checklist.attached",
+                actor,
+                f"Checklist attached: {runbook.title} v{runbook.short_version}",
+                {
+                    "checklist_id": checklist.id,
+                    "kind": "runbook",
+                    "runbook": runbook.id,
+                    "version": runbook.version,
+                },
+            )
+        ],
+    )
     return checklist
 
 
 def checklists(session: Session, incident_id: int) -> list[ChecklistOut]:
-    lists = list(session.scalars(
-        select(Checklist).where(Checklist.incident_id == incident_id).order_by(Checklist.id)
-    ))
+    lists = list(
+        session.scalars(
+            select(Checklist).where(Checklist.incident_id == incident_id).order_by(Checklist.id)
+        )
+    )
     if not lists:
         return []
     items = session.scalars(
@@ -333,24 +438,38 @@ def checklists(session: Session, incident_id: int) -> list[ChecklistOut]:
         by_list[item.checklist_id].append(ChecklistItemOut.model_validate(item))
     return [
         ChecklistOut(
-            id=c.id, kind=c.kind, title=c.title, lang=c.lang, runbook_id=c.runbook_id,
-            runbook_version=c.runbook_version, created_at=c.created_at,
-            created_by=c.created_by, items=by_list[c.id],
+            id=c.id,
+            kind=c.kind,
+            title=c.title,
+            lang=c.lang,
+            runbook_id=c.runbook_id,
+            runbook_version=c.runbook_version,
+            created_at=c.created_at,
+            created_by=c.created_by,
+            items=by_list[c.id],
         )
         for c in lists
     ]
 
 
 def set_item(
-    session: Session, incident: Incident, checklist_id: int, item_id: int, *, checked: bool,
+    session: Session,
+    incident: Incident,
+    checklist_id: int,
+    item_id: int,
+    *,
+    checked: bool,
     actor: str,
 ) -> ChecklistItem:
     """Check or uncheck one item; a change (not a repeat) also goes on the timeline."""
     item = session.scalars(
         select(ChecklistItem)
         .join(Checklist, Checklist.id == ChecklistItem.checklist_id)
-        .where(ChecklistItem.id == item_id, ChecklistItem.checklist_id == checklist_id,
-               Checklist.incident_id == incident.id)
+        .where(
+            ChecklistItem.id == item_id,
+            ChecklistItem.checklist_id == checklist_id,
+            Checklist.incident_id == incident.id,
+        )
         .with_for_update()
     ).one_or_none()
     if item is None:
@@ -361,11 +480,19 @@ def set_item(
     item.checked_at, item.checked_by = (now, actor) if checked else (None, None)
     session.flush()
     verb = "Checked" if checked else "Unchecked"
-    incident_service.append(session, incident.id, [TimelineItem(
-        "checklist.checked" if checked else "checklist.unchecked", actor,
-        f"{verb}: {item.text[:300]}",
-        {"checklist_id": checklist_id, "item_id": item.id, "key": item.key},
-    )], at=now)
+    incident_service.append(
+        session,
+        incident.id,
+        [
+            TimelineItem(
+                "checklist.checked" if checked else "checklist.unchecked",
+                actor,
+                f"{verb}: {item.text[:300]}",
+                {"checklist_id": checklist_id, "item_id": item.id, "key": item.key},
+            )
+        ],
+        at=now,
+    )
     return item
 
 
@@ -373,7 +500,12 @@ def set_item(
 
 
 def record_risk(
-    session: Session, incident: Incident, *, level: str, rationale: str, actor: str,
+    session: Session,
+    incident: Incident,
+    *,
+    level: str,
+    rationale: str,
+    actor: str,
     lang: str = "en",
 ) -> None:
     """The responder's risk posture (triage): low / medium / high with the reason, on the
@@ -385,25 +517,45 @@ def record_risk(
     text = rationale.strip()
     if not text:
         raise ValidationFailed("rationale: say why this posture")
-    incident_service.append(session, incident.id, [TimelineItem(
-        "risk.posture", actor, f"Risk posture: {posture.label}. {text[:2000]}",
-        {"level": level, "rationale": text[:2000], "posture": posture.posture},
-    )])
+    incident_service.append(
+        session,
+        incident.id,
+        [
+            TimelineItem(
+                "risk.posture",
+                actor,
+                f"Risk posture: {posture.label}. {text[:2000]}",
+                {"level": level, "rationale": text[:2000], "posture": posture.posture},
+            )
+        ],
+    )
 
 
 def latest_risk(session: Session, incident_id: int) -> dict[str, Any] | None:
-    entries = [e for e in incident_service.timeline(session, incident_id)
-               if e.kind == "risk.posture"]
+    entries = [
+        e for e in incident_service.timeline(session, incident_id) if e.kind == "risk.posture"
+    ]
     if not entries:
         return None
     last = entries[-1]
-    return {"level": last.data.get("level"), "rationale": last.data.get("rationale"),
-            "by": last.actor, "at": last.at}
+    return {
+        "level": last.data.get("level"),
+        "rationale": last.data.get("rationale"),
+        "by": last.actor,
+        "at": last.at,
+    }
 
 
 def record_assumption(
-    session: Session, incident: Incident, *, actor: str, assumption: str, evidence: str,
-    signal: str, fallback: str, lang: str = "en",
+    session: Session,
+    incident: Incident,
+    *,
+    actor: str,
+    assumption: str,
+    evidence: str,
+    signal: str,
+    fallback: str,
+    lang: str = "en",
 ) -> str:
     """An inference note written with the assumption template (all four parts required)."""
     try:
@@ -436,7 +588,11 @@ def coverage(session: Session, *, since: datetime | None, until: datetime | None
     confirmed = distinct_incidents(RunbookLink.confirmed_at.is_not(None))
     with_any = distinct_incidents()
     return CoverageOut(
-        since=since, until=until, incidents=total, with_confirmed_runbook=confirmed,
-        without_confirmed_runbook=total - confirmed, without_any_runbook=total - with_any,
+        since=since,
+        until=until,
+        incidents=total,
+        with_confirmed_runbook=confirmed,
+        without_confirmed_runbook=total - confirmed,
+        without_any_runbook=total - with_any,
         coverage=round(confirmed / total, 4) if total else None,
     )

@@ -40,17 +40,36 @@ K1 = 1.2
 THRESHOLD = 0.235
 # field -> (weight, length-normalisation b); short fields barely length-normalise.
 FIELDS: dict[str, tuple[float, float]] = {
-    "title": (3.0, 0.3), "alerts": (3.0, 0.3), "symptoms": (2.5, 0.5), "tags": (2.0, 0.3),
-    "services": (2.0, 0.3), "body": (1.0, 0.75),
+    "title": (3.0, 0.3),
+    "alerts": (3.0, 0.3),
+    "symptoms": (2.5, 0.5),
+    "tags": (2.0, 0.3),
+    "services": (2.0, 0.3),
+    "body": (1.0, 0.75),
 }
 # Where a query term came from -> its weight in the query. The summary is the line a person
 # wrote to say what is wrong, so it weighs most after the alert name; the description is longer
 # and chattier, so each of its words counts a bit less.
 QUERY_WEIGHTS = {"alertname": 2.0, "label": 1.0, "summary": 1.5, "description": 0.8}
-IGNORED_LABELS = frozenset({
-    "severity", "prometheus", "receiver", "instance", "le", "quantile", "endpoint", "pod_ip",
-    "priority", "team", "env", "environment", "region", "cluster", "monitor",
-})
+IGNORED_LABELS = frozenset(
+    {
+        "severity",
+        "prometheus",
+        "receiver",
+        "instance",
+        "le",
+        "quantile",
+        "endpoint",
+        "pod_ip",
+        "priority",
+        "team",
+        "env",
+        "environment",
+        "region",
+        "cluster",
+        "monitor",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -66,12 +85,14 @@ class Suggestion:
 
 
 def _fields(rb: Runbook) -> dict[str, str]:
-    matcher_words = " ".join(
-        m.value for group in rb.alerts for m in group if m.op in ("=", "=~")
-    )
+    matcher_words = " ".join(m.value for group in rb.alerts for m in group if m.op in ("=", "=~"))
     return {
-        "title": rb.title, "alerts": matcher_words, "symptoms": " . ".join(rb.symptoms),
-        "tags": " ".join(rb.tags), "services": " ".join(rb.services), "body": rb.body,
+        "title": rb.title,
+        "alerts": matcher_words,
+        "symptoms": " . ".join(rb.symptoms),
+        "tags": " ".join(rb.tags),
+        "services": " ".join(rb.services),
+        "body": rb.body,
     }
 
 
@@ -154,8 +175,9 @@ class SuggestIndex:
         self.links_other: list[tuple[int, tuple[Matcher, ...]]] = []
         for doc, rb in enumerate(self.docs):
             for group in filter(is_specific, rb.alerts):
-                exact = next((m.value for m in group if m.name == "alertname" and m.op == "="),
-                             None)
+                exact = next(
+                    (m.value for m in group if m.name == "alertname" and m.op == "="), None
+                )
                 if exact is None:
                     self.links_other.append((doc, group))
                 else:
@@ -166,8 +188,12 @@ class SuggestIndex:
         return {doc for doc, group in candidates if all(m.matches(labels) for m in group)}
 
     def suggest(
-        self, labels: Mapping[str, str], annotations: Mapping[str, str] | None = None,
-        k: int = 3, lang: str | None = None, threshold: float = THRESHOLD,
+        self,
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str] | None = None,
+        k: int = 3,
+        lang: str | None = None,
+        threshold: float = THRESHOLD,
     ) -> list[Suggestion]:
         """Top ``k`` runbooks (languages merged by id, best score wins) above ``threshold``."""
         query = alert_query(labels, annotations)
@@ -177,8 +203,9 @@ class SuggestIndex:
         # MaxScore pruning: terms whose combined best case stays under the bar cannot lift a
         # runbook over it alone, so they only add to runbooks the other terms already found.
         bar = threshold * ceiling
-        known = sorted((w * self.max_score[t], t, w) for t, (w, _) in query.items()
-                       if t in self.max_score)
+        known = sorted(
+            (w * self.max_score[t], t, w) for t, (w, _) in query.items() if t in self.max_score
+        )
         optional: list[tuple[str, float]] = []
         bound = 0.0
         while known and bound + known[0][0] < bar:
@@ -206,8 +233,10 @@ class SuggestIndex:
                 continue
             current = best.get(rb.id)
             preferred = lang is not None and rb.lang == lang
-            if current is None or score > current[0].score + 1e-9 or (
-                preferred and abs(score - current[0].score) <= 1e-9
+            if (
+                current is None
+                or score > current[0].score + 1e-9
+                or (preferred and abs(score - current[0].score) <= 1e-9)
             ):
                 found = Suggestion(rb.id, rb.title, round(score, 4), "", rb.lang, doc in linked)
                 best[rb.id] = (found, doc)
@@ -220,8 +249,11 @@ class SuggestIndex:
         """Name the alert words that carried the score and the field each one hit."""
         contributions = self.doc_terms[doc]
         hits = sorted(
-            ((weight * contributions[t][0], surface, contributions[t][1])
-             for t, (weight, surface) in query.items() if t in contributions),
+            (
+                (weight * contributions[t][0], surface, contributions[t][1])
+                for t, (weight, surface) in query.items()
+                if t in contributions
+            ),
             key=lambda h: -h[0],
         )
         parts = ["linked by alert matcher"] if suggestion.linked else []

@@ -50,34 +50,60 @@ _EN = TriageChecklist(
     title="Triage (2 minutes)",
     minutes=TRIAGE_MINUTES,
     questions=(
-        TriageQuestion("symptom", "What is the main symptom?",
-                       "Errors, slowness, wrong data, cost, security, or AI behaviour."),
-        TriageQuestion("scope", "How wide is the impact?",
-                       "Share of users or requests; which endpoints, regions and tenants."),
-        TriageQuestion("timeline", "When did it start, and what changed just before?",
-                       "Deploy, config, feature flag, migration, model or prompt, index."),
-        TriageQuestion("safety", "Is there a safety risk right now?",
-                       "Data leak, broken authorisation, prompt injection: if so, contain first "
-                       "and optimise later."),
-        TriageQuestion("stop_bleeding", "How do we stop the bleeding?",
-                       "Roll back or switch the canary off, rate-limit, disable a dangerous "
-                       "tool, degrade (cache, fallback, read-only)."),
-        TriageQuestion("confirm", "Which data confirms it?",
-                       "One graph (p95/p99, errors, throughput, queues) before and after "
-                       "each action."),
+        TriageQuestion(
+            "symptom",
+            "What is the main symptom?",
+            "Errors, slowness, wrong data, cost, security, or AI behaviour.",
+        ),
+        TriageQuestion(
+            "scope",
+            "How wide is the impact?",
+            "Share of users or requests; which endpoints, regions and tenants.",
+        ),
+        TriageQuestion(
+            "timeline",
+            "When did it start, and what changed just before?",
+            "Deploy, config, feature flag, migration, model or prompt, index.",
+        ),
+        TriageQuestion(
+            "safety",
+            "Is there a safety risk right now?",
+            "Data leak, broken authorisation, prompt injection: if so, contain first "
+            "and optimise later.",
+        ),
+        TriageQuestion(
+            "stop_bleeding",
+            "How do we stop the bleeding?",
+            "Roll back or switch the canary off, rate-limit, disable a dangerous "
+            "tool, degrade (cache, fallback, read-only).",
+        ),
+        TriageQuestion(
+            "confirm",
+            "Which data confirms it?",
+            "One graph (p95/p99, errors, throughput, queues) before and after each action.",
+        ),
     ),
     risks=(
-        RiskPosture("low", "Low",
-                     "Small impact, a clear workaround, no security or data risk.",
-                     "Fix with a patch and a minimal test, then keep watching."),
-        RiskPosture("medium", "Medium",
-                    "Moderate impact, degrading is possible, regressions are a risk.",
-                    "Stabilise first (roll back or degrade); look for the root cause after."),
-        RiskPosture("high", "High",
-                    "Security risk or data leak, broken authorisation, data corruption, a "
-                    "large outage, or cost out of control.",
-                    "Containment beats an elegant fix; bring in security, DBA or SRE; record "
-                    "every decision."),
+        RiskPosture(
+            "low",
+            "Low",
+            "Small impact, a clear workaround, no security or data risk.",
+            "Fix with a patch and a minimal test, then keep watching.",
+        ),
+        RiskPosture(
+            "medium",
+            "Medium",
+            "Moderate impact, degrading is possible, regressions are a risk.",
+            "Stabilise first (roll back or degrade); look for the root cause after.",
+        ),
+        RiskPosture(
+            "high",
+            "High",
+            "Security risk or data leak, broken authorisation, data corruption, a "
+            "large outage, or cost out of control.",
+            "Containment beats an elegant fix; bring in security, DBA or SRE; record "
+            "every decision.",
+        ),
     ),
     missing_data=(
         "State your assumptions out loud, with the check that will confirm them and when.",
@@ -93,34 +119,60 @@ _PT = TriageChecklist(
     title="Triagem (2 minutos)",
     minutes=TRIAGE_MINUTES,
     questions=(
-        TriageQuestion("symptom", "Qual é o sintoma principal?",
-                       "Erros, lentidão, dados incorretos, custo, segurança ou comportamento "
-                       "de IA."),
-        TriageQuestion("scope", "Qual o alcance do impacto?",
-                       "Fração de usuários ou requisições; quais endpoints, regiões e tenants."),
-        TriageQuestion("timeline", "Quando começou e o que mudou logo antes?",
-                       "Deploy, configuração, feature flag, migração, modelo ou prompt, índice."),
-        TriageQuestion("safety", "Existe risco de segurança agora?",
-                       "Vazamento de dados, autorização quebrada, prompt injection: se houver, "
-                       "contenha primeiro e otimize depois."),
-        TriageQuestion("stop_bleeding", "Como estancamos o sangramento?",
-                       "Rollback ou desligar o canário, limitar taxa, desativar uma ferramenta "
-                       "perigosa, degradar (cache, fallback, somente leitura)."),
-        TriageQuestion("confirm", "Que dado confirma?",
-                       "Um gráfico (p95/p99, erros, vazão, filas) antes e depois de cada ação."),
+        TriageQuestion(
+            "symptom",
+            "Qual é o sintoma principal?",
+            "Erros, lentidão, dados incorretos, custo, segurança ou comportamento de IA.",
+        ),
+        TriageQuestion(
+            "scope",
+            "Qual o alcance do impacto?",
+            "Fração de usuários ou requisições; quais endpoints, regiões e tenants.",
+        ),
+        TriageQuestion(
+            "timeline",
+            "Quando começou e o que mudou logo antes?",
+            "Deploy, configuração, feature flag, migração, modelo ou prompt, índice.",
+        ),
+        TriageQuestion(
+            "safety",
+            "Existe risco de segurança agora?",
+            "Vazamento de dados, autorização quebrada, prompt injection: se houver, "
+            "contenha primeiro e otimize depois.",
+        ),
+        TriageQuestion(
+            "stop_bleeding",
+            "Como estancamos o sangramento?",
+            "Rollback ou desligar o canário, limitar taxa, desativar uma ferramenta "
+            "perigosa, degradar (cache, fallback, somente leitura).",
+        ),
+        TriageQuestion(
+            "confirm",
+            "Que dado confirma?",
+            "Um gráfico (p95/p99, erros, vazão, filas) antes e depois de cada ação.",
+        ),
     ),
     risks=(
-        RiskPosture("low", "Baixo",
-                    "Impacto pequeno, contorno claro, sem risco de segurança ou de dados.",
-                    "Corrija com um patch e um teste mínimo; depois, monitore."),
-        RiskPosture("medium", "Médio",
-                    "Impacto moderado, dá para degradar, há risco de regressão.",
-                    "Estabilize primeiro (rollback ou degradação); a causa raiz vem depois."),
-        RiskPosture("high", "Alto",
-                    "Risco de segurança ou vazamento, autorização quebrada, dados corrompidos, "
-                    "indisponibilidade ampla ou custo descontrolado.",
-                    "Conter vale mais que a correção elegante; acione segurança, DBA ou SRE; "
-                    "registre cada decisão."),
+        RiskPosture(
+            "low",
+            "Baixo",
+            "Impacto pequeno, contorno claro, sem risco de segurança ou de dados.",
+            "Corrija com um patch e um teste mínimo; depois, monitore.",
+        ),
+        RiskPosture(
+            "medium",
+            "Médio",
+            "Impacto moderado, dá para degradar, há risco de regressão.",
+            "Estabilize primeiro (rollback ou degradação); a causa raiz vem depois.",
+        ),
+        RiskPosture(
+            "high",
+            "Alto",
+            "Risco de segurança ou vazamento, autorização quebrada, dados corrompidos, "
+            "indisponibilidade ampla ou custo descontrolado.",
+            "Conter vale mais que a correção elegante; acione segurança, DBA ou SRE; "
+            "registre cada decisão.",
+        ),
     ),
     missing_data=(
         "Declare as suposições em voz alta, com a verificação que vai confirmá-las e quando.",
@@ -182,8 +234,7 @@ def format_assumption(
     assumption: str, evidence: str, signal: str, fallback: str, lang: str = "en"
 ) -> str:
     """Fill the assumption template; every part is required because each one is the point."""
-    parts = {"assumption": assumption, "evidence": evidence, "signal": signal,
-             "fallback": fallback}
+    parts = {"assumption": assumption, "evidence": evidence, "signal": signal, "fallback": fallback}
     missing = [name for name, value in parts.items() if not value.strip()]
     if missing:
         raise ValueError(f"an assumption needs all four parts; missing: {', '.join(missing)}")

@@ -66,7 +66,11 @@ def incident_runbooks(ref: str, session: SessionDep, _who: Viewer) -> IncidentRu
 
 @router.post(INCIDENT + "/runbooks/{rid}/confirm", response_model=IncidentRunbooks)
 def confirm_runbook(
-    ref: str, rid: str, session: SessionDep, settings: SettingsDep, who: Responder,
+    ref: str,
+    rid: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Responder,
     lang: str | None = None,
 ) -> IncidentRunbooks:
     incident = incident_service.get(session, ref, for_update=True)
@@ -90,8 +94,9 @@ def attach_checklist(
     ref: str, body: ChecklistIn, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> ChecklistOut:
     incident = incident_service.get(session, ref, for_update=True)
-    rb = service.get_runbook(service.library(settings), body.runbook,
-                             body.lang or settings.language)
+    rb = service.get_runbook(
+        service.library(settings), body.runbook, body.lang or settings.language
+    )
     checklist = service.attach_runbook_checklist(session, incident, rb, actor=who.actor)
     session.commit()
     return _one(session, incident.id, checklist.id)
@@ -107,14 +112,12 @@ def _set(
 
 
 @router.post(INCIDENT + "/checklists/{cid}/items/{iid}/check", response_model=ChecklistOut)
-def check_item(ref: str, cid: int, iid: int, session: SessionDep, who: Responder
-               ) -> ChecklistOut:
+def check_item(ref: str, cid: int, iid: int, session: SessionDep, who: Responder) -> ChecklistOut:
     return _set(ref, cid, iid, session, who, True)
 
 
 @router.post(INCIDENT + "/checklists/{cid}/items/{iid}/uncheck", response_model=ChecklistOut)
-def uncheck_item(ref: str, cid: int, iid: int, session: SessionDep, who: Responder
-                 ) -> ChecklistOut:
+def uncheck_item(ref: str, cid: int, iid: int, session: SessionDep, who: Responder) -> ChecklistOut:
     return _set(ref, cid, iid, session, who, False)
 
 
@@ -123,8 +126,14 @@ def record_risk(
     ref: str, body: RiskIn, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> dict[str, object]:
     incident = incident_service.get(session, ref, for_update=True)
-    service.record_risk(session, incident, level=body.level, rationale=body.rationale,
-                        actor=who.actor, lang=settings.language)
+    service.record_risk(
+        session,
+        incident,
+        level=body.level,
+        rationale=body.rationale,
+        actor=who.actor,
+        lang=settings.language,
+    )
     session.commit()
     return service.latest_risk(session, incident.id) or {}
 
@@ -135,8 +144,14 @@ def record_assumption(
 ) -> dict[str, str]:
     incident = incident_service.get(session, ref, for_update=True)
     text = service.record_assumption(
-        session, incident, actor=who.actor, assumption=body.assumption, evidence=body.evidence,
-        signal=body.signal, fallback=body.fallback, lang=body.lang or settings.language,
+        session,
+        incident,
+        actor=who.actor,
+        assumption=body.assumption,
+        evidence=body.evidence,
+        signal=body.signal,
+        fallback=body.fallback,
+        lang=body.lang or settings.language,
     )
     session.commit()
     return {"kind": "inference", "text": text}
@@ -144,14 +159,27 @@ def record_assumption(
 
 @router.post(ACTION_RUNS, response_model=RunOut, status_code=202)
 def request_run(
-    ref: str, rid: str, action: str, body: RunIn, session: SessionDep, settings: SettingsDep,
+    ref: str,
+    rid: str,
+    action: str,
+    body: RunIn,
+    session: SessionDep,
+    settings: SettingsDep,
     who: Responder,
 ) -> RunOut:
     runs.ensure_enabled(settings)
     incident = incident_service.get(session, ref, for_update=True)
     rb = service.get_runbook(service.library(settings), rid, body.lang or settings.language)
-    row = runs.request(session, settings, incident, rb, action, values=dict(body.params),
-                       confirmation=body.confirmation, actor=who.actor)
+    row = runs.request(
+        session,
+        settings,
+        incident,
+        rb,
+        action,
+        values=dict(body.params),
+        confirmation=body.confirmation,
+        actor=who.actor,
+    )
     session.commit()
     return run_out(row)
 
@@ -181,15 +209,21 @@ def approve_run(
     incident = incident_service.get(session, ref, for_update=True)
     row = runs.get(session, incident, run_id, for_update=True)
     rb = service.library(settings).get(row.runbook_id, row.lang)
-    runs.approve(session, settings, incident, row, rb, actor=who.actor,
-                 roles=frozenset({who.role.value}))
+    runs.approve(
+        session, settings, incident, row, rb, actor=who.actor, roles=frozenset({who.role.value})
+    )
     session.commit()
     return run_out(row)
 
 
 @router.post(ACTION_RUNS + "/{run_id}/approve", response_model=RunOut)
 def approve_action_run(
-    ref: str, rid: str, action: str, run_id: int, session: SessionDep, settings: SettingsDep,
+    ref: str,
+    rid: str,
+    action: str,
+    run_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
     who: Responder,
 ) -> RunOut:
     return approve_run(ref, run_id, session, settings, who)
@@ -197,7 +231,9 @@ def approve_action_run(
 
 @router.get("/api/v1/kpis/runbook-coverage", response_model=CoverageOut)
 def runbook_coverage(
-    session: SessionDep, _who: Viewer, since: datetime | None = None,
+    session: SessionDep,
+    _who: Viewer,
+    since: datetime | None = None,
     until: datetime | None = None,
 ) -> CoverageOut:
     return service.coverage(session, since=since, until=until)

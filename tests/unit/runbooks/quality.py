@@ -33,9 +33,11 @@ class Quality:
         return self.reciprocal / self.total if self.total else 0.0
 
     def line(self) -> str:
-        return (f"alerts={self.total} recall@1={self.recall_at_1:.3f} "
-                f"recall@3={self.recall_at_3:.3f} MRR={self.mrr:.3f} "
-                f"false_positives={len(self.false_positives)}")
+        return (
+            f"alerts={self.total} recall@1={self.recall_at_1:.3f} "
+            f"recall@3={self.recall_at_3:.3f} MRR={self.mrr:.3f} "
+            f"false_positives={len(self.false_positives)}"
+        )
 
 
 def load_cases(paths: Iterable[Path]) -> list[dict[str, Any]]:

@@ -19,8 +19,16 @@ from plantao.runbooks.actions import (
 
 NAME = ParamSpec("deployment", "string", required=True, pattern=r"^[a-z0-9-]+$")
 FREE = ParamSpec("note", "string")
-INJECTIONS = ["api; rm -rf /", "$(id)", "`id`", "api\nrm -rf /", "api\x00", "api && reboot",
-              "api | sh", "../../etc"]
+INJECTIONS = [
+    "api; rm -rf /",
+    "$(id)",
+    "`id`",
+    "api\nrm -rf /",
+    "api\x00",
+    "api && reboot",
+    "api | sh",
+    "../../etc",
+]
 
 
 @pytest.mark.parametrize("value", INJECTIONS)
@@ -75,15 +83,21 @@ def test_invalid_values_are_refused(spec: ParamSpec, raw: object) -> None:
         validate_value(spec, raw)
 
 
-ACTION = Action(id="restart", danger="mutate", command="kubectl rollout restart\n",
-                params=("deployment", "replicas"))
+ACTION = Action(
+    id="restart",
+    danger="mutate",
+    command="kubectl rollout restart\n",
+    params=("deployment", "replicas"),
+)
 SPECS = {"deployment": NAME, "replicas": ParamSpec("replicas", "int", default=2)}
 
 
 def test_validate_params_applies_defaults_and_uppercases_names() -> None:
     """Env names are the parameter names uppercased; defaults fill missing values."""
     assert validate_params(SPECS, ACTION, {"deployment": "api"}) == {
-        "DEPLOYMENT": "api", "REPLICAS": "2"}
+        "DEPLOYMENT": "api",
+        "REPLICAS": "2",
+    }
 
 
 def test_validate_params_reports_every_problem() -> None:
@@ -100,8 +114,8 @@ def test_param_spec_parsing_rejects_bad_regex() -> None:
 
 
 READ = Action(id="look", danger="read", command="echo look\n")
-MUTATE = Action(id="scale", danger="mutate", command="kubectl scale --replicas=\"$N\"\n")
-DESTRUCTIVE = Action(id="drop", danger="destructive", command="dropdb \"$DB\"\n")
+MUTATE = Action(id="scale", danger="mutate", command='kubectl scale --replicas="$N"\n')
+DESTRUCTIVE = Action(id="drop", danger="destructive", command='dropdb "$DB"\n')
 ADMIN_ONLY = Action(id="wipe", danger="destructive", command="wipe\n", approvers=("admin", "dba"))
 
 
@@ -171,7 +185,8 @@ def test_destructive_with_approvers_needs_the_role() -> None:
     digest = command_digest(ADMIN_ONLY.command)
     assert not check_guard(ADMIN_ONLY, "ana", confirm, [Approval("bob", digest)]).allowed
     assert check_guard(
-        ADMIN_ONLY, "ana", confirm, [Approval("bob", digest, frozenset({"dba"}))]).allowed
+        ADMIN_ONLY, "ana", confirm, [Approval("bob", digest, frozenset({"dba"}))]
+    ).allowed
 
 
 def test_unknown_requester_is_refused() -> None:

@@ -26,12 +26,18 @@ def test_full_example_parses_every_field() -> None:
     path = FIXTURE_PACK / "en" / "kafka-consumer-lag.md"
     rb = parse_runbook(path.read_text(encoding="utf-8"), path)
     assert (rb.id, rb.lang, rb.owner, rb.severity_hint) == (
-        "kafka-consumer-lag", "en", "platform-team", "sev2")
+        "kafka-consumer-lag",
+        "en",
+        "platform-team",
+        "sev2",
+    )
     assert rb.services == ("kafka", "orders-consumer")
     assert rb.last_reviewed == date(2026, 11, 1)
     assert rb.review_every == timedelta(days=30)
     assert [str(m) for m in rb.alerts[0]] == [
-        'alertname=~"KafkaConsumer(Lag|Stalled)"', 'severity!="info"']
+        'alertname=~"KafkaConsumer(Lag|Stalled)"',
+        'severity!="info"',
+    ]
     assert set(rb.sections) == {"symptom", "diagnosis", "mitigation", "verification", "escalate"}
     assert [s.section for s in rb.steps] == ["diagnosis", "mitigation", "verification"]
     assert [(a.id, a.danger, a.timeout, a.params) for a in rb.actions] == [
@@ -54,12 +60,18 @@ def test_portuguese_headings_map_to_the_same_sections() -> None:
 @pytest.mark.parametrize(
     ("heading", "kind"),
     [
-        ("Symptoms", "symptom"), ("SINTOMA", "symptom"),
+        ("Symptoms", "symptom"),
+        ("SINTOMA", "symptom"),
         ("Diagnóstico rápido (10 min)", "diagnosis"),
-        ("Diagnostico", "diagnosis"), ("Ações de mitigação", "mitigation"),
-        ("Rollback", "rollback"), ("Verificações", "verification"), ("Follow-up", "follow_up"),
-        ("Pós-ação", "follow_up"), ("Acompanhamento", "follow_up"),
-        ("When to escalate", "escalate"), ("Escalonamento", "escalate"),
+        ("Diagnostico", "diagnosis"),
+        ("Ações de mitigação", "mitigation"),
+        ("Rollback", "rollback"),
+        ("Verificações", "verification"),
+        ("Follow-up", "follow_up"),
+        ("Pós-ação", "follow_up"),
+        ("Acompanhamento", "follow_up"),
+        ("When to escalate", "escalate"),
+        ("Escalonamento", "escalate"),
         ("Communication", "other"),
     ],
 )
@@ -72,14 +84,16 @@ def test_unknown_heading_is_kept_as_other_section() -> None:
     """A heading outside the table is preserved with its text, not dropped."""
     rb = parse_runbook(document(body=VALID_BODY + "\n## Contacts\nCall Ana.\n"), "x.md")
     assert [(s.kind, s.heading, s.text.strip()) for s in rb.other_sections] == [
-        ("other", "Contacts", "Call Ana.")]
+        ("other", "Contacts", "Call Ana.")
+    ]
 
 
 def test_plain_fences_are_not_actions_and_checked_boxes_are_steps() -> None:
     """Fences without braces are shown, not run; '- [x]' is a step marked done."""
     body = "## Symptom\n- [x] Seen\n\n```sh\nrm -rf /tmp/nothing\n```\n"
-    rb = parse_runbook(document(front=VALID_FRONT.replace("  token", "  unused"), body=body),
-                       "x.md")
+    rb = parse_runbook(
+        document(front=VALID_FRONT.replace("  token", "  unused"), body=body), "x.md"
+    )
     assert rb.actions == ()
     assert [(s.text, s.done) for s in rb.steps] == [("Seen", True)]
 
@@ -107,39 +121,85 @@ BROKEN_CASES = [
     ("id: Bad_Id\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n", "", [(2, "id")]),
     ("id: a\ntitle: T\nowner: o\nlast_reviewed: yesterday\n", "", [(5, "last_reviewed")]),
     ("id: a\ntitle: T\nowner: o\nlang: fr\nlast_reviewed: 2026-01-01\n", "", [(5, "lang")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nreview_every: monthly\n", "",
-     [(6, "review_every")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nseverity_hint: huge\n", "",
-     [(6, "severity_hint")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nalerts:\n  - alertname=\"A\"\n"
-     "  - severity=>\"x\"\n", "", [(8, "alerts[1]")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nalerts:\n  - job=~\"(\"\n", "",
-     [(7, "alerts[0]")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nparameters:\n"
-     "  n: {type: float}\n", "", [(7, "parameters.n.type")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nparameters:\n"
-     "  n:\n    type: int\n    min: 5\n    default: 1\n", "", [(10, "parameters.n.default")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nparameters:\n"
-     "  path: {type: string}\n", "", [(7, "parameters.path")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nparameters:\n"
-     "  v: {type: enum}\n", "", [(7, "parameters.v.allowed")]),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nreview_every: monthly\n",
+        "",
+        [(6, "review_every")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nseverity_hint: huge\n",
+        "",
+        [(6, "severity_hint")],
+    ),
+    (
+        'id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nalerts:\n  - alertname="A"\n'
+        '  - severity=>"x"\n',
+        "",
+        [(8, "alerts[1]")],
+    ),
+    (
+        'id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nalerts:\n  - job=~"("\n',
+        "",
+        [(7, "alerts[0]")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nparameters:\n  n: {type: float}\n",
+        "",
+        [(7, "parameters.n.type")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nparameters:\n"
+        "  n:\n    type: int\n    min: 5\n    default: 1\n",
+        "",
+        [(10, "parameters.n.default")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nparameters:\n"
+        "  path: {type: string}\n",
+        "",
+        [(7, "parameters.path")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\nparameters:\n  v: {type: enum}\n",
+        "",
+        [(7, "parameters.v.allowed")],
+    ),
     ("id: a\nid: b\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n", "", [(3, "id")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
-     "# T\n\n```sh {action=wipe danger=nuclear}\necho\n```\n", [(9, "action 'wipe'.danger")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
-     "# T\n\n```sh {danger=read}\necho\n```\n", [(9, "action")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
-     "# T\n\n```sh {action=x danger=read params=ghost}\necho\n```\n",
-     [(9, "action 'x'.params")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
-     "\n```sh {action=x danger=read timeout=9999}\necho\n```\n", [(8, "action 'x'.timeout")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
-     "```sh {action=x danger=read}\necho\n```\n```sh {action=x danger=read}\necho\n```\n",
-     [(10, "action")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
-     "```python {action=x danger=read}\nprint()\n```\n", [(7, "action 'x'.shell")]),
-    ("id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
-     "```sh {action=x danger=read colour=red}\necho\n```\n", [(7, "action.colour")]),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
+        "# T\n\n```sh {action=wipe danger=nuclear}\necho\n```\n",
+        [(9, "action 'wipe'.danger")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
+        "# T\n\n```sh {danger=read}\necho\n```\n",
+        [(9, "action")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
+        "# T\n\n```sh {action=x danger=read params=ghost}\necho\n```\n",
+        [(9, "action 'x'.params")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
+        "\n```sh {action=x danger=read timeout=9999}\necho\n```\n",
+        [(8, "action 'x'.timeout")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
+        "```sh {action=x danger=read}\necho\n```\n```sh {action=x danger=read}\necho\n```\n",
+        [(10, "action")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
+        "```python {action=x danger=read}\nprint()\n```\n",
+        [(7, "action 'x'.shell")],
+    ),
+    (
+        "id: a\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n",
+        "```sh {action=x danger=read colour=red}\necho\n```\n",
+        [(7, "action.colour")],
+    ),
     ("id: a\ntitle: [unclosed\nowner: o\n", "", [(4, "front matter")]),
 ]
 
@@ -162,14 +222,14 @@ def test_all_errors_reported_at_once() -> None:
 def test_missing_front_matter_is_reported_at_line_one() -> None:
     """A file without the opening '---' is refused with a located message."""
     assert _problems("# Just markdown\n") == [
-        (1, "front matter", "file must start with a '---' line")]
+        (1, "front matter", "file must start with a '---' line")
+    ]
 
 
 def test_error_text_is_file_line_severity_field_message() -> None:
     """str() of the exception lists 'file:line: error: field: message' lines for terminals."""
     with pytest.raises(RunbookError, match=r"^rb\.md:2: error: id: "):
-        parse_runbook("---\nid: BAD\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n---\n",
-                      "rb.md")
+        parse_runbook("---\nid: BAD\ntitle: T\nowner: o\nlast_reviewed: 2026-01-01\n---\n", "rb.md")
 
 
 def test_unknown_keys_are_warnings_not_errors() -> None:
@@ -180,12 +240,16 @@ def test_unknown_keys_are_warnings_not_errors() -> None:
 
 def test_destructive_action_attributes() -> None:
     """approvers is a '|' list of roles; quoted values and timeouts are read."""
-    body = ('```sh {action=drop-db danger="destructive" timeout=600 approvers=admin|dba}\n'
-            "dropdb x\n```\n")
-    rb = parse_runbook(document(front=VALID_FRONT.replace("  token", "  unused"), body=body),
-                       "x.md")
+    body = (
+        '```sh {action=drop-db danger="destructive" timeout=600 approvers=admin|dba}\n'
+        "dropdb x\n```\n"
+    )
+    rb = parse_runbook(
+        document(front=VALID_FRONT.replace("  token", "  unused"), body=body), "x.md"
+    )
     assert [(a.id, a.danger, a.timeout, a.approvers) for a in rb.actions] == [
-        ("drop-db", "destructive", 600, ("admin", "dba"))]
+        ("drop-db", "destructive", 600, ("admin", "dba"))
+    ]
 
 
 def test_bash_blocks_warn_that_they_run_under_sh() -> None:
@@ -197,6 +261,6 @@ def test_bash_blocks_warn_that_they_run_under_sh() -> None:
 
 def test_command_using_unlisted_parameter_warns() -> None:
     """$DEPLOYMENT in a block that does not list it would be unset: a warning says so."""
-    body = "```sh {action=look danger=read}\necho \"$DEPLOYMENT\"\n```\n"
+    body = '```sh {action=look danger=read}\necho "$DEPLOYMENT"\n```\n'
     rb = parse_runbook(document(body=body), "x.md")
     assert [w.field for w in rb.warnings] == ["action 'look'.params"]

@@ -132,16 +132,18 @@ def test_timeout_kills_the_whole_process_group(config: ExecutorConfig, tmp_path:
 
 def test_sigterm_ignoring_command_is_killed_after_grace(config: ExecutorConfig) -> None:
     """A command that traps SIGTERM gets SIGKILL once the grace period is over."""
-    result = run_command("trap '' TERM; while :; do sleep 1; done", {"PATH": os.environ["PATH"]},
-                         1, config)
+    result = run_command(
+        "trap '' TERM; while :; do sleep 1; done", {"PATH": os.environ["PATH"]}, 1, config
+    )
     assert result.timed_out
     assert result.exit_code != 0
 
 
 def test_output_over_limit_is_truncated_with_marker(config: ExecutorConfig) -> None:
     """Output past the cap is cut and a marker says how many bytes were dropped."""
-    result = run_command("i=0; while [ $i -lt 500 ]; do echo 0123456789; i=$((i+1)); done",
-                         {}, 5, config)
+    result = run_command(
+        "i=0; while [ $i -lt 500 ]; do echo 0123456789; i=$((i+1)); done", {}, 5, config
+    )
     assert result.truncated
     assert result.stdout.endswith("…[truncated 4476 bytes]\n")
     assert result.stdout.startswith("0123456789\n")

@@ -24,7 +24,11 @@ def test_loads_recursively_by_id_and_lang(pack: Path) -> None:
     """Every *.md below the root is loaded and keyed by (id, lang)."""
     library = RunbookLibrary.load(pack)
     assert library.ids() == [
-        "db-connection-saturation", "disk-full", "kafka-consumer-lag", "tls-certificate-expiry"]
+        "db-connection-saturation",
+        "disk-full",
+        "kafka-consumer-lag",
+        "tls-certificate-expiry",
+    ]
     assert len(library.all()) == 5
     assert library.problems == []
 
@@ -56,7 +60,8 @@ def test_linked_for_list_of_lists_is_or(pack: Path) -> None:
     """Any one group of a list-of-lists links the runbook."""
     library = RunbookLibrary.load(pack)
     assert [rb.id for rb in library.linked_for({"alertname": "PostgresTooManyConnections"})] == [
-        "db-connection-saturation"]
+        "db-connection-saturation"
+    ]
     assert library.linked_for({"alertname": "PgBouncerPoolExhausted", "service": "x"}) == []
     assert library.linked_for({"alertname": "Unrelated"}) == []
 

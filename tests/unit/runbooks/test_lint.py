@@ -40,10 +40,16 @@ def test_stale_runbook_is_an_error_on_last_reviewed(tmp_path: Path) -> None:
 
 def test_review_every_in_weeks_decides_staleness(tmp_path: Path) -> None:
     """review_every: 2w makes a runbook reviewed 15 days ago stale, 13 days ago fresh."""
-    fresh = _write(tmp_path, "fresh.md", document(
-        VALID_FRONT.replace("2026-11-01", "2026-11-09") + "review_every: 2w\n"))
-    stale = _write(tmp_path, "stale.md", document(
-        VALID_FRONT.replace("2026-11-01", "2026-11-07") + "review_every: 2w\n"))
+    fresh = _write(
+        tmp_path,
+        "fresh.md",
+        document(VALID_FRONT.replace("2026-11-01", "2026-11-09") + "review_every: 2w\n"),
+    )
+    stale = _write(
+        tmp_path,
+        "stale.md",
+        document(VALID_FRONT.replace("2026-11-01", "2026-11-07") + "review_every: 2w\n"),
+    )
     assert lint_paths(fresh, TODAY) == []
     assert [p.field for p in lint_paths(stale, TODAY)] == ["last_reviewed"]
 
@@ -65,19 +71,23 @@ def test_unused_parameter_is_a_warning_at_its_line(tmp_path: Path) -> None:
 
 def test_undeclared_parameter_and_bad_danger_are_errors(tmp_path: Path) -> None:
     """An action using an undeclared parameter or an unknown danger fails lint."""
-    body = VALID_BODY.replace("danger=mutate params=deployment,token",
-                              "danger=risky params=deployment,ghost")
+    body = VALID_BODY.replace(
+        "danger=mutate params=deployment,token", "danger=risky params=deployment,ghost"
+    )
     path = _write(tmp_path, "a.md", document(body=body))
     problems = lint_paths(path, TODAY)
     assert {(p.field, p.severity) for p in problems} >= {
-        ("action 'restart'.danger", "error"), ("action 'restart'.params", "error")}
+        ("action 'restart'.danger", "error"),
+        ("action 'restart'.params", "error"),
+    }
 
 
 def test_bad_matcher_is_an_error(tmp_path: Path) -> None:
     """A matcher that does not parse is reported on its list item."""
     path = _write(tmp_path, "a.md", document(VALID_FRONT + 'alerts:\n  - alertname~"X"\n'))
     assert _summary([p for p in lint_paths(path, TODAY) if p.field.startswith("alerts")]) == [
-        ("a.md", 10, "alerts[0]", "error")]
+        ("a.md", 10, "alerts[0]", "error")
+    ]
 
 
 def test_negative_only_matchers_warn(tmp_path: Path) -> None:

@@ -20,8 +20,10 @@ from plantao.runbooks.redaction import MARK, redact
         ("API-KEY=zz9-top", "zz9-top"),
         ("apikey: k-123456", "k-123456"),
         ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl", "eyJ"),
-        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA\n-----END OPENSSH PRIVATE KEY-----",
-         "b3BlbnNzaA"),
+        (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA\n-----END OPENSSH PRIVATE KEY-----",
+            "b3BlbnNzaA",
+        ),
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIEcut-off", "MIIE"),
         ("postgres://app:pa55@db:5432/x", "pa55"),
     ],

@@ -71,8 +71,9 @@ def test_preferred_language_wins_ties(index: SuggestIndex) -> None:
 
 def test_linked_runbook_ranks_first_even_without_shared_words(index: SuggestIndex) -> None:
     """An explicit alert matcher beats text similarity."""
-    found = index.suggest({"alertname": "PostgresTooManyConnections"},
-                          {"summary": "node disk full certificate"})
+    found = index.suggest(
+        {"alertname": "PostgresTooManyConnections"}, {"summary": "node disk full certificate"}
+    )
     assert found[0].id == "db-connection-saturation"
     assert found[0].linked
     assert "alert matcher" in found[0].why
@@ -80,8 +81,12 @@ def test_linked_runbook_ranks_first_even_without_shared_words(index: SuggestInde
 
 def test_unrelated_alert_gets_no_suggestion(index: SuggestIndex) -> None:
     """Below the threshold the answer is 'no runbook found', not a guess."""
-    assert index.suggest({"alertname": "PayrollExportLate"},
-                         {"summary": "Monthly payroll export did not finish"}) == []
+    assert (
+        index.suggest(
+            {"alertname": "PayrollExportLate"}, {"summary": "Monthly payroll export did not finish"}
+        )
+        == []
+    )
 
 
 def test_scores_are_normalised(index: SuggestIndex) -> None:
@@ -93,8 +98,9 @@ def test_scores_are_normalised(index: SuggestIndex) -> None:
 
 def test_quality_on_fixture_pack() -> None:
     """On the fixture pack every expected runbook is in the top 3 and strays get nothing."""
-    quality = evaluate(RunbookLibrary.load(FIXTURE_PACK).index(),
-                       load_cases([FIXTURES / "own_alerts.json"]))
+    quality = evaluate(
+        RunbookLibrary.load(FIXTURE_PACK).index(), load_cases([FIXTURES / "own_alerts.json"])
+    )
     print(f"fixture pack: {quality.line()}", file=sys.stderr)
     assert quality.misses == []
     assert quality.false_positives == []
@@ -125,6 +131,5 @@ def test_pruning_gives_the_same_answer_as_full_scoring(
     index: SuggestIndex, labels: dict[str, str], annotations: dict[str, str]
 ) -> None:
     """MaxScore pruning never changes which runbooks pass the threshold or their scores."""
-    full = [s for s in index.suggest(labels, annotations, k=100, threshold=0.0)
-            if s.score >= 0.25]
+    full = [s for s in index.suggest(labels, annotations, k=100, threshold=0.0) if s.score >= 0.25]
     assert index.suggest(labels, annotations, k=100, threshold=0.25) == full

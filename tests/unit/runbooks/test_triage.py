@@ -47,12 +47,15 @@ def test_note_kinds_have_labels_in_both_languages() -> None:
 
 def test_assumption_template_in_both_languages() -> None:
     """The template states assumption, evidence, the disproving signal and the fallback."""
-    assert format_assumption("the deploy", "errors began at 14:02", "rollback does not help",
-                             "page the DBA") == (
+    assert format_assumption(
+        "the deploy", "errors began at 14:02", "rollback does not help", "page the DBA"
+    ) == (
         "I assume the deploy because errors began at 14:02; if rollback does not help, "
-        "I do page the DBA.")
-    assert format_assumption("o deploy", "os erros começaram 14:02", "o rollback não ajudar",
-                             "acionar o DBA", "pt-BR").startswith("Assumo o deploy porque")
+        "I do page the DBA."
+    )
+    assert format_assumption(
+        "o deploy", "os erros começaram 14:02", "o rollback não ajudar", "acionar o DBA", "pt-BR"
+    ).startswith("Assumo o deploy porque")
 
 
 def test_assumption_needs_every_part() -> None:
