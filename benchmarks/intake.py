@@ -32,6 +32,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -273,6 +274,47 @@ def cpu_delta(before: dict[int, float], after: dict[int, float], only: set[int])
 
 
 # ---------------------------------------------------------------------------------------------
+# What the engine has applied, read from the database
+
+
+@dataclass
+class StoreProbe:
+    """Reads the inbox depth and alert totals straight from Plantão's database."""
+
+    url: str  # sqlite:///path or postgresql://...
+
+    def _one(self, sql: str) -> tuple[Any, ...]:
+        if self.url.startswith("sqlite:///"):
+            path = self.url.removeprefix("sqlite:///")
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            try:
+                row = conn.execute(sql).fetchone()
+            finally:
+                conn.close()
+        else:
+            with psycopg.connect(self.url, autocommit=True) as pg:
+                row = pg.execute(sql.encode()).fetchone()
+        assert row is not None
+        return tuple(row)
+
+    def pending(self) -> int:
+        return int(self._one("SELECT count(*) FROM intake_inbox WHERE state = 'pending'")[0])
+
+    def totals(self) -> tuple[int, int, int]:
+        """(alerts, sum of repeat counts, incidents)."""
+        alerts, repeats = self._one("SELECT count(*), coalesce(sum(repeat_count), 0) FROM alerts")
+        incidents = self._one("SELECT count(*) FROM incidents")[0]
+        return int(alerts), int(repeats), int(incidents)
+
+    def wait_drained(self, deadline: float) -> bool:
+        while time.monotonic() < deadline:
+            if self.pending() == 0:
+                return True
+            time.sleep(0.05)
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
 # Driving a phase
 
 
@@ -293,6 +335,13 @@ class PhaseResult:
     client_cpu: float = 0.0
     complete: bool = True
     error_samples: list[str] = field(default_factory=list)
+    applied_seconds: float | None = None  # phase start -> inbox empty (Plantão only)
+
+    @property
+    def applied_per_s(self) -> float | None:
+        if self.applied_seconds is None or not self.applied_seconds:
+            return None
+        return self.accepted / self.applied_seconds
 
     @property
     def alerts_per_s(self) -> float:
@@ -351,9 +400,7 @@ async def drive(
                 result.webhooks += 1
                 result.alerts += alerts_per_body
                 if parse_accepted:
-                    answer = orjson.loads(payload)
-                    result.accepted += int(answer["accepted"])
-                    result.outcomes.update({k: v for k, v in answer["outcomes"].items() if v})
+                    result.accepted += int(orjson.loads(payload)["accepted"])
                 else:
                     result.accepted += alerts_per_body
         finally:
@@ -376,8 +423,10 @@ def run_phase(
     probe: CpuProbe,
     expect_status: int,
     parse_accepted: bool,
+    store: StoreProbe | None = None,
 ) -> PhaseResult:
     result = PhaseResult(target, batch, phase)
+    totals_before = store.totals() if store is not None else None
     before = probe.sample()
     client_before = time.process_time()
     started = time.perf_counter()
@@ -402,6 +451,20 @@ def run_phase(
         result.server_cpu = cpu_delta(before, after, {probe.pid})
     if probe.extra_pids is not None:
         result.db_cpu = cpu_delta(before, after, set(after) - {probe.pid})
+    if store is not None and totals_before is not None:
+        if store.wait_drained(time.monotonic() + timeout):
+            result.applied_seconds = time.perf_counter() - started
+        else:
+            result.complete = False
+        alerts, repeats, incidents = store.totals()
+        result.outcomes.update(
+            {
+                "created": alerts - totals_before[0],
+                "refreshed": repeats - totals_before[1],
+                "incidents": incidents - totals_before[2],
+            }
+        )
+        result.outcomes = +result.outcomes  # drop zeros
     return result
 
 
@@ -489,10 +552,14 @@ class Plantao:
     log: IO[bytes]
     log_path: Path
     database: PostgresDatabase | None
+    url: str
+    worker: subprocess.Popen[bytes] | None = None
 
     def stop(self) -> None:
         try:
             stop(self.process)
+            if self.worker is not None:
+                stop(self.worker)
         finally:
             self.log.close()
 
@@ -513,7 +580,12 @@ def run_cli(env: dict[str, str], cwd: Path, *args: str) -> str:
 
 
 def start_plantao(
-    backend: str, workdir: Path, database: PostgresDatabase | None, workers: int = 1
+    backend: str,
+    workdir: Path,
+    database: PostgresDatabase | None,
+    workers: int = 1,
+    *,
+    separate_engine: bool = False,
 ) -> Plantao:
     if backend == "sqlite":
         url = f"sqlite:///{workdir / 'plantao.db'}"
@@ -545,13 +617,22 @@ def start_plantao(
             str(port),
             "--workers",
             str(workers if backend == "postgres" else 1),
+            "--no-engine" if separate_engine else "--engine",
         ],
         env=env,
         cwd=workdir,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = Plantao(backend, port, process, log, log_path, database)
+    server = Plantao(backend, port, process, log, log_path, database, url)
+    if separate_engine:
+        server.worker = subprocess.Popen(
+            [*plantao_command(), "worker"],
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_http(f"http://127.0.0.1:{port}/readyz", process, log_path)
     except BaseException:
@@ -600,8 +681,9 @@ def start_alertmanager(binary: str, workdir: Path) -> Alertmanager:
 
 def count_statements(
     database_url: str, samples: int = 20
-) -> dict[tuple[int, str], tuple[float, float]]:
-    """(batch, path) → (statements, commits) per webhook, through the ASGI app in-process."""
+) -> dict[tuple[int, str], tuple[float, float, float]]:
+    """(batch, path) → statements and commits per webhook answered (one request at a time, so
+    no group commit), then statements per webhook when the engine applies them one by one."""
     import warnings
 
     from sqlalchemy import event
@@ -612,6 +694,7 @@ def count_statements(
     from plantao.configfile import service as config_service
     from plantao.configfile.schema import load_text
     from plantao.db import make_engine, make_sessionmaker, session_scope
+    from plantao.engine.apply_inbox import InboxStep
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -632,7 +715,9 @@ def count_statements(
     event.listen(engine, "before_cursor_execute", on_statement)
     event.listen(engine, "commit", on_commit)
     settings = Settings(database_url=database_url, env="test", log_level="WARNING")
-    out: dict[tuple[int, str], tuple[float, float]] = {}
+    out: dict[tuple[int, str], tuple[float, float, float]] = {}
+    sessions = make_sessionmaker(engine)
+    step = InboxStep(Settings(env="test", inbox_batch_requests=1))
     try:
         with TestClient(create_app(settings, engine=engine)) as client:
             for batch in BATCH_SIZES:
@@ -647,21 +732,25 @@ def count_statements(
                         )
                         if answer.status_code != 202:
                             raise RuntimeError(f"count: {answer.status_code} {answer.text}")
-                    out[(batch, phase)] = (
-                        counts["statements"] / len(bodies),
-                        counts["commits"] / len(bodies),
-                    )
+                    accepted = counts["statements"] / len(bodies), counts["commits"] / len(bodies)
+                    counts.clear()
+                    while step(sessions, "count"):  # one entry per transaction, as when idle
+                        pass
+                    out[(batch, phase)] = (*accepted, counts["statements"] / len(bodies))
     finally:
         engine.dispose()
     return out
 
 
-def print_statements(backend: str, counted: dict[tuple[int, str], tuple[float, float]]) -> None:
+def print_statements(
+    backend: str, counted: dict[tuple[int, str], tuple[float, float, float]]
+) -> None:
     print(
-        f"  {backend}: SQL statements / commits per webhook (in-process count): "
+        f"  {backend}: per webhook, statements/commits to accept + statements to apply "
+        "(in-process count): "
         + "; ".join(
-            f"{batch}x{phase} {stmts:.0f}/{commits:.0f}"
-            for (batch, phase), (stmts, commits) in counted.items()
+            f"{batch}x{phase} {stmts:.0f}/{commits:.0f}+{applied:.0f}"
+            for (batch, phase), (stmts, commits, applied) in counted.items()
         ),
         flush=True,
     )
@@ -691,7 +780,7 @@ def machine() -> str:
 
 HEADER = (
     f"{'target':<14}{'batch':>6} {'path':<7}{'webhooks':>9}{'alerts':>8}{'secs':>8}"
-    f"{'alerts/s':>10}{'webhooks/s':>11}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
+    f"{'alerts/s':>10}{'webhooks/s':>11}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}{'applied/s':>10}"
     f"{'srv cpu':>8}{'db cpu':>7}{'cli cpu':>8}  outcomes"
 )
 
@@ -701,11 +790,12 @@ def row(r: PhaseResult) -> str:
         return "-" if cpu is None or not r.seconds else f"{100 * cpu / r.seconds:.0f}%"
 
     outcomes = ",".join(f"{k}={v}" for k, v in sorted(r.outcomes.items())) or "-"
+    applied = "-" if r.applied_per_s is None else f"{r.applied_per_s:.0f}"
     flag = "" if r.complete else "  (INCOMPLETE: phase deadline hit)"
     return (
         f"{r.target:<14}{r.batch:>6} {r.path:<7}{r.webhooks:>9}{r.accepted:>8}{r.seconds:>8.1f}"
         f"{r.alerts_per_s:>10.0f}{r.webhooks_per_s:>11.0f}{r.pct(0.50):>8.1f}{r.pct(0.99):>8.1f}"
-        f"{r.errors:>7}{share(r.server_cpu):>8}{share(r.db_cpu):>7}{share(r.client_cpu):>8}"
+        f"{r.errors:>7}{applied:>10}{share(r.server_cpu):>8}{share(r.db_cpu):>7}{share(r.client_cpu):>8}"
         f"  {outcomes}{flag}"
     )
 
@@ -740,11 +830,14 @@ def bench_plantao(
         database.create()
     server: Plantao | None = None
     try:
-        server = start_plantao(backend, workdir, database, args.pg_workers)
+        server = start_plantao(
+            backend, workdir, database, args.pg_workers, separate_engine=args.separate_engine
+        )
         probe = CpuProbe(
             server.process.pid, database.backend_pids if database is not None else None
         )
         target = f"plantao-{'pg' if backend == 'postgres' else 'sqlite'}"
+        store = StoreProbe(server.url)
         path = f"/api/v1/intake/{AM_KEY}/alertmanager"
         warm = plantao_bodies(f"{run}warm", 1, 200)
         run_phase(
@@ -758,7 +851,7 @@ def bench_plantao(
                 result = run_phase(
                     target, "127.0.0.1", server.port, path, bodies, batch, phase,
                     concurrency=args.concurrency, timeout=args.phase_timeout, probe=probe,
-                    expect_status=202, parse_accepted=True,
+                    expect_status=202, parse_accepted=True, store=store,
                 )  # fmt: skip
                 results.append(result)
                 emit(result)
@@ -844,6 +937,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=1,
         help="uvicorn worker processes on PostgreSQL (srv cpu then counts the parent only)",
+    )
+    parser.add_argument(
+        "--separate-engine",
+        action="store_true",
+        help="plantao serve --no-engine plus one plantao worker process (the engine in its own "
+        "process, as docs/engine.md recommends under load) instead of the engine inside serve",
     )
     args = parser.parse_args(argv)
     if args.alerts is None:

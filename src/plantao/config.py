@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool | None = None  # None: upgrade when offered; True: require; False: never
     smtp_tls: bool = False  # implicit TLS (port 465)
     smtp_from: str = "plantao@localhost"
+    # One engine transaction applies at most this many accepted intake requests / alerts, so
+    # escalation timers keep their schedule while a storm is applied.
+    inbox_batch_requests: int = Field(default=200, ge=1, le=10_000)
+    inbox_batch_alerts: int = Field(default=2000, ge=1, le=100_000)
     delivery_concurrency: int = Field(default=32, ge=1, le=1000)
     delivery_timeout_seconds: float = Field(default=10.0, gt=0)
     delivery_lease_seconds: float = Field(default=60.0, gt=0)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +16,7 @@ from plantao.auth import service as auth_service
 from plantao.config import Settings
 from plantao.db import session_scope
 from tests.factories.config import apply_standard
+from tests.factories.inbox import drain, latest_incident
 
 
 @dataclass
@@ -25,6 +27,18 @@ class Api:
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def send(self, path: str, body: object) -> Response:
+        """POST to an intake endpoint, then apply the inbox as the engine would."""
+        res: Response = self.client.post(path, json=body)
+        drain(self.factory)
+        return res
+
+    def open_incident(self, path: str, body: object) -> str:
+        """Send alerts that open an incident; its human id."""
+        res = self.send(path, body)
+        assert res.status_code == 202, res.text
+        return latest_incident(self.factory)
 
 
 @pytest.fixture

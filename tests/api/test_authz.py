@@ -21,7 +21,7 @@ ADMIN = [("GET", "/api/v1/integrations"), ("GET", "/api/v1/tokens"), ("POST", "/
 
 @pytest.fixture
 def with_incident(api: Api) -> Api:
-    api.client.post(f"/api/v1/intake/{AM_KEY}/alertmanager", json=am_webhook([am_alert()]))
+    api.send(f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([am_alert()]))
     return api
 
 

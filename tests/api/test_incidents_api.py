@@ -10,9 +10,7 @@ AM = f"/api/v1/intake/{AM_KEY}/alertmanager"
 
 
 def _open(api: Api, name: str = "HighErrorRate", **labels: str) -> str:
-    res = api.client.post(AM, json=am_webhook([am_alert(name, **labels)], group_key=name))
-    incident: str = res.json()["incidents"][0]
-    return incident
+    return api.open_incident(AM, am_webhook([am_alert(name, **labels)], group_key=name))
 
 
 def test_get_by_number_or_human_id(api: Api) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 import orjson
 import pytest
 
-from plantao.alerts.models import Alert
+from plantao.alerts.models import Alert, InboxEntry
 from plantao.changes.models import ChangeEvent
 from plantao.incidents.models import Incident
 from tests.api.conftest import Api
 from tests.factories.config import AM_KEY, GENERIC_KEY, GRAFANA_KEY
+from tests.factories.inbox import drain
 from tests.factories.payloads import am_alert, am_webhook, pd_event
 from tests.integration.helpers import count
 
@@ -22,25 +23,34 @@ GENERIC = f"/api/v1/intake/{GENERIC_KEY}/generic"
 
 
 def _nothing_stored(api: Api) -> None:
+    assert count(api.factory, InboxEntry) == 0
+    drain(api.factory)
     assert count(api.factory, Alert) == 0
     assert count(api.factory, Incident) == 0
 
 
 def test_alertmanager_accepted(api: Api) -> None:
-    """A valid webhook answers 202 with what happened and the incident ids."""
+    """A valid webhook is committed to the inbox (202, its id); the engine makes one incident."""
     res = api.client.post(AM, json=am_webhook([am_alert(instance="a"), am_alert(instance="b")]))
     assert res.status_code == 202
     body = res.json()
-    assert body["accepted"] == 2 and body["outcomes"]["created"] == 2
-    assert body["incidents"] == ["INC-" + body["incidents"][0][4:]]
-    assert count(api.factory, Alert) == 2
+    assert body["status"] == "accepted" and body["accepted"] == 2 and body["rejected"] == []
+    assert isinstance(body["intake_id"], int)
+    assert count(api.factory, InboxEntry) == 1 and count(api.factory, Alert) == 0
+    assert drain(api.factory) == 1
+    assert count(api.factory, InboxEntry) == 0
+    assert count(api.factory, Alert) == 2 and count(api.factory, Incident) == 1
+    metrics = api.client.get("/metrics").text
+    assert 'plantao_intake_accepted_total{source="alertmanager"}' in metrics
+    assert 'plantao_alerts_received_total{outcome="created",source="alertmanager"}' in metrics
 
 
 def test_alertmanager_partial_batch_still_2xx(api: Api) -> None:
     """A malformed alert in a valid payload is reported; the valid ones are stored."""
     res = api.client.post(AM, json=am_webhook([am_alert(), {"status": "firing", "labels": {}}]))
     assert res.status_code == 202
-    assert res.json()["rejected"][0]["index"] == 1
+    assert res.json()["rejected"][0]["index"] == 1 and res.json()["accepted"] == 1
+    drain(api.factory)
     assert count(api.factory, Alert) == 1
     metrics = api.client.get("/metrics").text
     assert 'plantao_alerts_received_total{outcome="invalid",source="alertmanager"}' in metrics
@@ -58,27 +68,25 @@ def test_grafana_accepted(api: Api) -> None:
         ]
     )
     body.update({"version": "1", "orgId": 1, "title": "[FIRING:1] CPU", "state": "alerting"})
-    res = api.client.post(GRAFANA, json=body)
-    assert res.status_code == 202
-    detail = api.client.get(
-        f"/api/v1/incidents/{res.json()['incidents'][0]}", headers=api.headers("viewer")
-    ).json()
+    ref = api.open_incident(GRAFANA, body)
+    detail = api.client.get(f"/api/v1/incidents/{ref}", headers=api.headers("viewer")).json()
     assert detail["alerts"][0]["source"] == "grafana"
     assert detail["alerts"][0]["details"]["dashboard_url"] == "http://grafana/d/1"
 
 
 def test_generic_accepted(api: Api) -> None:
     """The generic webhook accepts a single alert object."""
-    res = api.client.post(
+    res = api.send(
         GENERIC,
-        json={
+        {
             "title": "Cron job late",
             "dedup_key": "cron-1",
             "severity": "warning",
             "labels": {"job": "cron"},
         },
     )
-    assert res.status_code == 202 and res.json()["outcomes"]["created"] == 1
+    assert res.status_code == 202 and res.json()["accepted"] == 1
+    assert count(api.factory, Alert) == 1
 
 
 @pytest.mark.parametrize("url", [AM, GRAFANA, GENERIC])
@@ -141,7 +149,10 @@ def test_unknown_key_is_404(api: Api, kind: str) -> None:
 
 
 def test_pagerduty_trigger_and_resolve(api: Api) -> None:
-    """PD trigger answers PagerDuty's 202 body with a generated dedup_key; resolve uses it."""
+    """PD trigger answers PagerDuty's 202 body with a generated dedup_key; resolve uses it.
+
+    Both are accepted before the engine applies either: applied together, in order.
+    """
     res = api.client.post("/v2/enqueue", json=pd_event())
     assert res.status_code == 202
     body = res.json()
@@ -149,6 +160,7 @@ def test_pagerduty_trigger_and_resolve(api: Api) -> None:
     key = body["dedup_key"]
     res = api.client.post("/v2/enqueue", json=pd_event("resolve", dedup_key=key))
     assert res.status_code == 202 and res.json()["dedup_key"] == key
+    assert drain(api.factory) == 2
     incidents = api.client.get(
         "/api/v1/incidents?status=resolved", headers=api.headers("viewer")
     ).json()["items"]
@@ -203,7 +215,7 @@ def test_change_events_stored_and_shown(api: Api) -> None:
     )
     assert res.status_code == 202 and res.json()["message"] == "Change event processed"
     assert count(api.factory, ChangeEvent) == 1
-    api.client.post("/v2/enqueue", json=pd_event())
+    api.send("/v2/enqueue", pd_event())
     ref = api.client.get("/api/v1/incidents", headers=api.headers("viewer")).json()["items"][0]
     detail = api.client.get(f"/api/v1/incidents/{ref['id']}", headers=api.headers("viewer"))
     assert detail.json()["recent_changes"][0]["summary"] == "Deploy checkout v2.3.1"

@@ -71,9 +71,8 @@ def _engine(api: Api, settings: Settings) -> int:
 
 
 def _open(api: Api, settings: Settings, name: str = "CheckoutErrors") -> str:
-    res = api.client.post(AM, json=am_webhook([am_alert(name)], group_key=name))
+    ref = api.open_incident(AM, am_webhook([am_alert(name)], group_key=name))
     _engine(api, settings)
-    ref: str = res.json()["incidents"][0]
     return ref
 
 

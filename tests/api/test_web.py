@@ -36,9 +36,9 @@ def test_bad_token_login(api: Api) -> None:
 
 def test_responder_acknowledges_from_the_page(api: Api) -> None:
     """A responder sees the incident, acknowledges it, and the timeline shows who did it."""
-    ref = api.client.post(
-        f"/api/v1/intake/{AM_KEY}/alertmanager", json=am_webhook([am_alert(severity="critical")])
-    ).json()["incidents"][0]
+    ref = api.open_incident(
+        f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([am_alert(severity="critical")])
+    )
     _login(api, "responder")
     listing = api.client.get("/")
     assert ref in listing.text and "SEV1" in listing.text
@@ -54,9 +54,7 @@ def test_responder_acknowledges_from_the_page(api: Api) -> None:
 
 def test_viewer_sees_no_actions(api: Api) -> None:
     """A viewer's page has no action forms and posting one is refused."""
-    ref = api.client.post(
-        f"/api/v1/intake/{AM_KEY}/alertmanager", json=am_webhook([am_alert()])
-    ).json()["incidents"][0]
+    ref = api.open_incident(f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([am_alert()]))
     _login(api, "viewer")
     page = api.client.get(f"/incidents/{ref}")
     assert "read-only" in page.text and 'class="action' not in page.text

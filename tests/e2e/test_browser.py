@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,9 +77,16 @@ def open_incident(server: PlantaoServer, severity: str = "critical") -> str:
     )
     answer = httpx.post(server.alertmanager_url, json=body, timeout=10.0)
     assert answer.status_code == 202, answer.text
-    incidents: list[str] = answer.json()["incidents"]
-    assert len(incidents) == 1
-    return incidents[0]
+    headers = {"Authorization": f"Bearer {server.token}"}
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:  # the engine applies accepted alerts within moments
+        listing = httpx.get(f"{server.base_url}/api/v1/incidents", headers=headers, timeout=10.0)
+        found = [i["human_id"] for i in listing.json()["items"] if alertname in i["title"]]
+        if found:
+            assert len(found) == 1
+            return str(found[0])
+        time.sleep(0.05)
+    raise AssertionError(f"no incident opened for {alertname}")
 
 
 def log_in(page: Any, server: PlantaoServer, token: str, path: str = "/login") -> None:

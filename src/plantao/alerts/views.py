@@ -1,8 +1,9 @@
 """Alert intake endpoints: authenticated by the integration key in the URL or routing_key.
 
-Each request is read with a size cap, parsed once, validated at the edge and committed before
-the answer, so a 2xx means the alerts are durable. Work runs in a thread so the event loop keeps
-accepting connections while the database commits.
+Each request is read with a size cap, parsed once, validated at the edge and committed to the
+intake inbox before the answer, so a 2xx means the alerts are durable; the engine then applies
+them (dedup, grouping, incidents) within milliseconds. Concurrent requests share one commit
+(``intake_writer``), and the event loop never blocks on the database.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantao.alerts import service as alert_service
+from plantao.alerts.inbox import Submission
+from plantao.alerts.intake_writer import IntakeWriter
 from plantao.alerts.schemas import AlertEvent, Rejected, describe_validation_error, real_time
 from plantao.alerts.sources import alertmanager, generic, pagerduty
 from plantao.api.errors import problem
 from plantao.catalog import service as catalog_service
 from plantao.changes import service as change_service
 from plantao.db import run_transaction
-from plantao.observability.metrics import ALERTS_RECEIVED, INTAKE_REJECTED
+from plantao.observability.metrics import ALERTS_ACCEPTED, ALERTS_RECEIVED, INTAKE_REJECTED
 
 router = APIRouter(tags=["intake"])
 log = structlog.get_logger("plantao.intake")
@@ -55,30 +57,30 @@ def _factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
-def _ingest(
-    factory: sessionmaker[Session], key: str, events: list[AlertEvent]
-) -> alert_service.IntakeResult | None:
-    """Authenticate the key and apply the events in one transaction; None for an unknown key."""
+class StoreFailed(Exception):
+    """The inbox commit failed: nothing was stored, the sender must retry."""
 
-    def work(session: Session) -> alert_service.IntakeResult | None:
-        integration = catalog_service.integration_ref(session, key)
-        if integration is None:
-            return None
-        return alert_service.ingest(session, integration, events)
 
-    return run_transaction(factory, work)
+async def _store(request: Request, key: str, source: str, events: list[AlertEvent]) -> int | None:
+    """Commit the events to the inbox: the entry id, or None for an unknown key."""
+    writer: IntakeWriter = request.app.state.intake_writer
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    try:
+        return await writer.submit(Submission(key, source, events, request_id))
+    except Exception as exc:
+        raise StoreFailed from exc
+
+
+def _unavailable() -> JSONResponse:
+    return problem(
+        503,
+        "Service unavailable",
+        "the alerts could not be stored; nothing was accepted, retry later",
+    )
 
 
 def _known(factory: sessionmaker[Session], key: str) -> bool:
     return run_transaction(factory, lambda s: catalog_service.integration_ref(s, key)) is not None
-
-
-def _count(source: str, result: alert_service.IntakeResult, rejected: list[Rejected]) -> None:
-    for outcome, value in result.outcomes().items():
-        if value:
-            ALERTS_RECEIVED.labels(source, outcome).inc(value)
-    if rejected:
-        ALERTS_RECEIVED.labels(source, "invalid").inc(len(rejected))
 
 
 async def _alert_batch(
@@ -108,12 +110,17 @@ async def _alert_batch(
         INTAKE_REJECTED.labels(source, parsed.reason).inc()
         return parsed.response
     events, rejected = parsed
-    result = await anyio.to_thread.run_sync(_ingest, factory, key, events)
-    if result is None:
+    try:
+        entry = await _store(request, key, source, events)
+    except StoreFailed:
+        INTAKE_REJECTED.labels(source, "unavailable").inc()
+        return _unavailable()
+    if entry is None:
         INTAKE_REJECTED.labels(source, "unknown_key").inc()
         return unknown
-    _count(source, result, rejected)
+    ALERTS_ACCEPTED.labels(source).inc(len(events))
     if rejected:
+        ALERTS_RECEIVED.labels(source, "invalid").inc(len(rejected))
         log.warning(
             "intake.partially_rejected",
             source=source,
@@ -121,9 +128,8 @@ async def _alert_batch(
         )
     body_out: dict[str, Any] = {
         "status": "accepted",
-        "accepted": result.accepted,
-        "outcomes": result.outcomes(),
-        "incidents": sorted(result.incidents),
+        "accepted": len(events),
+        "intake_id": entry,
         "rejected": [{"index": r.index, "error": r.error} for r in rejected],
     }
     return JSONResponse(body_out, status_code=202)
@@ -221,13 +227,16 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
     except ValidationError as exc:
         INTAKE_REJECTED.labels("pagerduty", "schema").inc()
         return _pd_error(400, _pd_errors(exc))
-    factory = _factory(request)
     alert_event = pagerduty.to_alert_event(event)
-    result = await anyio.to_thread.run_sync(_ingest, factory, event.routing_key, [alert_event])
-    if result is None:
+    try:
+        entry = await _store(request, event.routing_key, "pagerduty", [alert_event])
+    except StoreFailed:
+        INTAKE_REJECTED.labels("pagerduty", "unavailable").inc()
+        return _pd_error(503, ["Temporarily unavailable, retry"], "Service unavailable")
+    if entry is None:
         INTAKE_REJECTED.labels("pagerduty", "unknown_key").inc()
         return _pd_error(404, ["Invalid routing key"], "Routing key not found")
-    _count("pagerduty", result, [])
+    ALERTS_ACCEPTED.labels("pagerduty").inc()
     return JSONResponse(
         {"status": "success", "message": "Event processed", "dedup_key": alert_event.identity},
         status_code=202,

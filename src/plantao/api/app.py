@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import plantao
 from plantao.alerts import views as intake_views
+from plantao.alerts.intake_writer import IntakeWriter
 from plantao.api import errors, health
 from plantao.api.middleware import RequestContext
 from plantao.auth import views as token_views
@@ -41,19 +42,26 @@ def _register_collector(app: FastAPI) -> None:
         _collector.factory = app.state.sessions
 
 
-def _engine_lifespan(app: FastAPI) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Run the engine in a thread for the life of this process (``plantao serve``'s default)."""
+def _lifespan(
+    app: FastAPI, *, run_engine: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Flush the intake writer at shutdown; with ``run_engine`` (``plantao serve``'s default)
+    also run the engine in a thread for the life of this process."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        loop = make_loop(app.state.sessions)
-        app.state.engine_loop = loop
-        thread, stop = start_in_thread(loop)
+        thread, stop = None, None
+        if run_engine:
+            loop = make_loop(app.state.sessions)
+            app.state.engine_loop = loop
+            thread, stop = start_in_thread(loop)
         try:
             yield
         finally:
-            stop.set()
-            thread.join(timeout=10)
+            app.state.intake_writer.close()
+            if stop is not None and thread is not None:
+                stop.set()
+                thread.join(timeout=10)
 
     return lifespan
 
@@ -76,11 +84,11 @@ def create_app(
         description="Alert intake, incidents, on-call. Every route except intake and health "
         "needs `Authorization: Bearer <token>`.",
     )
-    if run_engine:
-        app.router.lifespan_context = _engine_lifespan(app)
+    app.router.lifespan_context = _lifespan(app, run_engine=run_engine)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    app.state.intake_writer = IntakeWriter(app.state.sessions)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(intake_views.router)

@@ -141,6 +141,15 @@ def integration_ref(session: Session, key: str) -> IntegrationRef | None:
     return _snapshot(session).keys.get(key)
 
 
+def integration_refs(session: Session) -> dict[str, IntegrationRef]:
+    """Every integration by key, from one snapshot: a batch of requests checks the revision once."""
+    return _snapshot(session).keys
+
+
+def integrations_by_id(session: Session) -> dict[int, IntegrationRef]:
+    return {ref.id: ref for ref in _snapshot(session).keys.values()}
+
+
 def ref_of(integration: Integration) -> IntegrationRef:
     return IntegrationRef(
         id=integration.id,

@@ -18,7 +18,9 @@ def registry(settings: Settings | None = None) -> dict[str, Handler]:
 
 
 def steps(settings: Settings | None = None) -> list[Step]:
-    """Set-based steps run once per engine cycle besides jobs: the notification outbox."""
+    """Set-based steps run once per engine cycle besides jobs: the intake inbox, the outbox."""
+    from plantao.engine.apply_inbox import InboxStep
     from plantao.engine.deliver import DeliveryStep
 
-    return [DeliveryStep(settings or get_settings())]
+    settings = settings or get_settings()
+    return [InboxStep(settings), DeliveryStep(settings)]

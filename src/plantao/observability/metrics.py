@@ -15,9 +15,15 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+ALERTS_ACCEPTED = Counter(
+    "plantao_intake_accepted_total",
+    "Alerts committed to the intake inbox (answered 2xx), by source",
+    ["source"],
+)
 ALERTS_RECEIVED = Counter(
     "plantao_alerts_received_total",
-    "Alerts received by source and outcome",
+    "Alerts by source and outcome: invalid at the edge; created, refreshed, updated, resolved, "
+    "reopened, acknowledged or ignored when the engine applied them",
     ["source", "outcome"],
 )
 INTAKE_REJECTED = Counter(
@@ -40,4 +46,13 @@ ENGINE_CYCLE = Histogram(
     "plantao_engine_cycle_duration_seconds",
     "Duration of one engine cycle (claim and run due jobs, delivery step)",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0),
+)
+INBOX_FAILED = Counter(
+    "plantao_intake_inbox_failed_total",
+    "Inbox entries set aside because they could not be applied (kept, retryable)",
+)
+INBOX_APPLY_DELAY = Histogram(
+    "plantao_intake_apply_delay_seconds",
+    "From an intake request's commit to the engine applying it (oldest entry of each batch)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
