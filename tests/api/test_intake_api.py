@@ -229,3 +229,58 @@ def test_integration_key_never_logged(api: Api, capsys: pytest.CaptureFixture[st
     err = capsys.readouterr().err
     assert "/api/v1/intake/[REDACTED]/alertmanager" in err
     assert AM_KEY not in err
+
+
+def test_inbox_status_and_retry_for_admins(api: Api) -> None:
+    """Admins see the inbox depth and failed entries, and put one back in line; others can't."""
+    from sqlalchemy import update
+
+    from plantao.db import session_scope
+
+    res = api.client.post(AM, json=am_webhook([am_alert()]))
+    entry = res.json()["intake_id"]
+    status = api.client.get("/api/v1/intake/inbox", headers=api.headers("admin")).json()
+    assert (status["pending_entries"], status["pending_alerts"]) == (1, 1)
+    with session_scope(api.factory) as session:
+        original = session.get(InboxEntry, entry)
+        assert original is not None
+        events = original.events
+        session.execute(
+            update(InboxEntry).where(InboxEntry.id == entry).values(events=[{"action": "?"}])
+        )
+    drain(api.factory)
+    status = api.client.get("/api/v1/intake/inbox", headers=api.headers("admin")).json()
+    assert status["pending_entries"] == 0 and status["failed_entries"] == 1
+    failed = status["failed"][0]
+    assert failed["id"] == entry and failed["integration"] == "am"
+    assert "unknown action" in failed["last_error"]
+    assert (
+        api.client.get("/api/v1/intake/inbox", headers=api.headers("responder")).status_code == 403
+    )
+    with session_scope(api.factory) as session:
+        session.execute(update(InboxEntry).where(InboxEntry.id == entry).values(events=events))
+    retry = api.client.post(f"/api/v1/intake/inbox/{entry}/retry", headers=api.headers("admin"))
+    assert retry.status_code == 200 and retry.json() == {"requeued": 1}
+    again = api.client.post(f"/api/v1/intake/inbox/{entry}/retry", headers=api.headers("admin"))
+    assert again.status_code == 404
+    drain(api.factory)
+    assert count(api.factory, Alert) == 1 and count(api.factory, InboxEntry) == 0
+    metrics = api.client.get("/metrics").text
+    assert 'plantao_intake_inbox_entries{state="failed"} 0.0' in metrics
+
+
+def test_unavailable_database_answers_503_and_stores_nothing(api: Api) -> None:
+    """When the inbox commit fails the sender gets 503 (Alertmanager retries), not a 2xx."""
+    from plantao.alerts.intake_writer import IntakeWriter
+    from plantao.db import make_engine, make_sessionmaker
+
+    broken = make_sessionmaker(make_engine("sqlite:////nonexistent-dir/plantao.db"))
+    api.client.app.state.intake_writer = IntakeWriter(broken)  # type: ignore[attr-defined]
+    try:
+        res = api.client.post(AM, json=am_webhook([am_alert()]))
+        assert res.status_code == 503 and "nothing was accepted" in res.json()["detail"]
+        pd = api.client.post("/v2/enqueue", json=pd_event())
+        assert pd.status_code == 503 and pd.json()["status"] == "invalid event"
+    finally:
+        api.client.app.state.intake_writer.close()  # type: ignore[attr-defined]
+    _nothing_stored(api)

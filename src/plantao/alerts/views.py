@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -17,17 +18,21 @@ import orjson
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.alerts import inbox
 from plantao.alerts.inbox import Submission
 from plantao.alerts.intake_writer import IntakeWriter
+from plantao.alerts.models import InboxEntry
 from plantao.alerts.schemas import AlertEvent, Rejected, describe_validation_error, real_time
 from plantao.alerts.sources import alertmanager, generic, pagerduty
+from plantao.api.deps import Admin, SessionDep
 from plantao.api.errors import problem
 from plantao.catalog import service as catalog_service
 from plantao.changes import service as change_service
 from plantao.db import run_transaction
+from plantao.errors import NotFound
 from plantao.observability.metrics import ALERTS_ACCEPTED, ALERTS_RECEIVED, INTAKE_REJECTED
 
 router = APIRouter(tags=["intake"])
@@ -281,3 +286,77 @@ async def pagerduty_change(request: Request) -> JSONResponse:
         return _pd_error(404, ["Invalid routing key"], "Routing key not found")
     ALERTS_RECEIVED.labels("pagerduty_change", "created").inc()
     return JSONResponse({"status": "success", "message": "Change event processed"}, status_code=202)
+
+
+# ---------------------------------------------------------------------------------------------
+# Operators' view of the inbox: how far behind the engine is, and what it set aside. An entry the
+# engine could not apply is kept (``failed``), never dropped; an admin reads its error here and
+# puts it back in line once the cause is fixed.
+
+
+class FailedEntryOut(BaseModel):
+    id: int
+    integration: str | None
+    source: str
+    alert_count: int
+    request_id: str | None
+    received_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+class InboxOut(BaseModel):
+    pending_entries: int
+    pending_alerts: int
+    oldest_pending_seconds: float
+    failed_entries: int
+    failed: list[FailedEntryOut]
+
+
+class RetriedOut(BaseModel):
+    requeued: int
+
+
+def _out(entry: InboxEntry, slugs: dict[int, str]) -> FailedEntryOut:
+    return FailedEntryOut(
+        id=entry.id,
+        integration=slugs.get(entry.integration_id),
+        source=entry.source,
+        alert_count=entry.alert_count,
+        request_id=entry.request_id,
+        received_at=entry.received_at,
+        attempts=entry.attempts,
+        last_error=entry.last_error,
+    )
+
+
+@router.get("/api/v1/intake/inbox")
+def inbox_status(session: SessionDep, _admin: Admin, limit: int = 100) -> InboxOut:
+    """Depth of the inbox and the entries set aside as failed (oldest first)."""
+    depth = inbox.depth(session)
+    slugs = {i: ref.slug for i, ref in catalog_service.integrations_by_id(session).items()}
+    return InboxOut(
+        pending_entries=depth.pending_entries,
+        pending_alerts=depth.pending_alerts,
+        oldest_pending_seconds=round(depth.oldest_pending_age.total_seconds(), 3),
+        failed_entries=depth.failed_entries,
+        failed=[_out(e, slugs) for e in inbox.failed_entries(session, min(max(limit, 1), 1000))],
+    )
+
+
+@router.post("/api/v1/intake/inbox/retry")
+def retry_all(session: SessionDep, _admin: Admin) -> RetriedOut:
+    """Put every failed entry back in line."""
+    requeued = inbox.retry_failed(session)
+    session.commit()
+    return RetriedOut(requeued=requeued)
+
+
+@router.post("/api/v1/intake/inbox/{entry_id}/retry")
+def retry_one(entry_id: int, session: SessionDep, _admin: Admin) -> RetriedOut:
+    """Put one failed entry back in line."""
+    requeued = inbox.retry_failed(session, entry_id)
+    if not requeued:
+        raise NotFound(f"no failed inbox entry {entry_id}")
+    session.commit()
+    return RetriedOut(requeued=requeued)

@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.alerts import inbox
 from plantao.db import session_scope
 from plantao.incidents import service as incident_service
 from plantao.jobs import service as job_service
@@ -49,14 +50,24 @@ async def engine_health(request: Request) -> JSONResponse:
     """Engine-cycle lag: how overdue the oldest due job is, plus this process's loop stats."""
     factory: sessionmaker[Session] = request.app.state.sessions
 
-    def read() -> tuple[float, dict[str, int]]:
+    def read() -> tuple[float, dict[str, int], inbox.Depth]:
         with session_scope(factory) as session:
             lag = job_service.oldest_due_lag(session).total_seconds()
-            return lag, job_service.depth_by_state(session)
+            return lag, job_service.depth_by_state(session), inbox.depth(session)
 
-    lag, depth = await anyio.to_thread.run_sync(read)
+    lag, depth, pending = await anyio.to_thread.run_sync(read)
+    inbox_lag = pending.oldest_pending_age.total_seconds()
     loop = getattr(request.app.state, "engine_loop", None)
-    body: dict[str, object] = {"lag_seconds": round(lag, 3), "jobs": depth}
+    body: dict[str, object] = {
+        "lag_seconds": round(lag, 3),
+        "jobs": depth,
+        "inbox": {
+            "pending_entries": pending.pending_entries,
+            "pending_alerts": pending.pending_alerts,
+            "oldest_pending_seconds": round(inbox_lag, 3),
+            "failed_entries": pending.failed_entries,
+        },
+    }
     if loop is not None:
         body["in_process"] = {
             "worker": loop.worker_id,
@@ -64,7 +75,7 @@ async def engine_health(request: Request) -> JSONResponse:
             "seconds_since_last_cycle": round(time.time() - loop.stats.last_cycle_at, 3),
             "last_cycle_seconds": round(loop.stats.last_cycle_seconds, 4),
         }
-    status = 200 if lag < 30 else 503
+    status = 200 if lag < 30 and inbox_lag < 30 else 503
     body["status"] = "ok" if status == 200 else "lagging"
     return JSONResponse(body, status_code=status)
 
@@ -92,12 +103,22 @@ class OpenIncidentsCollector(Collector):
         lag = GaugeMetricFamily(
             "plantao_engine_lag_seconds", "How overdue the oldest due job is (engine-cycle lag)"
         )
+        entries = GaugeMetricFamily(
+            "plantao_intake_inbox_entries",
+            "Accepted intake requests waiting for the engine (pending) or set aside (failed)",
+            labels=["state"],
+        )
+        inbox_age = GaugeMetricFamily(
+            "plantao_intake_inbox_oldest_pending_seconds",
+            "Age of the oldest accepted intake request not yet applied",
+        )
         try:
             with session_scope(self.factory) as session:
                 counts = incident_service.open_counts_by_severity(session)
                 depth = job_service.depth_by_state(session)
                 due = job_service.due_count(session)
                 overdue = job_service.oldest_due_lag(session).total_seconds()
+                pending = inbox.depth(session)
         except Exception:  # a scrape must not fail because the database is away
             return
         for severity, value in counts.items():
@@ -106,6 +127,11 @@ class OpenIncidentsCollector(Collector):
             jobs.add_metric([state], depth.get(state, 0))
         jobs.add_metric(["due"], due)
         lag.add_metric([], overdue)
+        entries.add_metric(["pending"], pending.pending_entries)
+        entries.add_metric(["failed"], pending.failed_entries)
+        inbox_age.add_metric([], pending.oldest_pending_age.total_seconds())
         yield family
         yield jobs
         yield lag
+        yield entries
+        yield inbox_age
