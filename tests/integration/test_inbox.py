@@ -175,3 +175,32 @@ def test_two_appliers_never_apply_the_same_entry(db: sessionmaker[Session]) -> N
         t.join(60)
     assert errors == []
     assert count(db, InboxEntry) == 0 and count(db, Alert) == 40 and count(db, Incident) == 4
+
+
+def test_cli_status_and_retry(
+    db: sessionmaker[Session], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``plantao inbox status`` lists failed entries with their error; ``retry`` requeues."""
+    from typer.testing import CliRunner
+
+    from plantao.cli.app import app
+    from plantao.config import get_settings
+
+    bad = _accept(db, _am(am_webhook([am_alert()])))[0]
+    assert bad is not None
+    run_transaction(db, lambda s: inbox.mark_failed(s, bad, "KeyError: 'x'"))
+    monkeypatch.setenv("PLANTAO_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        shown = runner.invoke(app, ["inbox", "status"])
+        assert shown.exit_code == 0, shown.output
+        assert "failed: 1" in shown.output and f"#{bad} alertmanager" in shown.output
+        assert "KeyError: 'x'" in shown.output
+        assert runner.invoke(app, ["inbox", "retry", str(bad)]).output.strip() == "requeued 1"
+        missing = runner.invoke(app, ["inbox", "retry", str(bad)])
+        assert missing.exit_code == 1 and "no failed inbox entry" in missing.output
+    finally:
+        get_settings.cache_clear()
+    drain(db)
+    assert count(db, Alert) == 1

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.cli import inbox as inbox_cli
 from plantao.cli import oncall as oncall_cli
 from plantao.cli import runbooks as runbooks_cli
 from plantao.config import get_settings
@@ -30,6 +31,7 @@ app.add_typer(integrations_app, name="integrations")
 app.add_typer(demo_app, name="demo")
 app.add_typer(runbooks_cli.app, name="runbooks")
 app.add_typer(oncall_cli.app, name="oncall")
+app.add_typer(inbox_cli.app, name="inbox")
 
 
 def _sessions() -> sessionmaker[Session]:
