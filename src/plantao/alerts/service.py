@@ -1,10 +1,12 @@
 """Alert intake: dedup, routing, grouping into incidents, auto-resolve.
 
-One call handles one sender request inside the caller's transaction, with set-based statements:
-re-sent snapshots (the common case with Alertmanager) cost one SELECT and one UPDATE whatever
-the batch size. New alerts are grouped under a per-group lock so that concurrent deliveries of
-the same group open one incident; the partial unique index on open identities is the backstop
-for concurrent deliveries of the same alert (the caller retries on IntegrityError).
+One call handles one sender request, or many at once, inside the caller's transaction, with
+set-based statements: re-sent snapshots (the common case with Alertmanager) cost one SELECT and
+one UPDATE whatever the batch size, and new alerts cost a fixed dozen statements per call however
+many incidents they open. New alerts are grouped under per-group locks (all taken in one
+statement, in key order) so that concurrent deliveries of the same group open one incident; the
+partial unique index on open identities is the backstop for concurrent deliveries of the same
+alert (the caller retries on IntegrityError).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -26,7 +28,7 @@ from plantao.alerts.models import Alert
 from plantao.alerts.schemas import AlertEvent
 from plantao.catalog import service as catalog_service
 from plantao.catalog.service import IntegrationLike
-from plantao.db import lock_key
+from plantao.db import is_postgres
 from plantao.incidents import service as incident_service
 from plantao.incidents.hooks import AttachedAlert
 from plantao.incidents.lifecycle import Action, Status
@@ -308,14 +310,31 @@ def _attach_new(
     now: datetime,
     result: IntakeResult,
 ) -> None:
+    """Group new alerts and attach each group to its incident, opening the missing ones.
+
+    Set-based across groups, because the engine applies many requests' events in one call:
+    every group lock is taken in one statement (in sorted order, as before), every candidate
+    incident is found and locked in one query, missing incidents are opened with one INSERT
+    (with one policy lookup and one INSERT each for escalations and timers), and alerts,
+    timeline entries and runbook-link jobs are written with one statement each for the call.
+    """
     actor = _actor(integration)
     reopenable = _recently_resolved(session, integration, new, now)
-    groups: dict[tuple[int, str], list[_Placed]] = defaultdict(list)
+    by_key: dict[tuple[int, str], list[_Placed]] = defaultdict(list)
     for placed in new:
-        groups[(placed.service_id, placed.group_key)].append(placed)
-    for (service_id, key), members in sorted(groups.items()):
-        lock_key(session, "group", f"{service_id}:{key}")
-        incident = incident_service.find_groupable(session, service_id=service_id, group_key=key)
+        by_key[(placed.service_id, placed.group_key)].append(placed)
+    # Incidents store the first 1024 characters of the key: keys equal there are one group.
+    groups: dict[tuple[int, str], list[_Placed]] = defaultdict(list)
+    for (service_id, key), members in sorted(by_key.items()):
+        groups[(service_id, key[:1024])].extend(members)
+    _lock_groups(session, [f"{service_id}:{key}" for service_id, key in sorted(by_key)])
+    existing = incident_service.find_groupable_many(session, list(groups))
+
+    attach: list[tuple[tuple[int, str], Incident]] = []
+    to_open: list[tuple[tuple[int, str], incident_service.NewIncident]] = []
+    for group, members in groups.items():
+        service_id, key = group
+        incident = existing.get(group)
         first = members[0]
         window = first.window
         detected = min((m.event.starts_at or now) for m in members)
@@ -338,23 +357,64 @@ def _attach_new(
                 incident = None
         if incident is None:
             title = first.event.summary or first.event.labels.get("alertname", "alert")
-            incident = incident_service.open_incident(
-                session,
-                title=title,
-                severity_name=severity,
-                service_id=service_id,
-                route_id=first.route_id,
-                group_key=key,
-                group_window_seconds=int(window.total_seconds()),
-                auto_resolve=first.auto_resolve,
-                detected_at=detected,
-                actor=actor,
+            to_open.append(
+                (
+                    group,
+                    incident_service.NewIncident(
+                        title=title,
+                        severity_name=severity,
+                        service_id=service_id,
+                        route_id=first.route_id,
+                        group_key=key,
+                        group_window_seconds=int(window.total_seconds()),
+                        auto_resolve=first.auto_resolve,
+                        detected_at=detected,
+                    ),
+                )
             )
         else:
             incident_service.raise_severity_to(session, incident, severity, actor=actor)
-            incident_service.touch_alert_activity(session, incident, detected)
+            incident_service.touch_alert_activity(session, incident, detected, flush=False)
+            attach.append((group, incident))
+    opened = incident_service.open_incidents(session, [spec for _, spec in to_open], actor=actor)
+    attach.extend(zip((group for group, _ in to_open), opened, strict=True))
+    attach.sort(key=lambda pair: pair[1].id)
+    for _, incident in attach:
         result.touch(incident)
-        _insert_or_reopen(session, integration, incident, members, reopenable, now, result)
+    _insert_or_reopen(
+        session,
+        integration,
+        [(incident, groups[group]) for group, incident in attach],
+        reopenable,
+        now,
+        result,
+    )
+
+
+def _lock_groups(session: Session, keys: Sequence[str]) -> None:
+    """``db.lock_key(session, "group", key)`` for every key, in the order given, in one
+    statement: the same transaction-scoped advisory locks, one round trip instead of one per
+    group. Nothing on SQLite, where every write transaction is already serialised.
+
+    The lock values are computed exactly as ``db.lock_key`` computes them, so intake on an
+    older process and on this one exclude each other (a test checks that they match).
+    """
+    if not keys or not is_postgres(session):
+        return
+    values = [group_lock_value(key) for key in keys]
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(k)) "
+            "FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, n)"
+        ),
+        {"keys": values},
+    )
+
+
+def group_lock_value(key: str) -> int:
+    """The advisory-lock value ``db.lock_key(session, "group", key)`` takes."""
+    digest = hashlib.blake2b(f"group:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _recently_resolved(
@@ -388,62 +448,89 @@ def _recently_resolved(
 def _insert_or_reopen(
     session: Session,
     integration: IntegrationLike,
-    incident: Incident,
-    members: list[_Placed],
+    attach: list[tuple[Incident, list[_Placed]]],
     reopenable: dict[str, tuple[int, int]],
     now: datetime,
     result: IntakeResult,
 ) -> None:
+    """Insert new alert rows and revive flapping ones for every group of the call at once."""
     inserts: list[dict[str, Any]] = []
     reopen: list[dict[str, Any]] = []
-    timeline: list[incident_service.TimelineItem] = []
+    timeline: list[tuple[int, incident_service.TimelineItem]] = []
+    attached: list[tuple[Incident, list[AttachedAlert]]] = []
     actor = _actor(integration)
-    for placed in members:
-        event = placed.event
-        previous = reopenable.get(event.identity)
-        values: dict[str, Any] = {
-            "summary": event.summary[:1024],
-            "severity": placed.severity,
-            "labels": event.labels,
-            "annotations": event.annotations,
-            "details": event.details,
-            "content_hash": _content_hash(event, placed.severity),
-            "last_seen_at": now,
-            "status": "firing",
-            "resolved_at": None,
-            "ends_at": None,
-        }
-        if previous is not None and previous[1] == incident.id:
-            reopen.append({"id": previous[0], **values})
+    for incident, members in attach:
+        for placed in members:
+            event = placed.event
+            previous = reopenable.get(event.identity)
+            values: dict[str, Any] = {
+                "summary": event.summary[:1024],
+                "severity": placed.severity,
+                "labels": event.labels,
+                "annotations": event.annotations,
+                "details": event.details,
+                "content_hash": _content_hash(event, placed.severity),
+                "last_seen_at": now,
+                "status": "firing",
+                "resolved_at": None,
+                "ends_at": None,
+            }
+            if previous is not None and previous[1] == incident.id:
+                reopen.append({"id": previous[0], **values})
+                timeline.append(
+                    (
+                        incident.id,
+                        incident_service.TimelineItem(
+                            "alert.refired",
+                            actor,
+                            f"Alert fired again: {event.summary[:200]}",
+                            {"identity": event.identity, "severity": placed.severity},
+                        ),
+                    )
+                )
+                continue
+            inserts.append(
+                {
+                    **values,
+                    "integration_id": integration.id,
+                    "service_id": placed.service_id,
+                    "incident_id": incident.id,
+                    "identity": event.identity,
+                    "source": event.source,
+                    "starts_at": event.starts_at or now,
+                    "first_seen_at": now,
+                    "repeat_count": 0,
+                    "flap_count": 0,
+                }
+            )
             timeline.append(
-                incident_service.TimelineItem(
-                    "alert.refired",
-                    actor,
-                    f"Alert fired again: {event.summary[:200]}",
-                    {"identity": event.identity, "severity": placed.severity},
+                (
+                    incident.id,
+                    incident_service.TimelineItem(
+                        "alert.attached",
+                        actor,
+                        f"Alert attached: {event.summary[:200]}",
+                        {
+                            "identity": event.identity,
+                            "severity": placed.severity,
+                            "labels": event.labels,
+                        },
+                    ),
                 )
             )
-            continue
-        inserts.append(
-            {
-                **values,
-                "integration_id": integration.id,
-                "service_id": placed.service_id,
-                "incident_id": incident.id,
-                "identity": event.identity,
-                "source": event.source,
-                "starts_at": event.starts_at or now,
-                "first_seen_at": now,
-                "repeat_count": 0,
-                "flap_count": 0,
-            }
-        )
-        timeline.append(
-            incident_service.TimelineItem(
-                "alert.attached",
-                actor,
-                f"Alert attached: {event.summary[:200]}",
-                {"identity": event.identity, "severity": placed.severity, "labels": event.labels},
+        attached.append(
+            (
+                incident,
+                [
+                    AttachedAlert(
+                        identity=p.event.identity,
+                        summary=p.event.summary,
+                        severity=p.severity,
+                        labels=p.event.labels,
+                        annotations=p.event.annotations,
+                    )
+                    for p in members
+                ],
             )
         )
     if inserts:
@@ -457,21 +544,8 @@ def _insert_or_reopen(
             .values(flap_count=Alert.flap_count + 1)
         )
         result.reopened += len(reopen)
-    incident_service.append(session, incident.id, timeline, at=now)
-    incident_service.alerts_attached(
-        session,
-        incident,
-        [
-            AttachedAlert(
-                identity=p.event.identity,
-                summary=p.event.summary,
-                severity=p.severity,
-                labels=p.event.labels,
-                annotations=p.event.annotations,
-            )
-            for p in members
-        ],
-    )
+    incident_service.append_many(session, timeline, at=now)
+    incident_service.alerts_attached_many(session, attached)
 
 
 def alerts_for_incident(session: Session, incident_id: int) -> list[Alert]:

@@ -27,20 +27,30 @@ class AttachedAlert:
     annotations: dict[str, Any] = field(default_factory=dict)
 
 
-def incident_opened(session: Session, incident: Incident) -> None:
-    """A new incident exists (status triggered), before its first alerts are attached."""
+def incidents_opened(session: Session, incidents: Sequence[Incident]) -> None:
+    """New incidents exist (status triggered), before their first alerts are attached.
+
+    One call for all the incidents a transaction opens at once, so that each domain can
+    react with a few set-based statements instead of a few per incident.
+    """
     from plantao.oncall import service as oncall_service  # oncall builds on incidents.service
 
-    oncall_service.incident_opened(session, incident)
+    oncall_service.incidents_opened(session, incidents)
 
 
-def alerts_attached(session: Session, incident: Incident, alerts: Sequence[AttachedAlert]) -> None:
-    """New alerts (not refreshes) joined the incident."""
+def alerts_attached(
+    session: Session, attached: Sequence[tuple[Incident, Sequence[AttachedAlert]]]
+) -> None:
+    """New alerts (not refreshes) joined these incidents, each with its alerts."""
     # Imported here: runbooks.service builds on incidents.service, which imports this module.
     from plantao.runbooks import service as runbook_service
 
-    runbook_service.schedule_linking(
-        session, incident.id, [(a.labels, a.annotations) for a in alerts]
+    runbook_service.schedule_linking_many(
+        session,
+        [
+            (incident.id, [(a.labels, a.annotations) for a in alerts])
+            for incident, alerts in attached
+        ],
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -82,6 +82,13 @@ def _forget_unnumbered(session: Session) -> None:
 def append(
     session: Session, incident_id: int, items: Iterable[TimelineItem], *, at: datetime | None = None
 ) -> None:
+    append_many(session, ((incident_id, it) for it in items), at=at)
+
+
+def append_many(
+    session: Session, entries: Iterable[tuple[int, TimelineItem]], *, at: datetime | None = None
+) -> None:
+    """Timeline entries of several incidents in one INSERT, in the order given (ids follow it)."""
     when = at or clock.now()
     rows = [
         {
@@ -92,10 +99,24 @@ def append(
             "message": it.message,
             "data": it.data,
         }
-        for it in items
+        for incident_id, it in entries
     ]
     if rows:
         session.execute(insert(TimelineEntry), rows)
+
+
+@dataclass(frozen=True)
+class NewIncident:
+    """What :func:`open_incidents` needs to open one incident."""
+
+    title: str
+    severity_name: str
+    service_id: int
+    route_id: int | None
+    group_key: str
+    group_window_seconds: int
+    auto_resolve: bool
+    detected_at: datetime
 
 
 def open_incident(
@@ -111,45 +132,83 @@ def open_incident(
     detected_at: datetime,
     actor: str,
 ) -> Incident:
-    now = clock.now()
-    incident = Incident(
-        # A unique placeholder until commit; see _number_new_incidents.
-        human_id=f"INC-PENDING-{uuid.uuid4().hex[:16].upper()}",
-        title=title[:1024],
-        status=Status.TRIGGERED.value,
-        severity=severity.normalize(severity_name),
-        service_id=service_id,
-        route_id=route_id,
-        group_key=group_key[:1024],
-        group_window_seconds=group_window_seconds,
-        auto_resolve=auto_resolve,
-        detected_at=min(detected_at, now),
-        triggered_at=now,
-        acknowledged_at=None,
-        mitigated_at=None,
-        resolved_at=None,
-        closed_at=None,
-        last_alert_at=now,
-        created_by=actor,
-    )
-    session.add(incident)
-    session.flush()
-    session.info.setdefault(_UNNUMBERED, []).append(incident)
-    append(
+    [incident] = open_incidents(
         session,
-        incident.id,
         [
-            TimelineItem(
-                "incident.triggered",
-                actor,
-                f"Incident opened: {incident.title}",
-                {"severity": incident.severity},
+            NewIncident(
+                title=title,
+                severity_name=severity_name,
+                service_id=service_id,
+                route_id=route_id,
+                group_key=group_key,
+                group_window_seconds=group_window_seconds,
+                auto_resolve=auto_resolve,
+                detected_at=detected_at,
             )
+        ],
+        actor=actor,
+    )
+    return incident
+
+
+def open_incidents(session: Session, specs: Sequence[NewIncident], *, actor: str) -> list[Incident]:
+    """Open several incidents with one INSERT, one timeline INSERT and one call of the hooks,
+    so that a batch of intake opening hundreds of incidents pays a few statements per batch,
+    not a dozen per incident. Returns the incidents in the order of ``specs``."""
+    if not specs:
+        return []
+    now = clock.now()
+    # Unique placeholders until commit (see _number_new_incidents), also used below to match
+    # the returned rows to ``specs``.
+    placeholders = [f"INC-PENDING-{uuid.uuid4().hex[:16].upper()}" for _ in specs]
+    rows: list[dict[str, Any]] = [
+        {
+            "human_id": placeholder,
+            "title": spec.title[:1024],
+            "status": Status.TRIGGERED.value,
+            "severity": severity.normalize(spec.severity_name),
+            "service_id": spec.service_id,
+            "route_id": spec.route_id,
+            "group_key": spec.group_key[:1024],
+            "group_window_seconds": spec.group_window_seconds,
+            "auto_resolve": spec.auto_resolve,
+            "detected_at": min(spec.detected_at, now),
+            "triggered_at": now,
+            "acknowledged_at": None,
+            "mitigated_at": None,
+            "resolved_at": None,
+            "closed_at": None,
+            "last_alert_at": now,
+            "created_by": actor,
+        }
+        for spec, placeholder in zip(specs, placeholders, strict=True)
+    ]
+    # Matched back by placeholder rather than with sort_by_parameter_order, which SQLite can
+    # only honour by inserting one row per statement.
+    returned = {
+        incident.human_id: incident
+        for incident in session.scalars(insert(Incident).returning(Incident), rows)
+    }
+    incidents = [returned[placeholder] for placeholder in placeholders]
+    session.info.setdefault(_UNNUMBERED, []).extend(incidents)
+    append_many(
+        session,
+        [
+            (
+                incident.id,
+                TimelineItem(
+                    "incident.triggered",
+                    actor,
+                    f"Incident opened: {incident.title}",
+                    {"severity": incident.severity},
+                ),
+            )
+            for incident in incidents
         ],
         at=now,
     )
-    hooks.incident_opened(session, incident)
-    return incident
+    hooks.incidents_opened(session, incidents)
+    return incidents
 
 
 def get(session: Session, ref: str | int, *, for_update: bool = False) -> Incident:
@@ -270,7 +329,14 @@ def alerts_attached(
     session: Session, incident: Incident, alerts: Sequence[hooks.AttachedAlert]
 ) -> None:
     """Called by intake after new alerts joined ``incident``; fans out to other domains."""
-    hooks.alerts_attached(session, incident, alerts)
+    hooks.alerts_attached(session, [(incident, alerts)])
+
+
+def alerts_attached_many(
+    session: Session, attached: Sequence[tuple[Incident, Sequence[hooks.AttachedAlert]]]
+) -> None:
+    """:func:`alerts_attached` for every incident a batch of intake touched, in one call."""
+    hooks.alerts_attached(session, attached)
 
 
 def raise_severity_to(session: Session, incident: Incident, new: str, *, actor: str) -> None:
@@ -295,11 +361,48 @@ def find_groupable(session: Session, *, service_id: int, group_key: str) -> Inci
     return session.scalars(stmt).one_or_none()
 
 
-def touch_alert_activity(session: Session, incident: Incident, detected_at: datetime) -> None:
+def find_groupable_many(
+    session: Session, groups: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], Incident]:
+    """:func:`find_groupable` for many ``(service_id, group_key)`` at once, keyed by
+    ``(service_id, group_key[:1024])``: the newest incident of each group that is not closed,
+    locked (in id order) for the caller to decide."""
+    wanted = sorted({(service_id, key[:1024]) for service_id, key in groups})
+    found: dict[tuple[int, str], Incident] = {}
+    for start in range(0, len(wanted), _GROUP_CHUNK):
+        part = wanted[start : start + _GROUP_CHUNK]
+        newest = (
+            select(func.max(Incident.id))
+            .where(
+                tuple_(Incident.service_id, Incident.group_key).in_(part),
+                Incident.status != Status.CLOSED.value,
+            )
+            .group_by(Incident.service_id, Incident.group_key)
+        )
+        stmt = (
+            select(Incident)
+            .where(Incident.id.in_(newest), Incident.status != Status.CLOSED.value)
+            .order_by(Incident.id)
+            .with_for_update()
+        )
+        for incident in session.scalars(stmt):
+            found[(incident.service_id, incident.group_key)] = incident
+    return found
+
+
+_GROUP_CHUNK = 500
+
+
+def touch_alert_activity(
+    session: Session, incident: Incident, detected_at: datetime, *, flush: bool = True
+) -> None:
+    """New alerts joined ``incident``. ``flush=False`` leaves the UPDATE to the session's next
+    flush, so that a batch touching many incidents writes them together."""
     now = clock.now()
     incident.last_alert_at = now
     incident.detected_at = min(incident.detected_at, detected_at)
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def timeline(session: Session, incident_id: int) -> list[TimelineEntry]:

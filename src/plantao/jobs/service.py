@@ -9,11 +9,12 @@ NOTIFY (delivered at commit) that wakes sleeping engines at once. SQLite runs on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -60,6 +61,50 @@ def enqueue(
     session.flush()
     wake_engines(session)
     return job
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to enqueue with :func:`enqueue_many`; the fields mean what ``enqueue``'s do."""
+
+    kind: str
+    payload: dict[str, Any]
+    due_at: datetime | None = None
+    dedup_key: str | None = None
+    max_attempts: int = 5
+
+
+def enqueue_many(session: Session, jobs: Sequence[NewJob]) -> None:
+    """Enqueue ``jobs`` with one INSERT (batched by the driver) instead of a flush per job.
+
+    Intake opening hundreds of incidents in one transaction enqueues two jobs per incident;
+    a round trip each was most of its cost. Nothing is returned: callers that need the row
+    use :func:`enqueue`.
+    """
+    if not jobs:
+        return
+    now = clock.now()
+    session.execute(
+        insert(Job),
+        [
+            {
+                "kind": job.kind,
+                "payload": job.payload,
+                "state": "pending",
+                "due_at": job.due_at or now,
+                "attempts": 0,
+                "max_attempts": job.max_attempts,
+                "lease_until": None,
+                "locked_by": None,
+                "dedup_key": job.dedup_key,
+                "last_error": None,
+                "created_at": now,
+                "finished_at": None,
+            }
+            for job in jobs
+        ],
+    )
+    wake_engines(session)
 
 
 def claim(

@@ -11,10 +11,11 @@ duplicated timer finds a different token and does nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -59,6 +60,20 @@ def policy_for_service(session: Session, service_id: int) -> EscalationPolicy | 
     ).one_or_none()
 
 
+def policies_for_services(
+    session: Session, service_ids: Sequence[int]
+) -> dict[int, EscalationPolicy]:
+    """The policy of each of ``service_ids`` that has one, in one query."""
+    if not service_ids:
+        return {}
+    rows = session.execute(
+        select(ServicePolicy.service_id, EscalationPolicy)
+        .join(EscalationPolicy, ServicePolicy.policy_id == EscalationPolicy.id)
+        .where(ServicePolicy.service_id.in_(sorted(set(service_ids))))
+    )
+    return dict(rows.tuples().all())
+
+
 def get(session: Session, incident_id: int, *, for_update: bool = False) -> Escalation | None:
     stmt = select(Escalation).where(Escalation.incident_id == incident_id)
     if for_update:
@@ -99,6 +114,66 @@ def start(session: Session, incident: Incident) -> Escalation | None:
     _schedule(session, esc, first.due_at)
     session.flush()
     return esc
+
+
+def start_new(session: Session, incidents: Sequence[Incident]) -> None:
+    """:func:`start` for incidents opened in this transaction, with set-based statements.
+
+    A new incident has no escalation row yet, so there is nothing to look up or lock: one
+    query finds the services' policies, one INSERT writes the rows (token 1, step 1 due now)
+    and one more their timers, however many incidents a batch of intake opened. The rows are
+    written as :func:`start` would write them; a reopen still goes through :func:`start`.
+    """
+    if not incidents:
+        return
+    now = clock.now()
+    policies = policies_for_services(session, [i.service_id for i in incidents])
+    plans: dict[int, tuple[str, dict[str, Any], dict[str, Any], datetime]] = {}
+    for policy in policies.values():
+        if policy.id not in plans:
+            snapshot = PolicySnapshot.from_dict(policy.body)
+            first = escalation.first(snapshot, now)
+            assert first.due_at is not None
+            plans[policy.id] = (
+                policy.slug,
+                snapshot.to_dict(),
+                first.cursor.to_dict(),
+                first.due_at,
+            )
+    rows: list[dict[str, Any]] = []
+    timers: list[job_service.NewJob] = []
+    token = 1  # what _schedule makes of a fresh row's 0
+    for incident in incidents:
+        found = policies.get(incident.service_id)
+        if found is None:
+            continue
+        slug, snapshot_dict, cursor, due_at = plans[found.id]
+        rows.append(
+            {
+                "incident_id": incident.id,
+                "policy_slug": slug,
+                "snapshot": snapshot_dict,
+                "cursor": cursor,
+                "state": "active",
+                "token": token,
+                "fired": 0,
+                "due_at": due_at,
+                "notice": None,
+                "started_at": now,
+                "updated_at": now,
+            }
+        )
+        timers.append(
+            job_service.NewJob(
+                JOB_KIND,
+                {"incident_id": incident.id, "token": token},
+                due_at=due_at,
+                dedup_key=f"{JOB_KIND}:{incident.id}:{token}",
+            )
+        )
+    if rows:
+        session.execute(insert(Escalation), rows)
+        job_service.enqueue_many(session, timers)
 
 
 def stop(session: Session, incident: Incident, *, cancel: bool, reason: str) -> None:

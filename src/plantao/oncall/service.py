@@ -8,6 +8,8 @@ incident lifecycle changes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from plantao.incidents.models import Incident
@@ -24,6 +26,7 @@ __all__ = [
     "heartbeats",
     "incident_opened",
     "incident_status_changed",
+    "incidents_opened",
     "pages",
     "run_timer",
     "schedules",
@@ -38,6 +41,11 @@ _ENDING = {"resolved", "closed"}
 def incident_opened(session: Session, incident: Incident) -> None:
     """Start the service's escalation policy (if it has one) from a snapshot."""
     escalations.start(session, incident)
+
+
+def incidents_opened(session: Session, incidents: Sequence[Incident]) -> None:
+    """:func:`incident_opened` for a batch of new incidents, with set-based statements."""
+    escalations.start_new(session, incidents)
 
 
 def incident_status_changed(

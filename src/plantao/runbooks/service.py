@@ -111,6 +111,31 @@ def schedule_linking(
         job_service.enqueue(session, LINK_JOB, {"incident_id": incident_id, "alerts": payload})
 
 
+def schedule_linking_many(
+    session: Session,
+    batches: Sequence[tuple[int, Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]]],
+) -> None:
+    """:func:`schedule_linking` for several incidents (``(incident_id, alerts)``) with one
+    INSERT: the same one job per incident, for intake batches that open many at once."""
+    job_service.enqueue_many(
+        session,
+        [
+            job_service.NewJob(
+                LINK_JOB,
+                {
+                    "incident_id": incident_id,
+                    "alerts": [
+                        {"labels": dict(labels), "annotations": dict(annotations)}
+                        for labels, annotations in alerts
+                    ],
+                },
+            )
+            for incident_id, alerts in batches
+            if alerts
+        ],
+    )
+
+
 def _runbook_from_url(lib: RunbookLibrary, url: str) -> str | None:
     """A ``runbook_url`` whose last path segment is a runbook id (``.../kafka-consumer-lag``,
     ``.../kafka-consumer-lag.md``) names that runbook; anything else stays an external link."""
