@@ -409,6 +409,75 @@ async def drive(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+async def drive_paced(
+    host: str,
+    port: int,
+    path: str,
+    bodies: Sequence[bytes],
+    alerts_per_body: int,
+    rate: float,
+    connections: int,
+    result: PhaseResult,
+) -> None:
+    """Open loop: request i is due at start + i/rate whatever came back before it.
+
+    Latency runs from the time a request was due, not from when a connection was free, so a
+    slow server cannot hide its queue by slowing the client down (no coordinated omission).
+    """
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(Connection(host, port))
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
+
+    async def one(index: int, body: bytes) -> None:
+        due = start + index / rate
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        conn = await pool.get()
+        try:
+            status, payload = await asyncio.wait_for(conn.post(path, body), REQUEST_TIMEOUT)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, HttpError) as exc:
+            result.errors += 1
+            if len(result.error_samples) < 3:
+                result.error_samples.append(repr(exc))
+            await conn.close()
+            return
+        finally:
+            pool.put_nowait(conn)
+        result.latencies.append(loop.time() - due)
+        if status != 202:
+            result.errors += 1
+            return
+        result.webhooks += 1
+        result.alerts += alerts_per_body
+        result.accepted += int(orjson.loads(payload)["accepted"])
+
+    await asyncio.gather(*(one(i, body) for i, body in enumerate(bodies)))
+    while not pool.empty():
+        await pool.get_nowait().close()
+
+
+def run_paced(
+    target: str,
+    port: int,
+    path: str,
+    bodies: Sequence[bytes],
+    batch: int,
+    rate: float,
+    store: StoreProbe,
+    timeout: float,
+) -> PhaseResult:
+    result = PhaseResult(target, batch, f"@{rate:.0f}/s")
+    started = time.perf_counter()
+    asyncio.run(drive_paced("127.0.0.1", port, path, bodies, batch, rate, 128, result))
+    result.seconds = time.perf_counter() - started
+    if store.wait_drained(time.monotonic() + timeout):
+        result.applied_seconds = time.perf_counter() - started
+    else:
+        result.complete = False
+    return result
+
+
 def run_phase(
     target: str,
     host: str,
@@ -845,7 +914,7 @@ def bench_plantao(
             concurrency=args.concurrency, timeout=60, probe=CpuProbe(None),
             expect_status=202, parse_accepted=True,
         )  # fmt: skip
-        for batch in BATCH_SIZES:
+        for batch in args.batch_sizes:
             bodies = plantao_bodies(run, batch, args.alerts)
             for phase in PATHS:
                 result = run_phase(
@@ -855,8 +924,16 @@ def bench_plantao(
                 )  # fmt: skip
                 results.append(result)
                 emit(result)
+        for batch, rate in args.paced:
+            bodies = plantao_bodies(f"{run}p", batch, int(rate * batch * args.paced_seconds))
+            paced = run_paced(
+                target, server.port, path, bodies, batch, rate, store, args.phase_timeout
+            )
+            results.append(paced)
+            emit(paced)
     finally:
         if server is not None:
+            print_commit_metrics(server.port)
             server.stop()
             errors = [
                 line
@@ -870,6 +947,30 @@ def bench_plantao(
         if database is not None:
             database.drop()
     return results
+
+
+def print_commit_metrics(port: int) -> None:
+    """Group-commit figures from the server's /metrics: requests per inbox transaction, its time."""
+    import httpx
+
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        for name in ("plantao_intake_commit_duration_seconds", "plantao_intake_commit_requests"):
+            for suffix in ("_sum", "_count"):
+                if line.startswith(name + suffix + " "):
+                    values[name + suffix] = float(line.split()[1])
+    batches = values.get("plantao_intake_commit_requests_count", 0.0)
+    if batches:
+        print(
+            f"  group commit: {batches:.0f} inbox transactions, "
+            f"{values['plantao_intake_commit_requests_sum'] / batches:.1f} requests each, "
+            f"{1000 * values['plantao_intake_commit_duration_seconds_sum'] / batches:.1f} ms each",
+            flush=True,
+        )
 
 
 def statements_for(backend: str, args: argparse.Namespace, workdir: Path) -> None:
@@ -898,7 +999,7 @@ def bench_alertmanager(
             concurrency=args.concurrency, timeout=60, probe=CpuProbe(None),
             expect_status=200, parse_accepted=False,
         )  # fmt: skip
-        for batch in BATCH_SIZES:
+        for batch in args.batch_sizes:
             bodies = alertmanager_bodies(run, batch, args.alerts)
             for phase in PATHS:
                 result = run_phase(
@@ -944,6 +1045,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="plantao serve --no-engine plus one plantao worker process (the engine in its own "
         "process, as docs/engine.md recommends under load) instead of the engine inside serve",
     )
+    parser.add_argument(
+        "--batch-sizes",
+        type=lambda text: tuple(int(part) for part in text.split(",")),
+        default=BATCH_SIZES,
+        help="alerts per webhook, comma-separated (default 1,10,100)",
+    )
+    parser.add_argument(
+        "--paced",
+        type=lambda text: [
+            (int(part.split("@")[0]), float(part.split("@")[1])) for part in text.split(",") if part
+        ],
+        default=[(1, 1000.0), (100, 100.0)],
+        help="open-loop phases after the closed-loop ones, as BATCH@WEBHOOKS_PER_S, "
+        "comma-separated (default 1@1000,100@100: the targets' load); '' for none",
+    )
+    parser.add_argument(
+        "--paced-seconds", type=float, default=10.0, help="length of each paced phase"
+    )
     args = parser.parse_args(argv)
     if args.alerts is None:
         args.alerts = 1_000 if args.quick else 20_000
@@ -960,7 +1079,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"# Plantão intake benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"# machine: {machine()}")
     print(
-        f"# {args.alerts} distinct alerts per phase, batches of {BATCH_SIZES}, "
+        f"# {args.alerts} distinct alerts per phase, batches of {args.batch_sizes}, "
         f"{args.concurrency} keep-alive client connections, one groupKey per webhook; "
         "cpu columns are % of one core (srv = plantao serve, db = its PostgreSQL backends)"
     )

@@ -18,8 +18,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -73,8 +74,10 @@ def accept(session: Session, submissions: Sequence[Submission]) -> list[int | No
     ids: list[int | None] = [None] * len(submissions)
     if not rows:
         return ids
+    table = cast(Table, InboxEntry.__table__)
+    # A Core insert on the table (not the ORM entity): no unit of work for rows nobody reads back.
     inserted = session.scalars(
-        insert(InboxEntry).returning(InboxEntry.id, sort_by_parameter_order=True), rows
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
     ).all()
     for position, entry_id in zip(positions, inserted, strict=True):
         ids[position] = entry_id

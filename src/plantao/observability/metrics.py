@@ -56,3 +56,13 @@ INBOX_APPLY_DELAY = Histogram(
     "From an intake request's commit to the engine applying it (oldest entry of each batch)",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
+INTAKE_COMMIT_SECONDS = Histogram(
+    "plantao_intake_commit_duration_seconds",
+    "Time to store one group of intake requests in the inbox (one transaction)",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+INTAKE_COMMIT_REQUESTS = Histogram(
+    "plantao_intake_commit_requests",
+    "Intake requests stored per inbox transaction (group commit)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)
