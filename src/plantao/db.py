@@ -8,7 +8,10 @@ instead of failing on lock upgrade, and WAL so that readers never wait for write
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -70,6 +73,65 @@ class Base(DeclarativeBase):
     }
 
 
+class _WriterLock:
+    """One writer at a time per SQLite file inside this process, handed over at once.
+
+    Why: every transaction starts with ``BEGIN IMMEDIATE``; when two threads of one process (the
+    intake writer and the engine) want it together, SQLite's busy handler makes the loser sleep
+    1, 2, 5 … 100 ms between tries, which showed up as request latencies of seconds. Waiting on
+    a lock instead wakes the next writer the moment the previous one commits. Other processes
+    still meet the busy handler, as before.
+    """
+
+    _by_path: ClassVar[dict[str, threading.Lock]] = {}
+    _guard: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def for_path(cls, path: str) -> threading.Lock:
+        with cls._guard:
+            return cls._by_path.setdefault(path, threading.Lock())
+
+
+class _LockingSqliteConnection(sqlite3.Connection):
+    """Releases the writer lock when its transaction ends, whichever way it ends."""
+
+    writer_lock: threading.Lock | None = None
+    holds_writer_lock = False
+
+    def begin_immediate(self) -> None:
+        lock = self.writer_lock
+        # The timeout matches the busy timeout: past it, fall through to SQLite's own waiting.
+        self.holds_writer_lock = lock is not None and lock.acquire(timeout=30)
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self.holds_writer_lock and self.writer_lock is not None:
+            self.holds_writer_lock = False
+            self.writer_lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # let SQLAlchemy's begin event emit BEGIN IMMEDIATE
     cur = dbapi_conn.cursor()
@@ -81,13 +143,23 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    dbapi_conn = conn.connection.dbapi_connection
+    if isinstance(dbapi_conn, _LockingSqliteConnection):
+        dbapi_conn.begin_immediate()
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+        if not memory:
+            lock = _WriterLock.for_path(os.path.realpath(url.split("///", 1)[-1]))
+            connect_args["factory"] = type(
+                "_PlantaoSqliteConnection", (_LockingSqliteConnection,), {"writer_lock": lock}
+            )
+        kwargs: dict[str, Any] = {"connect_args": connect_args}
         if memory:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
