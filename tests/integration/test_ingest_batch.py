@@ -15,11 +15,12 @@ from plantao.alerts import service as alert_service
 from plantao.alerts.sources import alertmanager
 from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
-from plantao.db import lock_key, run_transaction, session_scope
+from plantao.db import lock_key, make_engine, make_sessionmaker, run_transaction, session_scope
 from plantao.incidents.models import Incident, TimelineEntry
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.oncall.models import Escalation
+from tests.conftest import empty_postgres
 from tests.factories.config import apply_standard, integration
 from tests.factories.payloads import am_alert, am_webhook
 from tests.integration.helpers import alerts, incidents, send_am, timeline_kinds
@@ -210,12 +211,14 @@ def test_enqueue_many_writes_pending_jobs_once_per_dedup_key(
         job_service.enqueue_many(session, [job_service.NewJob("test.echo", {}, dedup_key="k1")])
 
 
-def test_group_locks_are_the_ones_lock_key_takes(
-    db_url: str, factory: sessionmaker[Session]
-) -> None:
-    """The one-statement group locks exclude db.lock_key on the same group, and back."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("advisory locks exist on PostgreSQL only; SQLite serialises writers")
+def test_group_locks_are_the_ones_lock_key_takes(postgres_database: str) -> None:
+    """The one-statement group locks exclude db.lock_key on the same group, and back.
+
+    PostgreSQL only (advisory locks; SQLite serialises writers), so it asks for that database
+    directly: it fails rather than skips when PostgreSQL is required and missing.
+    """
+    engine = make_engine(empty_postgres(postgres_database), pool_size=4)
+    factory = make_sessionmaker(engine)
 
     def blocked(key: str) -> bool:
         with factory() as other:
@@ -240,3 +243,4 @@ def test_group_locks_are_the_ones_lock_key_takes(
             assert got.scalar_one() is False
             other.rollback()
         holder.rollback()
+    engine.dispose()
