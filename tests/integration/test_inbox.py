@@ -9,14 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.alerts import inbox
 from plantao.alerts.inbox import Submission
+from plantao.alerts.inbox_postgres import PostgresInbox
 from plantao.alerts.intake_writer import IntakeWriter
 from plantao.alerts.models import Alert, InboxEntry
 from plantao.alerts.sources import alertmanager, pagerduty
+from plantao.configfile import service as config_service
+from plantao.configfile.schema import load_text
 from plantao.db import make_engine, make_sessionmaker, run_transaction, session_scope
 from plantao.incidents.models import Incident
 from plantao.observability import metrics
@@ -119,9 +122,17 @@ def test_entry_that_cannot_apply_is_kept_as_failed(db: sessionmaker[Session]) ->
     assert count(db, Alert) == 3 and count(db, InboxEntry) == 0
 
 
-def test_writer_group_commits_concurrent_requests(db: sessionmaker[Session]) -> None:
+def _writer(engine: Engine, factory: sessionmaker[Session]) -> IntakeWriter:
+    """Built as the app builds it: the driver-level path on PostgreSQL."""
+    postgres = PostgresInbox(engine, factory) if engine.dialect.name == "postgresql" else None
+    return IntakeWriter(factory, postgres=postgres)
+
+
+def test_writer_group_commits_concurrent_requests(
+    db: sessionmaker[Session], engine: Engine
+) -> None:
     """Many concurrent requests are stored by fewer commits, each answered with its own id."""
-    writer = IntakeWriter(db)
+    writer = _writer(engine, db)
     bodies = [am_webhook([am_alert(instance=f"h{i}")], group_key=f"g{i}") for i in range(200)]
 
     async def send_all() -> list[int | None]:
@@ -204,3 +215,38 @@ def test_cli_status_and_retry(
         get_settings.cache_clear()
     drain(db)
     assert count(db, Alert) == 1
+
+
+def test_writer_sees_new_keys_and_answers_none_for_unknown(
+    db: sessionmaker[Session], engine: Engine
+) -> None:
+    """A key added by a configuration change is accepted at once; an unknown key gets None."""
+    from tests.factories.config import STANDARD
+
+    writer = _writer(engine, db)
+    events = _am(am_webhook([am_alert()])).events
+    try:
+        assert (
+            asyncio.run(writer.submit(Submission("later-key-0123456789ab", "generic", events)))
+            is None
+        )
+        extra = STANDARD.replace(
+            "integrations:",
+            "integrations:\n  - {slug: later, name: Later, kind: generic, service: checkout, "
+            "key: later-key-0123456789ab}",
+            1,
+        )
+        with session_scope(db) as session:
+            config_service.apply(session, load_text(extra))
+        entry = asyncio.run(writer.submit(Submission("later-key-0123456789ab", "generic", events)))
+        assert isinstance(entry, int)
+        first, second = asyncio.run(_two(writer, events))
+        assert first is not None and second is not None and first < second
+    finally:
+        writer.close()
+
+
+async def _two(writer: IntakeWriter, events: Any) -> tuple[int | None, int | None]:
+    first = await writer.submit(Submission(AM_KEY, "alertmanager", events))
+    second = await writer.submit(Submission(AM_KEY, "alertmanager", events))
+    return first, second

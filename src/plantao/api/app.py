@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import plantao
 from plantao.alerts import views as intake_views
+from plantao.alerts.inbox_postgres import PostgresInbox
 from plantao.alerts.intake_writer import IntakeWriter
 from plantao.api import errors, health
 from plantao.api.middleware import RequestContext
@@ -88,7 +89,12 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
-    app.state.intake_writer = IntakeWriter(app.state.sessions)
+    app.state.intake_writer = IntakeWriter(
+        app.state.sessions,
+        postgres=PostgresInbox(engine, app.state.sessions)
+        if engine.dialect.name == "postgresql"
+        else None,
+    )
     errors.install(app)
     app.include_router(health.router)
     app.include_router(intake_views.router)

@@ -137,6 +137,13 @@ def _snapshot(session: Session) -> _Snapshot:
     return fresh
 
 
+def cached_integration_refs(bind_key: str, current: str) -> dict[str, IntegrationRef] | None:
+    """The keys of the snapshot already compiled for ``current``, if any: for callers that read
+    the revision themselves (the PostgreSQL inbox writer) and must not open a Session for it."""
+    cached = _snapshots.get(bind_key)
+    return cached.keys if cached is not None and cached.revision == current else None
+
+
 def integration_ref(session: Session, key: str) -> IntegrationRef | None:
     if not key or len(key) > 64:
         return None

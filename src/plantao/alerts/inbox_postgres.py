@@ -1,0 +1,103 @@
+"""The inbox insert on PostgreSQL, straight on a psycopg connection owned by the writer.
+
+Why: this is the product's hottest transaction (every sender request goes through it). Through
+a SQLAlchemy Session it cost about 1.5 ms of CPU per transaction, against 0.3 ms for the same
+statements on the driver (measured here, 2-core VM), and that difference was a quarter of the
+serving process's CPU per request at a thousand webhooks a second. The rows and guarantees are
+exactly those of ``inbox.accept``, which stays the portable path (SQLite) and the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import psycopg
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from plantao import clock
+from plantao.alerts import event_codec
+from plantao.alerts.inbox import Submission
+from plantao.catalog import service as catalog_service
+from plantao.catalog.service import IntegrationRef
+from plantao.db import WAKE_CHANNEL, session_scope
+
+_COLUMNS = "integration_id, source, events, alert_count, request_id, received_at, state, attempts"
+_ROW = "(%s, %s, %s::jsonb, %s, %s, %s, 'pending', 0)"
+
+
+class PostgresInbox:
+    """Stores groups of submissions; owns one connection, reopened after any failure."""
+
+    def __init__(self, engine: Engine, factory: sessionmaker[Session]) -> None:
+        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._bind_key = str(engine.url)
+        self._factory = factory
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def accept(self, submissions: Sequence[Submission]) -> list[int | None]:
+        conn = self._conn or psycopg.connect(self._dsn)
+        self._conn = conn
+        try:
+            ids = self._accept(conn, submissions)
+            conn.commit()
+        except BaseException:
+            self.close()
+            raise
+        return ids
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()  # an open transaction is rolled back by the server
+
+    def _keys(self, conn: psycopg.Connection[Any]) -> dict[str, IntegrationRef]:
+        row = conn.execute(
+            "SELECT body ->> 'id' FROM config_documents WHERE name = 'revision'"
+        ).fetchone()
+        current = str(row[0]) if row and row[0] is not None else ""
+        keys = catalog_service.cached_integration_refs(self._bind_key, current)
+        if keys is None:  # configuration changed: compile the new snapshot once
+            with session_scope(self._factory) as session:
+                keys = catalog_service.integration_refs(session)
+        return keys
+
+    def _accept(
+        self, conn: psycopg.Connection[Any], submissions: Sequence[Submission]
+    ) -> list[int | None]:
+        keys = self._keys(conn)
+        now = clock.now()
+        params: list[Any] = []
+        positions: list[int] = []
+        for position, submission in enumerate(submissions):
+            key = submission.key
+            ref = keys.get(key) if key and len(key) <= 64 else None
+            if ref is None or not submission.events:
+                continue
+            positions.append(position)
+            events = [event_codec.encode(e) for e in submission.events]
+            params += [
+                ref.id,
+                submission.source,
+                orjson.dumps(events).decode(),
+                len(events),
+                submission.request_id,
+                now,
+            ]
+        ids: list[int | None] = [None] * len(submissions)
+        if not positions:
+            return ids
+        rows = conn.execute(
+            f"INSERT INTO intake_inbox ({_COLUMNS}) VALUES "  # noqa: S608 - fixed text, values bound
+            + ", ".join([_ROW] * len(positions))
+            + " RETURNING id",
+            params,
+        ).fetchall()
+        # One INSERT … VALUES draws its ids in row order; sorting restores that order whatever
+        # order RETURNING lists them in.
+        for position, entry_id in zip(positions, sorted(r[0] for r in rows), strict=True):
+            ids[position] = int(entry_id)
+        conn.execute(f"NOTIFY {WAKE_CHANNEL}")
+        return ids
