@@ -119,26 +119,37 @@ def serve(
     ] = True,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (PostgreSQL)")] = 1,
 ) -> None:
-    """Serve the API and the web UI (and, by default, the engine in each worker)."""
+    """Serve the API and the web UI, and by default the engine: a thread of this process on
+    SQLite, one child process (``plantao worker``) on PostgreSQL."""
     import os
 
     import uvicorn
 
+    from plantao.cli.engine_process import EngineProcess
+
     settings = get_settings()
-    if workers > 1 and settings.database_url.startswith("sqlite"):
+    sqlite = settings.database_url.startswith("sqlite")
+    if workers > 1 and sqlite:
         _fail("--workers above 1 needs PostgreSQL: SQLite takes one writer process", 2)
-    os.environ["PLANTAO_ENGINE_IN_SERVE"] = "true" if engine else "false"
+    child = EngineProcess() if engine and not sqlite else None
+    os.environ["PLANTAO_ENGINE_IN_SERVE"] = "true" if engine and sqlite else "false"
     get_settings.cache_clear()
-    uvicorn.run(
-        "plantao.api.app:serve_app",
-        factory=True,
-        workers=workers,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=True,
-    )
+    if child is not None:
+        child.start()
+    try:
+        uvicorn.run(
+            "plantao.api.app:serve_app",
+            factory=True,
+            workers=workers,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=True,
+        )
+    finally:
+        if child is not None:
+            child.stop()
 
 
 @app.command()
@@ -157,6 +168,9 @@ def worker() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    from plantao.cli.engine_process import watch_parent
+
+    watch_parent(stop)
     typer.echo(f"engine {loop.worker_id} running; Ctrl-C to stop", err=True)
     loop.run_forever(stop)
 
