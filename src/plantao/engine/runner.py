@@ -59,6 +59,12 @@ class EngineLoop:
     handlers: dict[str, Handler]
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     idle: float = 0.5  # timers due in the future are found by this poll: lateness <= idle
+    # After a cycle that found only a little work, wait this long before the next one, so that
+    # a steady trickle (intake entries, each with its NOTIFY) is applied in batches rather than
+    # one tiny transaction after another: the fixed cost of a cycle (three or four short
+    # transactions) otherwise eats a core and starves the API process on a small machine.
+    coalesce: float = 0.02
+    light_cycle: int = 50
     batch: int = 10
     lease: timedelta = timedelta(minutes=70)
     stats: EngineStats = field(default_factory=EngineStats)
@@ -136,6 +142,8 @@ class EngineLoop:
                     ran = 0
                 if ran == 0:
                     waker.wait(self.idle, stop)
+                elif ran < self.light_cycle:
+                    stop.wait(self.coalesce)
         finally:
             waker.close()
             self.close_steps()
