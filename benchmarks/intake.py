@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import os
 import platform
@@ -259,6 +260,7 @@ class CpuProbe:
 
     pid: int | None
     extra_pids: Any = None  # callable returning the current backend pids, or None
+    engine_pids: Any = None  # callable returning the engine child's pid(s), or None
 
     def sample(self) -> dict[int, float]:
         pids: set[int] = set()
@@ -266,7 +268,22 @@ class CpuProbe:
             pids.add(self.pid)
         if self.extra_pids is not None:
             pids |= set(self.extra_pids())
+        if self.engine_pids is not None:
+            pids |= set(self.engine_pids())
         return {pid: proc_cpu_seconds(pid) for pid in pids}
+
+
+def child_pids(parent: int) -> list[int]:
+    """The engine child of ``plantao serve`` (``… worker``), not uvicorn's worker processes."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                if int(stat[1]) == parent and b"worker" in argv:
+                    found.append(int(entry.name))
+    return found
 
 
 def cpu_delta(before: dict[int, float], after: dict[int, float], only: set[int]) -> float:
@@ -332,6 +349,7 @@ class PhaseResult:
     outcomes: Counter[str] = field(default_factory=Counter)
     server_cpu: float = 0.0
     db_cpu: float | None = None
+    engine_cpu: float | None = None
     client_cpu: float = 0.0
     complete: bool = True
     error_samples: list[str] = field(default_factory=list)
@@ -423,38 +441,47 @@ async def drive_paced(
 
     Latency runs from the time a request was due, not from when a connection was free, so a
     slow server cannot hide its queue by slowing the client down (no coordinated omission).
+    Each connection is a worker that takes the next due request; the collector is off for the
+    phase, because a collection pause in the client would be counted as server latency.
     """
-    pool: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(connections):
-        pool.put_nowait(Connection(host, port))
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.05
+    upcoming = iter(enumerate(bodies))
 
-    async def one(index: int, body: bytes) -> None:
-        due = start + index / rate
-        await asyncio.sleep(max(0.0, due - loop.time()))
-        conn = await pool.get()
+    async def worker() -> None:
+        conn = Connection(host, port)
         try:
-            status, payload = await asyncio.wait_for(conn.post(path, body), REQUEST_TIMEOUT)
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, HttpError) as exc:
-            result.errors += 1
-            if len(result.error_samples) < 3:
-                result.error_samples.append(repr(exc))
-            await conn.close()
-            return
+            for index, body in upcoming:
+                due = start + index / rate
+                delay = due - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                try:
+                    status, payload = await asyncio.wait_for(conn.post(path, body), REQUEST_TIMEOUT)
+                except (OSError, TimeoutError, asyncio.IncompleteReadError, HttpError) as exc:
+                    result.errors += 1
+                    if len(result.error_samples) < 3:
+                        result.error_samples.append(repr(exc))
+                    await conn.close()
+                    continue
+                result.latencies.append(loop.time() - due)
+                if status // 100 != 2:
+                    result.errors += 1
+                    continue
+                result.webhooks += 1
+                result.alerts += alerts_per_body
+                result.accepted += (
+                    int(orjson.loads(payload)["accepted"]) if status == 202 else alerts_per_body
+                )
         finally:
-            pool.put_nowait(conn)
-        result.latencies.append(loop.time() - due)
-        if status != 202:
-            result.errors += 1
-            return
-        result.webhooks += 1
-        result.alerts += alerts_per_body
-        result.accepted += int(orjson.loads(payload)["accepted"])
+            await conn.close()
 
-    await asyncio.gather(*(one(i, body) for i, body in enumerate(bodies)))
-    while not pool.empty():
-        await pool.get_nowait().close()
+    gc.collect()
+    gc.disable()
+    try:
+        await asyncio.gather(*(worker() for _ in range(connections)))
+    finally:
+        gc.enable()
 
 
 def run_paced(
@@ -463,11 +490,12 @@ def run_paced(
     path: str,
     bodies: Sequence[bytes],
     batch: int,
+    phase: str,
     rate: float,
     store: StoreProbe,
     timeout: float,
 ) -> PhaseResult:
-    result = PhaseResult(target, batch, f"@{rate:.0f}/s")
+    result = PhaseResult(target, batch, f"{phase}@{rate:.0f}")
     started = time.perf_counter()
     asyncio.run(drive_paced("127.0.0.1", port, path, bodies, batch, rate, 128, result))
     result.seconds = time.perf_counter() - started
@@ -518,8 +546,11 @@ def run_phase(
     after = probe.sample()
     if probe.pid is not None:
         result.server_cpu = cpu_delta(before, after, {probe.pid})
+    engines = set(probe.engine_pids()) if probe.engine_pids is not None else set()
+    if engines:
+        result.engine_cpu = cpu_delta(before, after, engines)
     if probe.extra_pids is not None:
-        result.db_cpu = cpu_delta(before, after, set(after) - {probe.pid})
+        result.db_cpu = cpu_delta(before, after, set(after) - {probe.pid} - engines)
     if store is not None and totals_before is not None:
         if store.wait_drained(time.monotonic() + timeout):
             result.applied_seconds = time.perf_counter() - started
@@ -622,13 +653,10 @@ class Plantao:
     log_path: Path
     database: PostgresDatabase | None
     url: str
-    worker: subprocess.Popen[bytes] | None = None
 
     def stop(self) -> None:
         try:
             stop(self.process)
-            if self.worker is not None:
-                stop(self.worker)
         finally:
             self.log.close()
 
@@ -653,8 +681,6 @@ def start_plantao(
     workdir: Path,
     database: PostgresDatabase | None,
     workers: int = 1,
-    *,
-    separate_engine: bool = False,
 ) -> Plantao:
     if backend == "sqlite":
         url = f"sqlite:///{workdir / 'plantao.db'}"
@@ -686,7 +712,6 @@ def start_plantao(
             str(port),
             "--workers",
             str(workers if backend == "postgres" else 1),
-            "--no-engine" if separate_engine else "--engine",
         ],
         env=env,
         cwd=workdir,
@@ -694,14 +719,6 @@ def start_plantao(
         stderr=subprocess.STDOUT,
     )
     server = Plantao(backend, port, process, log, log_path, database, url)
-    if separate_engine:
-        server.worker = subprocess.Popen(
-            [*plantao_command(), "worker"],
-            env=env,
-            cwd=workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
     try:
         wait_http(f"http://127.0.0.1:{port}/readyz", process, log_path)
     except BaseException:
@@ -848,9 +865,9 @@ def machine() -> str:
 
 
 HEADER = (
-    f"{'target':<14}{'batch':>6} {'path':<7}{'webhooks':>9}{'alerts':>8}{'secs':>8}"
+    f"{'target':<14}{'batch':>6} {'path':<12}{'webhooks':>9}{'alerts':>8}{'secs':>8}"
     f"{'alerts/s':>10}{'webhooks/s':>11}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}{'applied/s':>10}"
-    f"{'srv cpu':>8}{'db cpu':>7}{'cli cpu':>8}  outcomes"
+    f"{'srv cpu':>8}{'eng cpu':>8}{'db cpu':>7}{'cli cpu':>8}  outcomes"
 )
 
 
@@ -862,9 +879,10 @@ def row(r: PhaseResult) -> str:
     applied = "-" if r.applied_per_s is None else f"{r.applied_per_s:.0f}"
     flag = "" if r.complete else "  (INCOMPLETE: phase deadline hit)"
     return (
-        f"{r.target:<14}{r.batch:>6} {r.path:<7}{r.webhooks:>9}{r.accepted:>8}{r.seconds:>8.1f}"
+        f"{r.target:<14}{r.batch:>6} {r.path:<12}{r.webhooks:>9}{r.accepted:>8}{r.seconds:>8.1f}"
         f"{r.alerts_per_s:>10.0f}{r.webhooks_per_s:>11.0f}{r.pct(0.50):>8.1f}{r.pct(0.99):>8.1f}"
-        f"{r.errors:>7}{applied:>10}{share(r.server_cpu):>8}{share(r.db_cpu):>7}{share(r.client_cpu):>8}"
+        f"{r.errors:>7}{applied:>10}{share(r.server_cpu):>8}{share(r.engine_cpu):>8}"
+        f"{share(r.db_cpu):>7}{share(r.client_cpu):>8}"
         f"  {outcomes}{flag}"
     )
 
@@ -875,13 +893,13 @@ def print_ratios(results: list[PhaseResult]) -> None:
         return
     print()
     print("Plantão alerts/s as a fraction of Alertmanager's own POST /api/v2/alerts:")
-    print(f"{'target':<14}{'batch':>6} {'path':<7}{'plantao/s':>10}{'am/s':>10}{'ratio':>8}")
+    print(f"{'target':<14}{'batch':>6} {'path':<12}{'plantao/s':>10}{'am/s':>10}{'ratio':>8}")
     for r in results:
         ref = reference.get((r.batch, r.path))
         if r.target == "alertmanager" or ref is None or not ref.alerts_per_s:
             continue
         print(
-            f"{r.target:<14}{r.batch:>6} {r.path:<7}{r.alerts_per_s:>10.0f}"
+            f"{r.target:<14}{r.batch:>6} {r.path:<12}{r.alerts_per_s:>10.0f}"
             f"{ref.alerts_per_s:>10.0f}{r.alerts_per_s / ref.alerts_per_s:>8.2f}"
         )
 
@@ -899,11 +917,12 @@ def bench_plantao(
         database.create()
     server: Plantao | None = None
     try:
-        server = start_plantao(
-            backend, workdir, database, args.pg_workers, separate_engine=args.separate_engine
-        )
+        server = start_plantao(backend, workdir, database, args.pg_workers)
+        pid = server.process.pid
         probe = CpuProbe(
-            server.process.pid, database.backend_pids if database is not None else None
+            pid,
+            database.backend_pids if database is not None else None,
+            engine_pids=lambda: child_pids(pid),
         )
         target = f"plantao-{'pg' if backend == 'postgres' else 'sqlite'}"
         store = StoreProbe(server.url)
@@ -926,11 +945,13 @@ def bench_plantao(
                 emit(result)
         for batch, rate in args.paced:
             bodies = plantao_bodies(f"{run}p", batch, int(rate * batch * args.paced_seconds))
-            paced = run_paced(
-                target, server.port, path, bodies, batch, rate, store, args.phase_timeout
-            )
-            results.append(paced)
-            emit(paced)
+            for phase in PATHS:
+                paced = run_paced(
+                    target, server.port, path, bodies, batch, phase, rate, store,
+                    args.phase_timeout,
+                )  # fmt: skip
+                results.append(paced)
+                emit(paced)
     finally:
         if server is not None:
             print_commit_metrics(server.port)
@@ -1038,12 +1059,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=1,
         help="uvicorn worker processes on PostgreSQL (srv cpu then counts the parent only)",
-    )
-    parser.add_argument(
-        "--separate-engine",
-        action="store_true",
-        help="plantao serve --no-engine plus one plantao worker process (the engine in its own "
-        "process, as docs/engine.md recommends under load) instead of the engine inside serve",
     )
     parser.add_argument(
         "--batch-sizes",
