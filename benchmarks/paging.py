@@ -195,7 +195,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rate", type=int, default=1000, help="alerts per second")
     parser.add_argument("--batch", type=int, default=100, help="alerts per request (one incident)")
-    parser.add_argument("--workers", type=int, default=1, help="extra plantao worker engines")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="plantao worker engines (serve: --no-engine)"
+    )
     parser.add_argument(
         "--serve-workers", type=int, default=1, help="uvicorn processes of plantao serve"
     )
@@ -244,6 +246,7 @@ def main() -> None:
                     str(port),
                     "--workers",
                     str(args.serve_workers),
+                    "--no-engine",  # the engines are the --workers plantao worker processes
                 ],
                 env=env,
                 stdout=log,
