@@ -40,7 +40,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -376,6 +376,39 @@ class PhaseResult:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+async def send_one(
+    conn: Connection,
+    path: str,
+    body: bytes,
+    result: PhaseResult,
+    alerts_per_body: int,
+    *,
+    since: float,
+    clock: Callable[[], float],
+    expect_status: int,
+    parse_accepted: bool,
+) -> None:
+    """One request, counted into ``result``; latency = ``clock()`` at the answer - ``since``."""
+    try:
+        status, payload = await asyncio.wait_for(conn.post(path, body), REQUEST_TIMEOUT)
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, HttpError) as exc:
+        result.errors += 1
+        if len(result.error_samples) < 3:
+            result.error_samples.append(repr(exc))
+        await conn.close()
+        return
+    result.latencies.append(clock() - since)
+    if status != expect_status:
+        result.errors += 1
+        if len(result.error_samples) < 3:
+            result.error_samples.append(f"{status} {payload[:200]!r}")
+        return
+    result.webhooks += 1
+    result.alerts += alerts_per_body
+    accepted = int(orjson.loads(payload)["accepted"]) if parse_accepted else alerts_per_body
+    result.accepted += accepted
+
+
 async def drive(
     host: str,
     port: int,
@@ -398,29 +431,11 @@ async def drive(
                 if time.monotonic() > deadline:
                     result.complete = False
                     return
-                started = time.perf_counter()
-                try:
-                    status, payload = await asyncio.wait_for(
-                        conn.post(path, body), timeout=REQUEST_TIMEOUT
-                    )
-                except (OSError, TimeoutError, asyncio.IncompleteReadError, HttpError) as exc:
-                    result.errors += 1
-                    if len(result.error_samples) < 3:
-                        result.error_samples.append(repr(exc))
-                    await conn.close()
-                    continue
-                result.latencies.append(time.perf_counter() - started)
-                if status != expect_status:
-                    result.errors += 1
-                    if len(result.error_samples) < 3:
-                        result.error_samples.append(f"{status} {payload[:200]!r}")
-                    continue
-                result.webhooks += 1
-                result.alerts += alerts_per_body
-                if parse_accepted:
-                    result.accepted += int(orjson.loads(payload)["accepted"])
-                else:
-                    result.accepted += alerts_per_body
+                await send_one(
+                    conn, path, body, result, alerts_per_body,
+                    since=time.perf_counter(), clock=time.perf_counter,
+                    expect_status=expect_status, parse_accepted=parse_accepted,
+                )  # fmt: skip
         finally:
             await conn.close()
 
@@ -456,23 +471,10 @@ async def drive_paced(
                 delay = due - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                try:
-                    status, payload = await asyncio.wait_for(conn.post(path, body), REQUEST_TIMEOUT)
-                except (OSError, TimeoutError, asyncio.IncompleteReadError, HttpError) as exc:
-                    result.errors += 1
-                    if len(result.error_samples) < 3:
-                        result.error_samples.append(repr(exc))
-                    await conn.close()
-                    continue
-                result.latencies.append(loop.time() - due)
-                if status // 100 != 2:
-                    result.errors += 1
-                    continue
-                result.webhooks += 1
-                result.alerts += alerts_per_body
-                result.accepted += (
-                    int(orjson.loads(payload)["accepted"]) if status == 202 else alerts_per_body
-                )
+                await send_one(
+                    conn, path, body, result, alerts_per_body,
+                    since=due, clock=loop.time, expect_status=202, parse_accepted=True,
+                )  # fmt: skip
         finally:
             await conn.close()
 
