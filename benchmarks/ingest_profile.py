@@ -1,7 +1,7 @@
 """CPU and SQL statements of ``alerts.service.ingest()`` when alerts open new incidents.
 
 Run: .venv/bin/python benchmarks/ingest_profile.py [--backend sqlite|postgres|both]
-     [--repeats 3] [--alerts 500] [--profile SCENARIO]
+     [--repeats 3] [--alerts 500] [--profile SCENARIO] [--link] [--suggest-share 0.5]
 
 The engine applies intake in batches (many requests' events in one ``ingest()`` call and one
 transaction), so the cost that matters is per alert when a call opens many incidents at once.
@@ -19,7 +19,13 @@ It prints, as medians over ``--repeats`` runs (fresh identities each run, same d
 CPU ms per alert (``time.process_time``, which on PostgreSQL leaves out the server's own CPU),
 wall ms per alert, SQL statements per call and per new incident (counted with the
 ``before_cursor_execute`` event, commit hooks included). ``--profile distinct/500`` also prints
-the top functions of one extra run under cProfile. Nothing is asserted.
+the top functions of one extra run under cProfile.
+
+``--link`` then runs the ``runbooks.link`` jobs those calls enqueued, as the engine does (an
+``EngineLoop`` with only that handler and no steps: claim, handler and completion transactions),
+and prints the client CPU ms per new incident of that phase and of open + link together.
+``--suggest-share`` leaves the ``runbook_url`` annotation out of that share of the alerts, so
+their linking ranks suggestions (BM25F) instead of honouring the annotation. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -49,9 +55,13 @@ from plantao.alerts import service as alert_service
 from plantao.alerts.schemas import AlertEvent
 from plantao.catalog import service as catalog_service
 from plantao.catalog.models import Integration
+from plantao.config import Settings
 from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
 from plantao.db import make_engine, make_sessionmaker, session_scope
+from plantao.engine.runner import EngineLoop
+from plantao.runbooks import execution_jobs
+from plantao.runbooks import service as runbook_service
 
 CONFIG = """
 version: 1
@@ -105,11 +115,16 @@ class Figures:
     statements_per_call: float
     statements_per_incident: float
     incidents: int
+    link_cpu_ms_per_incident: float | None = None
+    open_cpu_ms_per_incident: float | None = None
 
 
-def make_events(run: str, scenario: Scenario, alerts: int) -> list[AlertEvent]:
+def make_events(
+    run: str, scenario: Scenario, alerts: int, suggest_share: float = 0.0
+) -> list[AlertEvent]:
     starts = datetime.now(UTC) - timedelta(minutes=5)
     events = []
+    without_url = round(alerts * suggest_share)
     for i in range(alerts):
         group = i % scenario.groups if scenario.groups else i
         labels = {
@@ -129,7 +144,9 @@ def make_events(run: str, scenario: Scenario, alerts: int) -> list[AlertEvent]:
                 annotations={
                     "summary": f"{labels['alertname']} on {labels['instance']}",
                     "runbook_url": "https://runbooks.example.com/high-error-rate",
-                },
+                }
+                if i >= without_url
+                else {"summary": f"high error rate, 5xx responses on {labels['instance']}"},
                 sender_severity=labels["severity"],
                 starts_at=starts,
                 sender_group_key=f"{run}:{group}",
@@ -147,15 +164,31 @@ class StatementCounter:
         self.count += 1
 
 
+@dataclass(frozen=True)
+class Options:
+    link: bool = False
+    suggest_share: float = 0.0
+
+
+def link_jobs(factory: sessionmaker[Session]) -> None:
+    """Run every pending ``runbooks.link`` job the way the engine does."""
+    handlers = execution_jobs.handlers(Settings(env="test"))
+    job = runbook_service.LINK_JOB
+    loop = EngineLoop(factory, {job: handlers[job]}, steps=[])
+    while loop.run_once():
+        pass
+
+
 def run_once(
     factory: sessionmaker[Session],
     counter: StatementCounter,
     scenario: Scenario,
     alerts: int,
     wrap: Callable[[Callable[[], None]], None] = lambda work: work(),
+    options: Options = Options(),
 ) -> Figures:
     run = uuid.uuid4().hex[:8]
-    events = make_events(run, scenario, alerts)
+    events = make_events(run, scenario, alerts, options.suggest_share)
     calls = [events[i : i + scenario.per_call] for i in range(0, len(events), scenario.per_call)]
     with factory() as session:
         integration = catalog_service.ref_of(
@@ -174,24 +207,36 @@ def run_once(
     wrap(work)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     statements = counter.count - before
+    link_cpu: float | None = None
+    if options.link:
+        link_cpu = time.process_time()
+        link_jobs(factory)
+        link_cpu = time.process_time() - link_cpu
+    opened = max(len(incidents), 1)
     return Figures(
         cpu_ms_per_alert=cpu * 1000 / alerts,
         wall_ms_per_alert=wall * 1000 / alerts,
         statements_per_call=statements / len(calls),
-        statements_per_incident=statements / max(len(incidents), 1),
+        statements_per_incident=statements / opened,
         incidents=len(incidents),
+        link_cpu_ms_per_incident=None if link_cpu is None else link_cpu * 1000 / opened,
+        open_cpu_ms_per_incident=cpu * 1000 / opened,
     )
 
 
 def profile(
-    factory: sessionmaker[Session], counter: StatementCounter, scenario: Scenario, alerts: int
+    factory: sessionmaker[Session],
+    counter: StatementCounter,
+    scenario: Scenario,
+    alerts: int,
+    options: Options,
 ) -> str:
     profiler = cProfile.Profile()
 
     def wrap(work: Callable[[], None]) -> None:
         profiler.runcall(work)
 
-    run_once(factory, counter, scenario, alerts, wrap)
+    run_once(factory, counter, scenario, alerts, wrap, options)
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("cumulative").print_stats(45)
@@ -221,24 +266,35 @@ def bench_backend(backend: str, args: argparse.Namespace) -> None:
         with session_scope(factory) as session:
             config_service.apply(session, load_text(CONFIG))
         counter = StatementCounter(engine)
+        options = Options(link=args.link, suggest_share=args.suggest_share)
         try:
-            run_once(factory, counter, Scenario("warm-up", 50, None), 100)  # caches, pools
+            warm_up = Scenario("warm-up", 50, None)
+            run_once(factory, counter, warm_up, 100, options=options)  # caches, pools
             for scenario in scenarios(args.alerts):
                 runs = [
-                    run_once(factory, counter, scenario, args.alerts) for _ in range(args.repeats)
+                    run_once(factory, counter, scenario, args.alerts, options=options)
+                    for _ in range(args.repeats)
                 ]
-                print(
+                line = (
                     f"{backend:<8} {scenario.name:<14} {runs[0].incidents:>9} "
                     f"{statistics.median(r.cpu_ms_per_alert for r in runs):>12.3f} "
                     f"{statistics.median(r.wall_ms_per_alert for r in runs):>12.3f} "
                     f"{statistics.median(r.statements_per_call for r in runs):>10.1f} "
-                    f"{statistics.median(r.statements_per_incident for r in runs):>10.2f}",
-                    flush=True,
+                    f"{statistics.median(r.statements_per_incident for r in runs):>10.2f}"
                 )
+                if options.link:
+                    opened = statistics.median(r.open_cpu_ms_per_incident or 0.0 for r in runs)
+                    linked = statistics.median(r.link_cpu_ms_per_incident or 0.0 for r in runs)
+                    total = statistics.median(
+                        (r.open_cpu_ms_per_incident or 0.0) + (r.link_cpu_ms_per_incident or 0.0)
+                        for r in runs
+                    )
+                    line += f" {opened:>10.3f} {linked:>10.3f} {total:>10.3f}"
+                print(line, flush=True)
             if args.profile:
                 [chosen] = [s for s in scenarios(args.alerts) if s.name == args.profile]
                 print(f"\n--- cProfile, {backend}, {chosen.name} ---")
-                print(profile(factory, counter, chosen, args.alerts))
+                print(profile(factory, counter, chosen, args.alerts, options))
         finally:
             engine.dispose()
 
@@ -250,14 +306,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--alerts", type=int, default=500)
     parser.add_argument("--profile", help="scenario to profile, e.g. distinct/500")
+    parser.add_argument("--link", action="store_true", help="also run the runbooks.link jobs")
+    parser.add_argument(
+        "--suggest-share", type=float, default=0.0, help="share of alerts without runbook_url"
+    )
     args = parser.parse_args(argv)
     print(
         f"ingest() opening incidents: {args.alerts} alerts per scenario, median of {args.repeats}"
     )
-    print(
+    header = (
         f"{'backend':<8} {'scenario':<14} {'incidents':>9} {'cpu ms/alert':>12} "
         f"{'wall ms/alert':>12} {'stmts/call':>10} {'stmts/inc':>10}"
     )
+    if args.link:
+        header += f" {'open ms/inc':>10} {'link ms/inc':>10} {'o+l ms/inc':>10}"
+    print(header)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     for backend in backends:
         bench_backend(backend, args)

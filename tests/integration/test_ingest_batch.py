@@ -20,6 +20,7 @@ from plantao.incidents.models import Incident, TimelineEntry
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.oncall.models import Escalation
+from plantao.runbooks import service as runbook_service
 from tests.conftest import empty_postgres
 from tests.factories.config import apply_standard, integration
 from tests.factories.payloads import am_alert, am_webhook
@@ -78,10 +79,12 @@ def _state(factory: sessionmaker[Session], prefix: str) -> list[dict[str, Any]]:
             jobs = list(s.scalars(select(Job).order_by(Job.id)))
             timers = [j for j in jobs if j.payload.get("incident_id") == inc.id]
             linked = sorted(
-                a["labels"]["instance"]
-                for j in timers
+                str(labels["instance"])
+                for j in jobs
                 if j.kind == "runbooks.link"
-                for a in j.payload["alerts"]
+                for incident_id, found in runbook_service.linking_requests(j.payload)
+                if incident_id == inc.id
+                for labels, _annotations in found
             )
             escalate = [
                 (j.payload["token"], j.dedup_key, j.due_at - inc.triggered_at)

@@ -1,11 +1,13 @@
-"""Runbooks in incidents: linking on intake (annotation, matchers, suggestions), triage,
-checklists, risk posture and the coverage KPI, through the real services and engine."""
+"""Runbooks in incidents: linking on intake (annotation, matchers, suggestions), one link job
+for many incidents, triage, checklists, risk posture and the coverage KPI, through the real
+services and engine."""
 
 from __future__ import annotations
 
 import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,9 +20,13 @@ from plantao.engine.handlers import registry
 from plantao.engine.runner import EngineLoop
 from plantao.incidents import service as incident_service
 from plantao.incidents.models import TimelineEntry
-from plantao.runbooks import service
+from plantao.jobs import service as job_service
+from plantao.jobs.models import Job
+from plantao.jobs.service import Claimed
+from plantao.runbooks import execution_jobs, service
 from plantao.runbooks.models import RunbookLink
 from tests.factories.config import apply_standard
+from tests.factories.notify import open_incidents
 from tests.factories.payloads import am_alert, am_webhook
 from tests.integration.helpers import incident, send_am
 
@@ -297,3 +303,150 @@ def test_coverage_counts(db: sessionmaker[Session], settings: Settings) -> None:
     confirmed = [e for e in _timeline(db, linked) if e.kind == "runbook.confirmed"]
     assert confirmed[0].actor == "ana"
     assert confirmed[0].message == f"Confirmed runbook checkout-errors v{rb.short_version}"
+
+
+# -- one runbooks.link job for many incidents ----------------------------------------------
+
+Alert = tuple[dict[str, str], dict[str, str]]
+
+# One incident per entry, covering every outcome: matcher, runbook_url naming a runbook,
+# external URL, suggestion, nothing at all, and a suggestion upgraded by a later matcher.
+CASES: list[list[Alert]] = [
+    [({"alertname": "CheckoutErrors"}, {"summary": "checkout 5xx"})],
+    [
+        (
+            {"alertname": "VolumeFull"},
+            {"summary": "volume full", "runbook_url": "https://git.example/disk-full.md"},
+        )
+    ],
+    [({"alertname": "Elsewhere"}, {"runbook_url": "https://wiki.example/pages/42"})],
+    [
+        (
+            {"alertname": "KafkaConsumerLagHigh", "topic": "orders"},
+            {"summary": "kafka consumer lag growing on orders topic"},
+        )
+    ],
+    [({"alertname": "CoffeeMachineEmpty"}, {"summary": "the espresso machine needs beans"})],
+    [
+        ({"alertname": "CheckoutSlow"}, {"summary": "checkout returns errors, payments fail"}),
+        ({"alertname": "CheckoutErrors"}, {"summary": "checkout 5xx"}),
+    ],
+]
+
+
+Snapshot = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def _snapshot(db: sessionmaker[Session], incident_id: int) -> Snapshot:
+    """What linking leaves on one incident, without ids that differ between incidents."""
+    with db() as s:
+        links = sorted(
+            (r.ref, r.runbook_id, r.lang, r.version, r.title, r.source, r.score, r.why, r.url)
+            for r in s.scalars(select(RunbookLink).where(RunbookLink.incident_id == incident_id))
+        )
+        lists = [
+            (c.kind, c.title, c.lang, [(i.key, i.text, i.section) for i in c.items])
+            for c in service.checklists(s, incident_id)
+        ]
+        entries = [
+            (e.kind, e.actor, e.message, {k: v for k, v in e.data.items() if k != "checklist_id"})
+            for e in incident_service.timeline(s, incident_id)
+        ]
+    return links, lists, entries
+
+
+def _link_jobs(db: sessionmaker[Session]) -> list[Job]:
+    with db() as s:
+        return list(s.scalars(select(Job).where(Job.kind == service.LINK_JOB).order_by(Job.id)))
+
+
+def _drain(db: sessionmaker[Session], settings: Settings) -> None:
+    while _engine(db, settings):
+        pass
+    assert {j.state for j in _link_jobs(db)} <= {"done"}
+
+
+def test_one_job_for_many_incidents_links_as_one_job_each(
+    db: sessionmaker[Session], settings: Settings
+) -> None:
+    """One batched job links each incident exactly as one old-shape job per incident does."""
+    batched = open_incidents(db, len(CASES))
+    single = open_incidents(db, len(CASES))
+    deleted = 10_000_000  # an incident deleted before its job ran is skipped
+
+    def schedule(s: Session) -> None:
+        service.schedule_linking_many(s, [*zip(batched, CASES, strict=True), (deleted, CASES[0])])
+
+    run_transaction(db, schedule)
+    [job] = _link_jobs(db)
+    assert [e["incident_id"] for e in job.payload["incidents"]] == [*batched, deleted]
+
+    def old_shape(s: Session) -> None:
+        for incident_id, alerts in zip(single, CASES, strict=True):
+            payload = [{"labels": labels, "annotations": notes} for labels, notes in alerts]
+            job_service.enqueue(
+                s, service.LINK_JOB, {"incident_id": incident_id, "alerts": payload}
+            )
+
+    run_transaction(db, old_shape)
+    _drain(db, settings)
+    together = [_snapshot(db, i) for i in batched]
+    assert together == [_snapshot(db, i) for i in single]
+    kinds = [{link[0]: link[5] for link in links} for links, _, _ in together]
+    assert kinds[0] == {"checkout-errors": "matcher"}
+    assert kinds[1] == {"disk-full": "annotation"}
+    assert kinds[2] == {"https://wiki.example/pages/42": "annotation"}
+    assert kinds[3]["kafka-consumer-lag"] == "suggestion"
+    assert kinds[4] == {}
+    assert kinds[5]["checkout-errors"] == "matcher"
+    assert all([kind for kind, *_ in lists] == ["triage"] for _, lists, _ in together)
+    with db() as s:
+        kpi = service.coverage(s, since=None, until=None)
+    assert kpi.without_any_runbook == 2  # the espresso machine, once per way of linking
+
+
+def test_batched_job_run_twice_links_once(db: sessionmaker[Session], settings: Settings) -> None:
+    """Re-running a batched job adds no link, checklist or timeline entry; a later job's
+    runbook_url upgrades a stored suggestion in place, without a second timeline entry."""
+    ids = open_incidents(db, len(CASES))
+    run_transaction(
+        db, lambda s: service.schedule_linking_many(s, list(zip(ids, CASES, strict=True)))
+    )
+    _drain(db, settings)
+    before = [_snapshot(db, i) for i in ids]
+    [job] = _link_jobs(db)
+    claimed = Claimed(job.id, job.kind, job.payload, 2, "test")
+    execution_jobs.link(db, claimed, settings)
+    assert [_snapshot(db, i) for i in ids] == before
+
+    kafka = ids[3]
+    suggested = _links(db, kafka)["kafka-consumer-lag"]
+    assert suggested.source == "suggestion"
+    url = {"runbook_url": "https://git.example/runbooks/kafka-consumer-lag"}
+    alerts = [
+        {"labels": {"alertname": "KafkaConsumerLagHigh"}, "annotations": url},
+        {"labels": {"alertname": "CheckoutErrors"}, "annotations": {}},
+    ]
+    later = {"incidents": [{"incident_id": kafka, "alerts": alerts}]}
+    execution_jobs.link(db, Claimed(job.id, job.kind, later, 3, "test"), settings)
+    links = _links(db, kafka)
+    upgraded = links["kafka-consumer-lag"]
+    assert (upgraded.id, upgraded.source, upgraded.score) == (suggested.id, "annotation", None)
+    assert links["checkout-errors"].source == "matcher"
+    timeline = [e.kind for e in _timeline(db, kafka)]
+    assert timeline.count("checklist.attached") == 1
+    assert timeline.count("runbook.linked") == 1  # checkout-errors, new; the upgrade adds none
+
+
+def test_linking_is_chunked(
+    db: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs hold at most LINK_CHUNK incidents and stop growing at LINK_CHUNK_ALERTS alerts;
+    incidents without new alerts get no entry."""
+    monkeypatch.setattr(service, "LINK_CHUNK", 2)
+    monkeypatch.setattr(service, "LINK_CHUNK_ALERTS", 3)
+    one, three = CASES[0], CASES[0] * 3
+    batches = [(1, three), (2, []), (3, one), (4, one), (5, one)]
+    run_transaction(db, lambda s: service.schedule_linking_many(s, batches))
+    chunks = [[e["incident_id"] for e in j.payload["incidents"]] for j in _link_jobs(db)]
+    assert chunks == [[1], [3, 4], [5]]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantao import clock
 from plantao.config import Settings
 from plantao.db import session_scope
-from plantao.errors import DomainError, NotFound
+from plantao.errors import DomainError
 from plantao.incidents import service as incident_service
 from plantao.incidents.service import TimelineItem
 from plantao.jobs.service import Claimed
@@ -44,16 +44,12 @@ def handlers(settings: Settings) -> dict[str, JobHandler]:
 
 
 def link(factory: sessionmaker[Session], job: Claimed, settings: Settings) -> None:
-    """Attach triage (once) and link runbooks for the alerts carried by the job."""
+    """Attach triage (once) and link runbooks for the alerts carried by the job, for all its
+    incidents in one transaction (or the one incident of a job enqueued before batching)."""
     lib = service.library(settings)
-    alerts = [(a.get("labels", {}), a.get("annotations", {})) for a in job.payload["alerts"]]
+    requests = service.linking_requests(job.payload)
     with session_scope(factory) as session:
-        try:
-            incident = incident_service.get(session, job.payload["incident_id"], for_update=True)
-        except NotFound:
-            return  # deleted since: nothing to link
-        service.attach_triage(session, incident.id, lang=settings.language)
-        service.link_alerts(session, incident.id, alerts, lib, lang=settings.language)
+        service.link_incidents(session, requests, lib, lang=settings.language)
 
 
 def _secret_values(runbook: Runbook, action_params: tuple[str, ...]) -> dict[str, object]:

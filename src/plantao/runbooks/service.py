@@ -3,21 +3,23 @@ checklists (triage and runbook steps), risk posture and the coverage KPI.
 
 Linking runs in the engine (job ``runbooks.link``), not in intake: ranking costs a fraction of a
 millisecond per alert, which the intake path (thousands of alerts per second) should not pay
-while it holds group locks. Intake only enqueues one job per incident per batch of new alerts,
-in its own transaction, so a crash loses no link and the dedup path costs nothing.
+while it holds group locks. Intake only enqueues one job per batch of new alerts (up to
+``LINK_CHUNK`` incidents each), in its own transaction, so a crash loses no link and the dedup
+path costs nothing; the job links all its incidents in one transaction with a few statements.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -95,45 +97,61 @@ def languages(lib: RunbookLibrary, runbook_id: str) -> list[str]:
 # -- linking -------------------------------------------------------------------------------
 
 
-def schedule_linking(
-    session: Session,
-    incident_id: int,
-    alerts: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
-) -> None:
-    """Called when alerts join an incident: one job attaches triage (if missing) and links
-    runbooks for these alerts. The job carries labels and annotations so that it reads no
-    alert rows, whatever the size of the incident."""
-    if alerts:
-        payload = [
-            {"labels": dict(labels), "annotations": dict(annotations)}
-            for labels, annotations in alerts
-        ]
-        job_service.enqueue(session, LINK_JOB, {"incident_id": incident_id, "alerts": payload})
+LINK_CHUNK = 500  # incidents per runbooks.link job
+LINK_CHUNK_ALERTS = 2000  # ... and alerts: a job's payload and transaction stay bounded
+
+AlertData = tuple[Mapping[str, Any], Mapping[str, Any]]
+
+
+def schedule_linking(session: Session, incident_id: int, alerts: Sequence[AlertData]) -> None:
+    """Called when alerts join an incident: see :func:`schedule_linking_many`."""
+    schedule_linking_many(session, [(incident_id, alerts)])
 
 
 def schedule_linking_many(
-    session: Session,
-    batches: Sequence[tuple[int, Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]]],
+    session: Session, batches: Sequence[tuple[int, Sequence[AlertData]]]
 ) -> None:
-    """:func:`schedule_linking` for several incidents (``(incident_id, alerts)``) with one
-    INSERT: the same one job per incident, for intake batches that open many at once."""
+    """Called when alerts (labels, annotations) join incidents (``(incident_id, alerts)``):
+    one job per chunk of incidents attaches triage (if missing) and links runbooks for these
+    alerts. One job for a whole intake batch rather than one per incident, because the engine
+    pays three transactions per job whatever it holds, which was most of linking's cost when a
+    batch opens hundreds of incidents. The job carries labels and annotations so that it reads
+    no alert rows, whatever the size of the incidents."""
+    chunks: list[list[dict[str, Any]]] = []
+    size = LINK_CHUNK_ALERTS  # forces a first chunk
+    for incident_id, alerts in batches:
+        if not alerts:
+            continue
+        if size >= LINK_CHUNK_ALERTS or len(chunks[-1]) >= LINK_CHUNK:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(
+            {
+                "incident_id": incident_id,
+                "alerts": [
+                    {"labels": dict(labels), "annotations": dict(annotations)}
+                    for labels, annotations in alerts
+                ],
+            }
+        )
+        size += len(alerts)
     job_service.enqueue_many(
-        session,
-        [
-            job_service.NewJob(
-                LINK_JOB,
-                {
-                    "incident_id": incident_id,
-                    "alerts": [
-                        {"labels": dict(labels), "annotations": dict(annotations)}
-                        for labels, annotations in alerts
-                    ],
-                },
-            )
-            for incident_id, alerts in batches
-            if alerts
-        ],
+        session, [job_service.NewJob(LINK_JOB, {"incidents": chunk}) for chunk in chunks]
     )
+
+
+def linking_requests(payload: Mapping[str, Any]) -> list[tuple[int, list[AlertData]]]:
+    """The ``(incident_id, alerts)`` of a ``runbooks.link`` payload: ``{"incidents": [...]}``,
+    or the one-incident shape (``{"incident_id", "alerts"}``) of jobs enqueued before batching,
+    which may still wait in a database."""
+    entries = payload.get("incidents", [payload])
+    return [
+        (
+            int(entry["incident_id"]),
+            [(a.get("labels", {}), a.get("annotations", {})) for a in entry["alerts"]],
+        )
+        for entry in entries
+    ]
 
 
 def _runbook_from_url(lib: RunbookLibrary, url: str) -> str | None:
@@ -149,99 +167,162 @@ def _existing_links(session: Session, incident_id: int) -> dict[str, RunbookLink
     return {row.ref: row for row in rows}
 
 
-def link_alerts(
+@dataclass(frozen=True)
+class _Candidate:
+    """A link one alert asks for, before it is compared with what the incident has."""
+
+    ref: str
+    source: str
+    title: str
+    runbook: Runbook | None
+    score: float | None = None
+    why: str = ""
+    url: str | None = None
+
+
+def _candidates(
+    lib: RunbookLibrary, labels: Mapping[str, Any], notes: Mapping[str, Any], lang: str
+) -> list[_Candidate]:
+    """An alert's ``runbook_url``, the runbooks whose matchers select it, else the top
+    suggestions: pure ranking, done before any incident is locked."""
+    str_labels = {str(k): str(v) for k, v in labels.items()}
+    str_annotations = {str(k): str(v) for k, v in notes.items()}
+    found: list[_Candidate] = []
+    url = str_annotations.get("runbook_url", "").strip()
+    if url:
+        rid = _runbook_from_url(lib, url)
+        rb = lib.get(rid, lang) if rid else None
+        why = "runbook_url annotation of the alert"
+        found.append(
+            _Candidate(rid or url, "annotation", rb.title if rb else url, rb, None, why, url)
+        )
+    for rb in lib.linked_for(str_labels, lang):
+        found.append(
+            _Candidate(rb.id, "matcher", rb.title, rb, why="linked by the runbook's alert matchers")
+        )
+    if found:
+        return found
+    return [
+        _Candidate(s.id, "suggestion", s.title, lib.get(s.id, lang), score=s.score, why=s.why)
+        for s in lib.suggest(str_labels, str_annotations, k=SUGGESTIONS, lang=lang)
+    ]
+
+
+def link_incidents(
     session: Session,
-    incident_id: int,
-    alerts: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    requests: Sequence[tuple[int, Sequence[AlertData]]],
     lib: RunbookLibrary,
     *,
     lang: str = "en",
-) -> list[RunbookLink]:
-    """Link runbooks for each alert (labels, annotations): its ``runbook_url``, the runbooks
-    whose matchers select it, else the top suggestions. Returns the links created or upgraded."""
-    existing = _existing_links(session, incident_id)
-    touched: list[RunbookLink] = []
-    timeline: list[TimelineItem] = []
+) -> None:
+    """Attach triage (once) and link runbooks for each incident's alerts (labels,
+    annotations), for many incidents with a few statements. Incidents deleted since are
+    skipped. Running it twice links nothing twice: a link exists once per runbook per
+    incident and only a stronger source replaces a weaker one."""
+    wanted: dict[int, list[list[_Candidate]]] = {}
+    for incident_id, alerts in requests:  # ranked before locking: the locks stay short
+        wanted.setdefault(incident_id, []).extend(
+            _candidates(lib, labels, notes, lang) for labels, notes in alerts
+        )
+    present = set(
+        session.scalars(
+            select(Incident.id)
+            .where(Incident.id.in_(sorted(wanted)))
+            .order_by(Incident.id)
+            .with_for_update()
+        )
+    )
+    ids = [incident_id for incident_id in wanted if incident_id in present]
+    attach_triage_many(session, ids, lang=lang)
+    _link_candidates(session, {i: wanted[i] for i in ids})
+
+
+def _link_candidates(session: Session, wanted: Mapping[int, list[list[_Candidate]]]) -> None:
+    """Store the candidates per incident and alert: new links with one INSERT, upgrades of
+    stored ones in place, one timeline entry per new link."""
+    existing: dict[int, dict[str, RunbookLink | dict[str, Any]]] = {i: {} for i in wanted}
+    if wanted:
+        for stored in session.scalars(
+            select(RunbookLink).where(RunbookLink.incident_id.in_(sorted(wanted)))
+        ):
+            existing[stored.incident_id][stored.ref] = stored
+    new: list[dict[str, Any]] = []
+    timeline: list[tuple[int, TimelineItem]] = []
     now = clock.now()
+    for incident_id, per_alert in wanted.items():
+        links = existing[incident_id]
+        for candidate in (c for found in per_alert for c in found):
+            current = links.get(candidate.ref)
+            if current is not None:
+                _upgrade(current, candidate)
+                continue
+            rb = candidate.runbook
+            row: dict[str, Any] = {
+                "incident_id": incident_id,
+                "ref": candidate.ref[:1024],
+                "runbook_id": rb.id if rb else None,
+                "lang": rb.lang if rb else None,
+                "version": rb.version if rb else None,
+                "title": candidate.title[:512],
+                "source": candidate.source,
+                "score": candidate.score,
+                "why": candidate.why,
+                "url": candidate.url,
+                "created_at": now,
+                "confirmed_at": None,
+                "confirmed_by": None,
+                "confirmed_version": None,
+            }
+            new.append(row)
+            links[candidate.ref] = row
+            timeline.append((incident_id, _linked_entry(candidate, row)))
+    session.flush()  # upgrades of stored links
+    if new:
+        session.execute(insert(RunbookLink), new)
+    incident_service.append_many(session, timeline, at=now)
 
-    def put(ref: str, source: str, title: str, rb: Runbook | None, **extra: Any) -> None:
-        current = existing.get(ref)
-        if current is not None:
-            if _SOURCE_RANK[source] <= _SOURCE_RANK[current.source]:
-                return
-            current.source = source
-            current.score = extra.get("score")
-            current.why = extra.get("why", "")
-            if rb is not None:
-                current.version, current.lang = rb.version, rb.lang
-            touched.append(current)
-            return
-        row = RunbookLink(
-            incident_id=incident_id,
-            ref=ref[:1024],
-            runbook_id=rb.id if rb else None,
-            lang=rb.lang if rb else None,
-            version=rb.version if rb else None,
-            title=title[:512],
-            source=source,
-            score=extra.get("score"),
-            why=extra.get("why", ""),
-            url=extra.get("url"),
-            created_at=now,
-            confirmed_at=None,
-            confirmed_by=None,
-            confirmed_version=None,
-        )
-        session.add(row)
-        existing[ref] = row
-        touched.append(row)
-        if source == "suggestion":
-            message = f"Runbook suggested: {title} (score {row.score:.2f})"
-        else:
-            message = f"Runbook linked ({source}): {title}"
-        timeline.append(
-            TimelineItem(
-                "runbook.suggested" if source == "suggestion" else "runbook.linked",
-                SYSTEM_ACTOR,
-                message,
-                {
-                    "runbook": ref,
-                    "source": source,
-                    "version": row.version,
-                    "score": row.score,
-                    "why": row.why,
-                },
-            )
-        )
 
-    for labels, notes in alerts:
-        str_labels = {str(k): str(v) for k, v in labels.items()}
-        str_annotations = {str(k): str(v) for k, v in notes.items()}
-        linked = False
-        url = str_annotations.get("runbook_url", "").strip()
-        if url:
-            rid = _runbook_from_url(lib, url)
-            rb = lib.get(rid, lang) if rid else None
-            put(
-                rid or url,
-                "annotation",
-                rb.title if rb else url,
-                rb,
-                url=url,
-                why="runbook_url annotation of the alert",
-            )
-            linked = True
-        for rb in lib.linked_for(str_labels, lang):
-            put(rb.id, "matcher", rb.title, rb, why="linked by the runbook's alert matchers")
-            linked = True
-        if linked:
-            continue
-        for found in lib.suggest(str_labels, str_annotations, k=SUGGESTIONS, lang=lang):
-            rb = lib.get(found.id, lang)
-            put(found.id, "suggestion", found.title, rb, score=found.score, why=found.why)
-    session.flush()
-    incident_service.append(session, incident_id, timeline)
-    return touched
+def _upgrade(current: RunbookLink | dict[str, Any], candidate: _Candidate) -> None:
+    """A stronger reason to link replaces a weaker one on the same runbook (never the
+    reverse); no timeline entry, as the runbook was already shown."""
+    source = current["source"] if isinstance(current, dict) else current.source
+    if _SOURCE_RANK[candidate.source] <= _SOURCE_RANK[source]:
+        return
+    values: dict[str, Any] = {
+        "source": candidate.source,
+        "score": candidate.score,
+        "why": candidate.why,
+    }
+    if candidate.runbook is not None:
+        values |= {"version": candidate.runbook.version, "lang": candidate.runbook.lang}
+    if isinstance(current, dict):
+        current.update(values)
+    else:
+        for name, value in values.items():
+            setattr(current, name, value)
+
+
+def _linked_entry(candidate: _Candidate, row: Mapping[str, Any]) -> TimelineItem:
+    source, title = candidate.source, candidate.title
+    if source == "suggestion":
+        kind, message = (
+            "runbook.suggested",
+            f"Runbook suggested: {title} (score {row['score']:.2f})",
+        )
+    else:
+        kind, message = "runbook.linked", f"Runbook linked ({source}): {title}"
+    return TimelineItem(
+        kind,
+        SYSTEM_ACTOR,
+        message,
+        {
+            "runbook": candidate.ref,
+            "source": source,
+            "version": row["version"],
+            "score": row["score"],
+            "why": row["why"],
+        },
+    )
 
 
 def incident_runbooks(session: Session, incident_id: int) -> IncidentRunbooks:
@@ -364,40 +445,76 @@ def _new_checklist(
     return checklist
 
 
-def attach_triage(
-    session: Session, incident_id: int, *, lang: str, actor: str = SYSTEM_ACTOR
-) -> Checklist:
-    """The universal 2-minute triage as a checklist; idempotent per incident."""
-    found = _checklist_by_key(session, incident_id, "triage")
-    if found is not None:
-        return found
-    data = triage.triage_checklist(lang)
-    items = [
-        {"key": q.key, "text": q.text, "hint": q.hint, "section": "triage"} for q in data.questions
-    ]
-    checklist = _new_checklist(
-        session,
-        incident_id,
-        "triage",
-        kind="triage",
-        title=data.title,
-        lang=data.lang,
-        actor=actor,
-        items=items,
-    )
-    incident_service.append(
-        session,
-        incident_id,
-        [
-            TimelineItem(
-                "checklist.attached",
-                actor,
-                f"Checklist attached: {data.title}",
-                {"checklist_id": checklist.id, "kind": "triage"},
+def attach_triage_many(
+    session: Session, incident_ids: Sequence[int], *, lang: str, actor: str = SYSTEM_ACTOR
+) -> None:
+    """The universal 2-minute triage as a checklist of each incident that has none yet
+    (idempotent per incident), with three INSERTs whatever the number of incidents."""
+    if not incident_ids:
+        return
+    have = set(
+        session.scalars(
+            select(Checklist.incident_id).where(
+                Checklist.incident_id.in_(sorted(set(incident_ids))), Checklist.key == "triage"
             )
+        )
+    )
+    missing = [i for i in dict.fromkeys(incident_ids) if i not in have]
+    if not missing:
+        return
+    data = triage.triage_checklist(lang)
+    now = clock.now()
+    created = session.execute(
+        insert(Checklist).returning(Checklist.incident_id, Checklist.id),
+        [
+            {
+                "incident_id": incident_id,
+                "key": "triage",
+                "kind": "triage",
+                "title": data.title[:512],
+                "lang": data.lang,
+                "runbook_id": None,
+                "runbook_version": None,
+                "created_at": now,
+                "created_by": actor,
+            }
+            for incident_id in missing
         ],
     )
-    return checklist
+    checklist_ids: dict[int, int] = dict(created.tuples().all())
+    session.execute(
+        insert(ChecklistItem),
+        [
+            {
+                "checklist_id": checklist_ids[incident_id],
+                "position": n,
+                "key": q.key,
+                "text": q.text,
+                "hint": q.hint,
+                "section": "triage",
+                "checked_at": None,
+                "checked_by": None,
+            }
+            for incident_id in missing
+            for n, q in enumerate(data.questions)
+        ],
+    )
+    incident_service.append_many(
+        session,
+        [
+            (
+                incident_id,
+                TimelineItem(
+                    "checklist.attached",
+                    actor,
+                    f"Checklist attached: {data.title}",
+                    {"checklist_id": checklist_ids[incident_id], "kind": "triage"},
+                ),
+            )
+            for incident_id in missing
+        ],
+        at=now,
+    )
 
 
 def attach_runbook_checklist(
