@@ -4,9 +4,9 @@ Run: .venv/bin/python benchmarks/paging.py [--seconds 30] [--rate 1000] [--worke
 
 On PostgreSQL (a database created for the run and dropped after) it migrates, applies a config
 (one service with an escalation policy paging ``ana`` at once; ``ana`` has two signed-webhook
-contact methods: ``now`` at once and ``late`` 5 s after the page), starts ``plantao serve``
-(engine inside, production settings) plus ``--workers`` extra ``plantao worker`` engines, and a
-loopback webhook receiver. A client then sends generic-intake batches at a steady rate
+contact methods: ``now`` at once and ``late`` 5 s after the page), starts ``plantao serve
+--no-engine`` (production settings) plus ``--workers`` ``plantao worker`` engines (default 1, as
+``serve`` alone would start on PostgreSQL), and a loopback webhook receiver. A client then sends generic-intake batches at a steady rate
 (default 10 requests/s × 100 alerts = 1,000 alerts/s for 30 s); each batch's alerts share a
 ``group`` label, so each batch opens one incident (the route groups by ``group``).
 
@@ -14,7 +14,8 @@ Figures:
 
 - **page latency**: receiver arrival of the ``now`` notification − the moment the intake
   request that opened the incident got its 202 (sent after commit): p50/p99/max. This spans
-  intake commit → escalation job → ``page_user`` → outbox → delivery step → HTTP.
+  inbox commit → the engine applying it (incident, escalation job) → ``page_user`` → outbox →
+  delivery step → HTTP.
 - **timer lateness**: arrival of the ``late`` notification − (page time + 5 s); and escalation
   jobs' ``finished_at − due_at`` from the database.
 - **duplicates** (idempotency keys received more than once) and **losses** (expected keys
