@@ -833,13 +833,19 @@ def count_statements(
 def print_statements(
     backend: str, counted: dict[tuple[int, str], tuple[float, float, float]]
 ) -> None:
+    # On PostgreSQL the inbox insert runs on the writer's own psycopg connection, which
+    # SQLAlchemy's events do not see: its statements are fixed, one group at a time.
+    driver = "revision SELECT + INSERT + NOTIFY + COMMIT per group (driver level)"
     print(
         f"  {backend}: per webhook, statements/commits to accept + statements to apply "
-        "(in-process count): "
+        "(in-process count, one request at a time): "
         + "; ".join(
-            f"{batch}x{phase} {stmts:.0f}/{commits:.0f}+{applied:.0f}"
+            f"{batch}x{phase} "
+            + (f"{stmts:.0f}/{commits:.0f}" if stmts else "[driver]")
+            + f"+{applied:.0f}"
             for (batch, phase), (stmts, commits, applied) in counted.items()
-        ),
+        )
+        + ("" if all(c[0] for c in counted.values()) else f"; [driver] = {driver}"),
         flush=True,
     )
 

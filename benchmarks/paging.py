@@ -6,9 +6,10 @@ On PostgreSQL (a database created for the run and dropped after) it migrates, ap
 (one service with an escalation policy paging ``ana`` at once; ``ana`` has two signed-webhook
 contact methods: ``now`` at once and ``late`` 5 s after the page), starts ``plantao serve
 --no-engine`` (production settings) plus ``--workers`` ``plantao worker`` engines (default 1, as
-``serve`` alone would start on PostgreSQL), and a loopback webhook receiver. A client then sends generic-intake batches at a steady rate
-(default 10 requests/s × 100 alerts = 1,000 alerts/s for 30 s); each batch's alerts share a
-``group`` label, so each batch opens one incident (the route groups by ``group``).
+``serve`` alone would start on PostgreSQL), and a loopback webhook receiver. A client then
+sends generic-intake batches at a steady rate (default 10 requests/s × 100 alerts = 1,000
+alerts/s for 30 s); each batch's alerts share a ``group`` label, so each batch opens one
+incident (the route groups by ``group``).
 
 Figures:
 
