@@ -841,11 +841,11 @@ def print_statements(
         "(in-process count, one request at a time): "
         + "; ".join(
             f"{batch}x{phase} "
-            + (f"{stmts:.0f}/{commits:.0f}" if stmts else "[driver]")
+            + (f"{stmts:.0f}/{commits:.0f}" if stmts >= 0.5 else "[driver]")
             + f"+{applied:.0f}"
             for (batch, phase), (stmts, commits, applied) in counted.items()
         )
-        + ("" if all(c[0] for c in counted.values()) else f"; [driver] = {driver}"),
+        + ("" if all(c[0] >= 0.5 for c in counted.values()) else f"; [driver] = {driver}"),
         flush=True,
     )
 
