@@ -105,3 +105,68 @@ def test_concurrent_claims_are_disjoint(factory: sessionmaker[Session]) -> None:
     for t in threads:
         t.join(60)
     assert len(taken) == 200 and len(set(taken)) == 200
+
+
+class _Recorder:
+    """A step that records when it ran; ``before_jobs`` like the inbox step when asked."""
+
+    def __init__(self, name: str, order: list[str], *, before_jobs: bool) -> None:
+        self.name, self.order, self.before_jobs = name, order, before_jobs
+
+    def __call__(self, factory: sessionmaker[Session], worker_id: str) -> int:
+        self.order.append(self.name)
+        return 0
+
+
+def test_cycle_order_inbox_then_timers_then_delivery_then_slow_jobs(
+    factory: sessionmaker[Session],
+) -> None:
+    """One cycle: before-jobs steps, urgent jobs, the other steps, then the other jobs."""
+    order: list[str] = []
+    loop = EngineLoop(
+        factory,
+        {
+            "oncall.escalate": lambda f, j: order.append("escalate"),
+            "test.echo": lambda f, j: order.append("slow job"),
+        },
+        steps=[
+            _Recorder("deliver", order, before_jobs=False),
+            _Recorder("inbox", order, before_jobs=True),
+        ],
+    )
+    run_transaction(factory, lambda s: job_service.enqueue(s, "test.echo", {}))
+    run_transaction(factory, lambda s: job_service.enqueue(s, "oncall.escalate", {}))
+    assert loop.run_once() == 2
+    assert order == ["inbox", "escalate", "deliver", "slow job"]
+
+
+def test_slow_lane_runs_other_jobs_beside_the_cycle(factory: sessionmaker[Session]) -> None:
+    """Under run_forever, non-urgent jobs run in the slow-lane thread, urgent ones in the loop."""
+    ran_in: dict[str, str] = {}
+    done = threading.Event()
+
+    def record(kind: str) -> object:
+        def handler(f: sessionmaker[Session], j: Claimed) -> None:
+            ran_in[kind] = threading.current_thread().name
+            if len(ran_in) == 2:
+                done.set()
+
+        return handler
+
+    loop = EngineLoop(
+        factory,
+        {"oncall.escalate": record("urgent"), "test.echo": record("slow")},  # type: ignore[dict-item]
+        steps=[],
+        idle=0.05,
+    )
+    run_transaction(factory, lambda s: job_service.enqueue(s, "test.echo", {}))
+    run_transaction(factory, lambda s: job_service.enqueue(s, "oncall.escalate", {}))
+    stop = threading.Event()
+    thread = threading.Thread(target=loop.run_forever, args=(stop,), name="engine-main")
+    thread.start()
+    try:
+        assert done.wait(10)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert ran_in == {"urgent": "engine-main", "slow": "plantao-engine-slow"}

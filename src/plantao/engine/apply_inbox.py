@@ -30,6 +30,9 @@ def _database_away(exc: Exception) -> bool:
 
 
 class InboxStep:
+    #: Runs before the cycle's jobs: the escalation timers of incidents it opens are due at once.
+    before_jobs = True
+
     def __init__(self, settings: Settings) -> None:
         self.max_entries = settings.inbox_batch_requests
         self.max_alerts = settings.inbox_batch_alerts

@@ -39,6 +39,8 @@ class Retry(Exception):
 
 
 Handler = Callable[[sessionmaker[Session], Claimed], None]
+#: Job kinds that page people: claimed first in every cycle, before any slower work.
+URGENT_KINDS = frozenset({"oncall.escalate", "oncall.heartbeat"})
 #: A set-based step run once per cycle besides jobs (``(factory, worker_id) -> rows handled``);
 #: it may own resources released by an optional ``close()``. See ``handlers.steps()``.
 Step = Callable[[sessionmaker[Session], str], int]
@@ -66,9 +68,12 @@ class EngineLoop:
     coalesce: float = 0.02
     light_cycle: int = 50
     batch: int = 10
+    slow_batch: int = 2  # non-urgent jobs per cycle (see run_once)
+    urgent_kinds: frozenset[str] = URGENT_KINDS
     lease: timedelta = timedelta(minutes=70)
     stats: EngineStats = field(default_factory=EngineStats)
     steps: list[Step] | None = None  # None: the steps of plantao.engine.handlers.steps()
+    _slow_lane_running: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.steps is None:
@@ -77,27 +82,49 @@ class EngineLoop:
             self.steps = steps()
 
     def run_once(self) -> int:
-        """One cycle: claim and run what is due. Returns how many jobs ran."""
+        """One cycle: urgent jobs, the steps, then a few other jobs. Returns how much ran.
+
+        Why this order: a page must not wait behind slow work, nor for another cycle. Steps
+        marked ``before_jobs`` (applying the intake inbox) run first, so an incident opened now
+        has its escalation timer run in the same cycle; urgent jobs (escalation timers) next;
+        then the other steps (delivery sends what the timers just paged). The remaining jobs
+        (runbook linking and steps, tens of milliseconds each) run in the slow lane thread
+        under ``run_forever``, or last and ``slow_batch`` at a time when ``run_once`` is
+        called alone.
+        """
         started = time.perf_counter()
-        claimed = run_transaction(
-            self.factory,
-            lambda s: job_service.claim(
-                s, self.worker_id, limit=self.batch, lease=self.lease, kinds=list(self.handlers)
-            ),
-        )
-        for job in claimed:
-            self._run(job)
-        ran = len(claimed) + self._run_steps()
+        urgent = [kind for kind in self.handlers if kind in self.urgent_kinds]
+        other = [kind for kind in self.handlers if kind not in self.urgent_kinds]
+        steps = self.steps or []
+        first = [step for step in steps if getattr(step, "before_jobs", False)]
+        ran = self._run_steps(first)
+        ran += self._claim_and_run(urgent, self.batch)
+        ran += self._run_steps([step for step in steps if step not in first])
+        if not self._slow_lane_running:  # run_once alone (tests, tools): do everything here
+            ran += self._claim_and_run(other, self.slow_batch)
         self.stats.cycles += 1
         self.stats.last_cycle_at = time.time()
         self.stats.last_cycle_seconds = time.perf_counter() - started
         ENGINE_CYCLE.observe(self.stats.last_cycle_seconds)
         return ran
 
-    def _run_steps(self) -> int:
-        """Run the cycle's steps (outbox delivery, ...); one failing step does not stop others."""
+    def _claim_and_run(self, kinds: list[str], limit: int) -> int:
+        if not kinds:
+            return 0
+        claimed = run_transaction(
+            self.factory,
+            lambda s: job_service.claim(
+                s, self.worker_id, limit=limit, lease=self.lease, kinds=kinds
+            ),
+        )
+        for job in claimed:
+            self._run(job)
+        return len(claimed)
+
+    def _run_steps(self, steps: list[Step]) -> int:
+        """Run some of the cycle's steps; one failing step does not stop the others."""
         done = 0
-        for step in self.steps or ():
+        for step in steps:
             try:
                 done += step(self.factory, self.worker_id)
             except Exception as exc:
@@ -132,7 +159,14 @@ class EngineLoop:
         )
 
     def run_forever(self, stop: threading.Event) -> None:
+        """Cycle until ``stop``; slower jobs run in a second thread of their own (the slow lane),
+        so that linking runbooks for a storm never delays the next escalation timer."""
         waker = _Waker(self.factory)
+        lane = threading.Thread(
+            target=self._slow_lane, args=(stop,), name="plantao-engine-slow", daemon=True
+        )
+        self._slow_lane_running = True
+        lane.start()
         try:
             while not stop.is_set():
                 try:
@@ -146,7 +180,20 @@ class EngineLoop:
                     stop.wait(self.coalesce)
         finally:
             waker.close()
+            lane.join(timeout=30)
+            self._slow_lane_running = False
             self.close_steps()
+
+    def _slow_lane(self, stop: threading.Event) -> None:
+        other = [kind for kind in self.handlers if kind not in self.urgent_kinds]
+        while not stop.is_set():
+            try:
+                ran = self._claim_and_run(other, self.slow_batch)
+            except Exception as exc:  # database away: keep trying, say so
+                log.error("engine.slow_lane_failed", exc_info=exc)
+                ran = 0
+            if ran == 0:
+                stop.wait(self.idle)
 
 
 class _Waker:
