@@ -64,21 +64,29 @@ def _incident_opens(server: PlantaoServer) -> None:
 
 
 def test_engine_child_is_restarted_and_follows_serve(tmp_path: Path) -> None:
-    """On PostgreSQL the engine child applies intake, is restarted when killed, dies with serve."""
+    """On PostgreSQL two engine children apply intake, are restarted when killed, die with serve."""
     started = start_plantao("postgres", tmp_path / "plantao")
     try:
         serve = started.server.process
         assert serve is not None
-        _wait_for("the engine child", lambda: len(_children(serve.pid)) == 1)
-        (first,) = _children(serve.pid)
+        _wait_for("the engine children", lambda: len(_children(serve.pid)) == 2)
+        first, other = _children(serve.pid)
         _incident_opens(started.server)
         os.kill(first, signal.SIGKILL)
-        _wait_for("a new engine child", lambda: _children(serve.pid) not in ([], [first]))
+        _wait_for(
+            "a new engine child",
+            lambda: len(_children(serve.pid)) == 2 and first not in _children(serve.pid),
+        )
         _incident_opens(started.server)
-        (second,) = _children(serve.pid)
+        survivors = _children(serve.pid)
+        assert other in survivors
         serve.kill()
         serve.wait(10)
-        _wait_for("the orphaned engine to stop", lambda: not _alive(second), timeout=15)
+        _wait_for(
+            "the orphaned engines to stop",
+            lambda: not any(_alive(pid) for pid in survivors),
+            timeout=15,
+        )
     finally:
         stop_plantao(started)
 

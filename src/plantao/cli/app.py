@@ -118,9 +118,12 @@ def serve(
         bool, typer.Option("--engine/--no-engine", help="run the engine in this process")
     ] = True,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (PostgreSQL)")] = 1,
+    engines: Annotated[
+        int, typer.Option(min=1, max=32, help="engine child processes (PostgreSQL)")
+    ] = 2,
 ) -> None:
     """Serve the API and the web UI, and by default the engine: a thread of this process on
-    SQLite, one child process (``plantao worker``) on PostgreSQL."""
+    SQLite, ``--engines`` child processes (``plantao worker``) on PostgreSQL."""
     import os
 
     import uvicorn
@@ -131,10 +134,12 @@ def serve(
     sqlite = settings.database_url.startswith("sqlite")
     if workers > 1 and sqlite:
         _fail("--workers above 1 needs PostgreSQL: SQLite takes one writer process", 2)
-    child = EngineProcess() if engine and not sqlite else None
+    # Two by default: one applies the intake inbox while the other runs escalation timers and
+    # deliveries; with one, pages waited behind storms (benchmarks/README.md, Paging).
+    children = [EngineProcess() for _ in range(engines)] if engine and not sqlite else []
     os.environ["PLANTAO_ENGINE_IN_SERVE"] = "true" if engine and sqlite else "false"
     get_settings.cache_clear()
-    if child is not None:
+    for child in children:
         child.start()
     try:
         uvicorn.run(
@@ -148,7 +153,7 @@ def serve(
             proxy_headers=True,
         )
     finally:
-        if child is not None:
+        for child in children:
             child.stop()
 
 
