@@ -319,8 +319,11 @@ class StoreProbe:
 
     def totals(self) -> tuple[int, int, int]:
         """(alerts, sum of repeat counts, incidents)."""
-        alerts, repeats = self._one("SELECT count(*), coalesce(sum(repeat_count), 0) FROM alerts")
-        incidents = self._one("SELECT count(*) FROM incidents")[0]
+        alerts, repeats, incidents = self._one(  # one statement: one snapshot of both tables
+            "SELECT (SELECT count(*) FROM alerts), "
+            "(SELECT coalesce(sum(repeat_count), 0) FROM alerts), "
+            "(SELECT count(*) FROM incidents)"
+        )
         return int(alerts), int(repeats), int(incidents)
 
     def wait_drained(self, deadline: float) -> bool:
@@ -683,6 +686,7 @@ def start_plantao(
     workdir: Path,
     database: PostgresDatabase | None,
     workers: int = 1,
+    engines: int = 2,
 ) -> Plantao:
     if backend == "sqlite":
         url = f"sqlite:///{workdir / 'plantao.db'}"
@@ -714,6 +718,8 @@ def start_plantao(
             str(port),
             "--workers",
             str(workers if backend == "postgres" else 1),
+            "--engines",
+            str(engines),
         ],
         env=env,
         cwd=workdir,
@@ -925,7 +931,7 @@ def bench_plantao(
         database.create()
     server: Plantao | None = None
     try:
-        server = start_plantao(backend, workdir, database, args.pg_workers)
+        server = start_plantao(backend, workdir, database, args.pg_workers, args.engines)
         pid = server.process.pid
         probe = CpuProbe(
             pid,
@@ -941,6 +947,7 @@ def bench_plantao(
             concurrency=args.concurrency, timeout=60, probe=CpuProbe(None),
             expect_status=202, parse_accepted=True,
         )  # fmt: skip
+        store.wait_drained(time.monotonic() + 60)
         for batch in args.batch_sizes:
             bodies = plantao_bodies(run, batch, args.alerts)
             for phase in PATHS:
@@ -1067,6 +1074,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=1,
         help="uvicorn worker processes on PostgreSQL (srv cpu then counts the parent only)",
+    )
+    parser.add_argument(
+        "--engines", type=int, default=2, help="plantao serve --engines (PostgreSQL)"
     )
     parser.add_argument(
         "--batch-sizes",

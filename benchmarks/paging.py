@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/paging.py [--seconds 30] [--rate 1000] [--worke
 On PostgreSQL (a database created for the run and dropped after) it migrates, applies a config
 (one service with an escalation policy paging ``ana`` at once; ``ana`` has two signed-webhook
 contact methods: ``now`` at once and ``late`` 5 s after the page), starts ``plantao serve
---no-engine`` (production settings) plus ``--workers`` ``plantao worker`` engines (default 1, as
+--no-engine`` (production settings) plus ``--workers`` ``plantao worker`` engines (default 2, as
 ``serve`` alone would start on PostgreSQL), and a loopback webhook receiver. A client then
 sends generic-intake batches at a steady rate (default 10 requests/s × 100 alerts = 1,000
 alerts/s for 30 s); each batch's alerts share a ``group`` label, so each batch opens one
@@ -198,7 +198,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000, help="alerts per second")
     parser.add_argument("--batch", type=int, default=100, help="alerts per request (one incident)")
     parser.add_argument(
-        "--workers", type=int, default=1, help="plantao worker engines (serve: --no-engine)"
+        "--workers", type=int, default=2, help="plantao worker engines (serve: --no-engine)"
     )
     parser.add_argument(
         "--serve-workers", type=int, default=1, help="uvicorn processes of plantao serve"
