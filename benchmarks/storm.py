@@ -337,11 +337,19 @@ def drained(conn: psycopg.Connection[Any], receiver: Receiver) -> tuple[bool, st
     sent = {r[0] for r in conn.execute("SELECT idempotency_key FROM deliveries WHERE state='sent'")}
     got = {r.key for r in receiver.snapshot()}
     missing = len(sent - got)
+    inbox = conn.execute(
+        "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'failed')"
+        " FROM intake_inbox"
+    ).fetchone()
     n_inc = int(incidents[0]) if incidents else 0
     n_paged = int(paged[0]) if paged else 0
     n_busy = int(busy[0]) if busy else 0
-    done = n_inc > 0 and n_paged >= n_inc and n_busy == 0 and missing == 0
-    return done, f"incidents {n_inc}, paged {n_paged}, due/in flight {n_busy}, unseen {missing}"
+    pending, failed = (int(inbox[0]), int(inbox[1])) if inbox else (0, 0)
+    done = n_inc > 0 and n_paged >= n_inc and n_busy == 0 and missing == 0 and pending == 0
+    return done, (
+        f"inbox pending {pending} failed {failed}, incidents {n_inc}, paged {n_paged}, "
+        f"due/in flight {n_busy}, unseen {missing}"
+    )
 
 
 def report(
