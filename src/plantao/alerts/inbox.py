@@ -15,10 +15,10 @@ sender meant, as if each request had been applied alone.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from plantao.alerts import service as alert_service
 from plantao.alerts.models import InboxEntry
 from plantao.alerts.schemas import AlertEvent
 from plantao.catalog import service as catalog_service
+from plantao.catalog.service import IntegrationRef
 from plantao.db import is_postgres, wake_engines
 
 #: Fixed key of the advisory lock that makes one applier at a time (any 64-bit value would do).
@@ -45,44 +46,73 @@ class Submission:
     request_id: str | None = None
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    """The inbox row one accepted submission becomes; ``position`` is its index in the batch."""
+
+    position: int
+    integration_id: int
+    source: str
+    events: list[dict[str, Any]]
+    request_id: str | None
+
+
+def new_entries(
+    keys: Mapping[str, IntegrationRef], submissions: Sequence[Submission]
+) -> list[NewEntry]:
+    """The submissions whose key is known (and that carry events), ready to insert. Shared by
+    ``accept`` and the PostgreSQL driver-level writer so both store exactly the same rows."""
+    found = []
+    for position, submission in enumerate(submissions):
+        key = submission.key
+        ref = keys.get(key) if key and len(key) <= 64 else None
+        if ref is not None and submission.events:
+            events = [event_codec.encode(e) for e in submission.events]
+            found.append(
+                NewEntry(position, ref.id, submission.source, events, submission.request_id)
+            )
+    return found
+
+
+def ids_by_position(
+    count: int, entries: Sequence[NewEntry], ids: Sequence[int]
+) -> list[int | None]:
+    """One answer per submission: its inbox id, or None where the key was unknown."""
+    answers: list[int | None] = [None] * count
+    for entry, entry_id in zip(entries, ids, strict=True):
+        answers[entry.position] = int(entry_id)
+    return answers
+
+
 def accept(session: Session, submissions: Sequence[Submission]) -> list[int | None]:
     """Store each submission whose key is known; its inbox id, or None for an unknown key.
 
     One multi-row INSERT for the whole batch; the caller commits, and only then answers.
     """
-    keys = catalog_service.integration_refs(session)
+    entries = new_entries(catalog_service.integration_refs(session), submissions)
+    if not entries:
+        return [None] * len(submissions)
     now = clock.now()
-    rows: list[dict[str, object]] = []
-    positions: list[int] = []
-    for position, submission in enumerate(submissions):
-        ref = keys.get(submission.key) if submission.key and len(submission.key) <= 64 else None
-        if ref is None or not submission.events:
-            continue
-        positions.append(position)
-        rows.append(
-            {
-                "integration_id": ref.id,
-                "source": submission.source,
-                "events": [event_codec.encode(e) for e in submission.events],
-                "alert_count": len(submission.events),
-                "request_id": submission.request_id,
-                "received_at": now,
-                "state": "pending",
-                "attempts": 0,
-            }
-        )
-    ids: list[int | None] = [None] * len(submissions)
-    if not rows:
-        return ids
+    rows = [
+        {
+            "integration_id": e.integration_id,
+            "source": e.source,
+            "events": e.events,
+            "alert_count": len(e.events),
+            "request_id": e.request_id,
+            "received_at": now,
+            "state": "pending",
+            "attempts": 0,
+        }
+        for e in entries
+    ]
     table = cast(Table, InboxEntry.__table__)
     # A Core insert on the table (not the ORM entity): no unit of work for rows nobody reads back.
     inserted = session.scalars(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
     ).all()
-    for position, entry_id in zip(positions, inserted, strict=True):
-        ids[position] = entry_id
     wake_engines(session)
-    return ids
+    return ids_by_position(len(submissions), entries, inserted)
 
 
 @dataclass
@@ -91,7 +121,6 @@ class Applied:
 
     entries: int = 0
     alerts: int = 0
-    busy: bool = False  # another applier holds the lock
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     oldest_received_at: datetime | None = None
 
@@ -116,8 +145,7 @@ def apply_pending(
     its timers on time while a storm is being applied.
     """
     applied = Applied()
-    if not _take_lock(session):
-        applied.busy = True
+    if not _take_lock(session):  # another applier is at it: nothing to do here
         return applied
     query = select(InboxEntry).where(InboxEntry.state == "pending").order_by(InboxEntry.id)
     if only_id is not None:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
-from plantao.alerts import event_codec
+from plantao.alerts import inbox
 from plantao.alerts.inbox import Submission
 from plantao.catalog import service as catalog_service
 from plantao.catalog.service import IntegrationRef
@@ -67,37 +67,28 @@ class PostgresInbox:
     def _accept(
         self, conn: psycopg.Connection[Any], submissions: Sequence[Submission]
     ) -> list[int | None]:
-        keys = self._keys(conn)
+        entries = inbox.new_entries(self._keys(conn), submissions)
+        if not entries:
+            return [None] * len(submissions)
         now = clock.now()
         params: list[Any] = []
-        positions: list[int] = []
-        for position, submission in enumerate(submissions):
-            key = submission.key
-            ref = keys.get(key) if key and len(key) <= 64 else None
-            if ref is None or not submission.events:
-                continue
-            positions.append(position)
-            events = [event_codec.encode(e) for e in submission.events]
+        for e in entries:
             params += [
-                ref.id,
-                submission.source,
-                orjson.dumps(events).decode(),
-                len(events),
-                submission.request_id,
+                e.integration_id,
+                e.source,
+                orjson.dumps(e.events).decode(),
+                len(e.events),
+                e.request_id,
                 now,
             ]
-        ids: list[int | None] = [None] * len(submissions)
-        if not positions:
-            return ids
         rows = conn.execute(
             f"INSERT INTO intake_inbox ({_COLUMNS}) VALUES "  # noqa: S608 - fixed text, values bound
-            + ", ".join([_ROW] * len(positions))
+            + ", ".join([_ROW] * len(entries))
             + " RETURNING id",
             params,
         ).fetchall()
         # One INSERT … VALUES draws its ids in row order; sorting restores that order whatever
         # order RETURNING lists them in.
-        for position, entry_id in zip(positions, sorted(r[0] for r in rows), strict=True):
-            ids[position] = int(entry_id)
+        ids = inbox.ids_by_position(len(submissions), entries, sorted(r[0] for r in rows))
         conn.execute(f"NOTIFY {WAKE_CHANNEL}")
         return ids
