@@ -17,7 +17,9 @@ DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outsid
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PLANTAO_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="PLANTAO_", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = "sqlite:///./plantao.db"
