@@ -1,11 +1,15 @@
 """Settings from ``PLANTAO_*`` environment variables.
 
-The defaults make ``make run`` work on a laptop; outside ``dev`` the secret key must be set,
-because signed links and sessions would otherwise be forgeable by anyone who read this file.
+The defaults make ``make run`` work on a laptop without any shared secret: when
+``PLANTAO_SECRET_KEY`` is not set, the installation's own random signing key is generated in its
+database on first use (``plantao.auth.keyring``). A configured key is checked here and a weak or
+publicly known one stops the process, because sessions and signed action links would otherwise
+be forgeable by anyone who read the same documentation.
 """
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -13,7 +17,33 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside dev below
+MIN_SECRET_LENGTH = 32
+# SHA-256 of values seen in documentation, examples and earlier releases (the old development
+# default among them): refused whatever their length. Kept as digests so that nobody copies them.
+_KNOWN_SECRET_DIGESTS = frozenset(
+    {
+        "65795ca3364794b8d8afefb7ff3eb15124d8b4915016632385b931687e425af8",
+        "e2186dbdb1bb4193608605e84f33208765b5693b55edd4f730a719a100eeea6f",
+        "057ba03d6c44104863dc7361fe4578965d1887360f90a0895882e58a6248fc86",
+        "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b",
+        "39f03013c8a4002771e786533e9596bb64c2ff5819946b4792cef38280d1cbd2",
+        "048af2438891a89a3536ac09cc96ccbd34a1714e88cf8fdb63e6186dcc3ff89d",
+        "2d7cd44979bcf9b2fb17ef596dafa84d68d5db1446f6df75e2a70d3ee03b4dde",
+        "00810cf8b94d6fcb9c5de484d3bec4187620b3e2876e59aab90d852fe0f18fb6",
+        "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+    }
+)
+
+
+def weak_secret_reason(value: str) -> str | None:
+    """Why a configured signing key is unacceptable, or None. Never echoes the value."""
+    if hashlib.sha256(value.strip().lower().encode()).hexdigest() in _KNOWN_SECRET_DIGESTS:
+        return "it is a publicly known value"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"it is shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(value)) < 10:
+        return "it repeats too few distinct characters to be random"
+    return None
 
 
 class Settings(BaseSettings):
@@ -23,7 +53,17 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = "sqlite:///./plantao.db"
-    secret_key: str = DEV_SECRET
+    # None: the installation's random key kept in the database (plantao secret rotate).
+    secret_key: str | None = Field(default=None, repr=False)
+    # Keys that still verify (not sign) after an operator rotated PLANTAO_SECRET_KEY by hand.
+    # Comma-separated.
+    secret_key_previous: str = Field(default="", repr=False)
+    # Bodies of every route but intake (which has its own limit) are refused above this size
+    # before any byte of them is read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Web sessions live in the database: idle and absolute lifetimes.
+    session_idle_minutes: int = Field(default=120, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
     base_url: str = "http://127.0.0.1:8080"
     host: str = "127.0.0.1"
     port: int = 8080
@@ -61,20 +101,54 @@ class Settings(BaseSettings):
     delivery_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     action_link_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     notify_template_dir: Path | None = None
+    # --- Limits on abusive clients (plantao.api.ratelimit; docs/security-limits.md) ----------
+    # A limit is "COUNT/PERIOD", PERIOD in s, m or h: "600/1m", "30/10m". Counters are per
+    # process: with `serve --workers N` a client gets up to N times each budget.
+    rate_limit_enabled: bool = True
+    # Intake per integration key (per address on /v2/*, whose key is in the body): above what
+    # one process can accept, so a storm is never refused by default; lower it for fairness.
+    rate_limit_intake_per_key: str = Field(default="300000/1m", pattern=r"^\d+/\d*[smh]$")
+    # Failed attempts (unknown key, token or link) per client address before 429.
+    rate_limit_intake_failures_per_ip: str = Field(default="30/10m", pattern=r"^\d+/\d*[smh]$")
+    rate_limit_link_failures_per_ip: str = Field(default="30/10m", pattern=r"^\d+/\d*[smh]$")
+    rate_limit_api_failures_per_ip: str = Field(default="30/10m", pattern=r"^\d+/\d*[smh]$")
+    rate_limit_login_failures_per_ip: str = Field(default="10/15m", pattern=r"^\d+/\d*[smh]$")
+    rate_limit_login_per_ip: str = Field(default="30/1m", pattern=r"^\d+/\d*[smh]$")
+    # Every other route per client address, and /api per bearer token.
+    rate_limit_per_ip: str = Field(default="600/1m", pattern=r"^\d+/\d*[smh]$")
+    rate_limit_per_token: str = Field(default="600/1m", pattern=r"^\d+/\d*[smh]$")
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR networks).
+    # Loopback by default, as uvicorn already did: a proxy on the same host is the usual setup.
+    trusted_proxies: str = "127.0.0.1/32,::1/128"
+    # A request body must arrive within this many seconds of the first read, or 408.
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # `plantao serve`: a connection whose request line and headers take longer than this is
+    # closed (uvicorn has no such timeout), and an idle keep-alive connection after this.
+    header_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
+    # --- end of limits on abusive clients ----------------------------------------------------
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if self.env == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError(
-                "PLANTAO_SECRET_KEY must be set to a random value when PLANTAO_ENV=production"
-            )
-        if self.env == "production" and len(self.secret_key) < 32:
-            raise ValueError("PLANTAO_SECRET_KEY must be at least 32 characters in production")
+    def _refuse_weak_secret(self) -> Settings:
+        configured = [("PLANTAO_SECRET_KEY", self.secret_key)] if self.secret_key else []
+        configured += [("PLANTAO_SECRET_KEY_PREVIOUS", v) for v in self.previous_secret_keys]
+        for name, value in configured:
+            reason = weak_secret_reason(value)
+            if reason is not None:
+                raise ValueError(
+                    f"{name} is refused: {reason}. Unset it to let Plantão keep a random key "
+                    "in its database, or set it from `python3 -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))'`"
+                )
         if self.delivery_lease_seconds <= self.delivery_timeout_seconds:
             raise ValueError(
                 "PLANTAO_DELIVERY_LEASE_SECONDS must exceed PLANTAO_DELIVERY_TIMEOUT_SECONDS"
             )
         return self
+
+    @property
+    def previous_secret_keys(self) -> list[str]:
+        return [v.strip() for v in self.secret_key_previous.split(",") if v.strip()]
 
 
 @lru_cache(maxsize=1)

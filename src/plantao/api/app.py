@@ -16,8 +16,11 @@ import plantao
 from plantao.alerts import views as intake_views
 from plantao.alerts.inbox_postgres import PostgresInbox
 from plantao.alerts.intake_writer import IntakeWriter
-from plantao.api import errors, health
+from plantao.api import docs_page, errors, health
+from plantao.api.body_guard import BodyGuard
 from plantao.api.middleware import RequestContext
+from plantao.api.security_headers import SecurityHeaders
+from plantao.auth import keyring
 from plantao.auth import views as token_views
 from plantao.catalog import views as catalog_views
 from plantao.config import Settings, get_settings
@@ -84,6 +87,8 @@ def create_app(
         version=plantao.__version__,
         description="Alert intake, incidents, on-call. Every route except intake and health "
         "needs `Authorization: Bearer <token>`.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.router.lifespan_context = _lifespan(app, run_engine=run_engine)
     app.state.settings = settings
@@ -95,7 +100,11 @@ def create_app(
         if engine.dialect.name == "postgresql"
         else None,
     )
+    with app.state.sessions() as session:
+        ring = keyring.ensure(session, settings)
+        session.commit()
     errors.install(app)
+    docs_page.install(app)
     app.include_router(health.router)
     app.include_router(intake_views.router)
     app.include_router(incident_views.router)
@@ -110,14 +119,19 @@ def create_app(
         StaticFiles(directory=str(Path(web_views.__file__).parent / "static")),
         name="static",
     )
+    https = settings.base_url.startswith("https://")
+    # The cookie only points at a row of web_sessions (plantao.auth.web_sessions); its signature
+    # uses the installation's key, so a rotation logs browsers out.
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=ring.signing,
         session_cookie="plantao_session",
         same_site="lax",
-        https_only=settings.base_url.startswith("https://"),
-        max_age=12 * 3600,
+        https_only=https,
+        max_age=settings.session_max_hours * 3600,
     )
+    app.add_middleware(BodyGuard, settings=settings, sessions=app.state.sessions)
+    app.add_middleware(SecurityHeaders, https=https)
     app.add_middleware(RequestContext)
     _register_collector(app)
     notify_views.register_outbox_collector(app.state.sessions)

@@ -13,13 +13,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.api.body_guard import principal_from_state
 from plantao.auth import service as auth_service
 from plantao.auth.roles import Role, require
 from plantao.auth.service import Principal
 from plantao.config import Settings
 from plantao.errors import Unauthenticated
 
-SESSION_KEY = "token_id"
+SESSION_KEY = "sid"  # the web session cookie holds the id of a row in web_sessions
 
 
 def get_factory(request: Request) -> sessionmaker[Session]:
@@ -54,14 +55,15 @@ def _bearer(request: Request) -> str | None:
 
 
 def current_principal(request: Request, session: SessionDep) -> Principal:
+    """The API takes bearer tokens only, never the web session cookie: a browser attaches the
+    cookie to any cross-site form POST, and the JSON API carries no CSRF token."""
+    verified = principal_from_state(request.state)
+    if verified is not None:  # BodyGuard checked the token before the body was read
+        return verified
     token = _bearer(request)
-    if token is not None:
-        principal = auth_service.authenticate(session, token)
-    else:
-        token_id = request.session.get(SESSION_KEY) if "session" in request.scope else None
-        if not isinstance(token_id, int):
-            raise Unauthenticated("send 'Authorization: Bearer <token>' or log in")
-        principal = auth_service.principal_for_token_id(session, token_id)
+    if token is None:
+        raise Unauthenticated("send 'Authorization: Bearer <token>'")
+    principal = auth_service.authenticate(session, token)
     session.commit()  # persist last_used_at; nothing else has been written yet
     return principal
 

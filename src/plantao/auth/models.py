@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plantao.db import Base
@@ -28,3 +28,36 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class SigningKey(Base):
+    """The installation's HMAC keys for sessions and signed action links, when
+    ``PLANTAO_SECRET_KEY`` is not set.
+
+    Generated at random on first use, so no two installations share one. The row without
+    ``retired_at`` signs; retired rows still verify until ``verify_until`` (rotation grace).
+    """
+
+    __tablename__ = "signing_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    verify_until: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A logged-in browser. The cookie carries a random id; only its SHA-256 is stored, and
+    logging out revokes the row, so a captured cookie dies with the session."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(String(200))

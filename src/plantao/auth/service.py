@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
-from plantao.auth.models import ApiToken
+from plantao.auth.models import ApiToken, WebSession
 from plantao.auth.roles import Role
 from plantao.errors import NotFound, Unauthenticated, ValidationFailed
 
@@ -90,5 +90,11 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
         raise NotFound(f"token {token_id} does not exist")
     if row.revoked_at is None:
         row.revoked_at = clock.now()
+        # Browser sessions opened with the token end with it.
+        session.execute(
+            update(WebSession)
+            .where(WebSession.token_id == row.id, WebSession.revoked_at.is_(None))
+            .values(revoked_at=row.revoked_at)
+        )
     session.flush()
     return row

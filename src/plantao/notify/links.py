@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -148,14 +149,15 @@ def _claim(raw: bytes) -> ActionClaim:
 
 def verify_action(
     token: str,
-    secret: str | bytes,
+    secret: str | bytes | Sequence[str],
     now: datetime,
     expected_action: Action | str | None = None,
 ) -> ActionClaim:
     """The claim inside ``token``, or an :class:`ActionLinkError` saying why not.
 
     The MAC is checked first, in constant time, so nothing in an unauthenticated payload is
-    trusted or even parsed; expiry and purpose come after.
+    trusted or even parsed; expiry and purpose come after. ``secret`` may be several keys (the
+    signing key and keys retired by a rotation still in their grace period): any one verifies.
     """
     payload_part, sep, mac_part = token.strip().partition(".")
     if not sep or not payload_part or not mac_part:
@@ -164,7 +166,9 @@ def verify_action(
         payload_part.encode("ascii")
     except UnicodeEncodeError as exc:
         raise MalformedLinkError("action link is not valid base64url") from exc
-    if not hmac.compare_digest(_mac(secret, payload_part), _b64decode(mac_part)):
+    keys = [secret] if isinstance(secret, str | bytes) else list(secret)
+    given = _b64decode(mac_part)
+    if not any(hmac.compare_digest(_mac(key, payload_part), given) for key in keys):
         raise TamperedLinkError("action link signature does not match")
     claim = _claim(_b64decode(payload_part))
     if now >= claim.expires_at:

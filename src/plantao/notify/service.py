@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plantao import clock
+from plantao.auth import keyring
 from plantao.alerts import service as alert_service
 from plantao.catalog import service as catalog_service
 from plantao.catalog.models import User
@@ -88,14 +89,20 @@ def _first_annotation(alerts: Sequence[Any], *names: str) -> str | None:
 
 
 def _sign_links(
-    settings: Settings, incident: Incident, user: User, language: str, expires_at: datetime
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    user: User,
+    language: str,
+    expires_at: datetime,
 ) -> tuple[ActionLink, ...]:
     labels = rendering.LINK_LABELS[language]
     base = settings.base_url.rstrip("/")
+    signing_key = keyring.current(session, settings).signing
     out = []
     for action in ACTIONS:
         token = action_links.sign_action(
-            settings.secret_key,
+            signing_key,
             incident_id=str(incident.id),
             action=action,
             subject=str(user.id),
@@ -165,7 +172,7 @@ def page_user(
     rows: list[dict[str, Any]] = []
     for rule, contact in rules:
         key = _page_key(incident.id, step_name, user.id, contact.id, rule.after_seconds)
-        links = _sign_links(settings, incident, user, language, expires_at)
+        links = _sign_links(session, settings, incident, user, language, expires_at)
         context = rendering.PageContext(
             user_name=user.name,
             incident_ref=incident.human_id,
@@ -488,7 +495,8 @@ class ActionResult:
 def inspect_action(session: Session, token: str, settings: Settings | None = None) -> ActionPreview:
     """Verify a link and describe what it would do; raises ActionLinkError, changes nothing."""
     settings = settings or get_settings()
-    claim = action_links.verify_action(token, settings.secret_key, clock.now())
+    keys = keyring.current(session, settings).verifying
+    claim = action_links.verify_action(token, keys, clock.now())
     if session.get(UsedActionNonce, claim.nonce) is not None:
         raise UsedLinkError("this action link was already used")
     try:
@@ -548,7 +556,8 @@ def perform_action(
     """
     settings = settings or get_settings()
     if expected is not None:
-        action_links.verify_action(token, settings.secret_key, clock.now(), expected)
+        keys = keyring.current(session, settings).verifying
+        action_links.verify_action(token, keys, clock.now(), expected)
     preview = inspect_action(session, token, settings)
     claim = preview.claim
     incident = incident_service.get(session, int(claim.incident_id), for_update=True)

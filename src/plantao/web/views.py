@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from plantao import clock
 from plantao.api.deps import SESSION_KEY, SessionDep
 from plantao.auth import service as auth_service
+from plantao.auth import web_sessions
 from plantao.auth.roles import Role, require
 from plantao.auth.service import Principal
 from plantao.errors import DomainError, Unauthenticated
@@ -53,14 +54,16 @@ def _csrf(request: Request) -> str:
 
 
 def _principal(request: Request, session: Session) -> Principal | None:
-    token_id = request.session.get(SESSION_KEY)
-    if not isinstance(token_id, int):
+    sid = request.session.get(SESSION_KEY)
+    if not isinstance(sid, str):
         return None
     try:
-        return auth_service.principal_for_token_id(session, token_id)
+        principal = web_sessions.principal_for(session, request.app.state.settings, sid)
     except Unauthenticated:
         request.session.pop(SESSION_KEY, None)
         return None
+    session.commit()  # last_seen_at; nothing else has been written yet
+    return principal
 
 
 def _render(
@@ -99,12 +102,20 @@ def login(
         return _render(
             request, "login.html", None, status_code=401, next=next, error=TEXTS[lang]["bad_token"]
         )
+    if principal.token_id is None:  # pragma: no cover - authenticate() always names its token
+        raise Unauthenticated("this credential cannot open a web session")
+    sid = web_sessions.open_session(
+        session,
+        request.app.state.settings,
+        token_id=principal.token_id,
+        user_agent=request.headers.get("user-agent"),
+    )
     session.commit()
     language = request.session.get("lang")
     request.session.clear()  # a fresh session at login; only the language carries over
     if language in TEXTS:
         request.session["lang"] = language
-    request.session[SESSION_KEY] = principal.token_id
+    request.session[SESSION_KEY] = sid
     safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
     return RedirectResponse(safe_next, status_code=303)
 
@@ -116,8 +127,12 @@ def _check_csrf(request: Request, csrf: str) -> None:
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()]) -> RedirectResponse:
+def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()]) -> RedirectResponse:
     _check_csrf(request, csrf)
+    sid = request.session.get(SESSION_KEY)
+    if isinstance(sid, str):
+        web_sessions.end_session(session, sid)
+        session.commit()
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
