@@ -10,7 +10,6 @@ the next cycle tries again.
 from __future__ import annotations
 
 import structlog
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
@@ -18,15 +17,10 @@ from plantao.alerts import inbox
 from plantao.alerts.inbox import Applied
 from plantao.config import Settings
 from plantao.db import run_transaction
+from plantao.engine.outage import database_unavailable as _database_away
 from plantao.observability import metrics
 
 log = structlog.get_logger("plantao.engine.inbox")
-
-
-def _database_away(exc: Exception) -> bool:
-    if isinstance(exc, OperationalError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class InboxStep:

@@ -9,8 +9,8 @@ occupies at most its slots for at most the timeout, never the engine cycle, esca
 or the other channels.
 
 Why a delivery step and not one job per delivery: the outbox row already is a durable, leasable
-queue item; a job per row would duplicate its state in two tables, and the job lease (sized for
-runbook steps) would be far too long for crash recovery of a page. See docs/engine.md.
+queue item; a job per row would duplicate its state in two tables and cost a claim, a lease
+heartbeat and a completion per message. See docs/engine.md.
 """
 
 from __future__ import annotations

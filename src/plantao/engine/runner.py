@@ -3,11 +3,17 @@
 Short cycles (at most ``idle`` seconds of sleep) keep timer lateness low; on PostgreSQL a
 LISTEN connection wakes the loop as soon as a job is committed. Each job runs outside the claim
 transaction, so a slow handler (a runbook step with a long timeout) holds no lock; its lease is
-long enough for the handler's own timeout and is checked (fenced) when the result is written.
+short and renewed while the engine holds it (``engine/leases.py``), and checked (fenced) when
+the result is written.
+
+A database that goes away (refused, dropped, timed out) ends the cycle, not the engine: the
+loop waits with capped, jittered backoff, reports itself unhealthy and reconnects
+(``engine/outage.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select as select_module
 import socket
@@ -23,6 +29,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.db import run_transaction
+from plantao.engine.leases import LeaseKeeper
+from plantao.engine.outage import Outage, database_unavailable
 from plantao.jobs import service as job_service
 from plantao.jobs.service import Claimed
 from plantao.observability.metrics import ENGINE_CYCLE
@@ -70,16 +78,19 @@ class EngineLoop:
     batch: int = 10
     slow_batch: int = 2  # non-urgent jobs per cycle (see run_once)
     urgent_kinds: frozenset[str] = URGENT_KINDS
-    lease: timedelta = timedelta(minutes=70)
+    lease: timedelta = job_service.DEFAULT_LEASE  # renewed every lease/3 while held
     stats: EngineStats = field(default_factory=EngineStats)
     steps: list[Step] | None = None  # None: the steps of plantao.engine.handlers.steps()
+    outage: Outage = field(default_factory=Outage)
     _slow_lane_running: bool = field(default=False, init=False, repr=False)
+    leases: LeaseKeeper = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.steps is None:
             from plantao.engine.handlers import steps
 
             self.steps = steps()
+        self.leases = LeaseKeeper(self.factory, self.lease)
 
     def run_once(self) -> int:
         """One cycle: urgent jobs, the steps, then a few other jobs. Returns how much ran.
@@ -117,8 +128,15 @@ class EngineLoop:
                 s, self.worker_id, limit=limit, lease=self.lease, kinds=kinds
             ),
         )
-        for job in claimed:
-            self._run(job)
+        self.leases.hold(claimed)
+        try:
+            for job in claimed:
+                self._run(job)
+                self.leases.release([job])
+        finally:
+            # Jobs left unrun (the database went away mid-batch) are no longer renewed: their
+            # short lease expires and any engine claims them again.
+            self.leases.release(claimed)
         return len(claimed)
 
     def _run_steps(self, steps: list[Step]) -> int:
@@ -128,6 +146,8 @@ class EngineLoop:
             try:
                 done += step(self.factory, self.worker_id)
             except Exception as exc:
+                if database_unavailable(exc):
+                    raise  # the whole cycle waits for the database (run_forever's backoff)
                 log.error("engine.step_failed", step=repr(step), exc_info=exc)
         return done
 
@@ -146,6 +166,8 @@ class EngineLoop:
         except Retry as exc:
             error, retry_in = str(exc), exc.after
         except Exception as exc:  # a handler bug must not stop the engine
+            if database_unavailable(exc):
+                raise  # not the job's fault: its lease expires and it runs again
             log.error("engine.job_failed", job=job.id, kind=job.kind, exc_info=exc)
             error, retry_in = f"{type(exc).__name__}: {exc}", timedelta(seconds=30)
         if error is None:
@@ -171,9 +193,14 @@ class EngineLoop:
             while not stop.is_set():
                 try:
                     ran = self.run_once()
-                except Exception as exc:  # database away: keep trying, say so
-                    log.error("engine.cycle_failed", exc_info=exc)
+                except Exception as exc:
+                    if database_unavailable(exc):
+                        waker.drop()
+                        stop.wait(self.outage.failed(exc))
+                        continue
+                    log.error("engine.cycle_failed", exc_info=exc)  # a bug: say so, go on
                     ran = 0
+                self.outage.recovered()
                 if ran == 0:
                     waker.wait(self.idle, stop)
                 elif ran < self.light_cycle:
@@ -182,6 +209,7 @@ class EngineLoop:
             waker.close()
             lane.join(timeout=30)
             self._slow_lane_running = False
+            self.leases.close()
             self.close_steps()
 
     def _slow_lane(self, stop: threading.Event) -> None:
@@ -189,7 +217,10 @@ class EngineLoop:
         while not stop.is_set():
             try:
                 ran = self._claim_and_run(other, self.slow_batch)
-            except Exception as exc:  # database away: keep trying, say so
+            except Exception as exc:
+                if database_unavailable(exc):  # the main loop logs the outage and ends it
+                    stop.wait(self.outage.failed(exc))
+                    continue
                 log.error("engine.slow_lane_failed", exc_info=exc)
                 ran = 0
             if ran == 0:
@@ -197,33 +228,62 @@ class EngineLoop:
 
 
 class _Waker:
-    """LISTEN on PostgreSQL so that a NOTIFY ends the idle sleep at once."""
+    """LISTEN on PostgreSQL so that a NOTIFY ends the idle sleep at once.
+
+    The LISTEN connection is a luxury: when it fails (the database went away) the waker drops
+    it, sleeps by polling, and listens again once a cycle has succeeded, at most every
+    ``RELISTEN`` seconds. It never raises: it used to, and that killed the engine.
+    """
+
+    RELISTEN = 5.0
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.conn: Any = None
         bind = factory.kw.get("bind")
-        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
-            try:
-                raw = bind.raw_connection()
-                raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-                raw.cursor().execute(f"LISTEN {job_service.CHANNEL}")
-                self.conn = raw
-            except Exception as exc:  # fall back to polling
-                log.warning("engine.listen_unavailable", error=str(exc))
+        postgres = isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+        self.bind: Engine | None = bind if postgres else None
+        self._next_try = 0.0
+        self._listen()
+
+    def _listen(self) -> None:
+        if self.bind is None or time.monotonic() < self._next_try:
+            return
+        self._next_try = time.monotonic() + self.RELISTEN
+        try:
+            raw = self.bind.raw_connection()
+            raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+            raw.cursor().execute(f"LISTEN {job_service.CHANNEL}")
+            self.conn = raw
+        except Exception as exc:  # poll until the next try
+            log.info("engine.listen_unavailable", error=type(exc).__name__)
 
     def wait(self, seconds: float, stop: threading.Event) -> None:
         if self.conn is None:
+            self._listen()
+        if self.conn is None:
             stop.wait(seconds)
             return
-        driver = self.conn.driver_connection
-        ready, _, _ = select_module.select([driver.fileno()], [], [], seconds)
-        if ready:
-            for _ in driver.notifies(timeout=0):
-                pass
+        started = time.monotonic()
+        try:
+            driver = self.conn.driver_connection
+            ready, _, _ = select_module.select([driver.fileno()], [], [], seconds)
+            if ready:
+                for _ in driver.notifies(timeout=0):
+                    pass
+        except Exception as exc:  # the connection dropped: poll for the rest of the sleep
+            log.info("engine.listen_lost", error=type(exc).__name__)
+            self.drop()
+            stop.wait(max(0.0, seconds - (time.monotonic() - started)))
+
+    def drop(self) -> None:
+        """Forget the LISTEN connection (closed, never returned to the pool in LISTEN mode)."""
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.invalidate()
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
+        self.drop()
 
 
 def make_loop(factory: sessionmaker[Session]) -> EngineLoop:

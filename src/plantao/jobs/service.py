@@ -5,6 +5,10 @@ token): completion is recorded only if the lease is still that worker's, so a wo
 presumed dead and comes back cannot overwrite a newer attempt. On PostgreSQL claims use
 ``FOR UPDATE SKIP LOCKED`` so several engines never take the same job, and enqueueing sends a
 NOTIFY (delivered at commit) that wakes sleeping engines at once. SQLite runs one engine.
+
+Leases are short (``DEFAULT_LEASE``) and renewed by the engine while it holds the job, so a job
+whose engine died is claimed again within one lease rather than after the slowest handler's
+timeout.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from plantao.db import WAKE_CHANNEL, is_postgres, wake_engines
 from plantao.jobs.models import Job
 
 CHANNEL = WAKE_CHANNEL
-DEFAULT_LEASE = timedelta(minutes=2)
+#: Short on purpose: the engine renews the leases of the jobs it runs (``engine/leases.py``),
+#: so a job outlives its lease only when its engine died, and is then claimed again this soon.
+DEFAULT_LEASE = timedelta(seconds=45)
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,7 @@ def fail(session: Session, claimed: Claimed, error: str, *, retry_in: timedelta 
 
 
 def extend_lease(session: Session, claimed: Claimed, lease: timedelta = DEFAULT_LEASE) -> bool:
+    """Renew a running job's lease; False when it was lost (fenced like ``complete``)."""
     result = session.execute(
         update(Job).where(_fenced(claimed)).values(lease_until=clock.now() + lease)
     )
