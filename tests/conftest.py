@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock, migrations
+from plantao.auth import keyring
 from plantao.db import make_engine, make_sessionmaker
 from plantao.tables import metadata
 from tests.factories.requirements import require_component
@@ -58,6 +59,7 @@ def postgres_database() -> Iterator[str]:
 
 @pytest.fixture(params=_backends())
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    keyring.forget_cached()  # a key read from the previous test's database must not sign
     if request.param == "sqlite":
         path = tmp_path / "plantao.db"
         shutil.copy(sqlite_template, path)

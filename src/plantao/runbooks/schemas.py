@@ -75,7 +75,7 @@ class LinkOut(BaseModel):
     why: str
     version: str | None
     lang: str | None
-    url: str
+    url: str  # empty when the link's URL may not be followed (not http/https)
     external_url: str | None
     confirmed_at: datetime | None
     confirmed_by: str | None

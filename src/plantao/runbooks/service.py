@@ -41,6 +41,7 @@ from plantao.runbooks.schemas import (
     IncidentRunbooks,
     LinkOut,
 )
+from plantao.urls import safe_link
 
 LINK_JOB = "runbooks.link"
 SYSTEM_ACTOR = "plantao"
@@ -188,7 +189,9 @@ def _candidates(
     str_labels = {str(k): str(v) for k, v in labels.items()}
     str_annotations = {str(k): str(v) for k, v in notes.items()}
     found: list[_Candidate] = []
-    url = str_annotations.get("runbook_url", "").strip()
+    # Only an http(s) URL may become a link; anything else (javascript:, data:) is ignored and
+    # the alert gets matched or suggested runbooks like one without the annotation.
+    url = safe_link(str_annotations.get("runbook_url", "")) or ""
     if url:
         rid = _runbook_from_url(lib, url)
         rb = lib.get(rid, lang) if rid else None
@@ -345,8 +348,8 @@ def incident_runbooks(session: Session, incident_id: int) -> IncidentRunbooks:
 def _link_out(row: RunbookLink) -> LinkOut:
     if row.runbook_id:
         view = f"/runbooks/{row.runbook_id}" + (f"?lang={row.lang}" if row.lang else "")
-    else:
-        view = row.url or row.ref
+    else:  # rows linked before URLs were checked may hold one that must not be a link
+        view = safe_link(row.url or row.ref) or ""
     return LinkOut(
         runbook_id=row.runbook_id,
         title=row.title,
@@ -357,7 +360,7 @@ def _link_out(row: RunbookLink) -> LinkOut:
         version=row.version,
         lang=row.lang,
         url=view,
-        external_url=row.url,
+        external_url=safe_link(row.url),
         confirmed_at=row.confirmed_at,
         confirmed_by=row.confirmed_by,
         confirmed_version=row.confirmed_version,

@@ -32,10 +32,13 @@ from plantao.notify import service as notify_service
 from plantao.runbooks import render as runbook_render
 from plantao.runbooks import service as runbook_service
 from plantao.runbooks import triage
+from plantao.urls import safe_link
 from plantao.web.i18n import TEXTS, pick_language
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# Every href built from outside data goes through this filter (plantao.urls.safe_link).
+templates.env.filters["safe_link"] = safe_link
 
 
 def _lang(request: Request) -> str:
