@@ -151,6 +151,11 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine whose errors never carry their SQL parameters (``hide_parameters``).
+
+    Parameters hold integration keys, token hashes and alert bodies; an exception message that
+    quotes them would put a credential in the log of whoever logs the exception.
+    """
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
         connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
@@ -159,7 +164,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             connect_args["factory"] = type(
                 "_PlantaoSqliteConnection", (_LockingSqliteConnection,), {"writer_lock": lock}
             )
-        kwargs: dict[str, Any] = {"connect_args": connect_args}
+        kwargs: dict[str, Any] = {"connect_args": connect_args, "hide_parameters": True}
         if memory:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
@@ -168,7 +173,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

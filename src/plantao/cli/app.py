@@ -17,6 +17,7 @@ from plantao.cli import runbooks as runbooks_cli
 from plantao.config import get_settings
 from plantao.db import make_engine, make_sessionmaker, session_scope
 from plantao.errors import DomainError
+from plantao.observability import logging as plantao_logging
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Plantão: alert intake, incidents and on-call."
@@ -37,6 +38,16 @@ app.add_typer(inbox_cli.app, name="inbox")
 def _sessions() -> sessionmaker[Session]:
     settings = get_settings()
     return make_sessionmaker(make_engine(settings.database_url, pool_size=2))
+
+
+def _configure_logging() -> None:
+    """JSON, scrubbed logging for the long-running commands, told the secrets it must hide."""
+    settings = get_settings()
+    plantao_logging.configure(
+        settings.log_level,
+        json=settings.log_json,
+        secrets=[settings.secret_key, settings.smtp_password],
+    )
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -131,6 +142,7 @@ def serve(
     from plantao.cli.engine_process import EngineProcess
 
     settings = get_settings()
+    _configure_logging()
     sqlite = settings.database_url.startswith("sqlite")
     if workers > 1 and sqlite:
         _fail("--workers above 1 needs PostgreSQL: SQLite takes one writer process", 2)
@@ -149,6 +161,10 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             log_level="warning",
+            # uvicorn's own lines and tracebacks go through the same scrubbing JSON pipeline.
+            log_config=plantao_logging.uvicorn_log_config(
+                settings.log_level, json=settings.log_json
+            ),
             access_log=False,
             proxy_headers=True,
         )
@@ -163,10 +179,10 @@ def worker() -> None:
     import signal
     import threading
 
-    from plantao.observability import logging as plantao_logging
+    import structlog
 
     settings = get_settings()
-    plantao_logging.configure(settings.log_level, json=settings.log_json)
+    _configure_logging()
     from plantao.engine.runner import make_loop
 
     loop = make_loop(make_sessionmaker(make_engine(settings.database_url, pool_size=4)))
@@ -176,7 +192,10 @@ def worker() -> None:
     from plantao.cli.engine_process import watch_parent
 
     watch_parent(stop)
-    typer.echo(f"engine {loop.worker_id} running; Ctrl-C to stop", err=True)
+    # A log line, not a bare echo: every line on a worker's stderr is one JSON object.
+    structlog.get_logger("plantao.engine").info(
+        "engine.started", worker=loop.worker_id, stop="Ctrl-C or SIGTERM"
+    )
     loop.run_forever(stop)
 
 
