@@ -1,21 +1,33 @@
-"""Domain errors and validation failures as RFC 7807 problem+json responses."""
+"""Domain errors and validation failures as RFC 7807 problem+json responses.
+
+A database that cannot be reached (refused, dropped, timed out, SQLite locked for too long) is
+503 with ``Retry-After``, not 500: nothing is wrong with the request, and clients that retry on
+503 (Alertmanager, PagerDuty senders, scripts) should simply try again. Which errors count is
+decided in one place, ``engine/outage.py``, shared with the engine's own backoff.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import psycopg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from plantao.engine.outage import database_unavailable
 from plantao.errors import DomainError
 from plantao.observability.logging import scrub
 
 log = structlog.get_logger("plantao.http")
 
 PROBLEM = "application/problem+json"
+#: Seconds a client is told to wait when the database is away.
+RETRY_AFTER_SECONDS = 5
 
 
 def problem(
@@ -62,11 +74,35 @@ def install(app: FastAPI) -> None:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "Validation failed", detail, errors=errors)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            return database_away(request, exc)
         log.error("http.unhandled", path=scrub(request.url.path), exc_info=exc)
         return problem(500, "Internal error", "an unexpected error occurred; see the server log")
+
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        return unexpected(request, exc)
+
+    # Registered by class (not only under ``Exception``, which Starlette answers and then
+    # re-raises to the server) so an outage is answered without a traceback per request.
+    for database_error in (SQLAlchemyError, psycopg.Error, sqlite3.Error):
+        app.add_exception_handler(database_error, _database)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return unexpected(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+
+def database_away(request: Request, exc: BaseException) -> JSONResponse:
+    """503 problem+json with ``Retry-After``: the database is unreachable, retry later."""
+    log.warning("http.database_unavailable", path=scrub(request.url.path), error=type(exc).__name__)
+    return problem(
+        503,
+        "Service unavailable",
+        "the database is not reachable; nothing was changed, retry later",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.alerts import inbox
+from plantao.api import errors
 from plantao.db import session_scope
 from plantao.incidents import service as incident_service
 from plantao.jobs import service as job_service
@@ -47,7 +48,11 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/healthz/engine")
 async def engine_health(request: Request) -> JSONResponse:
-    """Engine-cycle lag: how overdue the oldest due job is, plus this process's loop stats."""
+    """Engine-cycle lag: how overdue the oldest due job is, plus this process's loop stats.
+
+    503 when timers or the inbox lag over 30 s, when this process's engine cannot reach the
+    database, or (through ``api/errors.py``) when this request cannot.
+    """
     factory: sessionmaker[Session] = request.app.state.sessions
 
     def read() -> tuple[float, dict[str, int], inbox.Depth]:
@@ -68,16 +73,29 @@ async def engine_health(request: Request) -> JSONResponse:
             "failed_entries": pending.failed_entries,
         },
     }
+    down_since = None
     if loop is not None:
-        body["in_process"] = {
+        down_since = loop.outage.down_since
+        in_process: dict[str, object] = {
             "worker": loop.worker_id,
             "cycles": loop.stats.cycles,
             "seconds_since_last_cycle": round(time.time() - loop.stats.last_cycle_at, 3),
             "last_cycle_seconds": round(loop.stats.last_cycle_seconds, 4),
+            "database": "ok" if down_since is None else "unavailable",
         }
-    status = 200 if lag < 30 and inbox_lag < 30 else 503
-    body["status"] = "ok" if status == 200 else "lagging"
-    return JSONResponse(body, status_code=status)
+        if down_since is not None:
+            in_process["database_down_seconds"] = round(time.time() - down_since, 3)
+        body["in_process"] = in_process
+    status = 200 if lag < 30 and inbox_lag < 30 and down_since is None else 503
+    if status == 200:
+        body["status"] = "ok"
+    else:
+        body["status"] = "lagging" if down_since is None else "database_unavailable"
+    return JSONResponse(body, status_code=status, headers=_retry_after(status))
+
+
+def _retry_after(status: int) -> dict[str, str] | None:
+    return {"Retry-After": str(errors.RETRY_AFTER_SECONDS)} if status == 503 else None
 
 
 @router.get("/metrics")

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from plantao.api.deps import Admin, SessionDep
+from plantao.api.params import Id
 from plantao.auth import service as auth_service
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
@@ -48,7 +49,7 @@ def create_token(body: TokenIn, session: SessionDep, _who: Admin) -> TokenCreate
 
 
 @router.delete("/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: int, session: SessionDep, _who: Admin) -> TokenOut:
+def revoke_token(token_id: Id, session: SessionDep, _who: Admin) -> TokenOut:
     row = auth_service.revoke_token(session, token_id)
     session.commit()
     return TokenOut.model_validate(row)

@@ -25,6 +25,8 @@ from plantao.incidents.models import Incident, IncidentCounter, TimelineEntry
 
 NOTE_MAX = 20_000
 MAX_PAGE = 200
+#: Incident ids are a PostgreSQL ``integer``: a larger number is no incident, not a query.
+MAX_INCIDENT_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -215,8 +217,11 @@ def get(session: Session, ref: str | int, *, for_update: bool = False) -> Incide
     """Find by number (``42``) or human id (``INC-20261122-3``)."""
     stmt = select(Incident)
     text_ref = str(ref).strip()
-    if text_ref.isdigit():
-        stmt = stmt.where(Incident.id == int(text_ref))
+    number = _plain_number(text_ref)
+    if number is not None:
+        if not 1 <= number <= MAX_INCIDENT_ID:  # beyond the column: the driver would raise
+            raise NotFound(f"incident '{text_ref}' does not exist")
+        stmt = stmt.where(Incident.id == number)
     else:
         stmt = stmt.where(Incident.human_id == text_ref.upper())
     if for_update:
@@ -225,6 +230,13 @@ def get(session: Session, ref: str | int, *, for_update: bool = False) -> Incide
     if found is None:
         raise NotFound(f"incident '{text_ref}' does not exist")
     return found
+
+
+def _plain_number(text: str) -> int | None:
+    """``text`` as an int when it is ASCII digits only: ``str.isdigit`` is also true for
+    ``'³'``, which ``int()`` refuses (that was a 500). Longer than any id: not a number either
+    (``int()`` also refuses strings over 4,300 digits)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else None
 
 
 def get_many(session: Session, ids: Sequence[int], *, for_update: bool = False) -> list[Incident]:
@@ -429,9 +441,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, value = raw.split(":", 1)
-        if prefix != "id":
+        number = _plain_number(value)
+        if prefix != "id" or number is None or number > MAX_INCIDENT_ID:
             raise ValueError(prefix)
-        return int(value)
+        return number
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed("cursor: not a cursor returned by this API") from None
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.api.deps import Admin, SessionDep, SettingsDep
+from plantao.api.params import Id, IdFilter
 from plantao.db import session_scope
 from plantao.errors import DomainError
 from plantao.notify import links, rendering
@@ -197,7 +198,7 @@ def list_deliveries(
     session: SessionDep,
     _admin: Admin,
     state: str | None = None,
-    incident_id: int | None = None,
+    incident_id: IdFilter = None,
     limit: int = 100,
 ) -> DeliveryList:
     """The outbox (newest first), e.g. ``?state=dead`` for the dead-letter queue."""
@@ -210,7 +211,7 @@ def list_deliveries(
 
 
 @router.post("/api/v1/deliveries/{delivery_id}/retry", tags=["notifications"])
-def retry_delivery(delivery_id: int, session: SessionDep, _admin: Admin) -> DeliveryOut:
+def retry_delivery(delivery_id: Id, session: SessionDep, _admin: Admin) -> DeliveryOut:
     """Give a dead delivery a fresh attempt budget, due now."""
     row = notify_service.retry_delivery(session, delivery_id)
     out = DeliveryOut.of(row)

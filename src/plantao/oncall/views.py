@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from plantao import clock
 from plantao.api.deps import Admin, Responder, SessionDep, SettingsDep, Viewer
+from plantao.api.params import Id
 from plantao.incidents import service as incident_service
 from plantao.oncall import service as oncall_service
 from plantao.oncall.models import ScheduleOverride, Silence
@@ -114,7 +115,7 @@ def add_override(slug: str, body: OverrideIn, session: SessionDep, who: Responde
 
 
 @router.delete("/api/v1/schedules/{slug}/overrides/{override_id}", status_code=204)
-def delete_override(slug: str, override_id: int, session: SessionDep, _who: Responder) -> Response:
+def delete_override(slug: str, override_id: Id, session: SessionDep, _who: Responder) -> Response:
     schedules.delete_override(session, slug, override_id)
     session.commit()
     return Response(status_code=204)
@@ -184,7 +185,7 @@ def create_silence(body: SilenceIn, session: SessionDep, who: Responder) -> Sile
 
 
 @router.post("/api/v1/silences/{silence_id}/end", response_model=SilenceOut)
-def end_silence(silence_id: int, session: SessionDep, who: Responder) -> SilenceOut:
+def end_silence(silence_id: Id, session: SessionDep, who: Responder) -> SilenceOut:
     row = silences.end(session, silence_id, who.actor)
     session.commit()
     return _silence(row, silences.to_window(row), clock.now())

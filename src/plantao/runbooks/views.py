@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from plantao import clock
 from plantao.api.deps import Responder, SessionDep, SettingsDep, Viewer
+from plantao.api.params import Id
 from plantao.incidents import service as incident_service
 from plantao.runbooks import render, runs, service
 from plantao.runbooks.models import RunbookRun
@@ -103,7 +104,7 @@ def attach_checklist(
 
 
 def _set(
-    ref: str, cid: int, iid: int, session: SessionDep, who: Responder, checked: bool
+    ref: str, cid: Id, iid: Id, session: SessionDep, who: Responder, checked: bool
 ) -> ChecklistOut:
     incident = incident_service.get(session, ref, for_update=True)
     service.set_item(session, incident, cid, iid, checked=checked, actor=who.actor)
@@ -112,12 +113,12 @@ def _set(
 
 
 @router.post(INCIDENT + "/checklists/{cid}/items/{iid}/check", response_model=ChecklistOut)
-def check_item(ref: str, cid: int, iid: int, session: SessionDep, who: Responder) -> ChecklistOut:
+def check_item(ref: str, cid: Id, iid: Id, session: SessionDep, who: Responder) -> ChecklistOut:
     return _set(ref, cid, iid, session, who, True)
 
 
 @router.post(INCIDENT + "/checklists/{cid}/items/{iid}/uncheck", response_model=ChecklistOut)
-def uncheck_item(ref: str, cid: int, iid: int, session: SessionDep, who: Responder) -> ChecklistOut:
+def uncheck_item(ref: str, cid: Id, iid: Id, session: SessionDep, who: Responder) -> ChecklistOut:
     return _set(ref, cid, iid, session, who, False)
 
 
@@ -191,20 +192,20 @@ def list_runs(ref: str, session: SessionDep, _who: Viewer) -> list[RunOut]:
 
 
 @router.get(INCIDENT + "/runs/{run_id}", response_model=RunOut)
-def get_run(ref: str, run_id: int, session: SessionDep, _who: Viewer) -> RunOut:
+def get_run(ref: str, run_id: Id, session: SessionDep, _who: Viewer) -> RunOut:
     return run_out(runs.get(session, incident_service.get(session, ref), run_id))
 
 
 @router.get(ACTION_RUNS + "/{run_id}", response_model=RunOut, include_in_schema=False)
 def get_action_run(
-    ref: str, rid: str, action: str, run_id: int, session: SessionDep, _who: Viewer
+    ref: str, rid: str, action: str, run_id: Id, session: SessionDep, _who: Viewer
 ) -> RunOut:
     return get_run(ref, run_id, session, _who)
 
 
 @router.post(INCIDENT + "/runs/{run_id}/approve", response_model=RunOut)
 def approve_run(
-    ref: str, run_id: int, session: SessionDep, settings: SettingsDep, who: Responder
+    ref: str, run_id: Id, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> RunOut:
     incident = incident_service.get(session, ref, for_update=True)
     row = runs.get(session, incident, run_id, for_update=True)
@@ -221,7 +222,7 @@ def approve_action_run(
     ref: str,
     rid: str,
     action: str,
-    run_id: int,
+    run_id: Id,
     session: SessionDep,
     settings: SettingsDep,
     who: Responder,
