@@ -43,6 +43,18 @@ class PostgresInbox:
         try:
             ids = self._accept(conn, submissions)
             conn.commit()
+        except Exception:
+            # A refused value (NUL, nesting orjson cannot write) leaves a healthy connection:
+            # roll back and keep it, since the writer is about to store the group again in
+            # parts. A broken connection is reopened by the next call.
+            if conn.broken or conn.closed:
+                self.close()
+            else:
+                try:
+                    conn.rollback()
+                except psycopg.Error:
+                    self.close()
+            raise
         except BaseException:
             self.close()
             raise
