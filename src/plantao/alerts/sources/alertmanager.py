@@ -7,13 +7,20 @@ reported without rejecting its siblings. Unknown fields are ignored: newer sende
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from plantao.alerts import limits
 from plantao.alerts.identity import labels_fingerprint
-from plantao.alerts.schemas import AlertEvent, Rejected, describe_validation_error, real_time
+from plantao.alerts.schemas import (
+    AlertEvent,
+    Rejected,
+    SenderTime,
+    describe_validation_error,
+    put_url,
+    real_time,
+)
 
 MAX_ALERTS = 10_000
 LabelMap = dict[str, str]
@@ -24,8 +31,8 @@ class AlertmanagerAlert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: LabelMap = Field(min_length=1, max_length=200)
     annotations: LabelMap = Field(default_factory=dict, max_length=200)
-    startsAt: datetime | None = None  # noqa: N815 - sender's field name
-    endsAt: datetime | None = None  # noqa: N815
+    startsAt: SenderTime | None = None  # noqa: N815 - sender's field name
+    endsAt: SenderTime | None = None  # noqa: N815
     generatorURL: str | None = None  # noqa: N815
     fingerprint: str | None = Field(default=None, max_length=128)
     # Grafana additions
@@ -58,26 +65,33 @@ def summary_of(labels: LabelMap, annotations: LabelMap) -> str:
 
 
 def parse(body: Any, *, source: str = "alertmanager") -> tuple[list[AlertEvent], list[Rejected]]:
-    """Raise ValidationError for a bad envelope; return accepted events and rejected elements."""
+    """Raise ValidationError (or ``limits.Unacceptable``) for a bad envelope; return accepted
+    events and rejected elements."""
+    limits.check_envelope(body, "alerts")
     envelope = AlertmanagerEnvelope.model_validate(body)
     events: list[AlertEvent] = []
     rejected: list[Rejected] = []
     for index, raw in enumerate(envelope.alerts):
+        # Depth 2: the body and its "alerts" list hold every element.
+        unstorable = limits.violation(raw, f"alerts[{index}]", depth=2)
+        if unstorable is not None:
+            rejected.append(Rejected(index, str(unstorable)))
+            continue
         try:
             alert = AlertmanagerAlert.model_validate(raw)
         except ValidationError as exc:
             rejected.append(Rejected(index, describe_validation_error(exc, f"alerts[{index}].")))
             continue
         details: dict[str, Any] = {}
-        for key, value in (
+        for key, url in (
             ("generator_url", alert.generatorURL),
             ("dashboard_url", alert.dashboardURL),
             ("panel_url", alert.panelURL),
             ("silence_url", alert.silenceURL),
-            ("value", alert.valueString),
-            ("receiver", envelope.receiver),
             ("external_url", envelope.externalURL),
         ):
+            put_url(details, key, url)
+        for key, value in (("value", alert.valueString), ("receiver", envelope.receiver)):
             if value:
                 details[key] = value
         events.append(

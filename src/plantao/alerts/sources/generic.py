@@ -5,17 +5,19 @@ Accepts one alert object, a list of them, or ``{"alerts": [...]}``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from plantao.alerts import limits
 from plantao.alerts.identity import labels_fingerprint
 from plantao.alerts.schemas import (
     AlertEvent,
     Link,
     Rejected,
+    SenderTime,
     describe_validation_error,
+    put_links,
     real_time,
 )
 
@@ -33,7 +35,7 @@ class GenericAlert(BaseModel):
     links: list[Link] = Field(default_factory=list, max_length=50)
     description: str | None = Field(default=None, max_length=20_000)
     source: str | None = Field(default=None, max_length=255)
-    starts_at: datetime | None = None
+    starts_at: SenderTime | None = None
 
 
 class NotABatch(ValueError):
@@ -41,13 +43,15 @@ class NotABatch(ValueError):
 
 
 def parse(body: Any) -> tuple[list[AlertEvent], list[Rejected]]:
+    # ``depth``: how many containers hold each element (for the nesting limit).
     if isinstance(body, dict) and isinstance(body.get("alerts"), list):
+        limits.check_envelope(body, "alerts")
         items: list[Any] = body["alerts"]
-        single = False
+        single, depth = False, 2
     elif isinstance(body, list):
-        items, single = body, False
+        items, single, depth = body, False, 1
     elif isinstance(body, dict):
-        items, single = [body], True
+        items, single, depth = [body], True, 0
     else:
         raise NotABatch("body: expected a JSON object or a list of objects")
     if len(items) > MAX_ALERTS:
@@ -55,6 +59,10 @@ def parse(body: Any) -> tuple[list[AlertEvent], list[Rejected]]:
     events: list[AlertEvent] = []
     rejected: list[Rejected] = []
     for index, raw in enumerate(items):
+        unstorable = limits.violation(raw, "" if single else f"alerts[{index}]", depth)
+        if unstorable is not None:
+            rejected.append(Rejected(index, str(unstorable)))
+            continue
         try:
             alert = GenericAlert.model_validate(raw)
         except ValidationError as exc:
@@ -67,8 +75,7 @@ def parse(body: Any) -> tuple[list[AlertEvent], list[Rejected]]:
             annotations.setdefault("description", alert.description)
         identity_labels = dict(alert.labels) | {"__title__": alert.title}
         details: dict[str, Any] = {}
-        if alert.links:
-            details["links"] = [link.model_dump(exclude_none=True) for link in alert.links]
+        put_links(details, alert.links)
         if alert.source:
             details["source"] = alert.source
         events.append(

@@ -7,19 +7,20 @@ the success body and the error body follow PagerDuty's documented API.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from plantao.alerts.schemas import AlertEvent, Link, real_time
-
-
-class Image(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    src: str = Field(min_length=1, max_length=2048)
-    href: str | None = Field(default=None, max_length=2048)
-    alt: str | None = Field(default=None, max_length=1024)
+from plantao.alerts.schemas import (
+    AlertEvent,
+    Image,
+    Link,
+    SenderTime,
+    put_images,
+    put_links,
+    put_url,
+    real_time,
+)
 
 
 class Payload(BaseModel):
@@ -27,7 +28,7 @@ class Payload(BaseModel):
     summary: str = Field(min_length=1, max_length=1024)
     source: str = Field(min_length=1, max_length=255)
     severity: Literal["critical", "error", "warning", "info"]
-    timestamp: datetime | None = None
+    timestamp: SenderTime | None = None
     component: str | None = Field(default=None, max_length=255)
     group: str | None = Field(default=None, max_length=255)
     class_: str | None = Field(default=None, alias="class", max_length=255)
@@ -57,7 +58,7 @@ class Event(BaseModel):
 class ChangePayload(BaseModel):
     model_config = ConfigDict(extra="ignore")
     summary: str = Field(min_length=1, max_length=1024)
-    timestamp: datetime | None = None
+    timestamp: SenderTime | None = None
     source: str | None = Field(default=None, max_length=255)
     custom_details: Any = None
 
@@ -95,14 +96,11 @@ def to_alert_event(event: Event) -> AlertEvent:
     details: dict[str, Any] = {}
     if payload.custom_details is not None:
         details["custom_details"] = payload.custom_details
-    if event.links:
-        details["links"] = [link.model_dump(exclude_none=True) for link in event.links]
-    if event.images:
-        details["images"] = [image.model_dump(exclude_none=True) for image in event.images]
+    put_links(details, event.links)
+    put_images(details, event.images)
     if event.client:
         details["client"] = event.client
-    if event.client_url:
-        details["client_url"] = event.client_url
+    put_url(details, "client_url", event.client_url)
     return AlertEvent(
         identity=dedup_key,
         action="firing",
