@@ -21,11 +21,17 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantao.alerts import inbox
+from plantao.alerts import inbox, limits, openapi
 from plantao.alerts.inbox import Submission
-from plantao.alerts.intake_writer import IntakeWriter
+from plantao.alerts.intake_writer import IntakeWriter, Unstorable, refused_values, unavailable
 from plantao.alerts.models import InboxEntry
-from plantao.alerts.schemas import AlertEvent, Rejected, describe_validation_error, real_time
+from plantao.alerts.schemas import (
+    AlertEvent,
+    Rejected,
+    describe_validation_error,
+    put_links,
+    real_time,
+)
 from plantao.alerts.sources import alertmanager, generic, pagerduty
 from plantao.api.deps import Admin, SessionDep
 from plantao.api.errors import problem
@@ -63,17 +69,34 @@ def _factory(request: Request) -> sessionmaker[Session]:
 
 
 class StoreFailed(Exception):
-    """The inbox commit failed: nothing was stored, the sender must retry."""
+    """The inbox commit failed: nothing of this request was stored.
+
+    ``refused``: the database refused this request's own values, so retrying cannot help (4xx);
+    otherwise the database was away and the sender must retry (503).
+    """
+
+    def __init__(self, *, refused: bool) -> None:
+        super().__init__("refused" if refused else "unavailable")
+        self.refused = refused
+
+
+def _request_id() -> str | None:
+    """The request id to store with the entry, if it can be stored (it comes from a header)."""
+    value = structlog.contextvars.get_contextvars().get("request_id")
+    if not isinstance(value, str) or limits.violation(value) is not None:
+        return None
+    return value[:64]
 
 
 async def _store(request: Request, key: str, source: str, events: list[AlertEvent]) -> int | None:
     """Commit the events to the inbox: the entry id, or None for an unknown key."""
     writer: IntakeWriter = request.app.state.intake_writer
-    request_id = structlog.contextvars.get_contextvars().get("request_id")
     try:
-        return await writer.submit(Submission(key, source, events, request_id))
+        return await writer.submit(Submission(key, source, events, _request_id()))
+    except Unstorable as exc:
+        raise StoreFailed(refused=True) from exc
     except Exception as exc:
-        raise StoreFailed from exc
+        raise StoreFailed(refused=False) from exc
 
 
 def _accepted(body: dict[str, Any]) -> Response:
@@ -86,6 +109,14 @@ def _unavailable() -> Response:
         503,
         "Service unavailable",
         "the alerts could not be stored; nothing was accepted, retry later",
+    )
+
+
+def _unstorable() -> Response:
+    return problem(
+        422,
+        "Unprocessable alerts",
+        "the database refused a value of this request; nothing was accepted from it",
     )
 
 
@@ -122,9 +153,9 @@ async def _alert_batch(
     events, rejected = parsed
     try:
         entry = await _store(request, key, source, events)
-    except StoreFailed:
-        INTAKE_REJECTED.labels(source, "unavailable").inc()
-        return _unavailable()
+    except StoreFailed as failed:
+        INTAKE_REJECTED.labels(source, "unstorable" if failed.refused else "unavailable").inc()
+        return _unstorable() if failed.refused else _unavailable()
     if entry is None:
         INTAKE_REJECTED.labels(source, "unknown_key").inc()
         return unknown
@@ -167,6 +198,17 @@ def _parse(
         return _BadBody(problem(422, "Validation failed", describe_validation_error(exc)), "schema")
     except generic.NotABatch as exc:
         return _BadBody(problem(422, "Validation failed", str(exc)), "schema")
+    except limits.Unacceptable as exc:
+        found = exc.violation
+        return _BadBody(
+            problem(
+                422,
+                "Validation failed",
+                str(found),
+                errors=[{"field": found.field, "message": found.message}],
+            ),
+            "schema",
+        )
     if not events and rejected:
         return _BadBody(
             problem(
@@ -180,13 +222,23 @@ def _parse(
     return events, rejected
 
 
-@router.post("/api/v1/intake/{key}/alertmanager", status_code=202)
+@router.post(
+    "/api/v1/intake/{key}/alertmanager",
+    status_code=202,
+    responses=openapi.BATCH_RESPONSES,
+    openapi_extra=openapi.ALERTMANAGER_BODY,
+)
 async def alertmanager_webhook(key: str, request: Request) -> Response:
     """Prometheus Alertmanager webhook receiver (payload version 4)."""
     return await _alert_batch(request, key, "alertmanager", alertmanager.parse)
 
 
-@router.post("/api/v1/intake/{key}/grafana", status_code=202)
+@router.post(
+    "/api/v1/intake/{key}/grafana",
+    status_code=202,
+    responses=openapi.BATCH_RESPONSES,
+    openapi_extra=openapi.ALERTMANAGER_BODY,
+)
 async def grafana_webhook(key: str, request: Request) -> Response:
     """Grafana unified alerting webhook contact point."""
     return await _alert_batch(
@@ -194,7 +246,12 @@ async def grafana_webhook(key: str, request: Request) -> Response:
     )
 
 
-@router.post("/api/v1/intake/{key}/generic", status_code=202)
+@router.post(
+    "/api/v1/intake/{key}/generic",
+    status_code=202,
+    responses=openapi.BATCH_RESPONSES,
+    openapi_extra=openapi.GENERIC_BODY,
+)
 async def generic_webhook(key: str, request: Request) -> Response:
     """Plain JSON alerts: one object, a list, or {"alerts": [...]}."""
     return await _alert_batch(request, key, "generic", generic.parse)
@@ -214,17 +271,27 @@ async def _pd_body(request: Request) -> tuple[Any, Response | None]:
         INTAKE_REJECTED.labels("pagerduty", "too_large").inc()
         return None, _pd_error(413, ["Request body is too large"], "Payload too large")
     try:
-        return orjson.loads(raw), None
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         INTAKE_REJECTED.labels("pagerduty", "bad_json").inc()
         return None, _pd_error(400, ["Malformed JSON"], "Event object is invalid")
+    unstorable = limits.violation(body)
+    if unstorable is not None:
+        INTAKE_REJECTED.labels("pagerduty", "schema").inc()
+        return None, _pd_error(400, [str(unstorable)])
+    return body, None
 
 
 def _pd_errors(exc: ValidationError) -> list[str]:
     return [part for part in describe_validation_error(exc).split("; ") if part]
 
 
-@router.post("/v2/enqueue", status_code=202)
+@router.post(
+    "/v2/enqueue",
+    status_code=202,
+    responses=openapi.PD_RESPONSES,
+    openapi_extra=openapi.PD_BODY,
+)
 async def pagerduty_enqueue(request: Request) -> Response:
     """PagerDuty Events API v2: trigger, acknowledge and resolve."""
     body, error = await _pd_body(request)
@@ -238,7 +305,10 @@ async def pagerduty_enqueue(request: Request) -> Response:
     alert_event = pagerduty.to_alert_event(event)
     try:
         entry = await _store(request, event.routing_key, "pagerduty", [alert_event])
-    except StoreFailed:
+    except StoreFailed as failed:
+        if failed.refused:
+            INTAKE_REJECTED.labels("pagerduty", "unstorable").inc()
+            return _pd_error(400, ["The event holds a value that cannot be stored"])
         INTAKE_REJECTED.labels("pagerduty", "unavailable").inc()
         return _pd_error(503, ["Temporarily unavailable, retry"], "Service unavailable")
     if entry is None:
@@ -250,7 +320,12 @@ async def pagerduty_enqueue(request: Request) -> Response:
     )
 
 
-@router.post("/v2/change/enqueue", status_code=202)
+@router.post(
+    "/v2/change/enqueue",
+    status_code=202,
+    responses=openapi.PD_CHANGE_RESPONSES,
+    openapi_extra=openapi.PD_CHANGE_BODY,
+)
 async def pagerduty_change(request: Request) -> Response:
     """PagerDuty change events: stored and shown beside incidents of the service."""
     body, error = await _pd_body(request)
@@ -270,8 +345,7 @@ async def pagerduty_change(request: Request) -> Response:
         details: dict[str, Any] = {}
         if event.payload.custom_details is not None:
             details["custom_details"] = event.payload.custom_details
-        if event.links:
-            details["links"] = [link.model_dump(exclude_none=True) for link in event.links]
+        put_links(details, event.links)
         change_service.record(
             session,
             integration,
@@ -282,7 +356,16 @@ async def pagerduty_change(request: Request) -> Response:
         )
         return True
 
-    stored = await anyio.to_thread.run_sync(run_transaction, factory, work)
+    try:
+        stored = await anyio.to_thread.run_sync(run_transaction, factory, work)
+    except Exception as exc:
+        if unavailable(exc):
+            INTAKE_REJECTED.labels("pagerduty_change", "unavailable").inc()
+            return _pd_error(503, ["Temporarily unavailable, retry"], "Service unavailable")
+        if refused_values(exc):
+            INTAKE_REJECTED.labels("pagerduty_change", "unstorable").inc()
+            return _pd_error(400, ["The event holds a value that cannot be stored"])
+        raise
     if not stored:
         INTAKE_REJECTED.labels("pagerduty_change", "unknown_key").inc()
         return _pd_error(404, ["Invalid routing key"], "Routing key not found")
