@@ -19,6 +19,7 @@ from plantao.alerts.intake_writer import IntakeWriter
 from plantao.api import docs_page, errors, health
 from plantao.api.body_guard import BodyGuard
 from plantao.api.middleware import RequestContext
+from plantao.api.ratelimit import RateLimits
 from plantao.api.security_headers import SecurityHeaders
 from plantao.auth import keyring
 from plantao.auth import views as token_views
@@ -131,6 +132,7 @@ def create_app(
         max_age=settings.session_max_hours * 3600,
     )
     app.add_middleware(BodyGuard, settings=settings, sessions=app.state.sessions)
+    app.add_middleware(RateLimits, settings=settings)  # outside BodyGuard: 429 before any work
     app.add_middleware(SecurityHeaders, https=https)
     app.add_middleware(RequestContext)
     _register_collector(app)
