@@ -14,13 +14,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantao.cli import inbox as inbox_cli
 from plantao.cli import oncall as oncall_cli
 from plantao.cli import runbooks as runbooks_cli
+from plantao.cli import secret as secret_cli
 from plantao.config import get_settings
 from plantao.db import make_engine, make_sessionmaker, session_scope
 from plantao.errors import DomainError
 from plantao.observability import logging as plantao_logging
 
+# Rich tracebacks with local variables would print settings, keys and tokens.
 app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="Plantão: alert intake, incidents and on-call."
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    help="Plantão: alert intake, incidents and on-call.",
 )
 incidents_app = typer.Typer(no_args_is_help=True, help="List and act on incidents.")
 tokens_app = typer.Typer(no_args_is_help=True, help="API tokens.")
@@ -33,6 +38,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(runbooks_cli.app, name="runbooks")
 app.add_typer(oncall_cli.app, name="oncall")
 app.add_typer(inbox_cli.app, name="inbox")
+app.add_typer(secret_cli.app, name="secret")
 
 
 def _sessions() -> sessionmaker[Session]:
@@ -75,6 +81,11 @@ def migrate(
         migrations.downgrade(url, revision if revision != "head" else "base")
     else:
         migrations.upgrade(url, revision)
+        if revision == "head":
+            from plantao.auth import keyring
+
+            with session_scope(_sessions()) as session:
+                keyring.ensure(session, get_settings())  # the installation's own random key
     typer.echo(f"database at {'base' if down and revision == 'head' else revision}")
 
 
@@ -166,7 +177,13 @@ def serve(
                 settings.log_level, json=settings.log_json
             ),
             access_log=False,
-            proxy_headers=True,
+            # Slow clients (docs/security-limits.md): a header read timeout uvicorn lacks,
+            # idle keep-alive connections closed; X-Forwarded-* believed from trusted proxies
+            # only, the same list the rate limits use to find the client's address.
+            http="plantao.api.http_protocol:HeaderTimeoutProtocol",
+            timeout_keep_alive=settings.http_keep_alive_seconds,
+            proxy_headers=bool(settings.trusted_proxies.strip()),
+            forwarded_allow_ips=settings.trusted_proxies,
         )
     finally:
         for child in children:
@@ -374,6 +391,15 @@ def demo_seed() -> None:
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        # The messages name the setting and the reason; hide_input_in_errors keeps values out.
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        typer.echo(f"error: the configuration is refused: {reasons}", err=True)
+        sys.exit(2)
     try:
         app()
     except KeyboardInterrupt:
