@@ -115,8 +115,8 @@ class Settings(BaseSettings):
     rate_limit_login_failures_per_ip: str = Field(default="10/15m", pattern=r"^\d+/\d*[smh]$")
     rate_limit_login_per_ip: str = Field(default="30/1m", pattern=r"^\d+/\d*[smh]$")
     # Every other route per client address, and /api per bearer token.
-    rate_limit_per_ip: str = Field(default="600/1m", pattern=r"^\d+/\d*[smh]$")
-    rate_limit_per_token: str = Field(default="600/1m", pattern=r"^\d+/\d*[smh]$")
+    rate_limit_per_ip: str = Field(default="3000/1m", pattern=r"^\d+/\d*[smh]$")
+    rate_limit_per_token: str = Field(default="3000/1m", pattern=r"^\d+/\d*[smh]$")
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR networks).
     # Loopback by default, as uvicorn already did: a proxy on the same host is the usual setup.
     trusted_proxies: str = "127.0.0.1/32,::1/128"
