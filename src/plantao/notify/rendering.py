@@ -8,6 +8,12 @@ template cannot reach Python internals) with :class:`~jinja2.StrictUndefined` (a
 variable fails loudly at render time instead of sending an empty line to someone at 3 a.m.).
 HTML templates are autoescaped; text templates are not (they are not HTML).
 
+Autoescaping stops markup, not a ``javascript:`` URL in an ``href``: a runbook URL comes from an
+alert's annotations, which anyone with an integration key writes. So templates get the
+``safe_link`` filter (:func:`plantao.urls.safe_link`, the same rule the web UI applies): the URL
+when it may be a link, else ``None``, and the shipped templates show such a URL as text only.
+Chat channels escape the rendered text for their own formats (``notify.channels.escaping``).
+
 Pure: no database, no settings object; the caller passes everything in.
 """
 
@@ -23,6 +29,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from plantao.notify.channels.base import ActionLink
 from plantao.notify.throttle import Digest
+from plantao.urls import safe_link
 
 __all__ = [
     "LANGUAGES",
@@ -91,13 +98,15 @@ def _environment(override_dir: str | None) -> SandboxedEnvironment:
     loaders = [FileSystemLoader(str(BUILTIN))]
     if override_dir:
         loaders.insert(0, FileSystemLoader(override_dir))
-    return SandboxedEnvironment(
+    env = SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default=False),
         keep_trailing_newline=False,
         trim_blocks=False,
     )
+    env.filters["safe_link"] = safe_link
+    return env
 
 
 def _render(

@@ -221,10 +221,10 @@ def test_slack_payload_has_blocks_buttons_and_full_text(server: Server) -> None:
     payload = json.loads(server.requests[0].body)
     types = [block["type"] for block in payload["blocks"]]
     assert types == ["header", "section", "context", "actions"]
-    assert payload["blocks"][0]["text"]["text"] == MESSAGE.subject
+    assert payload["blocks"][0]["text"]["text"] == "[Sev1] INC-42 API 5xx &gt; 20%"
     buttons = payload["blocks"][3]["elements"]
     assert [b["url"] for b in buttons] == [link.url for link in MESSAGE.links]
-    assert MESSAGE.subject in payload["text"]
+    assert "[Sev1] INC-42 API 5xx &gt; 20%" in payload["text"]
     assert "[Acknowledge](https://plantao.example/a/tok1)" in payload["text"]
     assert server.requests[0].headers["Idempotency-Key"] == "outbox-991"
     assert SIGNATURE_HEADER not in server.requests[0].headers
@@ -258,7 +258,7 @@ def test_teams_posts_an_adaptive_card(server: Server) -> None:
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard"
-    assert card["body"][0]["text"] == MESSAGE.subject
+    assert card["body"][0]["text"] == "[Sev1] INC-42 API 5xx &gt; 20%"
     assert card["body"][0]["color"] == "attention"
     assert [a["url"] for a in card["actions"]] == [link.url for link in MESSAGE.links]
 

@@ -6,14 +6,22 @@ included: one payload serves both. Link buttons are plain URL buttons (no intera
 endpoint needed); the URLs are signed action links. Slack's block limits (150 characters in a
 header, 3000 in a section) are enforced by truncation because Slack rejects the whole payload
 otherwise.
+
+Subject and text come from alerts anyone with an integration key can write, so every field
+that carries them is escaped (:mod:`plantao.notify.channels.escaping`): Slack's entities in
+``blocks``; in ``text`` Markdown escaping as well, since Mattermost renders ``text`` as Markdown
+(Slack shows ``text`` only in push notifications, where a stray backslash is the price). The
+buttons and the Markdown links in ``text`` are Plantão's own signed URLs, added unescaped.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 
+from plantao.notify.channels import escaping
 from plantao.notify.channels.base import ContactTarget, DeliveryOutcome, OutgoingMessage
 from plantao.notify.channels.webhook import DEFAULT_TIMEOUT, encode_json, post_json
 
@@ -24,30 +32,46 @@ _SECTION_LIMIT = 3000
 _MAX_BUTTONS = 5
 
 
+# An escape sequence cut by truncation ("&am", a lone trailing backslash) is dropped whole.
+_PARTIAL_ESCAPE = re.compile(r"(&[a-z]{0,3}|\\)$")
+
+
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` (already escaped) within ``limit`` characters, never ending mid-escape."""
+    if len(text) <= limit:
+        return text
+    return _PARTIAL_ESCAPE.sub("", text[: limit - 1]) + "…"
 
 
 def slack_payload(message: OutgoingMessage) -> dict[str, Any]:
-    """The incoming-webhook JSON for ``message``."""
-    links_md = " | ".join(f"[{link.label}]({link.url})" for link in message.links)
-    fallback = f"**{message.subject}**\n{message.text}" + (f"\n{links_md}" if links_md else "")
+    """The incoming-webhook JSON for ``message``; untrusted text escaped, our links live."""
+    links_md = " | ".join(
+        f"[{escaping.markdown(link.label)}]({link.url})" for link in message.links
+    )
+    fallback = f"**{escaping.markdown(message.subject)}**\n{escaping.markdown(message.text)}" + (
+        f"\n{links_md}" if links_md else ""
+    )
+    severity = escaping.slack(message.severity)
+    incident = escaping.slack(message.incident_ref)
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": _clip(message.subject, _HEADER_LIMIT)},
+            "text": {
+                "type": "plain_text",
+                "text": _clip(escaping.slack(message.subject), _HEADER_LIMIT),
+            },
         },
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": _clip(message.text, _SECTION_LIMIT)},
+            "text": {
+                "type": "mrkdwn",
+                "text": _clip(escaping.slack(message.text), _SECTION_LIMIT),
+            },
         },
         {
             "type": "context",
             "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"*Severity:* {message.severity}  *Incident:* {message.incident_ref}",
-                }
+                {"type": "mrkdwn", "text": f"*Severity:* {severity}  *Incident:* {incident}"}
             ],
         },
     ]

@@ -4,6 +4,11 @@ Microsoft retired Office 365 connectors in favour of Workflows webhooks, which a
 Adaptive Cards wrapped in a ``message`` with attachments; old connectors accept that envelope
 too, so it is the default. ``card="messagecard"`` keeps the legacy format for servers still on
 connectors that predate Adaptive Cards. Workflows answer ``202 Accepted``: any 2xx is delivered.
+
+Both card formats render their text as Markdown and Teams honours some HTML (``<at>`` mentions,
+tags in connector cards), so every field carrying alert text is escaped with
+:func:`plantao.notify.channels.escaping.markdown`; the ``OpenUrl`` actions are Plantão's own
+signed links and stay as they are.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any, Literal
 import httpx
 
 from plantao.notify.channels.base import ContactTarget, DeliveryOutcome, OutgoingMessage
+from plantao.notify.channels.escaping import markdown
 from plantao.notify.channels.webhook import DEFAULT_TIMEOUT, encode_json, post_json
 
 __all__ = ["TeamsChannel", "adaptive_card_payload", "message_card_payload"]
@@ -35,7 +41,7 @@ def adaptive_card_payload(message: OutgoingMessage) -> dict[str, Any]:
         "body": [
             {
                 "type": "TextBlock",
-                "text": message.subject,
+                "text": markdown(message.subject),
                 "weight": "Bolder",
                 "size": "Medium",
                 "wrap": True,
@@ -44,11 +50,11 @@ def adaptive_card_payload(message: OutgoingMessage) -> dict[str, Any]:
             {
                 "type": "FactSet",
                 "facts": [
-                    {"title": "Severity", "value": message.severity},
-                    {"title": "Incident", "value": message.incident_ref},
+                    {"title": "Severity", "value": markdown(message.severity)},
+                    {"title": "Incident", "value": markdown(message.incident_ref)},
                 ],
             },
-            {"type": "TextBlock", "text": message.text, "wrap": True},
+            {"type": "TextBlock", "text": markdown(message.text), "wrap": True},
         ],
         "actions": [
             {"type": "Action.OpenUrl", "title": link.label, "url": link.url}
@@ -72,14 +78,14 @@ def message_card_payload(message: OutgoingMessage) -> dict[str, Any]:
     return {
         "@type": "MessageCard",
         "@context": "https://schema.org/extensions",
-        "summary": message.subject,
-        "title": message.subject,
-        "text": message.text,
+        "summary": markdown(message.subject),
+        "title": markdown(message.subject),
+        "text": markdown(message.text),
         "sections": [
             {
                 "facts": [
-                    {"name": "Severity", "value": message.severity},
-                    {"name": "Incident", "value": message.incident_ref},
+                    {"name": "Severity", "value": markdown(message.severity)},
+                    {"name": "Incident", "value": markdown(message.incident_ref)},
                 ]
             }
         ],

@@ -9,6 +9,10 @@ Classification (:func:`classify_status`): 2xx delivered; 408, 425, 429 and 5xx r
 because redirects are not followed (a moved endpoint is a configuration change, and following
 redirects would send signed payloads to wherever a compromised endpoint points). Connection
 errors and timeouts are retryable; a malformed or non-HTTP URL is permanent.
+
+The generic payload is data for a program, not markup for a chat client: ``subject`` and
+``text`` go as they are (alert text included; a receiver that displays them escapes them for
+its own format), ``html`` is the autoescaped e-mail body whose links passed ``safe_link``.
 """
 
 from __future__ import annotations
