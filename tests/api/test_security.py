@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
 import itsdangerous
@@ -29,7 +30,7 @@ from tests.factories.payloads import am_alert, am_webhook
 OLD_PUBLIC_SECRET = "dev-only-insecure-secret-change-me"
 
 
-def _cookie(secret: str, data: dict[str, object]) -> str:
+def _cookie(secret: str, data: Mapping[str, object]) -> str:
     """A session cookie the way Starlette's SessionMiddleware writes one."""
     payload = base64.b64encode(json.dumps(data).encode())
     return itsdangerous.TimestampSigner(secret).sign(payload).decode()
@@ -220,16 +221,16 @@ def test_oversized_bodies_are_refused_before_reading(api: Api) -> None:
     assert res.status_code == 413
     assert res.headers["content-type"] == "application/problem+json"
 
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         yield b'{"name": "'
         yield b"x" * (2 * 1024 * 1024)
         yield b'", "role": "viewer"}'
 
-    anonymous = api.client.post("/api/v1/tokens", content=chunks())  # type: ignore[arg-type]
+    anonymous = api.client.post("/api/v1/tokens", content=chunks())
     assert anonymous.status_code == 401
     admin = api.client.post(
         "/api/v1/tokens",
-        content=chunks(),  # type: ignore[arg-type]
+        content=chunks(),
         headers={**api.headers("admin"), "Content-Type": "application/json"},
     )
     assert admin.status_code == 413

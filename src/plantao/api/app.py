@@ -81,7 +81,11 @@ def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, run_engine: bool = False
 ) -> FastAPI:
     settings = settings or get_settings()
-    plantao_logging.configure(settings.log_level, json=settings.log_json)
+    plantao_logging.configure(
+        settings.log_level,
+        json=settings.log_json,
+        secrets=[settings.secret_key, *settings.previous_secret_keys, settings.smtp_password],
+    )
     engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
     app = FastAPI(
         title="Plantão",

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from plantao import clock
 from plantao.auth.models import SigningKey
 from plantao.config import Settings
+from plantao.observability.scrub import register_secret
 
 # How long a process trusts what it read before looking again: a rotation reaches every process
 # within this time.
@@ -79,6 +80,8 @@ _cache_lock = threading.Lock()
 
 
 def _remember(session: Session, ring: Keyring) -> None:
+    for key in ring.verifying:  # whatever happens, no log line ever prints a signing key
+        register_secret(key)
     with _cache_lock:
         _cache[str(session.get_bind().engine.url)] = (time.monotonic(), ring)
 

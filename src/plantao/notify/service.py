@@ -25,8 +25,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plantao import clock
-from plantao.auth import keyring
 from plantao.alerts import service as alert_service
+from plantao.auth import keyring
 from plantao.catalog import service as catalog_service
 from plantao.catalog.models import User
 from plantao.config import Settings, get_settings
