@@ -9,10 +9,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from plantao.api.deps import Admin, SessionDep
+from plantao.api.errors import problem_responses
 from plantao.api.params import Id
 from plantao.auth import service as auth_service
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], responses=problem_responses())
 
 
 class TokenIn(BaseModel):

@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from plantao.api.deps import Admin, SessionDep, SettingsDep, Viewer
+from plantao.api.errors import problem_responses
 from plantao.catalog import service as catalog_service
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"])
+router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=problem_responses())
 
 
 class IntegrationOut(BaseModel):

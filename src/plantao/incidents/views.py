@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from plantao.api.deps import Responder, SessionDep, Viewer
+from plantao.api.errors import problem_responses
 from plantao.catalog import service as catalog_service
 from plantao.incidents import presenter
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.schemas import ActionIn, IncidentDetail, IncidentPage, NoteIn, SeverityIn
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=problem_responses())
 
 
 def _split(values: list[str] | None) -> list[str]:

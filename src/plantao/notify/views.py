@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.api.deps import Admin, SessionDep, SettingsDep
+from plantao.api.errors import problem_responses
 from plantao.api.params import Id, IdFilter
 from plantao.db import session_scope
 from plantao.errors import DomainError
@@ -32,7 +33,7 @@ from plantao.notify import links, rendering
 from plantao.notify import service as notify_service
 from plantao.notify.models import Delivery
 
-router = APIRouter()
+router = APIRouter(responses=problem_responses())
 _templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates" / "pages"))
 
 TEXTS: dict[str, dict[str, str]] = {

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from plantao import clock
 from plantao.api.deps import Admin, Responder, SessionDep, SettingsDep, Viewer
+from plantao.api.errors import problem_responses
 from plantao.api.params import Id
 from plantao.incidents import service as incident_service
 from plantao.oncall import service as oncall_service
@@ -28,7 +29,7 @@ from plantao.oncall.schemas import (
 )
 from plantao.oncall.windows import Window
 
-router = APIRouter(tags=["on-call"])
+router = APIRouter(tags=["on-call"], responses=problem_responses())
 schedules = oncall_service.schedules
 silences = oncall_service.silences
 

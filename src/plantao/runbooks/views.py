@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from plantao import clock
 from plantao.api.deps import Responder, SessionDep, SettingsDep, Viewer
+from plantao.api.errors import problem_responses
 from plantao.api.params import Id
 from plantao.incidents import service as incident_service
 from plantao.runbooks import render, runs, service
@@ -25,7 +26,7 @@ from plantao.runbooks.schemas import (
     RunOut,
 )
 
-router = APIRouter(tags=["runbooks"])
+router = APIRouter(tags=["runbooks"], responses=problem_responses())
 INCIDENT = "/api/v1/incidents/{ref}"
 ACTION_RUNS = INCIDENT + "/runbooks/{rid}/actions/{action}/runs"
 
