@@ -28,7 +28,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "the database does not answer"}})
 async def readyz(request: Request) -> JSONResponse:
     factory: sessionmaker[Session] = request.app.state.sessions
 
@@ -46,7 +46,12 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-@router.get("/healthz/engine")
+@router.get(
+    "/healthz/engine",
+    responses={
+        503: {"description": "lagging, or the engine or this request cannot reach the database"}
+    },
+)
 async def engine_health(request: Request) -> JSONResponse:
     """Engine-cycle lag: how overdue the oldest due job is, plus this process's loop stats.
 
