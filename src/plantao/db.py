@@ -179,6 +179,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         hide_parameters=True,
+        # A database host that drops packets must look like an outage within seconds (503,
+        # engine backoff), not hang every request for the kernel's TCP timeout.
+        connect_args={"connect_timeout": 10},
     )
 
 
