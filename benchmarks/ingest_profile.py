@@ -49,7 +49,7 @@ from typing import Any
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import DEFAULT_PG, PostgresDatabase
+from harness import PostgresDatabase, default_postgres_url
 from plantao import migrations
 from plantao.alerts import service as alert_service
 from plantao.alerts.schemas import AlertEvent
@@ -250,12 +250,8 @@ def database(backend: str, postgres_url: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="plantao-ingest-") as tmp:
             yield f"sqlite:///{Path(tmp) / 'plantao.db'}"
         return
-    pg = PostgresDatabase(postgres_url)
-    pg.create()
-    try:
+    with PostgresDatabase(postgres_url) as pg:
         yield pg.url
-    finally:
-        pg.drop()
 
 
 def bench_backend(backend: str, args: argparse.Namespace) -> None:
@@ -302,7 +298,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--postgres-url", default=DEFAULT_PG)
+    parser.add_argument("--postgres-url", default=default_postgres_url())
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--alerts", type=int, default=500)
     parser.add_argument("--profile", help="scenario to profile, e.g. distinct/500")

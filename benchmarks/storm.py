@@ -38,38 +38,30 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
-import secrets
-import subprocess
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 import psycopg
 
-from intake import (
-    DEFAULT_PG,
-    STARTS_AT,
-    Connection,
-    HttpError,
-    PostgresDatabase,
-    _fingerprint,
-    free_port,
-    machine,
-    plantao_command,
-    run_cli,
-    stop,
+from harness import (
+    LOOPBACK,
+    Receiver,
+    default_postgres_url,
+    figure,
+    load_average,
+    percentile,
+    plantao_with_receiver,
+    print_footer,
+    print_header,
     tail,
-    wait_http,
 )
+from loadgen import Connection, Tally, exchange, webhook_alert, webhook_body
 
 AM_KEY = "storm-am-key-0123456789abcdef"
 SECRET = "storm-webhook-secret-0123456789"  # noqa: S105 - loopback test receiver
@@ -78,7 +70,6 @@ ALERTNAMES = ("HighErrorRate", "HighLatency", "PodCrashLooping", "DiskFilling")
 USERS = 15
 PER_SCHEDULE = 3
 BATCH = 100
-REQUEST_TIMEOUT = 60.0
 
 
 def user(i: int) -> str:
@@ -144,39 +135,22 @@ def bodies(total: int) -> list[bytes]:
         service, alertname = f"svc-{group // len(ALERTNAMES):02d}", ALERTNAMES[group % 4]
         alerts = []
         for i in range(BATCH):
+            instance = f"host-{chunk * BATCH + i}.storm.internal:9100"
             labels = {
                 "alertname": alertname,
                 "service": service,
-                "instance": f"host-{chunk * BATCH + i}.storm.internal:9100",
+                "instance": instance,
                 "job": "node",
                 "severity": "critical",
             }
-            alerts.append(
-                {
-                    "status": "firing",
-                    "labels": labels,
-                    "annotations": {"summary": f"{alertname} on {labels['instance']}"},
-                    "startsAt": STARTS_AT,
-                    "endsAt": "0001-01-01T00:00:00Z",
-                    "generatorURL": "http://prometheus:9090/graph?g0.expr=up",
-                    "fingerprint": _fingerprint(labels),
-                }
-            )
+            alerts.append(webhook_alert(labels, {"summary": f"{alertname} on {instance}"}))
         common = {"alertname": alertname, "service": service}
         out.append(
-            orjson.dumps(
-                {
-                    "version": "4",
-                    "groupKey": f'{{}}:{{alertname="{alertname}", service="{service}"}}',
-                    "truncatedAlerts": 0,
-                    "status": "firing",
-                    "receiver": "plantao",
-                    "groupLabels": common,
-                    "commonLabels": {**common, "job": "node", "severity": "critical"},
-                    "commonAnnotations": {},
-                    "externalURL": "http://alertmanager:9093",
-                    "alerts": alerts,
-                }
+            webhook_body(
+                f'{{}}:{{alertname="{alertname}", service="{service}"}}',
+                common,
+                {**common, "job": "node", "severity": "critical"},
+                alerts,
             )
         )
     return out
@@ -204,50 +178,18 @@ class Received:
     signed: bool
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.seen: list[Received] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                arrived = time.time()
-                try:
-                    ref = str(json.loads(body).get("incident", {}).get("ref", ""))
-                except ValueError:
-                    ref = "?"
-                item = Received(
-                    arrived,
-                    self.path.strip("/"),
-                    self.headers.get("Idempotency-Key", ""),
-                    ref,
-                    signature_ok(self.headers.get("X-Plantao-Signature", ""), body),
-                )
-                with receiver.lock:
-                    receiver.seen.append(item)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                return
-
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 1024
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def snapshot(self) -> list[Received]:
-        with self.lock:
-            return list(self.seen)
+def received(arrived: float, path: str, headers: dict[str, str], body: bytes) -> Received:
+    try:
+        ref = str(json.loads(body).get("incident", {}).get("ref", ""))
+    except ValueError:
+        ref = "?"
+    return Received(
+        arrived,
+        path.strip("/"),
+        headers.get("idempotency-key", ""),
+        ref,
+        signature_ok(headers.get("x-plantao-signature", ""), body),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,14 +197,11 @@ class Receiver:
 
 
 @dataclass
-class Intake:
+class Intake(Tally):
     webhooks: int = 0
     sent_alerts: int = 0  # alerts in webhooks that got an answer or failed (i.e. were sent)
     accepted: int = 0
-    errors: int = 0
     not_sent: int = 0  # webhooks left when the intake deadline passed
-    latencies: list[float] = field(default_factory=list)
-    error_samples: list[str] = field(default_factory=list)
     first: float = 0.0
     last_answer: float = 0.0  # wall clock of the last 2xx
     seconds: float = 0.0
@@ -280,7 +219,7 @@ async def storm(
     queue = iter(enumerate(payloads))
 
     async def worker() -> None:
-        conn = Connection("127.0.0.1", port)
+        conn = Connection(LOOPBACK, port)
         try:
             for index, body in queue:
                 now = time.monotonic()
@@ -290,23 +229,12 @@ async def storm(
                 due = start + index * interval
                 if due > now:
                     await asyncio.sleep(due - now)
-                started = time.perf_counter()
                 result.sent_alerts += BATCH
-                try:
-                    status, answer = await asyncio.wait_for(
-                        conn.post(path, body), timeout=REQUEST_TIMEOUT
-                    )
-                except (OSError, TimeoutError, asyncio.IncompleteReadError, HttpError) as exc:
-                    result.errors += 1
-                    if len(result.error_samples) < 3:
-                        result.error_samples.append(repr(exc))
-                    await conn.close()
-                    continue
-                result.latencies.append(time.perf_counter() - started)
-                if status // 100 != 2:
-                    result.errors += 1
-                    if len(result.error_samples) < 3:
-                        result.error_samples.append(f"{status} {answer[:200]!r}")
+                answer = await exchange(
+                    conn, path, body, result,
+                    since=time.perf_counter(), clock=time.perf_counter, ok=lambda s: s // 100 == 2,
+                )  # fmt: skip
+                if answer is None:
                     continue
                 result.webhooks += 1
                 result.last_answer = time.time()
@@ -320,14 +248,7 @@ async def storm(
     return result
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def drained(conn: psycopg.Connection[Any], receiver: Receiver) -> tuple[bool, str]:
+def drained(conn: psycopg.Connection[Any], receiver: Receiver[Received]) -> tuple[bool, str]:
     incidents = conn.execute("SELECT count(*) FROM incidents").fetchone()
     paged = conn.execute("SELECT count(DISTINCT incident_id) FROM oncall_pages").fetchone()
     busy = conn.execute(
@@ -374,18 +295,17 @@ def report(
     states = db["states"]
 
     def line(label: str, value: object) -> None:
-        print(f"{label:<44} {value}")
+        print(figure(label, value, 44))
 
-    print(f"# Plantão alert-storm benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"# machine: {machine()}")
-    print(
-        f"# {SERVICES} services x {len(ALERTNAMES)} alertnames, {USERS} users "
+    print_header(
+        "alert-storm benchmark",
+        f"{SERVICES} services x {len(ALERTNAMES)} alertnames, {USERS} users "
         f"({PER_SCHEDULE} per schedule), webhooks of {BATCH} alerts paced over "
         f"{args.seconds:.0f} s "
         f"on {args.concurrency} connections; serve --workers 2 --no-engine + 1 plantao worker; "
-        "PostgreSQL"
+        "PostgreSQL",
+        args.load_start,
     )
-    print(f"# load average at the start: {args.load_start}")
     line("alerts sent / offered", f"{intake.sent_alerts} / {total}")
     line("alerts accepted (202 answers)", f"{intake.accepted}")
     line(
@@ -396,8 +316,8 @@ def report(
     line("achieved alerts/s", f"{rate:.0f}")
     line(
         "intake latency ms p50 / p99 / max",
-        f"{pct(intake.latencies, 0.5) * ms:.0f} / "
-        f"{pct(intake.latencies, 0.99) * ms:.0f} / "
+        f"{percentile(intake.latencies, 0.5) * ms:.0f} / "
+        f"{percentile(intake.latencies, 0.99) * ms:.0f} / "
         f"{max(intake.latencies, default=float('nan')) * ms:.0f}",
     )
     line(
@@ -442,7 +362,7 @@ def report(
     line("drain", f"{drain_seconds:.1f} s of max {args.drain:.0f} s: {drain_state}")
     if intake.error_samples:
         line("error samples", intake.error_samples)
-    print(f"# load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print_footer()
 
 
 def collect(url: str) -> dict[str, Any]:
@@ -505,59 +425,28 @@ def main() -> None:
     parser.add_argument("--intake-timeout", type=float, default=150.0, help="stop sending after")
     parser.add_argument("--drain", type=float, default=120.0, help="max wait for notifications")
     parser.add_argument("--quick", action="store_true", help="10,000 alerts over 10 s")
-    parser.add_argument(
-        "--postgres-url", default=os.environ.get("PLANTAO_TEST_POSTGRES_URL") or DEFAULT_PG
-    )
+    parser.add_argument("--postgres-url", default=default_postgres_url())
     args = parser.parse_args()
     if args.quick:
         args.alerts, args.seconds = 10_000, 10.0
-    args.load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    args.load_start = load_average()
     payloads = bodies(args.alerts)
     total = len(payloads) * BATCH
 
-    database = PostgresDatabase(args.postgres_url)
-    database.create()
-    receiver = Receiver()
-    port = free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="plantao-storm-"))
-    env = {
-        **os.environ,
-        "PLANTAO_ENV": "production",
-        "PLANTAO_SECRET_KEY": secrets.token_urlsafe(48),
-        "PLANTAO_DATABASE_URL": database.url,
-        "PLANTAO_BASE_URL": f"http://127.0.0.1:{port}",
-        "PLANTAO_LOG_LEVEL": "WARNING",
-    }
-    processes: list[subprocess.Popen[bytes]] = []
-    log_path = workdir / "plantao.log"
-    log = log_path.open("wb")
-    try:
-        run_cli(env, workdir, "migrate")
-        (workdir / "plantao.yaml").write_text(config(receiver.url), encoding="utf-8")
-        run_cli(env, workdir, "apply", "-f", str(workdir / "plantao.yaml"))
-        serve = [*plantao_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-        processes.append(
-            subprocess.Popen(
-                [*serve, "--workers", "2", "--no-engine"],
-                env=env,
-                cwd=workdir,
-                stdout=log,
-                stderr=log,
-            )
-        )
-        processes.append(
-            subprocess.Popen(
-                [*plantao_command(), "worker"], env=env, cwd=workdir, stdout=log, stderr=log
-            )
-        )
-        wait_http(f"http://127.0.0.1:{port}/readyz", processes[0], log_path)
-
+    with plantao_with_receiver(
+        args.postgres_url,
+        config,
+        received,
+        workdir=Path(tempfile.mkdtemp(prefix="plantao-storm-")),
+        serve_args=["--workers", "2", "--no-engine"],
+        workers=1,
+    ) as (plantao, receiver):
         intake = asyncio.run(
-            storm(port, payloads, args.seconds, args.concurrency, args.intake_timeout)
+            storm(plantao.port, payloads, args.seconds, args.concurrency, args.intake_timeout)
         )
         drain_start = time.monotonic()
         state, done = "not checked", False
-        with psycopg.connect(database.url, autocommit=True) as conn:
+        with psycopg.connect(plantao.database_url, autocommit=True) as conn:
             while time.monotonic() - drain_start < args.drain:
                 done, state = drained(conn, receiver)
                 if done:
@@ -567,17 +456,13 @@ def main() -> None:
         if not done:
             state = "INCOMPLETE: " + state
         seen = receiver.snapshot()
-        db = collect(database.url)
+        db = collect(plantao.database_url)
         report(args, total, intake, db, seen, drain_seconds, state)
-        problems = [line for line in tail(log_path, 400).splitlines() if "Traceback" in line]
+        problems = [
+            line for line in tail(plantao.log_path, 400).splitlines() if "Traceback" in line
+        ]
         if problems:
-            print(f"# server log has {len(problems)} tracebacks: {log_path}")
-    finally:
-        for process in reversed(processes):
-            stop(process)
-        log.close()
-        receiver.server.shutdown()
-        database.drop()
+            print(f"# server log has {len(problems)} tracebacks: {plantao.log_path}")
 
 
 if __name__ == "__main__":
