@@ -33,26 +33,20 @@ import asyncio
 import json
 import os
 import re
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Sequence
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+from harness import default_postgres_url, figure, percentile, plantao_with_receiver
+
 KEY = "bench-gen-key-0123456789abcdef"
 SECRET = "bench-webhook-secret-0123456789"  # noqa: S105 - loopback test receiver
 LATE_SECONDS = 5.0
@@ -86,67 +80,12 @@ severity_matrix:
 """
 
 
-class Receiver:
-    """Threaded loopback HTTP receiver recording (arrival, path, key, body)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.seen: list[tuple[float, str, str, dict[str, Any]]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                arrived = time.time()
-                with receiver.lock:
-                    receiver.seen.append(
-                        (
-                            arrived,
-                            self.path,
-                            self.headers.get("Idempotency-Key", ""),
-                            json.loads(body),
-                        )
-                    )
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                return
-
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 1024
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def snapshot(self) -> list[tuple[float, str, str, dict[str, Any]]]:
-        with self.lock:
-            return list(self.seen)
+Received = tuple[float, str, str, dict[str, Any]]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def plantao() -> list[str]:
-    script = Path(sys.executable).parent / "plantao"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "plantao.cli.app"]
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+def received(arrived: float, path: str, headers: dict[str, str], body: bytes) -> Received:
+    """(arrival, path, idempotency key, JSON body) of a notification."""
+    return arrived, path, headers.get("idempotency-key", ""), json.loads(body)
 
 
 async def drive(base: str, seconds: float, rate: int, batch: int) -> tuple[dict[int, float], int]:
@@ -204,79 +143,27 @@ def main() -> None:
         "--serve-workers", type=int, default=1, help="uvicorn processes of plantao serve"
     )
     parser.add_argument("--drain", type=float, default=60.0, help="max wait for stragglers")
-    parser.add_argument(
-        "--postgres-url", default=os.environ.get("PLANTAO_TEST_POSTGRES_URL") or DEFAULT_PG
-    )
+    parser.add_argument("--postgres-url", default=default_postgres_url())
     args = parser.parse_args()
 
-    name = f"plantao_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(args.postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"'.encode())
-    url = f"{args.postgres_url.rpartition('/')[0]}/{name}"
-    receiver = Receiver()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PLANTAO_ENV": "production",
-        "PLANTAO_SECRET_KEY": secrets.token_urlsafe(32),
-        "PLANTAO_DATABASE_URL": url,
-        "PLANTAO_BASE_URL": base,
-        "PLANTAO_LOG_LEVEL": "WARNING",
-        "PLANTAO_DB_POOL_SIZE": "20",
-    }
-    workdir = Path(tempfile.mkdtemp(prefix="plantao-paging-"))
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        subprocess.run([*plantao(), "migrate"], env=env, check=True, capture_output=True)
-        (workdir / "plantao.yaml").write_text(config(receiver.url))
-        subprocess.run(
-            [*plantao(), "apply", "-f", str(workdir / "plantao.yaml")],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        log = (workdir / "serve.log").open("wb")
-        processes.append(
-            subprocess.Popen(
-                [
-                    *plantao(),
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(args.serve_workers),
-                    "--no-engine",  # the engines are the --workers plantao worker processes
-                ],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        for _ in range(args.workers):
-            processes.append(
-                subprocess.Popen(
-                    [*plantao(), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
-                )
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("plantao serve did not become ready")
-            time.sleep(0.2)
-
+    with plantao_with_receiver(
+        args.postgres_url,
+        config,
+        received,
+        workdir=Path(tempfile.mkdtemp(prefix="plantao-paging-")),
+        # the engines are the --workers plantao worker processes
+        serve_args=["--workers", str(args.serve_workers), "--no-engine"],
+        workers=args.workers,
+        log_name="serve.log",
+        env={"PLANTAO_DB_POOL_SIZE": "20"},
+    ) as (plantao, receiver):
         started = time.monotonic()
-        commits, errors = asyncio.run(drive(base, args.seconds, args.rate, args.batch))
+        commits, errors = asyncio.run(drive(plantao.base_url, args.seconds, args.rate, args.batch))
         intake_seconds = time.monotonic() - started
         drain_deadline = time.monotonic() + args.drain
-        with psycopg.connect(url, autocommit=True) as conn:  # counts client-side timeouts too
+        expected = 0
+        # counts client-side timeouts too
+        with psycopg.connect(plantao.database_url, autocommit=True) as conn:
             while time.monotonic() < drain_deadline:
                 row = conn.execute("SELECT count(*) FROM incidents").fetchone()
                 expected = 2 * int(row[0]) if row else 0
@@ -285,7 +172,7 @@ def main() -> None:
                 time.sleep(0.25)
         seen = receiver.snapshot()
 
-        with psycopg.connect(url) as conn:
+        with psycopg.connect(plantao.database_url) as conn:
             incidents = conn.execute("SELECT count(*) FROM incidents").fetchone()[0]  # type: ignore[index]
             job_lateness = [
                 float(row[0])
@@ -301,17 +188,6 @@ def main() -> None:
             states: dict[str, int] = dict(
                 conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall()
             )
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        receiver.server.shutdown()
-        with psycopg.connect(args.postgres_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
 
     keys = Counter(key for _, _, key, _ in seen)
     lost = len(sent_keys - set(keys))  # marked sent but never received
@@ -330,31 +206,40 @@ def main() -> None:
             paged = datetime.fromisoformat(body["created_at"]).timestamp()
             late.append(arrived - (paged + LATE_SECONDS))
     latency = [first_now[g] - t for g, t in commits.items() if g in first_now]
-    ms = 1000.0
+
+    def ms(values: list[float], q: float) -> str:
+        return f"{percentile(values, q) * 1000:.0f}"
+
     print(f"paging benchmark  PostgreSQL  {os.cpu_count()} CPUs  python {sys.version.split()[0]}")
-    print(
-        f"intake            {len(commits) * args.batch} alerts in {intake_seconds:.1f}s "
-        f"= {len(commits) * args.batch / intake_seconds:.0f} alerts/s "
-        f"({len(commits)} requests of {args.batch}, errors {errors}); incidents {incidents}"
-    )
-    print(f"engines           serve + {args.workers} worker(s)")
-    print(
-        f"page latency ms   p50 {pct(latency, 0.5) * ms:.0f}  p99 {pct(latency, 0.99) * ms:.0f}  "
-        f"max {max(latency, default=float('nan')) * ms:.0f}  (n={len(latency)})"
-    )
-    print(
-        f"timer lateness ms notification rule +5s: p50 {pct(late, 0.5) * ms:.0f}  "
-        f"p99 {pct(late, 0.99) * ms:.0f} (n={len(late)}); escalation jobs: "
-        f"p50 {pct(job_lateness, 0.5) * ms:.0f}  p99 {pct(job_lateness, 0.99) * ms:.0f} "
-        f"(n={len(job_lateness)})"
-    )
-    print(
-        f"deliveries        expected {expected}  received {len(keys)}  "
-        f"duplicates {duplicates}  lost {lost}  not yet sent at the end {unsent}  "
-        f"outbox {dict(sorted(states.items()))}"
-    )
+    figures = [
+        (
+            "intake",
+            f"{len(commits) * args.batch} alerts in {intake_seconds:.1f}s "
+            f"= {len(commits) * args.batch / intake_seconds:.0f} alerts/s "
+            f"({len(commits)} requests of {args.batch}, errors {errors}); incidents {incidents}",
+        ),
+        ("engines", f"serve + {args.workers} worker(s)"),
+        (
+            "page latency ms",
+            f"p50 {ms(latency, 0.5)}  p99 {ms(latency, 0.99)}  max {ms(latency, 1.0)}  "
+            f"(n={len(latency)})",
+        ),
+        (
+            "timer lateness ms",
+            f"notification rule +5s: p50 {ms(late, 0.5)}  p99 {ms(late, 0.99)} (n={len(late)}); "
+            f"escalation jobs: p50 {ms(job_lateness, 0.5)}  p99 {ms(job_lateness, 0.99)} "
+            f"(n={len(job_lateness)})",
+        ),
+        (
+            "deliveries",
+            f"expected {expected}  received {len(keys)}  duplicates {duplicates}  lost {lost}  "
+            f"not yet sent at the end {unsent}  outbox {dict(sorted(states.items()))}",
+        ),
+    ]
     if latency:
-        print(f"mean latency ms   {statistics.fmean(latency) * ms:.0f}")
+        figures.append(("mean latency ms", f"{statistics.fmean(latency) * 1000:.0f}"))
+    for label, value in figures:
+        print(figure(label, value, 17))
 
 
 if __name__ == "__main__":
