@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import figure, percentile
 from plantao.runbooks.library import RunbookLibrary
 
 COMPONENTS = [
@@ -176,17 +177,16 @@ def main() -> None:
             t0 = time.perf_counter()
             index.suggest(labels, annotations, k=3)
             latencies.append((time.perf_counter() - t0) * 1000)
-        latencies.sort()
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        p99 = percentile(latencies, 0.99, method="rank")
         rows.append(
             (f"suggest p50 ({args.queries} queries)", f"{statistics.median(latencies):9.2f} ms")
         )
         rows.append((f"suggest p99 ({args.queries} queries)", f"{p99:9.2f} ms"))
-        rows.append(("suggest max", f"{latencies[-1]:9.2f} ms"))
+        rows.append(("suggest max", f"{max(latencies):9.2f} ms"))
 
     print(f"runbooks benchmark: {args.count} runbooks")
     for name, value in rows:
-        print(f"{name:<36}{value}")
+        print(figure(name, value, 35))
 
 
 if __name__ == "__main__":
