@@ -239,11 +239,11 @@ def test_openapi_documents_intake_bodies_and_errors(api: Api) -> None:
     """Each intake route documents a JSON request body and 202 plus every error it answers."""
     paths = api.client.get("/openapi.json").json()["paths"]
     expected = {
-        "/api/v1/intake/{key}/alertmanager": {"202", "400", "404", "413", "422", "503"},
-        "/api/v1/intake/{key}/grafana": {"202", "400", "404", "413", "422", "503"},
-        "/api/v1/intake/{key}/generic": {"202", "400", "404", "413", "422", "503"},
-        "/v2/enqueue": {"202", "400", "404", "413", "503"},
-        "/v2/change/enqueue": {"202", "400", "404", "413", "503"},
+        "/api/v1/intake/{key}/alertmanager": {"202", "400", "404", "413", "422", "429", "503"},
+        "/api/v1/intake/{key}/grafana": {"202", "400", "404", "413", "422", "429", "503"},
+        "/api/v1/intake/{key}/generic": {"202", "400", "404", "413", "422", "429", "503"},
+        "/v2/enqueue": {"202", "400", "404", "413", "429", "503"},
+        "/v2/change/enqueue": {"202", "400", "404", "413", "429", "503"},
     }
     for path, codes in expected.items():
         operation = paths[path]["post"]
@@ -267,6 +267,10 @@ def test_documented_request_schema_accepts_real_payloads(api: Api) -> None:
     _validate({"title": "t"}, schema("/api/v1/intake/{key}/generic"))
     _validate([{"title": "t"}], schema("/api/v1/intake/{key}/generic"))
     _validate(pd_event(), schema("/v2/enqueue"))
+    _validate(pd_event("resolve", dedup_key="k1"), schema("/v2/enqueue"))
+    # The rule of PD's model validator is in the schema too, so fuzzers generate real events.
+    assert not jsonschema_rs.is_valid(schema("/v2/enqueue"), pd_event("resolve"))
+    assert not jsonschema_rs.is_valid(schema("/v2/enqueue"), {**pd_event(), "payload": None})
     _validate(_change(), schema("/v2/change/enqueue"))
 
 

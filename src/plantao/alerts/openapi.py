@@ -103,6 +103,23 @@ PD_ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
+def _pd_event_schema() -> dict[str, Any]:
+    """The Event model plus the rule its validator enforces: a trigger needs a payload, an
+    acknowledge or resolve a non-empty dedup_key."""
+    schema = _schema(pagerduty.Event)
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"event_action": {"const": "trigger"}}},
+            "then": {"required": ["payload"], "properties": {"payload": {"type": "object"}}},
+            "else": {
+                "required": ["dedup_key"],
+                "properties": {"dedup_key": {"type": "string", "minLength": 1}},
+            },
+        }
+    ]
+    return schema
+
+
 def _body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -129,6 +146,26 @@ _BATCH_ERRORS = {
     503: "The alerts could not be stored (database away); nothing stored, retry.",
 }
 
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+# Answered by the server-wide limits on abusive clients (api.ratelimit) before the route runs.
+_THROTTLED = "Too many requests from this address or for this key; retry after Retry-After."
+_TIMED_OUT = "The body was not received in time; the connection is closed."
+
+
+def _limits(media: str, schema: dict[str, Any]) -> dict[int | str, Any]:
+    return {
+        429: {
+            "description": _THROTTLED,
+            "headers": _RETRY_AFTER,
+            "content": {media: {"schema": schema}},
+        },
+        408: {
+            "description": _TIMED_OUT,
+            "content": {PROBLEM_MEDIA: {"schema": PROBLEM_SCHEMA}},
+        },
+    }
+
+
 #: ``responses=`` for the Alertmanager, Grafana and generic routes.
 BATCH_RESPONSES: dict[int | str, Any] = {
     202: {
@@ -136,6 +173,7 @@ BATCH_RESPONSES: dict[int | str, Any] = {
         "content": {JSON_MEDIA: {"schema": ACCEPTED_SCHEMA}},
     },
     **_answers(PROBLEM_MEDIA, PROBLEM_SCHEMA, _BATCH_ERRORS),
+    **_limits(PROBLEM_MEDIA, PROBLEM_SCHEMA),
 }
 
 _PD_ERRORS = {
@@ -152,7 +190,7 @@ def _pd_answers() -> dict[int | str, Any]:
     # limit, or one that is not a number, before the route runs, in problem+json.
     for code in (400, 413):
         answers[code]["content"][PROBLEM_MEDIA] = {"schema": PROBLEM_SCHEMA}
-    return answers
+    return answers | _limits(JSON_MEDIA, PD_ERROR_SCHEMA)
 
 
 PD_RESPONSES: dict[int | str, Any] = {
@@ -211,5 +249,5 @@ GENERIC_BODY = _body(
     'One alert object, a list of them, or `{"alerts": [...]}`.',
 )
 
-PD_BODY = _body(_schema(pagerduty.Event), "A PagerDuty Events API v2 event.")
+PD_BODY = _body(_pd_event_schema(), "A PagerDuty Events API v2 event.")
 PD_CHANGE_BODY = _body(_schema(pagerduty.ChangeEvent), "A PagerDuty change event.")
