@@ -67,36 +67,65 @@ def _string_problem(value: str, what: str, limit: int) -> str | None:
     return f"{what} contains a lone UTF-16 surrogate, which cannot be stored"
 
 
+def _bad(text: str, limit: int) -> bool:
+    # ``isascii`` reads a flag CPython keeps on every str: most values skip the regex.
+    return (
+        len(text) > limit
+        or "\x00" in text
+        or (not text.isascii() and _UNSTORABLE.search(text) is not None)
+    )
+
+
+# A step of the path to a violation: an object key or a list index.
+_Step = str | int
+
+
+def _find(value: Any, depth: int) -> tuple[list[_Step], str] | None:
+    """The reversed path to the first violation and its message; the path is only built on
+    the way out of a failure, so a clean body (every request) costs one pass and no strings."""
+    if isinstance(value, str):
+        if _bad(value, MAX_STRING_CHARS):
+            return [], _string_problem(value, "the value", MAX_STRING_CHARS) or "invalid"
+        return None
+    if isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            return [], f"nested deeper than {MAX_DEPTH} levels"
+        for raw_key, item in value.items():
+            key = raw_key if isinstance(raw_key, str) else str(raw_key)
+            if _bad(key, MAX_KEY_CHARS):
+                return [key], _string_problem(key, "the key", MAX_KEY_CHARS) or "invalid"
+            if isinstance(item, (str, dict, list)):
+                found = _find(item, depth + 1)
+                if found is not None:
+                    found[0].append(key)
+                    return found
+        return None
+    if isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            return [], f"nested deeper than {MAX_DEPTH} levels"
+        for index, item in enumerate(value):
+            if isinstance(item, (str, dict, list)):
+                found = _find(item, depth + 1)
+                if found is not None:
+                    found[0].append(index)
+                    return found
+    return None
+
+
 def violation(value: Any, path: str = "", depth: int = 0) -> Violation | None:
     """The first violation in ``value`` (found at ``path``, ``depth`` containers deep), or None.
 
     ``depth`` lets a caller check one element of a batch on its own and still count the
     containers around it: an alert inside ``{"alerts": [...]}`` starts at depth 2.
     """
-    where = path or "body"
-    if isinstance(value, str):
-        message = _string_problem(value, "the value", MAX_STRING_CHARS)
-        return Violation(where, message) if message else None
-    if isinstance(value, dict):
-        if depth + 1 > MAX_DEPTH:
-            return Violation(where, f"nested deeper than {MAX_DEPTH} levels")
-        for raw_key, item in value.items():
-            key = str(raw_key)
-            message = _string_problem(key, "the key", MAX_KEY_CHARS)
-            if message:
-                return Violation(_key_path(path, key), message)
-            found = violation(item, _key_path(path, key), depth + 1)
-            if found:
-                return found
+    found = _find(value, depth)
+    if found is None:
         return None
-    if isinstance(value, list):
-        if depth + 1 > MAX_DEPTH:
-            return Violation(where, f"nested deeper than {MAX_DEPTH} levels")
-        for index, item in enumerate(value):
-            found = violation(item, f"{path}[{index}]", depth + 1)
-            if found:
-                return found
-    return None
+    steps, message = found
+    where = path
+    for step in reversed(steps):
+        where = f"{where}[{step}]" if isinstance(step, int) else _key_path(where, step)
+    return Violation(where or "body", message)
 
 
 def check(value: Any, path: str = "", depth: int = 0) -> None:
