@@ -235,3 +235,14 @@ def test_oversized_bodies_are_refused_before_reading(api: Api) -> None:
     )
     assert admin.status_code == 413
     assert len(api.client.get("/api/v1/tokens", headers=api.headers("admin")).json()) == 3
+
+
+def test_pagerduty_routes_refuse_oversized_bodies_in_pagerduty_shape(api: Api) -> None:
+    """A declared body over the intake limit on /v2/enqueue is 413 in PagerDuty's error body."""
+    res = api.client.post(
+        "/v2/enqueue",
+        content=b"{}",
+        headers={"Content-Length": str(10 * 1024 * 1024), "Content-Type": "application/json"},
+    )
+    assert res.status_code == 413
+    assert res.json()["status"] == "invalid event" and res.json()["errors"]

@@ -57,7 +57,7 @@ class Engines:
             **os.environ,
             "PLANTAO_ENV": "test",
             "PLANTAO_DATABASE_URL": self.url,
-            "PLANTAO_LOG_LEVEL": "WARNING",
+            "PLANTAO_LOG_LEVEL": "INFO",  # the engine.started line says the worker is up
             "PYTHONUNBUFFERED": "1",
             **{f"PLANTAO_{k.upper()}": v for k, v in settings.items()},
         }
@@ -67,7 +67,7 @@ class Engines:
         )
         self.processes.append(process)
         path = Path(log.name)
-        wait_until("the engine to start", lambda: b"running" in path.read_bytes(), 20)
+        wait_until("the engine to start", lambda: b"engine.started" in path.read_bytes(), 20)
         return process
 
     def logs(self) -> str:

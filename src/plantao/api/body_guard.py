@@ -43,15 +43,30 @@ class BodyTooLarge(HTTPException):
 
 
 async def _problem(
-    send: Send, status: int, title: str, detail: str, headers: list[tuple[bytes, bytes]]
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    path: str = "",
 ) -> None:
-    body = orjson.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    """problem+json, or PagerDuty's own error body on its Events API routes (its senders
+    parse that shape)."""
+    if path.startswith("/v2/"):
+        body = orjson.dumps({"status": "invalid event", "message": title, "errors": [detail]})
+        media = b"application/json"
+    else:
+        body = orjson.dumps(
+            {"type": "about:blank", "title": title, "status": status, "detail": detail}
+        )
+        media = PROBLEM
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", PROBLEM),
+                (b"content-type", media),
                 (b"content-length", str(len(body)).encode()),
                 *headers,
             ],
@@ -94,7 +109,9 @@ class BodyGuard:
             try:
                 size = int(declared)
             except ValueError:
-                await _problem(send, 400, "Bad request", "Content-Length is not a number", [])
+                await _problem(
+                    send, 400, "Bad request", "Content-Length is not a number", [], path=path
+                )
                 return
             if size > limit:
                 await _problem(
@@ -103,6 +120,7 @@ class BodyGuard:
                     "Payload too large",
                     f"the body is larger than {limit} bytes",
                     [(b"connection", b"close")],
+                    path=path,
                 )
                 return
         if path.startswith("/api/v1/") and not path.startswith(_KEYED_PREFIXES):
