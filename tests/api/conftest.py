@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -33,6 +34,20 @@ class Api:
         res: Response = self.client.post(path, json=body)
         drain(self.factory)
         return res
+
+    def login(self, role: str) -> None:
+        """Log the test client in to the web UI with the token of ``role``."""
+        res = self.client.post(
+            "/login", data={"token": self.tokens[role], "next": "/"}, follow_redirects=False
+        )
+        assert res.status_code == 303, res.text
+
+    @staticmethod
+    def csrf(html: str) -> str:
+        """The CSRF token of the first form on a page."""
+        match = re.search(r'name="csrf" value="([^"]+)"', html)
+        assert match, "no form with a CSRF token on the page"
+        return match.group(1)
 
     def open_incident(self, path: str, body: object) -> str:
         """Send alerts that open an incident; its human id."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
@@ -34,19 +33,6 @@ def _cookie(secret: str, data: Mapping[str, object]) -> str:
     """A session cookie the way Starlette's SessionMiddleware writes one."""
     payload = base64.b64encode(json.dumps(data).encode())
     return itsdangerous.TimestampSigner(secret).sign(payload).decode()
-
-
-def _login(api: Api, role: str) -> None:
-    res = api.client.post(
-        "/login", data={"token": api.tokens[role], "next": "/"}, follow_redirects=False
-    )
-    assert res.status_code == 303
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def _signing_key(api: Api) -> str:
@@ -142,7 +128,7 @@ def test_javascript_runbook_url_is_never_a_link(api: Api) -> None:
     alert["annotations"]["runbook_url"] = "javascript:alert(3)"
     ref = api.open_incident(f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([alert]))
     EngineLoop(api.factory, registry(Settings(env="test"))).run_once()  # runbook linking
-    _login(api, "viewer")
+    api.login("viewer")
     page = api.client.get(f"/incidents/{ref}")
     assert page.status_code == 200
     assert 'href="javascript' not in page.text.lower()
@@ -172,7 +158,7 @@ def test_html_pages_carry_a_strict_csp_and_json_is_nosniff(api: Api) -> None:
 def test_api_refuses_the_web_session_cookie(api: Api) -> None:
     """A logged-in browser's cookie with a cross-site form POST cannot act through the API."""
     ref = api.open_incident(f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([am_alert()]))
-    _login(api, "responder")
+    api.login("responder")
     res = api.client.post(
         f"/api/v1/incidents/{ref}/acknowledge",
         data={"note": "from evil.example"},
@@ -186,12 +172,12 @@ def test_api_refuses_the_web_session_cookie(api: Api) -> None:
 
 def test_logout_ends_the_session_for_every_copy_of_the_cookie(api: Api) -> None:
     """A cookie captured before logout no longer opens pages after it."""
-    _login(api, "responder")
+    api.login("responder")
     captured = api.client.cookies.get("plantao_session")
     assert captured
     page = api.client.get("/")
     assert page.status_code == 200
-    api.client.post("/logout", data={"csrf": _csrf(page.text)}, follow_redirects=False)
+    api.client.post("/logout", data={"csrf": api.csrf(page.text)}, follow_redirects=False)
     api.client.cookies.set("plantao_session", captured)
     res = api.client.get("/", follow_redirects=False)
     assert res.status_code == 303 and res.headers["location"].startswith("/login")
@@ -199,12 +185,12 @@ def test_logout_ends_the_session_for_every_copy_of_the_cookie(api: Api) -> None:
 
 def test_idle_and_revoked_sessions_end(api: Api, frozen: datetime) -> None:
     """A session idle past its limit ends; revoking the token ends its sessions at once."""
-    _login(api, "viewer")
+    api.login("viewer")
     assert api.client.get("/", follow_redirects=False).status_code == 200
     clock.advance(timedelta(minutes=Settings(env="test").session_idle_minutes + 1))
     assert api.client.get("/", follow_redirects=False).status_code == 303
     clock.advance(timedelta(minutes=1))
-    _login(api, "viewer")
+    api.login("viewer")
     assert api.client.get("/", follow_redirects=False).status_code == 200
     tokens = api.client.get("/api/v1/tokens", headers=api.headers("admin")).json()
     viewer = next(t for t in tokens if t["name"] == "viewer-t")

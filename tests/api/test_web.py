@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from tests.api.conftest import Api
 from tests.factories.config import AM_KEY
 from tests.factories.payloads import am_alert, am_webhook
-
-
-def _login(api: Api, role: str) -> None:
-    res = api.client.post(
-        "/login", data={"token": api.tokens[role], "next": "/"}, follow_redirects=False
-    )
-    assert res.status_code == 303
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def test_pages_need_login(api: Api) -> None:
@@ -39,14 +24,14 @@ def test_responder_acknowledges_from_the_page(api: Api) -> None:
     ref = api.open_incident(
         f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([am_alert(severity="critical")])
     )
-    _login(api, "responder")
+    api.login("responder")
     listing = api.client.get("/")
     assert ref in listing.text and "SEV1" in listing.text
     page = api.client.get(f"/incidents/{ref}")
     assert "Acknowledge" in page.text
     forged = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": "forged"})
     assert forged.status_code == 400
-    res = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": _csrf(page.text)})
+    res = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": api.csrf(page.text)})
     assert res.status_code == 200
     assert 'id="incident-status">Acknowledged' in res.text
     assert "token:responder-t" in res.text
@@ -55,21 +40,21 @@ def test_responder_acknowledges_from_the_page(api: Api) -> None:
 def test_viewer_sees_no_actions(api: Api) -> None:
     """A viewer's page has no action forms and posting one is refused."""
     ref = api.open_incident(f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([am_alert()]))
-    _login(api, "viewer")
+    api.login("viewer")
     page = api.client.get(f"/incidents/{ref}")
     assert "read-only" in page.text and 'class="action' not in page.text
-    res = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": _csrf(page.text)})
+    res = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": api.csrf(page.text)})
     assert res.status_code == 403
 
 
 def test_portuguese_texts(api: Api) -> None:
     """?lang=pt-BR switches the interface to Portuguese."""
-    _login(api, "viewer")
+    api.login("viewer")
     assert "Incidentes" in api.client.get("/?lang=pt-BR").text
 
 
 def test_language_chosen_before_login_is_kept(api: Api) -> None:
     """A language picked on the login page survives logging in."""
     assert "Entrar" in api.client.get("/login?lang=pt-BR").text
-    _login(api, "viewer")
+    api.login("viewer")
     assert "Incidentes" in api.client.get("/").text
