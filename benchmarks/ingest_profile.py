@@ -60,8 +60,7 @@ from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
 from plantao.db import make_engine, make_sessionmaker, session_scope
 from plantao.engine.runner import EngineLoop
-from plantao.runbooks import execution_jobs
-from plantao.runbooks import service as runbook_service
+from plantao.runbooks import linking
 
 CONFIG = """
 version: 1
@@ -172,9 +171,11 @@ class Options:
 
 def link_jobs(factory: sessionmaker[Session]) -> None:
     """Run every pending ``runbooks.link`` job the way the engine does."""
-    handlers = execution_jobs.handlers(Settings(env="test"))
-    job = runbook_service.LINK_JOB
-    loop = EngineLoop(factory, {job: handlers[job]}, steps=[])
+    settings = Settings(env="test")
+    job = linking.LINK_JOB
+    loop = EngineLoop(
+        factory, {job: lambda f, claimed: linking.link_job(f, claimed, settings)}, steps=[]
+    )
     while loop.run_once():
         pass
 

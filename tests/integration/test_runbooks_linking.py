@@ -23,7 +23,7 @@ from plantao.incidents.models import TimelineEntry
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.jobs.service import Claimed
-from plantao.runbooks import execution_jobs, service
+from plantao.runbooks import checklists, coverage, library_access, linking, posture
 from plantao.runbooks.models import RunbookLink
 from tests.factories.config import apply_standard
 from tests.factories.notify import open_incidents
@@ -157,7 +157,10 @@ def test_matchers_link_runbook_with_version(db: sessionmaker[Session], settings:
     assert set(links) == {"checkout-errors"}
     link = links["checkout-errors"]
     assert link.source == "matcher"
-    assert link.version == service.get_runbook(service.library(settings), "checkout-errors").version
+    assert (
+        link.version
+        == library_access.get_runbook(library_access.library(settings), "checkout-errors").version
+    )
     assert len(link.version or "") == 64
     assert "runbook.linked" in [e.kind for e in _timeline(db, incident_id)]
 
@@ -196,7 +199,7 @@ def test_unmatched_alert_gets_suggestions(db: sessionmaker[Session], settings: S
     link = links["kafka-consumer-lag"]
     assert link.source == "suggestion" and (link.score or 0) > 0.2 and "kafka" in link.why
     with db() as s:
-        out = service.incident_runbooks(s, incident_id)
+        out = linking.incident_runbooks(s, incident_id)
     assert out.linked == [] and out.suggested[0].runbook_id == "kafka-consumer-lag"
 
 
@@ -232,19 +235,19 @@ def test_triage_attached_and_checks_on_timeline(
     timeline with actor and time."""
     incident_id = _open(db, settings, am_alert("CoffeeMachineEmpty", summary="beans"))
     with db() as s:
-        [triage] = service.checklists(s, incident_id)
+        [triage] = checklists.checklists(s, incident_id)
     assert triage.kind == "triage" and len(triage.items) == 6
     item = triage.items[0]
     clock.advance(timedelta(minutes=1))
 
     def check(s: Session) -> None:
         inc = incident_service.get(s, incident_id, for_update=True)
-        service.set_item(s, inc, triage.id, item.id, checked=True, actor="ana")
-        service.record_risk(s, inc, level="high", rationale="data may leak", actor="bruno")
+        checklists.set_item(s, inc, triage.id, item.id, checked=True, actor="ana")
+        posture.record_risk(s, inc, level="high", rationale="data may leak", actor="bruno")
 
     run_transaction(db, check)
     with db() as s:
-        [again] = service.checklists(s, incident_id)
+        [again] = checklists.checklists(s, incident_id)
     assert again.items[0].checked_by == "ana" and again.items[0].checked_at == clock.now()
     entries = {e.kind: e for e in _timeline(db, incident_id)}
     assert entries["checklist.checked"].actor == "ana"
@@ -254,7 +257,7 @@ def test_triage_attached_and_checks_on_timeline(
 
     def uncheck(s: Session) -> None:
         inc = incident_service.get(s, incident_id, for_update=True)
-        service.set_item(s, inc, triage.id, item.id, checked=False, actor="ana")
+        checklists.set_item(s, inc, triage.id, item.id, checked=False, actor="ana")
 
     run_transaction(db, uncheck)
     assert "checklist.unchecked" in [e.kind for e in _timeline(db, incident_id)]
@@ -263,16 +266,16 @@ def test_triage_attached_and_checks_on_timeline(
 def test_checklist_from_runbook(db: sessionmaker[Session], settings: Settings) -> None:
     """A runbook's steps become an incident checklist pinned to the runbook version."""
     incident_id = _open(db, settings, am_alert("CheckoutErrors"))
-    rb = service.get_runbook(service.library(settings), "checkout-errors")
+    rb = library_access.get_runbook(library_access.library(settings), "checkout-errors")
 
     def attach(s: Session) -> int:
         inc = incident_service.get(s, incident_id, for_update=True)
-        return service.attach_runbook_checklist(s, inc, rb, actor="ana").id
+        return checklists.attach_runbook_checklist(s, inc, rb, actor="ana").id
 
     cid = run_transaction(db, attach)
     assert run_transaction(db, attach) == cid  # idempotent
     with db() as s:
-        lists = {c.kind: c for c in service.checklists(s, incident_id)}
+        lists = {c.kind: c for c in checklists.checklists(s, incident_id)}
     steps = lists["runbook"]
     assert steps.runbook_version == rb.version
     assert [i.text for i in steps.items] == [
@@ -288,15 +291,15 @@ def test_coverage_counts(db: sessionmaker[Session], settings: Settings) -> None:
     linked = _open(db, settings, am_alert("CheckoutErrors"))
     _open(db, settings, am_alert("KafkaConsumerLagHigh", summary="kafka consumer lag growing"))
     _open(db, settings, am_alert("CoffeeMachineEmpty", summary="beans"))
-    rb = service.get_runbook(service.library(settings), "checkout-errors")
+    rb = library_access.get_runbook(library_access.library(settings), "checkout-errors")
 
     def confirm(s: Session) -> None:
-        service.confirm(s, incident_service.get(s, linked, for_update=True), rb, actor="ana")
+        linking.confirm(s, incident_service.get(s, linked, for_update=True), rb, actor="ana")
 
     run_transaction(db, confirm)
     with db() as s:
-        kpi = service.coverage(s, since=clock.now() - timedelta(hours=1), until=None)
-        empty = service.coverage(s, since=clock.now() + timedelta(hours=1), until=None)
+        kpi = coverage.coverage(s, since=clock.now() - timedelta(hours=1), until=None)
+        empty = coverage.coverage(s, since=clock.now() + timedelta(hours=1), until=None)
     assert (kpi.incidents, kpi.with_confirmed_runbook, kpi.without_confirmed_runbook) == (3, 1, 2)
     assert kpi.without_any_runbook == 1 and kpi.coverage == pytest.approx(1 / 3, abs=1e-3)
     assert (empty.incidents, empty.coverage) == (0, None)
@@ -346,7 +349,7 @@ def _snapshot(db: sessionmaker[Session], incident_id: int) -> Snapshot:
         )
         lists = [
             (c.kind, c.title, c.lang, [(i.key, i.text, i.section) for i in c.items])
-            for c in service.checklists(s, incident_id)
+            for c in checklists.checklists(s, incident_id)
         ]
         entries = [
             (e.kind, e.actor, e.message, {k: v for k, v in e.data.items() if k != "checklist_id"})
@@ -357,7 +360,7 @@ def _snapshot(db: sessionmaker[Session], incident_id: int) -> Snapshot:
 
 def _link_jobs(db: sessionmaker[Session]) -> list[Job]:
     with db() as s:
-        return list(s.scalars(select(Job).where(Job.kind == service.LINK_JOB).order_by(Job.id)))
+        return list(s.scalars(select(Job).where(Job.kind == linking.LINK_JOB).order_by(Job.id)))
 
 
 def _drain(db: sessionmaker[Session], settings: Settings) -> None:
@@ -375,7 +378,7 @@ def test_one_job_for_many_incidents_links_as_one_job_each(
     deleted = 10_000_000  # an incident deleted before its job ran is skipped
 
     def schedule(s: Session) -> None:
-        service.schedule_linking_many(s, [*zip(batched, CASES, strict=True), (deleted, CASES[0])])
+        linking.schedule_linking_many(s, [*zip(batched, CASES, strict=True), (deleted, CASES[0])])
 
     run_transaction(db, schedule)
     [job] = _link_jobs(db)
@@ -385,7 +388,7 @@ def test_one_job_for_many_incidents_links_as_one_job_each(
         for incident_id, alerts in zip(single, CASES, strict=True):
             payload = [{"labels": labels, "annotations": notes} for labels, notes in alerts]
             job_service.enqueue(
-                s, service.LINK_JOB, {"incident_id": incident_id, "alerts": payload}
+                s, linking.LINK_JOB, {"incident_id": incident_id, "alerts": payload}
             )
 
     run_transaction(db, old_shape)
@@ -401,7 +404,7 @@ def test_one_job_for_many_incidents_links_as_one_job_each(
     assert kinds[5]["checkout-errors"] == "matcher"
     assert all([kind for kind, *_ in lists] == ["triage"] for _, lists, _ in together)
     with db() as s:
-        kpi = service.coverage(s, since=None, until=None)
+        kpi = coverage.coverage(s, since=None, until=None)
     assert kpi.without_any_runbook == 2  # the espresso machine, once per way of linking
 
 
@@ -410,13 +413,13 @@ def test_batched_job_run_twice_links_once(db: sessionmaker[Session], settings: S
     runbook_url upgrades a stored suggestion in place, without a second timeline entry."""
     ids = open_incidents(db, len(CASES))
     run_transaction(
-        db, lambda s: service.schedule_linking_many(s, list(zip(ids, CASES, strict=True)))
+        db, lambda s: linking.schedule_linking_many(s, list(zip(ids, CASES, strict=True)))
     )
     _drain(db, settings)
     before = [_snapshot(db, i) for i in ids]
     [job] = _link_jobs(db)
     claimed = Claimed(job.id, job.kind, job.payload, 2, "test")
-    execution_jobs.link(db, claimed, settings)
+    linking.link_job(db, claimed, settings)
     assert [_snapshot(db, i) for i in ids] == before
 
     kafka = ids[3]
@@ -428,7 +431,7 @@ def test_batched_job_run_twice_links_once(db: sessionmaker[Session], settings: S
         {"labels": {"alertname": "CheckoutErrors"}, "annotations": {}},
     ]
     later = {"incidents": [{"incident_id": kafka, "alerts": alerts}]}
-    execution_jobs.link(db, Claimed(job.id, job.kind, later, 3, "test"), settings)
+    linking.link_job(db, Claimed(job.id, job.kind, later, 3, "test"), settings)
     links = _links(db, kafka)
     upgraded = links["kafka-consumer-lag"]
     assert (upgraded.id, upgraded.source, upgraded.score) == (suggested.id, "annotation", None)
@@ -443,10 +446,10 @@ def test_linking_is_chunked(
 ) -> None:
     """Jobs hold at most LINK_CHUNK incidents and stop growing at LINK_CHUNK_ALERTS alerts;
     incidents without new alerts get no entry."""
-    monkeypatch.setattr(service, "LINK_CHUNK", 2)
-    monkeypatch.setattr(service, "LINK_CHUNK_ALERTS", 3)
+    monkeypatch.setattr(linking, "LINK_CHUNK", 2)
+    monkeypatch.setattr(linking, "LINK_CHUNK_ALERTS", 3)
     one, three = CASES[0], CASES[0] * 3
     batches = [(1, three), (2, []), (3, one), (4, one), (5, one)]
-    run_transaction(db, lambda s: service.schedule_linking_many(s, batches))
+    run_transaction(db, lambda s: linking.schedule_linking_many(s, batches))
     chunks = [[e["incident_id"] for e in j.payload["incidents"]] for j in _link_jobs(db)]
     assert chunks == [[1], [3, 4], [5]]

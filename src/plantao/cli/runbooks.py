@@ -16,7 +16,7 @@ import typer
 
 from plantao import clock
 from plantao.config import get_settings
-from plantao.runbooks import service
+from plantao.runbooks import library_access
 from plantao.runbooks.document import Problem
 from plantao.runbooks.library import RunbookLibrary, default_pack_dir
 from plantao.runbooks.lint import has_errors, lint_paths
@@ -86,16 +86,16 @@ def list_runbooks(
     lib = _library(directory)
     today = _today()
     for rid in lib.ids():
-        rb = service.get_runbook(lib, rid, lang or get_settings().language)
+        rb = library_access.get_runbook(lib, rid, lang or get_settings().language)
         state = "STALE" if rb.is_stale(today) else "ok"
-        langs = ",".join(service.languages(lib, rid))
+        langs = ",".join(library_access.languages(lib, rid))
         typer.echo(f"{rid:40} {langs:9} v{rb.short_version} {state:5} {rb.title}")
 
 
 def _library(directory: Path | None) -> RunbookLibrary:
     if directory is not None:
         return RunbookLibrary.load(directory)
-    return service.library(get_settings())
+    return library_access.library(get_settings())
 
 
 @app.command("suggest")

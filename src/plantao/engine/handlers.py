@@ -5,12 +5,18 @@ from __future__ import annotations
 from plantao.config import Settings, get_settings
 from plantao.engine import oncall as oncall_jobs
 from plantao.engine.runner import Handler, Step
-from plantao.runbooks import execution_jobs
+from plantao.runbooks import linking, step_jobs, step_requests
 
 
 def registry(settings: Settings | None = None) -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
-    handlers.update(execution_jobs.handlers(settings or get_settings()))
+    conf = settings or get_settings()
+    handlers.update(
+        {
+            linking.LINK_JOB: lambda factory, job: linking.link_job(factory, job, conf),
+            step_requests.STEP_RUN_JOB: lambda factory, job: step_jobs.run_step(factory, job, conf),
+        }
+    )
     handlers.update(
         {"oncall.escalate": oncall_jobs.escalate, "oncall.heartbeat": oncall_jobs.heartbeat}
     )

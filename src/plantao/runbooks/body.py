@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from plantao.runbooks.actions import (
+from plantao.runbooks.problems import Collector
+from plantao.runbooks.step_guard import (
     ACTION_SLUG,
     DANGERS,
     DEFAULT_TIMEOUT,
@@ -27,7 +28,6 @@ from plantao.runbooks.actions import (
     Action,
     ParamSpec,
 )
-from plantao.runbooks.problems import Collector
 
 SHELLS = ("sh", "shell", "bash")
 # Heading text (accent-folded, lower case, punctuation as spaces) -> section kind. Longer

@@ -24,9 +24,9 @@ from typing import Any
 import yaml
 
 from plantao.matchers import Matcher, MatcherError, parse_matcher
-from plantao.runbooks.actions import Action, ParamSpec, parse_param_spec
 from plantao.runbooks.body import Section, Step, fold, parse_body, section_kind
 from plantao.runbooks.problems import Collector, Problem, RunbookError, Severity
+from plantao.runbooks.step_guard import Action, ParamSpec, parse_param_spec
 
 __all__ = [
     "LANGS",

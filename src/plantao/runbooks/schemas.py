@@ -1,4 +1,4 @@
-"""API shapes for runbooks, incident links, checklists and runs; inputs validated once, here."""
+"""API shapes for runbooks, incident links, checklists and step runs; inputs validated here."""
 
 from __future__ import annotations
 
@@ -133,6 +133,9 @@ class AssumptionIn(BaseModel):
 
 
 class RunIn(BaseModel):
+    """A request for a step run: non-secret parameter values and, for ``mutate`` and
+    ``destructive`` steps, the sha256 of the exact command."""
+
     model_config = ConfigDict(extra="forbid")
     params: dict[str, str | int | bool] = Field(default_factory=dict)
     confirmation: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
@@ -140,6 +143,8 @@ class RunIn(BaseModel):
 
 
 class RunOut(BaseModel):
+    """A step run: what was asked, by whom, its guard state and its redacted outcome."""
+
     model_config = ConfigDict(from_attributes=True)
     id: int
     incident_id: int

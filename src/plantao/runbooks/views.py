@@ -1,4 +1,4 @@
-"""Runbook API: the library, an incident's runbooks and checklists, guarded runs, coverage."""
+"""Runbook API: the library, an incident's runbooks and checklists, step runs, coverage."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from plantao.api.deps import Responder, SessionDep, SettingsDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.api.params import Id
 from plantao.incidents import service as incident_service
-from plantao.runbooks import render, runs, service
+from plantao.runbooks import (
+    checklists,
+    coverage,
+    library_access,
+    linking,
+    posture,
+    render,
+    step_requests,
+)
 from plantao.runbooks.models import RunbookRun
 from plantao.runbooks.schemas import (
     AssumptionIn,
@@ -42,12 +50,12 @@ def run_out(row: RunbookRun) -> RunOut:
 def list_runbooks(
     settings: SettingsDep, _who: Viewer, lang: str | None = None
 ) -> list[RunbookSummary]:
-    lib = service.library(settings)
+    lib = library_access.library(settings)
     today = clock.now().date()
     out = []
     for rid in lib.ids():
-        rb = service.get_runbook(lib, rid, lang or settings.language)
-        out.append(render.summary(rb, service.languages(lib, rid), today))
+        rb = library_access.get_runbook(lib, rid, lang or settings.language)
+        out.append(render.summary(rb, library_access.languages(lib, rid), today))
     return out
 
 
@@ -55,15 +63,15 @@ def list_runbooks(
 def get_runbook(
     rid: str, settings: SettingsDep, _who: Viewer, lang: str | None = None
 ) -> RunbookDetail:
-    lib = service.library(settings)
-    rb = service.get_runbook(lib, rid, lang or settings.language)
-    return render.detail(rb, service.languages(lib, rb.id), clock.now().date())
+    lib = library_access.library(settings)
+    rb = library_access.get_runbook(lib, rid, lang or settings.language)
+    return render.detail(rb, library_access.languages(lib, rb.id), clock.now().date())
 
 
 @router.get(INCIDENT + "/runbooks", response_model=IncidentRunbooks)
 def incident_runbooks(ref: str, session: SessionDep, _who: Viewer) -> IncidentRunbooks:
     incident = incident_service.get(session, ref)
-    return service.incident_runbooks(session, incident.id)
+    return linking.incident_runbooks(session, incident.id)
 
 
 @router.post(INCIDENT + "/runbooks/{rid}/confirm", response_model=IncidentRunbooks)
@@ -76,19 +84,21 @@ def confirm_runbook(
     lang: str | None = None,
 ) -> IncidentRunbooks:
     incident = incident_service.get(session, ref, for_update=True)
-    rb = service.get_runbook(service.library(settings), rid, lang or settings.language)
-    service.confirm(session, incident, rb, actor=who.actor)
+    rb = library_access.get_runbook(
+        library_access.library(settings), rid, lang or settings.language
+    )
+    linking.confirm(session, incident, rb, actor=who.actor)
     session.commit()
-    return service.incident_runbooks(session, incident.id)
+    return linking.incident_runbooks(session, incident.id)
 
 
 @router.get(INCIDENT + "/checklists", response_model=list[ChecklistOut])
 def list_checklists(ref: str, session: SessionDep, _who: Viewer) -> list[ChecklistOut]:
-    return service.checklists(session, incident_service.get(session, ref).id)
+    return checklists.checklists(session, incident_service.get(session, ref).id)
 
 
 def _one(session: SessionDep, incident_id: int, checklist_id: int) -> ChecklistOut:
-    return next(c for c in service.checklists(session, incident_id) if c.id == checklist_id)
+    return next(c for c in checklists.checklists(session, incident_id) if c.id == checklist_id)
 
 
 @router.post(INCIDENT + "/checklists", response_model=ChecklistOut, status_code=201)
@@ -96,10 +106,10 @@ def attach_checklist(
     ref: str, body: ChecklistIn, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> ChecklistOut:
     incident = incident_service.get(session, ref, for_update=True)
-    rb = service.get_runbook(
-        service.library(settings), body.runbook, body.lang or settings.language
+    rb = library_access.get_runbook(
+        library_access.library(settings), body.runbook, body.lang or settings.language
     )
-    checklist = service.attach_runbook_checklist(session, incident, rb, actor=who.actor)
+    checklist = checklists.attach_runbook_checklist(session, incident, rb, actor=who.actor)
     session.commit()
     return _one(session, incident.id, checklist.id)
 
@@ -108,7 +118,7 @@ def _set(
     ref: str, cid: Id, iid: Id, session: SessionDep, who: Responder, checked: bool
 ) -> ChecklistOut:
     incident = incident_service.get(session, ref, for_update=True)
-    service.set_item(session, incident, cid, iid, checked=checked, actor=who.actor)
+    checklists.set_item(session, incident, cid, iid, checked=checked, actor=who.actor)
     session.commit()
     return _one(session, incident.id, cid)
 
@@ -128,7 +138,7 @@ def record_risk(
     ref: str, body: RiskIn, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> dict[str, object]:
     incident = incident_service.get(session, ref, for_update=True)
-    service.record_risk(
+    posture.record_risk(
         session,
         incident,
         level=body.level,
@@ -137,7 +147,7 @@ def record_risk(
         lang=settings.language,
     )
     session.commit()
-    return service.latest_risk(session, incident.id) or {}
+    return posture.latest_risk(session, incident.id) or {}
 
 
 @router.post(INCIDENT + "/assumptions", status_code=201)
@@ -145,7 +155,7 @@ def record_assumption(
     ref: str, body: AssumptionIn, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> dict[str, str]:
     incident = incident_service.get(session, ref, for_update=True)
-    text = service.record_assumption(
+    text = posture.record_assumption(
         session,
         incident,
         actor=who.actor,
@@ -169,10 +179,13 @@ def request_run(
     settings: SettingsDep,
     who: Responder,
 ) -> RunOut:
-    runs.ensure_enabled(settings)
+    """Request a step run of the runbook's executable step ``action``; the engine runs it."""
+    step_requests.ensure_enabled(settings)
     incident = incident_service.get(session, ref, for_update=True)
-    rb = service.get_runbook(service.library(settings), rid, body.lang or settings.language)
-    row = runs.request(
+    rb = library_access.get_runbook(
+        library_access.library(settings), rid, body.lang or settings.language
+    )
+    row = step_requests.request(
         session,
         settings,
         incident,
@@ -188,13 +201,15 @@ def request_run(
 
 @router.get(INCIDENT + "/runs", response_model=list[RunOut])
 def list_runs(ref: str, session: SessionDep, _who: Viewer) -> list[RunOut]:
+    """The incident's step runs, oldest first, with status and redacted output."""
     incident = incident_service.get(session, ref)
-    return [run_out(r) for r in runs.list_for_incident(session, incident.id)]
+    return [run_out(r) for r in step_requests.list_for_incident(session, incident.id)]
 
 
 @router.get(INCIDENT + "/runs/{run_id}", response_model=RunOut)
 def get_run(ref: str, run_id: Id, session: SessionDep, _who: Viewer) -> RunOut:
-    return run_out(runs.get(session, incident_service.get(session, ref), run_id))
+    """One step run: status and redacted output."""
+    return run_out(step_requests.get(session, incident_service.get(session, ref), run_id))
 
 
 @router.get(ACTION_RUNS + "/{run_id}", response_model=RunOut, include_in_schema=False)
@@ -208,10 +223,11 @@ def get_action_run(
 def approve_run(
     ref: str, run_id: Id, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> RunOut:
+    """A second person approves a destructive step run (same command, before it expires)."""
     incident = incident_service.get(session, ref, for_update=True)
-    row = runs.get(session, incident, run_id, for_update=True)
-    rb = service.library(settings).get(row.runbook_id, row.lang)
-    runs.approve(
+    row = step_requests.get(session, incident, run_id, for_update=True)
+    rb = library_access.library(settings).get(row.runbook_id, row.lang)
+    step_requests.approve(
         session, settings, incident, row, rb, actor=who.actor, roles=frozenset({who.role.value})
     )
     session.commit()
@@ -228,6 +244,7 @@ def approve_action_run(
     settings: SettingsDep,
     who: Responder,
 ) -> RunOut:
+    """The same approval, addressed through the runbook's step."""
     return approve_run(ref, run_id, session, settings, who)
 
 
@@ -238,4 +255,4 @@ def runbook_coverage(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> CoverageOut:
-    return service.coverage(session, since=since, until=until)
+    return coverage.coverage(session, since=since, until=until)

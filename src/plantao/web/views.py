@@ -24,13 +24,16 @@ from plantao.auth import web_sessions
 from plantao.auth.roles import Role, require
 from plantao.auth.service import Principal
 from plantao.errors import DomainError, Unauthenticated
-from plantao.incidents import presenter
+from plantao.api import incident_presenter as presenter
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.models import Incident
 from plantao.notify import service as notify_service
+from plantao.runbooks import checklists as runbook_checklists
+from plantao.runbooks import library_access as runbook_library
+from plantao.runbooks import linking as runbook_linking
+from plantao.runbooks import posture as runbook_posture
 from plantao.runbooks import render as runbook_render
-from plantao.runbooks import service as runbook_service
 from plantao.runbooks import triage
 from plantao.urls import safe_link
 from plantao.web.i18n import TEXTS, pick_language
@@ -181,9 +184,9 @@ def incident_page(ref: str, request: Request, session: SessionDep) -> Response:
         principal,
         i=presenter.detail(session, incident),
         can_write=principal.role in (Role.RESPONDER, Role.ADMIN),
-        runbooks=runbook_service.incident_runbooks(session, incident.id),
-        checklists=runbook_service.checklists(session, incident.id),
-        risk=runbook_service.latest_risk(session, incident.id),
+        runbooks=runbook_linking.incident_runbooks(session, incident.id),
+        checklists=runbook_checklists.checklists(session, incident.id),
+        risk=runbook_posture.latest_risk(session, incident.id),
         triage=triage.triage_checklist(_lang(request)),
     )
 
@@ -263,12 +266,12 @@ def runbooks_page(request: Request, session: SessionDep) -> Response:
     if principal is None:
         return _to_login(request)
     settings = request.app.state.settings
-    lib = runbook_service.library(settings)
+    lib = runbook_library.library(settings)
     lang = _lang(request)
     today = clock.now().date()
     items = [
         runbook_render.summary(
-            runbook_service.get_runbook(lib, rid, lang), runbook_service.languages(lib, rid), today
+            runbook_library.get_runbook(lib, rid, lang), runbook_library.languages(lib, rid), today
         )
         for rid in lib.ids()
     ]
@@ -280,10 +283,10 @@ def runbook_page(rid: str, request: Request, session: SessionDep) -> Response:
     principal = _principal(request, session)
     if principal is None:
         return _to_login(request)
-    lib = runbook_service.library(request.app.state.settings)
+    lib = runbook_library.library(request.app.state.settings)
     wanted = request.query_params.get("lang") or _lang(request)
-    rb = runbook_service.get_runbook(lib, rid, wanted)
-    detail = runbook_render.detail(rb, runbook_service.languages(lib, rb.id), clock.now().date())
+    rb = runbook_library.get_runbook(lib, rid, wanted)
+    detail = runbook_render.detail(rb, runbook_library.languages(lib, rb.id), clock.now().date())
     return _render(request, "runbook.html", principal, rb=detail)
 
 
@@ -291,15 +294,15 @@ def runbook_page(rid: str, request: Request, session: SessionDep) -> Response:
 def confirm_runbook_form(
     ref: str, rid: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
 ) -> Response:
-    lib = runbook_service.library(request.app.state.settings)
+    lib = runbook_library.library(request.app.state.settings)
     lang = _lang(request)
     return _change_incident(
         request,
         session,
         csrf,
         ref,
-        lambda inc, who: runbook_service.confirm(
-            session, inc, runbook_service.get_runbook(lib, rid, lang), actor=who.actor
+        lambda inc, who: runbook_linking.confirm(
+            session, inc, runbook_library.get_runbook(lib, rid, lang), actor=who.actor
         ),
     )
 
@@ -308,15 +311,15 @@ def confirm_runbook_form(
 def runbook_checklist_form(
     ref: str, rid: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
 ) -> Response:
-    lib = runbook_service.library(request.app.state.settings)
+    lib = runbook_library.library(request.app.state.settings)
     lang = _lang(request)
     return _change_incident(
         request,
         session,
         csrf,
         ref,
-        lambda inc, who: runbook_service.attach_runbook_checklist(
-            session, inc, runbook_service.get_runbook(lib, rid, lang), actor=who.actor
+        lambda inc, who: runbook_checklists.attach_runbook_checklist(
+            session, inc, runbook_library.get_runbook(lib, rid, lang), actor=who.actor
         ),
     )
 
@@ -338,7 +341,7 @@ def checklist_item_form(
         session,
         csrf,
         ref,
-        lambda inc, who: runbook_service.set_item(
+        lambda inc, who: runbook_checklists.set_item(
             session, inc, cid, iid, checked=verb == "check", actor=who.actor
         ),
     )
@@ -359,7 +362,7 @@ def risk_form(
         session,
         csrf,
         ref,
-        lambda inc, who: runbook_service.record_risk(
+        lambda inc, who: runbook_posture.record_risk(
             session, inc, level=level, rationale=rationale, actor=who.actor, lang=lang
         ),
     )
@@ -382,7 +385,7 @@ def assumption_form(
         session,
         csrf,
         ref,
-        lambda inc, who: runbook_service.record_assumption(
+        lambda inc, who: runbook_posture.record_assumption(
             session,
             inc,
             actor=who.actor,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from plantao.errors import PermissionDenied
-from plantao.runbooks.actions import Confirmation, ParamError, check_guard
 from plantao.runbooks.document import parse_runbook
-from plantao.runbooks.executor import (
+from plantao.runbooks.step_guard import Confirmation, ParamError, check_guard
+from plantao.runbooks.step_process import (
     ExecutionDisabled,
     ExecutionUnavailable,
     ExecutorConfig,

@@ -1,4 +1,5 @@
-"""Executable runbook steps: parameter specs, value validation and the guard policy.
+"""Executable runbook steps (an ``action`` in the runbook and in API paths): parameter specs,
+value validation and the guard policy that decides whether a step run may start.
 
 A step runs a shell command on the operator's infrastructure in the middle of an incident, when
 people are tired and in a hurry. Two rules make that tolerable:
@@ -11,8 +12,9 @@ people are tired and in a hurry. Two rules make that tolerable:
   confirm the exact command text (its sha256, so a command edited after it was shown is refused);
   ``destructive`` also needs a second, different person to approve it.
 
-:func:`check_guard` is pure so the policy is unit-tested without processes, and the executor
-refuses to run without an allowing :class:`GuardDecision` for the same command digest.
+:func:`check_guard` is pure so the policy is unit-tested without processes, and
+:mod:`plantao.runbooks.step_process` refuses to run without an allowing :class:`GuardDecision`
+for the same command digest.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Engine job handlers of the runbooks domain: ``runbooks.link`` and ``runbooks.execute``.
+"""The engine's job for a step run (``runbooks.execute``): claim the run, run its process, store
+the outcome.
 
-An execution runs in three steps so no transaction stays open while a shell runs: claim the run
+A step run goes in three stages so no transaction stays open while a shell runs: claim the run
 (``queued`` → ``running``) and commit; run the command with no database session held; store
 the redacted outcome and its timeline entry. A run found ``running`` when its job starts again
 means the engine died mid-run: it is marked failed, never re-run, because a half-done mutating
@@ -10,7 +11,6 @@ step must be looked at by a person before anything repeats it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -23,33 +23,16 @@ from plantao.errors import DomainError
 from plantao.incidents import service as incident_service
 from plantao.incidents.service import TimelineItem
 from plantao.jobs.service import Claimed
-from plantao.runbooks import runs, service
+from plantao.runbooks import step_requests
 from plantao.runbooks.document import Runbook
-from plantao.runbooks.executor import ExecutionResult, execute
+from plantao.runbooks.library_access import library
 from plantao.runbooks.models import RunbookRun
 from plantao.runbooks.redaction import redact
+from plantao.runbooks.step_process import ExecutionResult, execute, process_config
 
 log = structlog.get_logger("plantao.runbooks")
 
 TIMELINE_OUTPUT = 2000
-
-JobHandler = Callable[[sessionmaker[Session], Claimed], None]
-
-
-def handlers(settings: Settings) -> dict[str, JobHandler]:
-    return {
-        service.LINK_JOB: lambda factory, job: link(factory, job, settings),
-        runs.EXECUTE_JOB: lambda factory, job: run(factory, job, settings),
-    }
-
-
-def link(factory: sessionmaker[Session], job: Claimed, settings: Settings) -> None:
-    """Attach triage (once) and link runbooks for the alerts carried by the job, for all its
-    incidents in one transaction (or the one incident of a job enqueued before batching)."""
-    lib = service.library(settings)
-    requests = service.linking_requests(job.payload)
-    with session_scope(factory) as session:
-        service.link_incidents(session, requests, lib, lang=settings.language)
 
 
 def _secret_values(runbook: Runbook, action_params: tuple[str, ...]) -> dict[str, object]:
@@ -58,7 +41,7 @@ def _secret_values(runbook: Runbook, action_params: tuple[str, ...]) -> dict[str
     for name in action_params:
         spec = runbook.parameters.get(name)
         if spec is not None and spec.secret:
-            value = os.environ.get(runs.secret_env_name(name))
+            value = os.environ.get(step_requests.secret_env_name(name))
             if value:
                 found[name] = value
     return found
@@ -87,7 +70,7 @@ def _finish(
             "status": status,
         }
         if result is not None:
-            # Redacted again here: the executor already did, but storage is the last gate.
+            # Redacted again here: the step process already did, but storage is the last gate.
             row.stdout = redact(result.stdout, secrets)
             row.stderr = redact(result.stderr, secrets)
             row.exit_code, row.duration_ms = result.exit_code, result.duration_ms
@@ -121,7 +104,8 @@ def _finish(
         )
 
 
-def run(factory: sessionmaker[Session], job: Claimed, settings: Settings) -> None:
+def run_step(factory: sessionmaker[Session], job: Claimed, settings: Settings) -> None:
+    """The ``runbooks.execute`` job: run the step run named by the payload, at most once."""
     run_id = int(job.payload["run_id"])
     with session_scope(factory) as session:
         row = session.get(RunbookRun, run_id, with_for_update=True)
@@ -132,7 +116,7 @@ def run(factory: sessionmaker[Session], job: Claimed, settings: Settings) -> Non
             row.status, row.started_at = "running", clock.now()
         ident = (row.runbook_id, row.lang, row.action_id, row.command_sha256)
         values: dict[str, object] = dict(row.params)
-        probe = runs.replace_approver(row, row.approved_by) if row.approved_by else row
+        probe = step_requests.replace_approver(row, row.approved_by) if row.approved_by else row
     if interrupted:
         _finish(
             factory,
@@ -149,7 +133,7 @@ def run(factory: sessionmaker[Session], job: Claimed, settings: Settings) -> Non
             error="executable runbook steps are disabled on this server",
         )
         return
-    runbook = service.library(settings).get(ident[0], ident[1])
+    runbook = library(settings).get(ident[0], ident[1])
     action = runbook.action(ident[2]) if runbook is not None else None
     if runbook is None or action is None or action.digest != ident[3]:
         _finish(
@@ -170,8 +154,8 @@ def run(factory: sessionmaker[Session], job: Claimed, settings: Settings) -> Non
             runbook,
             action.id,
             values,
-            runs.decision_for(probe, action),
-            service.executor_config(settings),
+            step_requests.decision_for(probe, action),
+            process_config(settings),
         )
     except DomainError as exc:
         _finish(factory, run_id, status="refused", error=exc.detail, secrets=secrets)

@@ -1,4 +1,5 @@
-"""Run one guarded runbook action as a child process, bounded in time and output.
+"""A step run's process: one guarded executable step as a child process, bounded in time and
+output, its output redacted.
 
 Why it looks like this:
 
@@ -13,7 +14,7 @@ Why it looks like this:
 * Output is read by one ``select`` loop with a hard cap per stream; the rest is drained and
   counted, so a chatty command neither fills memory nor blocks on a full pipe. Text is redacted
   before truncation (a secret straddling the cut would otherwise survive half-redacted).
-* The executor refuses to run without an allowing :class:`GuardDecision` for the same command
+* :func:`execute` refuses to run without an allowing :class:`GuardDecision` for the same command
   digest, and can be switched off globally (``enabled=False``) by an operator.
 """
 
@@ -30,10 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from plantao.config import Settings
 from plantao.errors import Conflict, PermissionDenied
-from plantao.runbooks.actions import GuardDecision, validate_params
 from plantao.runbooks.document import Runbook
 from plantao.runbooks.redaction import redact
+from plantao.runbooks.step_guard import GuardDecision, validate_params
 
 DEFAULT_ENV_ALLOWLIST = ("PATH", "LANG", "HOME")
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
@@ -60,6 +62,16 @@ class ExecutorConfig:
     env_allowlist: tuple[str, ...] = DEFAULT_ENV_ALLOWLIST
     output_limit: int = DEFAULT_OUTPUT_LIMIT
     kill_grace: float = 2.0
+
+
+def process_config(settings: Settings) -> ExecutorConfig:
+    """The server's settings for step processes (switch, working directory, inherited names)."""
+    allow = tuple(n.strip() for n in settings.runbooks_env_allow.split(",") if n.strip())
+    return ExecutorConfig(
+        enabled=settings.runbooks_execution,
+        workdir=settings.runbooks_workdir or Path.cwd(),
+        env_allowlist=allow,
+    )
 
 
 @dataclass(frozen=True)
@@ -202,7 +214,7 @@ def execute(
     decision: GuardDecision,
     config: ExecutorConfig,
 ) -> ExecutionResult:
-    """Validate values, check the guard decision, run the action and return redacted output."""
+    """Validate values, check the guard decision, run the step and return redacted output."""
     if not config.enabled:
         raise ExecutionDisabled("executable runbook steps are disabled on this server")
     action = runbook.action(action_id)

@@ -1,7 +1,7 @@
-"""Requests to run a runbook's guarded action: validation, the guard, approval, queueing.
+"""Step runs requested and approved: validation, the guard, approval, queueing.
 
 Nothing runs here. A cleared request becomes a ``runbook_runs`` row plus a ``runbooks.execute``
-job in the same transaction; the engine runs it (:mod:`plantao.runbooks.execution_jobs`), so a
+job in the same transaction; the engine runs it (:mod:`plantao.runbooks.step_jobs`), so a
 request handler never waits on a shell and a crash between "approved" and "ran" loses nothing.
 
 Secret parameters are never accepted here: their values would be stored in the job or run rows.
@@ -23,7 +23,9 @@ from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
 from plantao.incidents.service import TimelineItem
 from plantao.jobs import service as job_service
-from plantao.runbooks.actions import (
+from plantao.runbooks.document import Runbook
+from plantao.runbooks.models import RunbookRun
+from plantao.runbooks.step_guard import (
     Action,
     Approval,
     Confirmation,
@@ -32,10 +34,8 @@ from plantao.runbooks.actions import (
     check_guard,
     validate_params,
 )
-from plantao.runbooks.document import Runbook
-from plantao.runbooks.models import RunbookRun
 
-EXECUTE_JOB = "runbooks.execute"
+STEP_RUN_JOB = "runbooks.execute"
 SECRET_ENV_PREFIX = "PLANTAO_RUNBOOK_SECRET_"  # noqa: S105 - a prefix, not a secret
 
 
@@ -175,7 +175,7 @@ def request(
         at=now,
     )
     if run.status == "queued":
-        job_service.enqueue(session, EXECUTE_JOB, {"run_id": run.id}, max_attempts=1)
+        job_service.enqueue(session, STEP_RUN_JOB, {"run_id": run.id}, max_attempts=1)
     return run
 
 
@@ -255,7 +255,7 @@ def approve(
         ],
         at=now,
     )
-    job_service.enqueue(session, EXECUTE_JOB, {"run_id": run.id}, max_attempts=1)
+    job_service.enqueue(session, STEP_RUN_JOB, {"run_id": run.id}, max_attempts=1)
     return run
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plantao.runbooks.actions import (
+from plantao.runbooks.step_guard import (
     Action,
     Approval,
     Confirmation,
