@@ -24,7 +24,7 @@ from plantao.auth import web_sessions
 from plantao.auth.roles import Role, require
 from plantao.auth.service import Principal
 from plantao.errors import DomainError, Unauthenticated
-from plantao.api import incident_presenter as presenter
+from plantao.incidents import presenter
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.models import Incident
