@@ -20,7 +20,7 @@ from plantao.incidents.models import Incident, TimelineEntry
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.oncall.models import Escalation
-from plantao.runbooks import service as runbook_service
+from plantao.runbooks import linking
 from tests.conftest import empty_postgres
 from tests.factories.config import apply_standard, integration
 from tests.factories.payloads import am_alert, am_webhook
@@ -82,7 +82,7 @@ def _state(factory: sessionmaker[Session], prefix: str) -> list[dict[str, Any]]:
                 str(labels["instance"])
                 for j in jobs
                 if j.kind == "runbooks.link"
-                for incident_id, found in runbook_service.linking_requests(j.payload)
+                for incident_id, found in linking.linking_requests(j.payload)
                 if incident_id == inc.id
                 for labels, _annotations in found
             )
