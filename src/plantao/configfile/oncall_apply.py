@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from plantao.catalog.models import Integration, Service, User
 from plantao.configfile.schema import ConfigFile, parse_duration
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
-from plantao.oncall import heartbeats, policies, schedules, settings, silences
+from plantao.oncall import heartbeats, policies, schedules, settings, window_store
 
 if TYPE_CHECKING:
     from plantao.configfile.service import Change
@@ -62,7 +62,7 @@ def apply_oncall(
         note("working hours", settings.put(session, settings.WORKING_HOURS, body), "working_hours")
     if config.maintenance_windows is not None:
         stored = [w.stored() for w in config.maintenance_windows]
-        for action, name in silences.put_config_windows(session, stored):
+        for action, name in window_store.put_config_windows(session, stored):
             note("maintenance window", action, name)
     for hb in config.heartbeats or []:
         service = services[hb.service]

@@ -25,7 +25,7 @@ from plantao.errors import Conflict, NotFound
 from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
 from plantao.jobs import service as job_service
-from plantao.oncall import escalation, paging, schedules, settings, silences
+from plantao.oncall import escalation, paging, schedules, settings, window_store
 from plantao.oncall.escalation import Cursor, CursorKind, PolicySnapshot, Urgency
 from plantao.oncall.models import Escalation, EscalationPolicy, Page, ServicePolicy
 
@@ -205,7 +205,7 @@ def _held_back(session: Session, incident: Incident, esc: Escalation, now: datet
     """Maintenance windows and working hours: reschedule instead of paging."""
     service = session.get(Service, incident.service_id)
     slug = service.slug if service is not None else ""
-    found = silences.suppression_for(session, slug, _alert_labels(session, incident.id), now)
+    found = window_store.suppression_for(session, slug, _alert_labels(session, incident.id), now)
     if found is not None:
         notice = f"window:{found.name}"
         if esc.notice != notice:

@@ -1,7 +1,7 @@
 """On-call use cases, the one entry other domains and entry points call.
 
 Schedules live in :mod:`plantao.oncall.schedules`, running escalations in
-:mod:`plantao.oncall.escalations`, windows in :mod:`plantao.oncall.silences`, monitors in
+:mod:`plantao.oncall.escalations`, windows in :mod:`plantao.oncall.window_store`, monitors in
 :mod:`plantao.oncall.heartbeats`; this module re-exports their verbs and owns the reaction to
 incident lifecycle changes.
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from plantao.incidents.models import Incident
-from plantao.oncall import escalations, heartbeats, schedules, settings, silences
+from plantao.oncall import escalations, heartbeats, schedules, settings
 from plantao.oncall.escalations import escalate_now, pages, run_timer
 from plantao.oncall.heartbeats import beat
 from plantao.oncall.heartbeats import check as check_heartbeat
@@ -31,7 +31,6 @@ __all__ = [
     "run_timer",
     "schedules",
     "settings",
-    "silences",
 ]
 
 _STOPPING = {"acknowledged", "mitigated"}

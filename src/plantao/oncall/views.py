@@ -13,6 +13,7 @@ from plantao.api.errors import problem_responses
 from plantao.api.params import Id
 from plantao.incidents import service as incident_service
 from plantao.oncall import service as oncall_service
+from plantao.oncall import window_store
 from plantao.oncall.models import ScheduleOverride, Silence
 from plantao.oncall.schemas import (
     EscalationOut,
@@ -27,11 +28,10 @@ from plantao.oncall.schemas import (
     SilenceIn,
     SilenceOut,
 )
-from plantao.oncall.windows import Window
+from plantao.oncall.window_rules import Window
 
 router = APIRouter(tags=["on-call"], responses=problem_responses())
 schedules = oncall_service.schedules
-silences = oncall_service.silences
 
 
 def _when(at: datetime | None) -> datetime:
@@ -164,14 +164,14 @@ def _silence(row: Silence, window: Window, now: datetime) -> SilenceOut:
 def list_silences(session: SessionDep, _who: Viewer, active: bool = False) -> list[SilenceOut]:
     now = clock.now()
     return [
-        _silence(r, silences.to_window(r), now)
-        for r in silences.list_silences(session, active_only=active)
+        _silence(r, window_store.to_window(r), now)
+        for r in window_store.list_silences(session, active_only=active)
     ]
 
 
 @router.post("/api/v1/silences", status_code=201, response_model=SilenceOut)
 def create_silence(body: SilenceIn, session: SessionDep, who: Responder) -> SilenceOut:
-    row = silences.create(
+    row = window_store.create(
         session,
         name=body.name,
         starts_at=body.starts_at,
@@ -182,14 +182,14 @@ def create_silence(body: SilenceIn, session: SessionDep, who: Responder) -> Sile
         actor=who.actor,
     )
     session.commit()
-    return _silence(row, silences.to_window(row), clock.now())
+    return _silence(row, window_store.to_window(row), clock.now())
 
 
 @router.post("/api/v1/silences/{silence_id}/end", response_model=SilenceOut)
 def end_silence(silence_id: Id, session: SessionDep, who: Responder) -> SilenceOut:
-    row = silences.end(session, silence_id, who.actor)
+    row = window_store.end(session, silence_id, who.actor)
     session.commit()
-    return _silence(row, silences.to_window(row), clock.now())
+    return _silence(row, window_store.to_window(row), clock.now())
 
 
 @router.post("/api/v1/heartbeats/{key}", response_model=HeartbeatOut)

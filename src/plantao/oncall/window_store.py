@@ -1,4 +1,5 @@
-"""Maintenance windows (from plantao.yaml) and silences (from the API), in the database.
+"""Maintenance windows (from plantao.yaml) and silences (from the API), in the database; when
+one is active and what it covers is :mod:`plantao.oncall.window_rules`.
 
 Both are rows of one table: ``origin`` says who owns them. Applying the file replaces the
 ``config`` rows it declares by name; API silences are created and ended by responders.
@@ -19,7 +20,7 @@ from plantao.errors import Conflict, NotFound, ValidationFailed
 from plantao.matchers import MatcherError, parse_matchers
 from plantao.oncall.layers import parse_hhmm
 from plantao.oncall.models import Silence
-from plantao.oncall.windows import Recurrence, Window
+from plantao.oncall.window_rules import Recurrence, Window
 
 MAX_SILENCE = timedelta(days=90)
 

@@ -1,10 +1,11 @@
-"""Maintenance windows and silences: when they are active and what they cover.
+"""Maintenance windows and silences as rules: when they are active and what they cover.
 
-Pure module. A window is one-off (``[start, end)``; ``end`` None means "until ended") or
-recurring: every ``every_days`` days (optionally only on some weekdays) at local ``start`` in
-``tz`` for ``duration``. Recurring days are counted from Monday 1970-01-05, so ``every: 7d``
-means Mondays and ``every: 2d`` alternates from that Monday. A local start inside a DST gap
-moves forward by the gap (the same rule as rotations).
+Pure module (the rows live in :mod:`plantao.oncall.window_store`). A window is one-off
+(``[start, end)``; ``end`` None means "until ended") or recurring: every ``every_days`` days
+(optionally only on some weekdays) at local ``start`` in ``tz`` for ``duration``. Recurring days
+are counted from Monday 1970-01-05, so ``every: 7d`` means Mondays and ``every: 2d`` alternates
+from that Monday. A local start inside a DST gap moves forward by the gap (the same rule as
+rotations).
 
 A window covers an incident when it names the incident's service, or when every one of its
 label matchers matches some alert of the incident. A window with neither covers everything.

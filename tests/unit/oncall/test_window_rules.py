@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from plantao.matchers import parse_matchers
 from plantao.oncall.layers import build_schedule
 from plantao.oncall.rotation import who_is_on_call
-from plantao.oncall.windows import Recurrence, Window
+from plantao.oncall.window_rules import Recurrence, Window
 
 
 def _at(text: str) -> datetime:
