@@ -12,6 +12,7 @@ from plantao.catalog import models as catalog_models
 from plantao.changes import models as changes_models
 from plantao.db import Base
 from plantao.incidents import models as incidents_models
+from plantao.intake import models as intake_models
 from plantao.jobs import models as jobs_models
 from plantao.notify import models as notify_models
 from plantao.oncall import models as oncall_models
@@ -24,6 +25,7 @@ MODULES = (
     catalog_models,
     changes_models,
     incidents_models,
+    intake_models,
     jobs_models,
     notify_models,
     oncall_models,

@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 import pytest
 
-from plantao.alerts.models import Alert, InboxEntry
+from plantao.alerts.models import Alert
 from plantao.changes.models import ChangeEvent
 from plantao.incidents.models import Incident
+from plantao.intake.models import InboxEntry
 from tests.api.conftest import Api
 from tests.factories.config import AM_KEY, GENERIC_KEY, GRAFANA_KEY
 from tests.factories.inbox import drain
@@ -198,7 +199,7 @@ def test_pagerduty_malformed_json(api: Api) -> None:
 
 
 def test_change_events_stored_and_shown(api: Api) -> None:
-    """Change events are stored and shown on incidents of the same service."""
+    """Change events are accepted into the inbox, recorded, and shown on the service's incidents."""
     from tests.factories.config import PD_KEY
 
     res = api.client.post(
@@ -214,6 +215,8 @@ def test_change_events_stored_and_shown(api: Api) -> None:
         },
     )
     assert res.status_code == 202 and res.json()["message"] == "Change event processed"
+    assert count(api.factory, ChangeEvent) == 0 and count(api.factory, InboxEntry) == 1
+    drain(api.factory)
     assert count(api.factory, ChangeEvent) == 1
     api.send("/v2/enqueue", pd_event())
     ref = api.client.get("/api/v1/incidents", headers=api.headers("viewer")).json()["items"][0]
@@ -271,8 +274,8 @@ def test_inbox_status_and_retry_for_admins(api: Api) -> None:
 
 def test_unavailable_database_answers_503_and_stores_nothing(api: Api) -> None:
     """When the inbox commit fails the sender gets 503 (Alertmanager retries), not a 2xx."""
-    from plantao.alerts.intake_writer import IntakeWriter
     from plantao.db import make_engine, make_sessionmaker
+    from plantao.intake.writer import IntakeWriter
 
     broken = make_sessionmaker(make_engine("sqlite:////nonexistent-dir/plantao.db"))
     api.client.app.state.intake_writer = IntakeWriter(broken)  # type: ignore[attr-defined]

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
-from plantao.alerts import limits
-from plantao.alerts.models import Alert, InboxEntry
-from plantao.alerts.schemas import URLS_AS_TEXT
+from plantao.alerts.models import Alert
 from plantao.changes.models import ChangeEvent
 from plantao.db import session_scope
 from plantao.incidents.models import Incident
+from plantao.intake import limits
+from plantao.intake.models import InboxEntry
+from plantao.intake.schemas import URLS_AS_TEXT
 from tests.api.conftest import Api
 from tests.factories.config import AM_KEY, GENERIC_KEY, GRAFANA_KEY, PD_KEY
 from tests.factories.inbox import drain
@@ -213,6 +214,7 @@ def test_unsafe_urls_never_become_links(api: Api) -> None:
     assert "links" not in by_source["generic"]
     change = {**_change(), "links": [{"href": "javascript:alert(4)"}, {"href": "https://ci/2"}]}
     assert _post(api, CHANGE, change).status_code == 202
+    drain(api.factory)
     with session_scope(api.factory) as session:
         stored = session.query(ChangeEvent).one()
         assert stored.details["links"] == [{"href": "https://ci/2"}]
@@ -300,8 +302,8 @@ def test_pagerduty_answers_match_the_documented_schemas(api: Api) -> None:
 
 def test_unavailable_answers_match_the_documented_schemas(api: Api) -> None:
     """The 503 answers (database away) validate against the document too."""
-    from plantao.alerts.intake_writer import IntakeWriter
     from plantao.db import make_engine, make_sessionmaker
+    from plantao.intake.writer import IntakeWriter
 
     broken = make_sessionmaker(make_engine("sqlite:////nonexistent-dir/plantao.db"))
     api.client.app.state.intake_writer = IntakeWriter(broken)  # type: ignore[attr-defined]

@@ -38,9 +38,9 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 #: Operations whose error statuses are answered but not yet in the document, each with its
 #: owner. They are still checked for 5xx and response schemas; remove an entry once fixed.
 UNDOCUMENTED_ERRORS = {
-    "GET /api/v1/intake/inbox": "401/403 undocumented (alerts/views.py)",
-    "POST /api/v1/intake/inbox/retry": "401/403 undocumented (alerts/views.py)",
-    "POST /api/v1/intake/inbox/{entry_id}/retry": "401/403/404 undocumented (alerts/views.py)",
+    "GET /api/v1/intake/inbox": "401/403 undocumented (intake/views.py)",
+    "POST /api/v1/intake/inbox/retry": "401/403 undocumented (intake/views.py)",
+    "POST /api/v1/intake/inbox/{entry_id}/retry": "401/403/404 undocumented (intake/views.py)",
 }
 
 

@@ -12,16 +12,17 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantao.alerts import inbox
-from plantao.alerts.inbox import Submission
-from plantao.alerts.inbox_postgres import PostgresInbox
-from plantao.alerts.intake_writer import IntakeWriter
-from plantao.alerts.models import Alert, InboxEntry
-from plantao.alerts.sources import alertmanager, pagerduty
+from plantao.alerts.models import Alert
 from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
 from plantao.db import make_engine, make_sessionmaker, run_transaction, session_scope
 from plantao.incidents.models import Incident
+from plantao.intake import inbox
+from plantao.intake.inbox import Submission
+from plantao.intake.inbox_postgres import PostgresInbox
+from plantao.intake.models import InboxEntry
+from plantao.intake.sources import alertmanager, pagerduty
+from plantao.intake.writer import IntakeWriter
 from plantao.observability import metrics
 from tests.factories.config import AM_KEY, PD_KEY, apply_standard
 from tests.factories.inbox import drain

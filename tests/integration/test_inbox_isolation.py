@@ -20,12 +20,13 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantao.alerts.inbox import Submission
-from plantao.alerts.inbox_postgres import PostgresInbox
-from plantao.alerts.intake_writer import IntakeWriter, Unstorable
-from plantao.alerts.models import Alert, InboxEntry
-from plantao.alerts.sources import alertmanager
+from plantao.alerts.models import Alert
 from plantao.db import make_engine, make_sessionmaker, session_scope
+from plantao.intake.inbox import Submission
+from plantao.intake.inbox_postgres import PostgresInbox
+from plantao.intake.models import InboxEntry
+from plantao.intake.sources import alertmanager
+from plantao.intake.writer import IntakeWriter, Unstorable
 from tests.factories.config import AM_KEY, apply_standard
 from tests.factories.inbox import drain
 from tests.factories.payloads import am_alert, am_webhook

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
 from plantao.alerts import service as alert_service
-from plantao.alerts.sources import alertmanager
 from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
 from plantao.db import lock_key, make_engine, make_sessionmaker, run_transaction, session_scope
 from plantao.incidents.models import Incident, TimelineEntry
+from plantao.intake.sources import alertmanager
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.oncall.models import Escalation

@@ -17,6 +17,7 @@ from plantao.engine.handlers import registry
 from plantao.engine.runner import EngineLoop
 from plantao.oncall import service as oncall_service
 from tests.factories.config import STANDARD, apply_standard
+from tests.factories.inbox import drain
 from tests.integration.helpers import incidents
 
 HEARTBEAT = """
@@ -120,19 +121,24 @@ def test_heartbeat_overdue_opens_an_alert_and_next_beat_resolves_it(
     loop = EngineLoop(factory, {k: v for k, v in registry().items() if k.startswith("oncall.")})
     key = "hb-key-0123456789abcdef"
     run_transaction(factory, lambda s: oncall_service.beat(s, key))
+    drain(factory)
     clock.advance(timedelta(minutes=5))
     run_transaction(factory, lambda s: oncall_service.beat(s, key))
+    drain(factory)
     clock.advance(timedelta(minutes=5, seconds=59))
     loop.run_once()
+    drain(factory)
     assert incidents(factory) == []
     clock.advance(timedelta(seconds=1))
-    loop.run_once()
+    loop.run_once()  # the timer stores the deadline in the inbox
+    drain(factory)
     [incident] = incidents(factory)
     with factory() as s:
         alert = s.scalars(select(Alert)).one()
     assert alert.identity == "heartbeat:rollout-monitor" and alert.status == "firing"
     assert incident.status == "triggered"
     run_transaction(factory, lambda s: oncall_service.beat(s, key))
+    drain(factory)
     with factory() as s:
         alert = s.scalars(select(Alert)).one()
         assert oncall_service.heartbeats.by_slug(s, "rollout-monitor").state == "ok"

@@ -13,9 +13,6 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 import plantao
-from plantao.alerts import views as intake_views
-from plantao.alerts.inbox_postgres import PostgresInbox
-from plantao.alerts.intake_writer import IntakeWriter
 from plantao.api import docs_page, errors, health
 from plantao.api.body_guard import BodyGuard
 from plantao.api.middleware import RequestContext
@@ -28,6 +25,9 @@ from plantao.config import Settings, get_settings
 from plantao.db import make_engine, make_sessionmaker
 from plantao.engine.runner import make_loop, start_in_thread
 from plantao.incidents import views as incident_views
+from plantao.intake import views as intake_views
+from plantao.intake.inbox_postgres import PostgresInbox
+from plantao.intake.writer import IntakeWriter
 from plantao.notify import views as notify_views
 from plantao.observability import logging as plantao_logging
 from plantao.oncall import views as oncall_views

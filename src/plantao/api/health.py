@@ -14,10 +14,10 @@ from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantao.alerts import inbox
 from plantao.api import errors
 from plantao.db import session_scope
 from plantao.incidents import service as incident_service
+from plantao.intake import inbox
 from plantao.jobs import service as job_service
 
 router = APIRouter(tags=["health"])

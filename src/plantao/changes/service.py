@@ -3,34 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plantao import clock
-from plantao.catalog.models import Integration
+from plantao.catalog.service import IntegrationLike
 from plantao.changes.models import ChangeEvent
+from plantao.changes.schemas import ChangeIn
 
 
 def record(
-    session: Session,
-    integration: Integration,
-    *,
-    summary: str,
-    source: str | None,
-    occurred_at: datetime | None,
-    details: dict[str, Any],
+    session: Session, integration: IntegrationLike, change: ChangeIn, *, received_at: datetime
 ) -> ChangeEvent:
-    now = clock.now()
+    """Store a change on the integration's service; ``received_at`` is when intake accepted it,
+    the time a change without its own timestamp is shown at."""
     row = ChangeEvent(
         integration_id=integration.id,
         service_id=integration.service_id,
-        summary=summary[:1024],
-        source=source,
-        occurred_at=occurred_at or now,
-        received_at=now,
-        details=details,
+        summary=change.summary[:1024],
+        source=change.source,
+        occurred_at=change.occurred_at or received_at,
+        received_at=received_at,
+        details=change.details,
     )
     session.add(row)
     session.flush()

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from plantao import clock
 from plantao.alerts import service as alert_service
-from plantao.alerts.sources import alertmanager
 from plantao.catalog import service as catalog_service
 from plantao.incidents import service as incident_service
+from plantao.intake.sources import alertmanager
 
 SAMPLE: dict[str, Any] = {
     "version": "4",

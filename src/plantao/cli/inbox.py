@@ -20,7 +20,7 @@ def _sessions() -> sessionmaker[Session]:
 @app.command("status")
 def status() -> None:
     """Pending and failed entries; each failed one with its error."""
-    from plantao.alerts import inbox
+    from plantao.intake import inbox
 
     with session_scope(_sessions()) as session:
         depth = inbox.depth(session)
@@ -43,7 +43,7 @@ def retry(
     ] = None,
 ) -> None:
     """Put failed entries back in line for the engine."""
-    from plantao.alerts import inbox
+    from plantao.intake import inbox
 
     with session_scope(_sessions()) as session:
         requeued = inbox.retry_failed(session, entry)

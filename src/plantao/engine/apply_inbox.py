@@ -1,4 +1,11 @@
-"""The engine's inbox step: apply accepted intake requests to alerts and incidents.
+"""The engine's inbox step: apply every accepted signal, in arrival order, where it belongs.
+
+Each entry is dispatched by its kind (``intake.inbox``): alert events go to ``alerts`` ingest,
+many entries at once (``intake.batch.AlertRun``); heartbeat records to the monitor
+(``oncall.heartbeats``: record the beat, schedule its timer, raise or resolve its alert, which
+then takes its place among the alerts); change events to ``changes``, after the alerts that
+arrived before them. The dispatch lives here because the engine may call every domain, while
+``intake`` sits below ``oncall``. One transaction applies a batch and deletes its entries.
 
 Runs first in every cycle. A batch that fails as a whole is retried entry by entry, so one entry
 the code cannot apply (a bug, data nobody foresaw) is set aside as ``failed`` with its error,
@@ -13,14 +20,62 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
-from plantao.alerts import inbox
-from plantao.alerts.inbox import Applied
+from plantao.catalog import service as catalog_service
+from plantao.changes import service as change_service
+from plantao.changes.schemas import ChangeIn
 from plantao.config import Settings
 from plantao.db import run_transaction
 from plantao.engine.outage import database_unavailable as _database_away
+from plantao.intake import batch, event_codec, inbox
+from plantao.intake.batch import AlertRun, Applied
+from plantao.intake.models import InboxEntry
 from plantao.observability import metrics
+from plantao.oncall import heartbeats
 
 log = structlog.get_logger("plantao.engine.inbox")
+
+
+def apply_pending(
+    session: Session,
+    *,
+    max_entries: int = 200,
+    max_alerts: int = 2000,
+    only_id: int | None = None,
+) -> Applied:
+    """Apply the oldest pending entries (or exactly ``only_id``) and delete them; caller commits.
+
+    An entry of an unknown kind or with a malformed body raises, so it is set aside as failed.
+    """
+    applied = Applied()
+    entries = batch.take(session, max_entries=max_entries, max_alerts=max_alerts, only_id=only_id)
+    alerts = AlertRun(session, applied)
+    for entry in entries:
+        if entry.source in inbox.ALERT_SOURCES:
+            events = [event_codec.decode(body) for body in entry.events]
+            alerts.add(entry.integration_id, entry.source, events)
+        elif entry.source == inbox.HEARTBEAT:
+            for record in entry.events:
+                raised = heartbeats.apply(session, record)
+                if raised is not None:
+                    alerts.add(raised.integration_id, inbox.HEARTBEAT, [raised.event])
+        elif entry.source == inbox.CHANGE:
+            alerts.flush()  # a change is shown beside incidents: never before earlier alerts
+            _record_changes(session, entry, applied)
+        else:
+            raise ValueError(f"inbox entry of unknown kind {entry.source!r}")
+    alerts.flush()
+    batch.finish(session, entries, applied)
+    return applied
+
+
+def _record_changes(session: Session, entry: InboxEntry, applied: Applied) -> None:
+    integration = catalog_service.integrations_by_id(session).get(entry.integration_id)
+    if integration is None:  # the integration was deleted after accepting: nothing to apply to
+        return
+    for record in entry.events:
+        change = ChangeIn.from_json(record)
+        change_service.record(session, integration, change, received_at=entry.received_at)
+        applied.outcomes[(inbox.CHANGE, "created")] += 1
 
 
 class InboxStep:
@@ -35,7 +90,7 @@ class InboxStep:
         try:
             applied = run_transaction(
                 factory,
-                lambda s: inbox.apply_pending(
+                lambda s: apply_pending(
                     s, max_entries=self.max_entries, max_alerts=self.max_alerts
                 ),
             )
@@ -55,7 +110,7 @@ class InboxStep:
 
     def _apply_alone(self, factory: sessionmaker[Session], entry_id: int) -> int:
         def apply(session: Session) -> Applied:
-            return inbox.apply_pending(session, only_id=entry_id)
+            return apply_pending(session, only_id=entry_id)
 
         try:
             applied = run_transaction(factory, apply)

@@ -11,10 +11,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 
-from plantao.alerts import limits
-from plantao.alerts.intake_writer import refused_values, unavailable
-from plantao.alerts.schemas import URLS_AS_TEXT, Image, Link, put_images, put_links, put_url
-from plantao.alerts.sources import alertmanager, generic, pagerduty
+from plantao.intake import limits
+from plantao.intake.schemas import URLS_AS_TEXT, Image, Link, put_images, put_links, put_url
+from plantao.intake.sources import alertmanager, generic, pagerduty
+from plantao.intake.writer import refused_values, unavailable
 from tests.factories.payloads import am_alert, am_webhook, pd_event
 
 

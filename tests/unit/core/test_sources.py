@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from plantao.alerts.identity import labels_fingerprint
-from plantao.alerts.sources import alertmanager, generic, pagerduty
+from plantao.intake.sources import alertmanager, generic, pagerduty
 from tests.factories.payloads import am_alert, am_webhook, pd_event
 
 
@@ -85,7 +85,7 @@ def test_pagerduty_invalid_events(body: dict[str, object], fragment: str) -> Non
     """Invalid PD events are refused with a message naming the problem."""
     with pytest.raises(ValidationError) as info:
         pagerduty.Event.model_validate(body)
-    from plantao.alerts.schemas import describe_validation_error
+    from plantao.intake.schemas import describe_validation_error
 
     assert fragment in describe_validation_error(info.value)
 

@@ -32,9 +32,9 @@ from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantao.alerts import inbox
-from plantao.alerts.inbox import Submission
-from plantao.alerts.inbox_postgres import PostgresInbox
+from plantao.intake import inbox
+from plantao.intake.inbox import Submission
+from plantao.intake.inbox_postgres import PostgresInbox
 from plantao.observability import metrics
 
 log = structlog.get_logger("plantao.intake")

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from plantao.alerts.schemas import (
-    AlertEvent,
+from plantao.alerts.schemas import AlertEvent
+from plantao.intake.schemas import (
     Image,
     Link,
     SenderTime,

@@ -2,8 +2,8 @@
 
 Each request is read with a size cap, parsed once, validated at the edge and committed to the
 intake inbox before the answer, so a 2xx means the alerts are durable; the engine then applies
-them (dedup, grouping, incidents) within milliseconds. Concurrent requests share one commit
-(``intake_writer``), and the event loop never blocks on the database.
+them (dedup, grouping, incidents; a change event is recorded) within milliseconds. Concurrent
+requests share one commit (``writer``), and the event loop never blocks on the database.
 """
 
 from __future__ import annotations
@@ -21,46 +21,28 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantao.alerts import inbox, limits, openapi
-from plantao.alerts.inbox import Submission
-from plantao.alerts.intake_writer import IntakeWriter, Unstorable, refused_values, unavailable
-from plantao.alerts.models import InboxEntry
-from plantao.alerts.schemas import (
-    AlertEvent,
-    Rejected,
-    describe_validation_error,
-    put_links,
-    real_time,
-)
-from plantao.alerts.sources import alertmanager, generic, pagerduty
+from plantao.alerts.schemas import AlertEvent
 from plantao.api.deps import Admin, SessionDep
 from plantao.api.errors import problem
 from plantao.catalog import service as catalog_service
-from plantao.changes import service as change_service
+from plantao.changes.schemas import ChangeIn
 from plantao.db import run_transaction
 from plantao.errors import NotFound
+from plantao.intake import inbox, limits, openapi
+from plantao.intake.body import BodyTooLarge, read_body
+from plantao.intake.inbox import CHANGE, Submission
+from plantao.intake.models import InboxEntry
+from plantao.intake.schemas import Rejected, describe_validation_error, put_links, real_time
+from plantao.intake.sources import alertmanager, generic, pagerduty
+from plantao.intake.writer import IntakeWriter, Unstorable
 from plantao.observability.metrics import ALERTS_ACCEPTED, ALERTS_RECEIVED, INTAKE_REJECTED
 
 router = APIRouter(tags=["intake"])
 log = structlog.get_logger("plantao.intake")
 
 
-class BodyTooLarge(Exception):
-    """The body exceeded the configured cap; nothing was read past it."""
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def _read(request: Request, limit: int) -> bytes:
+    return await read_body(request.stream(), request.headers.get("content-length"), limit)
 
 
 def _factory(request: Request) -> sessionmaker[Session]:
@@ -88,11 +70,18 @@ def _request_id() -> str | None:
     return value[:64]
 
 
-async def _store(request: Request, key: str, source: str, events: list[AlertEvent]) -> int | None:
-    """Commit the events to the inbox: the entry id, or None for an unknown key."""
+async def _store(
+    request: Request,
+    key: str,
+    source: str,
+    events: list[AlertEvent],
+    records: list[dict[str, Any]] | None = None,
+) -> int | None:
+    """Commit the signal to the inbox: the entry id, or None for an unknown key."""
     writer: IntakeWriter = request.app.state.intake_writer
+    submission = Submission(key, source, events, _request_id(), records or ())
     try:
-        return await writer.submit(Submission(key, source, events, _request_id()))
+        return await writer.submit(submission)
     except Unstorable as exc:
         raise StoreFailed(refused=True) from exc
     except Exception as exc:
@@ -134,7 +123,7 @@ async def _alert_batch(
     factory = _factory(request)
     unknown = problem(404, "Unknown integration", "no integration has this key")
     try:
-        raw = await read_body(request, settings.intake_max_body_bytes)
+        raw = await _read(request, settings.intake_max_body_bytes)
     except BodyTooLarge:
         INTAKE_REJECTED.labels(source, "too_large").inc()
         return problem(
@@ -266,7 +255,7 @@ def _pd_error(status: int, errors: list[str], message: str = "Event object is in
 async def _pd_body(request: Request) -> tuple[Any, Response | None]:
     settings = request.app.state.settings
     try:
-        raw = await read_body(request, settings.intake_max_body_bytes)
+        raw = await _read(request, settings.intake_max_body_bytes)
     except BodyTooLarge:
         INTAKE_REJECTED.labels("pagerduty", "too_large").inc()
         return None, _pd_error(413, ["Request body is too large"], "Payload too large")
@@ -327,49 +316,38 @@ async def pagerduty_enqueue(request: Request) -> Response:
     openapi_extra=openapi.PD_CHANGE_BODY,
 )
 async def pagerduty_change(request: Request) -> Response:
-    """PagerDuty change events: stored and shown beside incidents of the service."""
+    """PagerDuty change events: accepted into the inbox, then shown beside incidents of the
+    service."""
     body, error = await _pd_body(request)
     if error is not None:
         return error
     try:
         event = pagerduty.ChangeEvent.model_validate(body)
     except ValidationError as exc:
-        INTAKE_REJECTED.labels("pagerduty_change", "schema").inc()
+        INTAKE_REJECTED.labels(CHANGE, "schema").inc()
         return _pd_error(400, _pd_errors(exc))
-    factory = _factory(request)
-
-    def work(session: Session) -> bool:
-        integration = catalog_service.integration_by_key(session, event.routing_key)
-        if integration is None:
-            return False
-        details: dict[str, Any] = {}
-        if event.payload.custom_details is not None:
-            details["custom_details"] = event.payload.custom_details
-        put_links(details, event.links)
-        change_service.record(
-            session,
-            integration,
-            summary=event.payload.summary,
-            source=event.payload.source,
-            occurred_at=real_time(event.payload.timestamp),
-            details=details,
-        )
-        return True
-
+    details: dict[str, Any] = {}
+    if event.payload.custom_details is not None:
+        details["custom_details"] = event.payload.custom_details
+    put_links(details, event.links)
+    change = ChangeIn(
+        summary=event.payload.summary,
+        source=event.payload.source,
+        occurred_at=real_time(event.payload.timestamp),
+        details=details,
+    )
     try:
-        stored = await anyio.to_thread.run_sync(run_transaction, factory, work)
-    except Exception as exc:
-        if unavailable(exc):
-            INTAKE_REJECTED.labels("pagerduty_change", "unavailable").inc()
-            return _pd_error(503, ["Temporarily unavailable, retry"], "Service unavailable")
-        if refused_values(exc):
-            INTAKE_REJECTED.labels("pagerduty_change", "unstorable").inc()
+        entry = await _store(request, event.routing_key, CHANGE, [], [change.to_json()])
+    except StoreFailed as failed:
+        if failed.refused:
+            INTAKE_REJECTED.labels(CHANGE, "unstorable").inc()
             return _pd_error(400, ["The event holds a value that cannot be stored"])
-        raise
-    if not stored:
-        INTAKE_REJECTED.labels("pagerduty_change", "unknown_key").inc()
+        INTAKE_REJECTED.labels(CHANGE, "unavailable").inc()
+        return _pd_error(503, ["Temporarily unavailable, retry"], "Service unavailable")
+    if entry is None:
+        INTAKE_REJECTED.labels(CHANGE, "unknown_key").inc()
         return _pd_error(404, ["Invalid routing key"], "Routing key not found")
-    ALERTS_RECEIVED.labels("pagerduty_change", "created").inc()
+    ALERTS_ACCEPTED.labels(CHANGE).inc()
     return JSONResponse({"status": "success", "message": "Change event processed"}, status_code=202)
 
 

@@ -9,10 +9,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from plantao.alerts import limits
 from plantao.alerts.identity import labels_fingerprint
-from plantao.alerts.schemas import (
-    AlertEvent,
+from plantao.alerts.schemas import AlertEvent
+from plantao.intake import limits
+from plantao.intake.schemas import (
     Link,
     Rejected,
     SenderTime,

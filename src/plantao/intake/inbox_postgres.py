@@ -18,11 +18,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
-from plantao.alerts import inbox
-from plantao.alerts.inbox import Submission
 from plantao.catalog import service as catalog_service
 from plantao.catalog.service import IntegrationRef
 from plantao.db import WAKE_CHANNEL, session_scope
+from plantao.intake import inbox
+from plantao.intake.inbox import Submission
 
 _COLUMNS = "integration_id, source, events, alert_count, request_id, received_at, state, attempts"
 _ROW = "(%s, %s, %s::jsonb, %s, %s, %s, 'pending', 0)"
@@ -89,7 +89,7 @@ class PostgresInbox:
                 e.integration_id,
                 e.source,
                 orjson.dumps(e.events).decode(),
-                len(e.events),
+                e.alert_count,
                 e.request_id,
                 now,
             ]

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from plantao.alerts import limits
-from plantao.alerts.sources import alertmanager, generic, pagerduty
+from plantao.intake import limits
+from plantao.intake.sources import alertmanager, generic, pagerduty
 
 PROBLEM_MEDIA = "application/problem+json"
 JSON_MEDIA = "application/json"
