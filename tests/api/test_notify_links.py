@@ -10,7 +10,7 @@ from sqlalchemy import select
 from plantao import clock
 from plantao.config import get_settings
 from plantao.incidents.models import Incident
-from plantao.notify import links
+from plantao.notify import link_tokens
 from plantao.notify.models import Delivery
 from plantao.notify.specs import ContactMethodSpec
 from tests.api.conftest import Api
@@ -70,7 +70,7 @@ def test_tampered_expired_and_wrong_action_links_are_refused_and_change_nothing(
     wrong = api.client.post(paths["resolve"], data={"action": "ack"})
     assert wrong.status_code == 400 and "another action" in wrong.text
     assert api.client.post(paths["resolve"], data={"action": "bogus"}).status_code == 400
-    forged = links.sign_action(
+    forged = link_tokens.sign_action(
         "another-secret-entirely",
         incident_id=str(incident),
         action="resolve",

@@ -20,7 +20,7 @@ from plantao.db import session_scope
 from plantao.engine.handlers import registry
 from plantao.engine.runner import EngineLoop
 from plantao.incidents.models import Incident
-from plantao.notify import links
+from plantao.notify import link_tokens
 from tests.api.conftest import Api
 from tests.factories.config import AM_KEY
 from tests.factories.payloads import am_alert, am_webhook
@@ -87,7 +87,7 @@ def test_action_link_forged_with_the_old_default_secret_is_refused(api: Api) -> 
     with session_scope(api.factory) as session:
         incident = session.scalars(select(Incident).where(Incident.human_id == ref)).one()
         incident_id = incident.id
-    forged = links.sign_action(
+    forged = link_tokens.sign_action(
         OLD_PUBLIC_SECRET,
         incident_id=str(incident_id),
         action="resolve",
@@ -104,7 +104,7 @@ def test_rotation_keeps_old_links_valid_for_the_grace_period_only(
 ) -> None:
     """After a rotation the retired key verifies during the grace period, then stops."""
     old = _signing_key(api)
-    token = links.sign_action(
+    token = link_tokens.sign_action(
         old, incident_id="1", action="ack", subject="1", expires_at=frozen + timedelta(days=3)
     )
     with session_scope(api.factory) as session:
@@ -112,14 +112,14 @@ def test_rotation_keeps_old_links_valid_for_the_grace_period_only(
     with session_scope(api.factory) as session:
         ring = keyring.current(session, Settings(env="test"))
     assert ring.signing != old and ring.verifying == (ring.signing, old)
-    assert links.verify_action(token, ring.verifying, clock.now()).subject == "1"
+    assert link_tokens.verify_action(token, ring.verifying, clock.now()).subject == "1"
     clock.advance(timedelta(hours=2))
     keyring.forget_cached()
     with session_scope(api.factory) as session:
         ring = keyring.current(session, Settings(env="test"))
     assert ring.verifying == (ring.signing,)
-    with pytest.raises(links.TamperedLinkError):
-        links.verify_action(token, ring.verifying, clock.now())
+    with pytest.raises(link_tokens.TamperedLinkError):
+        link_tokens.verify_action(token, ring.verifying, clock.now())
 
 
 def test_javascript_runbook_url_is_never_a_link(api: Api) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from plantao.notify import links
+from plantao.notify import link_tokens
 from tests.e2e.conftest import (
     AM_KEY,
     BACKENDS,
@@ -153,10 +153,10 @@ def test_alert_pages_by_email_and_webhook_and_the_mailed_link_acknowledges(
         payload, _, mac = token.partition(".")
         tampered = f"{stack.server.base_url}/a/{payload}.{mac[::-1]}"
         assert browser.post(tampered, data={"action": "ack"}).status_code == 400
-        claim = links.verify_action(
+        claim = link_tokens.verify_action(
             token, stack.server.env["PLANTAO_SECRET_KEY"], datetime.now(UTC)
         )
-        expired = links.sign_action(
+        expired = link_tokens.sign_action(
             stack.server.env["PLANTAO_SECRET_KEY"],
             incident_id=claim.incident_id,
             action="ack",

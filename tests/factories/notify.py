@@ -20,7 +20,7 @@ from plantao import clock
 from plantao.catalog.models import Service, User
 from plantao.db import run_transaction
 from plantao.incidents import service as incident_service
-from plantao.notify import service as notify_service
+from plantao.notify import contacts, paging
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
@@ -141,9 +141,7 @@ def give_contacts(
     rules = rules if rules is not None else [NotificationRuleSpec(m.name) for m in methods]
     return run_transaction(
         factory,
-        lambda s: notify_service.set_contact_methods(
-            s, user_id(s, handle), methods, rules, throttle
-        ),
+        lambda s: contacts.set_contact_methods(s, user_id(s, handle), methods, rules, throttle),
     )
 
 
@@ -188,7 +186,7 @@ def page(
     def work(s: Session) -> int:
         uid = user_id(s, handle)
         return sum(
-            notify_service.page_user(
+            paging.page_user(
                 s, incident_id=i, user_id=uid, urgency=urgency, reason="on call", step=step
             )
             for i in incident_ids

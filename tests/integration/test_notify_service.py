@@ -11,7 +11,7 @@ from plantao import clock
 from plantao.config import Settings
 from plantao.db import run_transaction
 from plantao.engine.deliver import DeliveryStep
-from plantao.notify import service as notify_service
+from plantao.notify import action_links, paging
 from plantao.notify.channels.recording import RecordingChannel
 from plantao.notify.models import Delivery
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
@@ -160,7 +160,7 @@ def test_cancel_pending_keeps_sent_and_cancels_unsent(
     step = _step(webhook=RecordingChannel())
     _cycle(step, factory)
     n = run_transaction(
-        factory, lambda s: notify_service.cancel_pending_for_incident(s, incident, "acknowledged")
+        factory, lambda s: paging.cancel_pending_for_incident(s, incident, "acknowledged")
     )
     assert n == 1
     assert [r.state for r in _deliveries(factory)] == ["sent", "cancelled"]
@@ -212,8 +212,10 @@ def test_used_nonces_are_forgotten_once_their_links_expired(
     [incident] = open_incidents(factory, 1)
     page(factory, [incident])
     token = _deliveries(factory)[0].links[0]["url"].rpartition("/a/")[2]
-    result = run_transaction(factory, lambda s: notify_service.perform_action(s, token))
+    result = run_transaction(
+        factory, lambda s: action_links.change_status(s, action_links.redeem(s, token))
+    )
     assert result.outcome == "acknowledged" and count(factory, UsedActionNonce) == 1
-    assert run_transaction(factory, notify_service.purge_used_nonces) == 0
+    assert run_transaction(factory, action_links.purge_used_nonces) == 0
     clock.advance(timedelta(days=2))
-    assert run_transaction(factory, notify_service.purge_used_nonces) == 1
+    assert run_transaction(factory, action_links.purge_used_nonces) == 1

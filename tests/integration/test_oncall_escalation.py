@@ -151,7 +151,7 @@ def test_unacknowledged_sev1_walks_steps_repeats_then_fallback(
 
 
 def test_pages_reach_the_notify_outbox(factory: sessionmaker[Session], frozen: datetime) -> None:
-    """A page goes through notify.service.page_user, which writes delivery rows."""
+    """A page goes through notify.paging.page_user, which writes delivery rows."""
     contacts = ONCALL.replace(
         "{handle: ana, name: Ana, email: ana@example.com, time_zone: America/Sao_Paulo}",
         "{handle: ana, name: Ana, contact_methods: [{name: mail, type: email, "
@@ -166,10 +166,10 @@ def test_pages_reach_the_notify_outbox(factory: sessionmaker[Session], frozen: d
         ).scalars()
         kinds = list(rows)
     assert "oncall.paged" in kinds
-    from plantao.notify import service as notify_service
+    from plantao.notify import outbox_admin
 
     with factory() as s:
-        deliveries = notify_service.list_deliveries(s, incident_id=inc)
+        deliveries = outbox_admin.list_deliveries(s, incident_id=inc)
     assert deliveries, "page_user wrote no outbox row"
 
 
@@ -201,13 +201,13 @@ def test_acknowledgement_cancels_delayed_notifications(
     loop = _setup(factory, contacts)
     inc = _fire(factory)
     _drain(loop)
-    from plantao.notify import service as notify_service
+    from plantao.notify import outbox_admin
 
     with factory() as s:
-        assert [d.state for d in notify_service.list_deliveries(s, incident_id=inc)] == ["pending"]
+        assert [d.state for d in outbox_admin.list_deliveries(s, incident_id=inc)] == ["pending"]
     _act(factory, inc, Action.ACKNOWLEDGE)
     with factory() as s:
-        assert [d.state for d in notify_service.list_deliveries(s, incident_id=inc)] == [
+        assert [d.state for d in outbox_admin.list_deliveries(s, incident_id=inc)] == [
             "cancelled"
         ]
 

@@ -1,27 +1,19 @@
-"""Applying the on-call sections of ``plantao.yaml`` (called by :func:`service.apply`)."""
+"""Applying the on-call sections of ``plantao.yaml`` (called by :func:`service.apply`, which
+composes it with the shared parts; this module imports only those)."""
 
 from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from plantao.catalog.models import Integration, Service, User
-from plantao.configfile.schema import ConfigFile, parse_duration
+from plantao.configfile.common import Change, new_integration_key
+from plantao.configfile.durations import parse_duration
+from plantao.configfile.schema import ConfigFile
+from plantao.notify import contacts as notify_contacts
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
 from plantao.oncall import heartbeats, policies, schedules, settings, window_store
 
-if TYPE_CHECKING:
-    from plantao.configfile.service import Change
-
 _SIGNS = {"+": "create", "~": "update", "-": "delete", "=": "keep"}
-
-
-def _change(kind: str, action: str, name: str, detail: str = "") -> Change:
-    from plantao.configfile.service import Change
-
-    return Change(kind, action, name, detail)
 
 
 def apply_oncall(
@@ -35,7 +27,7 @@ def apply_oncall(
 
     def note(kind: str, action: str, name: str) -> None:
         if action != "keep":
-            changes.append(_change(kind, action, name))
+            changes.append(Change(kind, action, name))
 
     for schedule in config.schedules or []:
         action = schedules.put(
@@ -85,8 +77,6 @@ def _heartbeat_integration(
     session: Session, slug: str, service: Service, integrations: dict[str, Integration]
 ) -> Integration:
     """Each monitor raises its alerts through a generic integration of its own."""
-    from plantao.configfile.service import new_integration_key
-
     name = f"heartbeat-{slug}"[:64]
     row = integrations.get(name)
     if row is None:
@@ -121,7 +111,6 @@ def _contacts(session: Session, config: ConfigFile, users: dict[str, User]) -> l
     ]
     if not declared:
         return changes
-    notify: Any = importlib.import_module("plantao.notify.service")
     for spec in declared:
         methods = [
             ContactMethodSpec(m.name, m.type, m.address, m.secret)
@@ -136,10 +125,10 @@ def _contacts(session: Session, config: ConfigFile, users: dict[str, User]) -> l
             if spec.throttle is None
             else ThrottleSpec(spec.throttle.limit, parse_duration(spec.throttle.window))
         )
-        for line in notify.set_contact_methods(
+        for line in notify_contacts.set_contact_methods(
             session, users[spec.handle].id, methods, rules, throttle
         ):
             sign, _, rest = str(line).partition(" ")
             kind, _, name = rest.partition(" ")
-            changes.append(_change(kind, _SIGNS.get(sign, "update"), name))
+            changes.append(Change(kind, _SIGNS.get(sign, "update"), name))
     return changes

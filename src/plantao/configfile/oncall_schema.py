@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from plantao.configfile.durations import parse_duration
 from plantao.configfile.located import matchers_at_index
 from plantao.oncall.escalation import PolicySnapshot, Step, Target
 from plantao.oncall.layers import WEEKDAY_NAMES, parse_hhmm
@@ -21,14 +22,8 @@ SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-def duration(value: str | int) -> timedelta:
-    from plantao.configfile.schema import parse_duration
-
-    return parse_duration(value)
-
-
 def _seconds(value: str | int) -> int:
-    return int(duration(value).total_seconds())
+    return int(parse_duration(value).total_seconds())
 
 
 def _zone(value: str) -> str:
@@ -71,7 +66,7 @@ class RotationSpec(_Strict):
         if self.type == "custom":
             if self.length is None:
                 raise ValueError("length: a custom rotation needs a length such as 8h")
-            if duration(self.length) <= timedelta(0):
+            if parse_duration(self.length) <= timedelta(0):
                 raise ValueError("length: must be longer than zero")
         elif self.length is not None:
             raise ValueError("length: only custom rotations take a length (use every)")
@@ -159,7 +154,7 @@ class StepSpec(_Strict):
     @field_validator("delay")
     @classmethod
     def _delay(cls, value: str | int) -> str | int:
-        duration(value)
+        parse_duration(value)
         return value
 
 
@@ -174,11 +169,12 @@ class PolicySpec(_Strict):
     def snapshot(self) -> PolicySnapshot:
         return PolicySnapshot(
             steps=tuple(
-                Step(duration(s.delay), tuple(t.target() for t in s.targets)) for s in self.steps
+                Step(parse_duration(s.delay), tuple(t.target() for t in s.targets))
+                for s in self.steps
             ),
             repeat=self.repeat,
             fallback=None if self.fallback is None else tuple(t.target() for t in self.fallback),
-            cycle_delay=None if self.cycle_delay is None else duration(self.cycle_delay),
+            cycle_delay=None if self.cycle_delay is None else parse_duration(self.cycle_delay),
         )
 
 
@@ -208,7 +204,7 @@ class NotificationRuleItem(_Strict):
     @field_validator("after")
     @classmethod
     def _after(cls, value: str | int) -> str | int:
-        duration(value)
+        parse_duration(value)
         return value
 
 
@@ -219,7 +215,7 @@ class ThrottleItem(_Strict):
     @field_validator("window")
     @classmethod
     def _window(cls, value: str | int) -> str | int:
-        if duration(value) <= timedelta(0):
+        if parse_duration(value) <= timedelta(0):
             raise ValueError("must be longer than zero")
         return value
 
@@ -260,17 +256,17 @@ class RecurrenceSpec(_Strict):
 
     @model_validator(mode="after")
     def _period(self) -> RecurrenceSpec:
-        every = duration(self.every)
+        every = parse_duration(self.every)
         if every < timedelta(days=1) or every % timedelta(days=1):
             raise ValueError("every: must be a whole number of days, e.g. 1d or 7d")
-        length = duration(self.duration)
+        length = parse_duration(self.duration)
         if not timedelta(0) < length <= every:
             raise ValueError("duration: must be longer than zero and at most the period")
         return self
 
     def stored(self) -> dict[str, Any]:
         return {
-            "every_days": duration(self.every).days,
+            "every_days": parse_duration(self.every).days,
             "start": self.start,
             "duration_seconds": _seconds(self.duration),
             "time_zone": self.time_zone,
@@ -328,14 +324,14 @@ class HeartbeatSpec(_Strict):
     @field_validator("interval")
     @classmethod
     def _interval(cls, value: str | int) -> str | int:
-        if duration(value) < timedelta(seconds=10):
+        if parse_duration(value) < timedelta(seconds=10):
             raise ValueError("must be at least 10s")
         return value
 
     @field_validator("grace")
     @classmethod
     def _grace(cls, value: str | int) -> str | int:
-        duration(value)
+        parse_duration(value)
         return value
 
 

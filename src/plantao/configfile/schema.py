@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from plantao.configfile.durations import parse_duration
 from plantao.configfile.located import matchers_at_index
 from plantao.configfile.oncall_schema import (
     ContactMethodItem,
@@ -29,18 +30,7 @@ from plantao.configfile.oncall_schema import (
 from plantao.incidents.severity import normalize
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
-_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _ENV = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
-
-
-def parse_duration(value: str | int) -> timedelta:
-    if isinstance(value, int):
-        return timedelta(seconds=value)
-    match = _DURATION.match(value.strip())
-    if not match:
-        raise ValueError(f"'{value}' is not a duration; use e.g. 30s, 15m, 4h, 2d")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
 class _Strict(BaseModel):

@@ -9,8 +9,6 @@ entry point.
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -29,22 +27,11 @@ from plantao.catalog.models import (
     User,
 )
 from plantao.catalog.service import SEVERITY_DOCUMENT
+from plantao.configfile.common import Change, new_integration_key
+from plantao.configfile.durations import parse_duration
 from plantao.configfile.oncall_apply import apply_oncall, heartbeat_integration_ids
-from plantao.configfile.schema import ConfigFile, parse_duration
+from plantao.configfile.schema import ConfigFile
 from plantao.errors import Conflict
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: str
-    action: str  # create | update | delete | keep
-    name: str
-    detail: str = ""
-
-    def __str__(self) -> str:
-        sign = {"create": "+", "update": "~", "delete": "-", "keep": "="}[self.action]
-        tail = f" ({self.detail})" if self.detail else ""
-        return f"{sign} {self.kind} {self.name}{tail}"
 
 
 def _diff(row: Any, values: dict[str, Any]) -> list[str]:
@@ -54,10 +41,6 @@ def _diff(row: Any, values: dict[str, Any]) -> list[str]:
             setattr(row, key, value)
             changed.append(key)
     return changed
-
-
-def new_integration_key() -> str:
-    return secrets.token_hex(16)
 
 
 def apply(session: Session, config: ConfigFile, *, prune: bool = False) -> list[Change]:

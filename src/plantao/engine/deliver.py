@@ -29,8 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.config import Settings
 from plantao.db import run_transaction
-from plantao.notify import delivery
-from plantao.notify import service as notify_service
+from plantao.notify import action_links, delivery
 from plantao.notify.channels.base import Channel, DeliveryOutcome, RetryableFailure
 from plantao.notify.delivery import Leased
 from plantao.observability import metrics
@@ -166,7 +165,7 @@ class DeliveryStep:
             return
         self._last_purge = now
         try:
-            run_transaction(factory, notify_service.purge_used_nonces)
+            run_transaction(factory, action_links.purge_used_nonces)
         except Exception as exc:  # housekeeping must never stop delivery
             log.warning("deliver.purge_failed", error=str(exc))
 

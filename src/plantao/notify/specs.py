@@ -1,4 +1,4 @@
-"""How a person wants to be reached: the shapes shared by plantao.yaml and the notify service.
+"""How a person wants to be reached: the shapes shared by plantao.yaml and notify.contacts.
 
 ``ContactMethodSpec`` is one way to reach someone; ``NotificationRuleSpec`` says how long after
 a page starts that method is used, and for which urgency (PagerDuty-style notification rules:

@@ -5,7 +5,9 @@ button: mail scanners and chat link previews fetch URLs, and must not acknowledg
 doing so. ``POST /a/{token}`` acts, once. The signed token is the credential (no session, no
 API token); it never appears in logs (the access log scrubs ``/a/<token>``). Refusals are 4xx
 HTML pages that change nothing: malformed or tampered 400, wrong action 400, expired or already
-used 410, incident gone 404.
+used 410, incident gone 404. An escalate link is acted on here rather than in
+:mod:`plantao.notify.action_links`: escalating belongs to on-call, a domain above notify, which
+only an entry point may call.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from plantao.api.deps import Admin, SessionDep, SettingsDep
 from plantao.api.errors import problem_responses
 from plantao.api.params import Id, IdFilter
 from plantao.db import session_scope
-from plantao.errors import DomainError
-from plantao.notify import links, rendering
-from plantao.notify import service as notify_service
+from plantao.errors import Conflict, DomainError
+from plantao.notify import action_links, link_tokens, outbox_admin, rendering
+from plantao.notify.action_links import ActionResult, Redeemed
+from plantao.notify.link_tokens import Action
 from plantao.notify.models import Delivery
+from plantao.oncall import service as oncall_service
 
 router = APIRouter(responses=problem_responses())
 _templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates" / "pages"))
@@ -101,13 +105,13 @@ def _page(request: Request, lang: str, status_code: int, **context: Any) -> HTML
 def _refusal(request: Request, exc: DomainError) -> HTMLResponse:
     lang = _browser_language(request)
     texts = TEXTS[lang]
-    if isinstance(exc, notify_service.UsedLinkError):
+    if isinstance(exc, action_links.UsedLinkError):
         status, key = 410, "used"
-    elif isinstance(exc, links.ExpiredLinkError):
+    elif isinstance(exc, link_tokens.ExpiredLinkError):
         status, key = 410, "expired"
-    elif isinstance(exc, links.WrongPurposeError):
+    elif isinstance(exc, link_tokens.WrongPurposeError):
         status, key = 400, "wrong"
-    elif isinstance(exc, links.ActionLinkError):
+    elif isinstance(exc, link_tokens.ActionLinkError):
         status, key = 400, "malformed"
     else:
         status, key = 404, "gone"
@@ -120,7 +124,7 @@ def confirm_action(
 ) -> HTMLResponse:
     """Show what the link does; acts on nothing."""
     try:
-        preview = notify_service.inspect_action(session, token, settings)
+        preview = action_links.inspect_action(session, token, settings)
     except DomainError as exc:
         return _refusal(request, exc)
     texts = TEXTS[preview.language]
@@ -136,6 +140,20 @@ def confirm_action(
     )
 
 
+def _escalate_now(session: Session, redeemed: Redeemed) -> ActionResult:
+    """Fire the next escalation step as the person the link was sent to; a refusal by on-call
+    (no policy, policy exhausted, incident closed) leaves the link spent and reports ``no-op``."""
+    incident, actor = redeemed.incident, redeemed.preview.user_handle
+    try:
+        with session.begin_nested():
+            oncall_service.escalate_now(session, incident.id, actor)
+    except Conflict as exc:
+        return ActionResult(redeemed.preview, "no-op", f"{incident.human_id}: {exc}")
+    return ActionResult(
+        redeemed.preview, "escalated", f"{incident.human_id}: escalated to the next step"
+    )
+
+
 @router.post("/a/{token}", response_class=HTMLResponse, include_in_schema=False)
 def perform_action(
     token: str,
@@ -146,14 +164,18 @@ def perform_action(
 ) -> HTMLResponse:
     """Act as the person the link was sent to; the link is spent."""
     try:
-        result = notify_service.perform_action(session, token, settings, expected=action)
+        redeemed = action_links.redeem(session, token, settings, expected=action)
+        if redeemed.action is Action.ESCALATE:
+            result = _escalate_now(session, redeemed)
+        else:
+            result = action_links.change_status(session, redeemed)
         session.commit()
     except DomainError as exc:
         session.rollback()
         return _refusal(request, exc)
     except ValueError as exc:  # an ``action`` value that is no action at all
         session.rollback()
-        return _refusal(request, links.WrongPurposeError(str(exc)))
+        return _refusal(request, link_tokens.WrongPurposeError(str(exc)))
     texts = TEXTS[result.preview.language]
     return _page(
         request,
@@ -203,18 +225,16 @@ def list_deliveries(
     limit: int = 100,
 ) -> DeliveryList:
     """The outbox (newest first), e.g. ``?state=dead`` for the dead-letter queue."""
-    rows = notify_service.list_deliveries(
-        session, state=state, incident_id=incident_id, limit=limit
-    )
+    rows = outbox_admin.list_deliveries(session, state=state, incident_id=incident_id, limit=limit)
     return DeliveryList(
-        items=[DeliveryOut.of(r) for r in rows], depth=notify_service.depth_by_state(session)
+        items=[DeliveryOut.of(r) for r in rows], depth=outbox_admin.depth_by_state(session)
     )
 
 
 @router.post("/api/v1/deliveries/{delivery_id}/retry", tags=["notifications"])
 def retry_delivery(delivery_id: Id, session: SessionDep, _admin: Admin) -> DeliveryOut:
     """Give a dead delivery a fresh attempt budget, due now."""
-    row = notify_service.retry_delivery(session, delivery_id)
+    row = outbox_admin.retry_delivery(session, delivery_id)
     out = DeliveryOut.of(row)
     session.commit()
     return out
@@ -232,7 +252,7 @@ class OutboxCollector(Collector):
         )
         try:
             with session_scope(self.factory) as session:
-                depth = notify_service.depth_by_state(session)
+                depth = outbox_admin.depth_by_state(session)
         except Exception:  # a scrape must not fail because the database is away
             return
         for state, value in depth.items():

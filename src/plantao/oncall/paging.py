@@ -1,27 +1,17 @@
-"""The edge between escalation and delivery: record each page, hand it to ``notify.service``.
+"""The edge between escalation and delivery: record each page, hand it to ``notify.paging``.
 
-``notify.service`` (``page_user``, ``cancel_pending_for_incident``) writes outbox rows in the
-caller's transaction. It is looked up at call time so that on-call keeps recording pages (and
-the timeline) in a build where the notify domain is absent.
+``notify.paging`` (``page_user``, ``cancel_pending_for_incident``) writes outbox rows in the
+caller's transaction, so a page and the escalation step that decided it commit together.
 """
 
 from __future__ import annotations
-
-import importlib
-from types import ModuleType
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantao import clock
+from plantao.notify import paging as notify_paging
 from plantao.oncall.models import Page
-
-
-def _notify() -> ModuleType | None:
-    try:
-        return importlib.import_module("plantao.notify.service")
-    except ModuleNotFoundError:
-        return None
 
 
 def page(
@@ -53,19 +43,15 @@ def page(
         )
     )
     session.flush()
-    notify = _notify()
-    if notify is not None and hasattr(notify, "page_user"):
-        notify.page_user(
-            session,
-            incident_id=incident_id,
-            user_id=user_id,
-            urgency=urgency,
-            reason=reason,
-            step=firing,
-        )
+    notify_paging.page_user(
+        session,
+        incident_id=incident_id,
+        user_id=user_id,
+        urgency=urgency,
+        reason=reason,
+        step=firing,
+    )
 
 
 def cancel_pending(session: Session, incident_id: int, reason: str) -> None:
-    notify = _notify()
-    if notify is not None and hasattr(notify, "cancel_pending_for_incident"):
-        notify.cancel_pending_for_incident(session, incident_id, reason)
+    notify_paging.cancel_pending_for_incident(session, incident_id, reason)

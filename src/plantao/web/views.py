@@ -28,7 +28,7 @@ from plantao.incidents import presenter
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.models import Incident
-from plantao.notify import service as notify_service
+from plantao.notify import outbox_admin
 from plantao.runbooks import checklists as runbook_checklists
 from plantao.runbooks import library_access as runbook_library
 from plantao.runbooks import linking as runbook_linking
@@ -430,7 +430,7 @@ def dead_deliveries_page(request: Request, session: SessionDep) -> Response:
         request,
         "deliveries.html",
         principal,
-        deliveries=notify_service.list_deliveries(session, state="dead", limit=200),
+        deliveries=outbox_admin.list_deliveries(session, state="dead", limit=200),
     )
 
 
@@ -441,6 +441,6 @@ def retry_delivery_form(
     who = _write(request, session, csrf, Role.ADMIN)
     if isinstance(who, Response):
         return who
-    notify_service.retry_delivery(session, delivery_id)
+    outbox_admin.retry_delivery(session, delivery_id)
     session.commit()
     return RedirectResponse("/deliveries", status_code=303)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from plantao.configfile.schema import ConfigError, load_text, parse_duration
+from plantao.configfile.durations import parse_duration
+from plantao.configfile.schema import ConfigError, load_text
 
 VALID = """
 version: 1

@@ -1,4 +1,4 @@
-"""Signed, expiring, single-purpose action links in plantao.notify.links."""
+"""Signed, expiring, single-purpose action links in plantao.notify.link_tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from plantao.errors import Unauthenticated
-from plantao.notify.links import (
+from plantao.notify.link_tokens import (
     Action,
     ActionClaim,
     ExpiredLinkError,
