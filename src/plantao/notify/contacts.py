@@ -164,11 +164,3 @@ def set_contact_methods(
         changes.append(f"+ rule {handle}/{key[0]} after {_fmt_after(key[1])} ({key[2]})")
     session.flush()
     return changes
-
-
-def contact_methods(session: Session, user_id: int) -> list[ContactMethod]:
-    return list(
-        session.scalars(
-            select(ContactMethod).where(ContactMethod.user_id == user_id).order_by(ContactMethod.id)
-        )
-    )
