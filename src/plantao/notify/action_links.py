@@ -24,10 +24,13 @@ from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action as IncidentAction
 from plantao.incidents.models import Incident
 from plantao.notify import link_tokens, rendering
-from plantao.notify.link_tokens import Action, ActionClaim, ActionLinkError
+from plantao.notify.link_tokens import ActionClaim, ActionLinkError, LinkAction
 from plantao.notify.models import UsedActionNonce
 
-_STATUS_ACTIONS = {Action.ACK: IncidentAction.ACKNOWLEDGE, Action.RESOLVE: IncidentAction.RESOLVE}
+_STATUS_ACTIONS = {
+    LinkAction.ACK: IncidentAction.ACKNOWLEDGE,
+    LinkAction.RESOLVE: IncidentAction.RESOLVE,
+}
 
 
 class UsedLinkError(ActionLinkError):
@@ -60,7 +63,7 @@ class Redeemed:
     incident: Incident
 
     @property
-    def action(self) -> Action:
+    def action(self) -> LinkAction:
         return self.preview.claim.action
 
 
@@ -133,7 +136,7 @@ def change_status(session: Session, redeemed: Redeemed) -> ActionResult:
         return ActionResult(
             redeemed.preview, "no-op", f"{incident.human_id} is already {incident.status}"
         )
-    done = "acknowledged" if redeemed.action is Action.ACK else "resolved"
+    done = "acknowledged" if redeemed.action is LinkAction.ACK else "resolved"
     return ActionResult(redeemed.preview, done, f"{incident.human_id} {done} by {actor}")
 
 

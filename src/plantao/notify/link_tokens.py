@@ -39,10 +39,10 @@ from enum import StrEnum
 from plantao.errors import Unauthenticated
 
 __all__ = [
-    "Action",
     "ActionClaim",
     "ActionLinkError",
     "ExpiredLinkError",
+    "LinkAction",
     "MalformedLinkError",
     "TamperedLinkError",
     "WrongPurposeError",
@@ -53,7 +53,7 @@ __all__ = [
 _DOMAIN = b"plantao.action-link.v1:"
 
 
-class Action(StrEnum):
+class LinkAction(StrEnum):
     ACK = "ack"
     RESOLVE = "resolve"
     ESCALATE = "escalate"
@@ -85,7 +85,7 @@ class ActionClaim:
     incident until ``expires_at``; ``nonce`` is the single-use key."""
 
     incident_id: str
-    action: Action
+    action: LinkAction
     subject: str
     expires_at: datetime
     nonce: str
@@ -113,7 +113,7 @@ def sign_action(
     secret: str | bytes,
     *,
     incident_id: str,
-    action: Action | str,
+    action: LinkAction | str,
     subject: str,
     expires_at: datetime,
     nonce: str | None = None,
@@ -122,7 +122,7 @@ def sign_action(
     if expires_at.tzinfo is None:
         raise ValueError("expires_at must be timezone-aware")
     payload = {
-        "a": str(Action(action)),
+        "a": str(LinkAction(action)),
         "e": int(expires_at.timestamp()),
         "i": incident_id,
         "n": nonce if nonce is not None else secrets.token_urlsafe(12),
@@ -138,7 +138,7 @@ def _claim(raw: bytes) -> ActionClaim:
         data = json.loads(raw)
         return ActionClaim(
             incident_id=str(data["i"]),
-            action=Action(data["a"]),
+            action=LinkAction(data["a"]),
             subject=str(data["s"]),
             expires_at=datetime.fromtimestamp(int(data["e"]), UTC),
             nonce=str(data["n"]),
@@ -151,7 +151,7 @@ def verify_action(
     token: str,
     secret: str | bytes | Sequence[str],
     now: datetime,
-    expected_action: Action | str | None = None,
+    expected_action: LinkAction | str | None = None,
 ) -> ActionClaim:
     """The claim inside ``token``, or an :class:`ActionLinkError` saying why not.
 
@@ -173,6 +173,6 @@ def verify_action(
     claim = _claim(_b64decode(payload_part))
     if now >= claim.expires_at:
         raise ExpiredLinkError(f"action link expired at {claim.expires_at.isoformat()}")
-    if expected_action is not None and claim.action != Action(expected_action):
+    if expected_action is not None and claim.action != LinkAction(expected_action):
         raise WrongPurposeError(f"action link is for {claim.action!s}, not {expected_action!s}")
     return claim

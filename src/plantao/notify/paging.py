@@ -29,11 +29,11 @@ from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
 from plantao.notify import link_tokens, rendering
 from plantao.notify.channels.base import ActionLink
-from plantao.notify.link_tokens import Action
+from plantao.notify.link_tokens import LinkAction
 from plantao.notify.models import UNSENT_STATES, ContactMethod, Delivery, NotificationRule
 
 #: The actions every page offers as signed links, in the order their buttons appear.
-ACTIONS = (Action.ACK, Action.RESOLVE, Action.ESCALATE)
+ACTIONS = (LinkAction.ACK, LinkAction.RESOLVE, LinkAction.ESCALATE)
 UrgencyArg = Literal["high", "low"]
 
 

@@ -33,7 +33,7 @@ from plantao.db import session_scope
 from plantao.errors import Conflict, DomainError
 from plantao.notify import action_links, link_tokens, outbox_admin, rendering
 from plantao.notify.action_links import ActionResult, Redeemed
-from plantao.notify.link_tokens import Action
+from plantao.notify.link_tokens import LinkAction
 from plantao.notify.models import Delivery
 from plantao.oncall import service as oncall_service
 
@@ -165,7 +165,7 @@ def perform_action(
     """Act as the person the link was sent to; the link is spent."""
     try:
         redeemed = action_links.redeem(session, token, settings, expected=action)
-        if redeemed.action is Action.ESCALATE:
+        if redeemed.action is LinkAction.ESCALATE:
             result = _escalate_now(session, redeemed)
         else:
             result = action_links.change_status(session, redeemed)

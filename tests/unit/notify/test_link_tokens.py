@@ -12,9 +12,9 @@ import pytest
 
 from plantao.errors import Unauthenticated
 from plantao.notify.link_tokens import (
-    Action,
     ActionClaim,
     ExpiredLinkError,
+    LinkAction,
     MalformedLinkError,
     TamperedLinkError,
     WrongPurposeError,
@@ -32,7 +32,7 @@ def ack_token(**overrides: str) -> str:
     return sign_action(
         SECRET,
         incident_id=fields["incident_id"],
-        action=Action.ACK,
+        action=LinkAction.ACK,
         subject=fields["subject"],
         expires_at=EXPIRES,
         nonce=fields["nonce"],
@@ -41,8 +41,8 @@ def ack_token(**overrides: str) -> str:
 
 def test_round_trip_returns_the_claim() -> None:
     """A fresh token verifies and yields incident, action, subject, expiry and nonce."""
-    claim = verify_action(ack_token(), SECRET, NOW, expected_action=Action.ACK)
-    assert claim == ActionClaim("INC-42", Action.ACK, "user-7", EXPIRES, "n-1")
+    claim = verify_action(ack_token(), SECRET, NOW, expected_action=LinkAction.ACK)
+    assert claim == ActionClaim("INC-42", LinkAction.ACK, "user-7", EXPIRES, "n-1")
 
 
 def test_token_is_url_safe() -> None:
