@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.config import Settings
-from plantao.engine.deliver import DeliveryStep
+from plantao.engine.delivery_step import DeliveryStep
 from plantao.notify.specs import ContactMethodSpec
 from tests.factories.config import apply_standard
 from tests.factories.notify import WebhookReceiver, give_contacts, open_incidents, page

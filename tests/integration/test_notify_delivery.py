@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
 from plantao.config import Settings
-from plantao.engine.deliver import DeliveryStep
+from plantao.engine.delivery_step import DeliveryStep
 from plantao.notify.channels.email import message_id_for
 from plantao.notify.models import Delivery
 from plantao.notify.signing import verify_signature

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantao import clock
 from plantao.config import Settings
 from plantao.db import run_transaction
-from plantao.engine.deliver import DeliveryStep
+from plantao.engine.delivery_step import DeliveryStep
 from plantao.notify import action_links, paging
 from plantao.notify.channels.recording import RecordingChannel
 from plantao.notify.models import Delivery

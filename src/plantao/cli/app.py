@@ -295,7 +295,7 @@ def incidents_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List incidents, newest first."""
-    from plantao.incidents import presenter
+    from plantao.api import incident_presenter as presenter
     from plantao.incidents import service as incident_service
 
     try:
@@ -320,7 +320,7 @@ def incidents_list(
 @incidents_app.command("show")
 def incidents_show(ref: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """An incident with its alerts and timeline."""
-    from plantao.incidents import presenter
+    from plantao.api import incident_presenter as presenter
     from plantao.incidents import service as incident_service
 
     try:

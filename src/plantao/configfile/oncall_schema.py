@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from plantao.configfile.durations import parse_duration
 from plantao.configfile.located import matchers_at_index
-from plantao.oncall.escalation import PolicySnapshot, Step, Target
+from plantao.oncall.escalation_plan import PolicySnapshot, Step, Target
 from plantao.oncall.layers import WEEKDAY_NAMES, parse_hhmm
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from plantao.api import incident_presenter as presenter
 from plantao.api.deps import Responder, SessionDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.catalog import service as catalog_service
-from plantao.incidents import presenter
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.schemas import ActionIn, IncidentDetail, IncidentPage, NoteIn, SeverityIn

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from plantao.errors import NotFound
-from plantao.oncall.escalation import PolicySnapshot
+from plantao.oncall.escalation_plan import PolicySnapshot
 from plantao.oncall.models import EscalationPolicy, ServicePolicy
 
 

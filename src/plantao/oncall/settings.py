@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from plantao.oncall.escalation import WorkingHours
+from plantao.oncall.escalation_plan import WorkingHours
 from plantao.oncall.layers import parse_hhmm
 from plantao.oncall.models import OncallSetting
 

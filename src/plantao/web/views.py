@@ -18,13 +18,13 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from plantao import clock
+from plantao.api import incident_presenter as presenter
 from plantao.api.deps import SESSION_KEY, SessionDep
 from plantao.auth import service as auth_service
 from plantao.auth import web_sessions
 from plantao.auth.roles import Role, require
 from plantao.auth.service import Principal
 from plantao.errors import DomainError, Unauthenticated
-from plantao.incidents import presenter
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.models import Incident

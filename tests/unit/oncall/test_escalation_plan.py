@@ -1,4 +1,4 @@
-"""Escalation step maths, target resolution and urgency in plantao.oncall.escalation."""
+"""Escalation step maths, target resolution and urgency in plantao.oncall.escalation_plan."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from plantao.oncall.escalation import (
+from plantao.oncall.escalation_plan import (
     DEFAULT_CYCLE_DELAY,
     Cursor,
     CursorKind,

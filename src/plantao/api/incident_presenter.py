@@ -1,4 +1,6 @@
-"""Assembling incident views from several domains' services, shared by the API, UI and CLI."""
+"""Incident views assembled from several domains (alerts, changes, catalog), shared by the API,
+the web UI and the CLI; an entry-point module because incidents may not import the domains
+above it."""
 
 from __future__ import annotations
 

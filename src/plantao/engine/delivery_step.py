@@ -43,6 +43,8 @@ PURGE_EVERY = 600.0
 class DeliveryStep:
     """Lease → send (async, bounded, timed out) → record; see the module docstring."""
 
+    before_jobs = False  # sends what the cycle's urgent jobs just paged
+
     def __init__(self, settings: Settings, *, channels: dict[str, Channel] | None = None) -> None:
         self.settings = settings
         self.concurrency = settings.delivery_concurrency
