@@ -8,7 +8,8 @@ transaction), so the cost that matters is per alert when a call opens many incid
 For each backend (a SQLite file; on PostgreSQL a database created for the run and dropped after)
 it migrates, applies a small config whose service has an escalation policy (so opening an
 incident snapshots the policy and enqueues its first timer), and calls ``ingest()`` directly,
-committing after each call, with:
+committing after each call and then running the engine's reaction step (which starts the
+escalations and enqueues the runbook-link jobs), with:
 
 - ``distinct/N``: ``--alerts`` events, each with its own sender group key (one new incident per
   alert), in calls of N events (1, 50 and 500);
@@ -58,7 +59,8 @@ from plantao.catalog.models import Integration
 from plantao.config import Settings
 from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
-from plantao.db import make_engine, make_sessionmaker, session_scope
+from plantao.db import make_engine, make_sessionmaker, run_transaction, session_scope
+from plantao.engine.reactions import react
 from plantao.engine.runner import EngineLoop
 from plantao.runbooks import linking
 
@@ -202,6 +204,8 @@ def run_once(
             with session_scope(factory) as session:
                 result = alert_service.ingest(session, integration, call)
             incidents.update(result.incidents)
+            while run_transaction(factory, react):  # escalations and runbook-link jobs
+                pass
 
     before = counter.count
     cpu, wall = time.process_time(), time.perf_counter()

@@ -7,7 +7,6 @@ instead of failing on lock upgrade, and WAL so that readers never wait for write
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import sqlite3
@@ -203,41 +202,54 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def lock_key(session: Session, namespace: str, key: str) -> None:
-    """Serialise writers on one logical key for the rest of the transaction.
-
-    PostgreSQL takes a transaction-scoped advisory lock; SQLite already serialises every write
-    transaction (BEGIN IMMEDIATE), so nothing more is needed there.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    digest = hashlib.blake2b(f"{namespace}:{key}".encode(), digest_size=8).digest()
-    value = int.from_bytes(digest, "big", signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": value})
-
-
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
 WAKE_CHANNEL = "plantao_jobs"
 _WAKE = "plantao.wake_engines"
+_local_waiters: set[threading.Event] = set()
+_local_guard = threading.Lock()
 
 
 def wake_engines(session: Session) -> None:
     """Ask sleeping engines to run a cycle as soon as this transaction commits.
 
-    One NOTIFY per transaction, however many jobs or deliveries it wrote: PostgreSQL delivers
-    notifications at commit anyway, and every extra statement is a round trip on intake's path.
+    PostgreSQL: one NOTIFY per transaction, however many jobs, deliveries or reaction markers it
+    wrote (notifications are delivered at commit anyway, and every extra statement is a round
+    trip on intake's path). Engines of this process (the one inside ``plantao serve``, the only
+    one on SQLite) are also woken through an in-process event set after the commit, so they do
+    not wait for the next poll.
     """
-    if is_postgres(session):
-        session.info[_WAKE] = True
+    session.info[_WAKE] = True
+
+
+def local_waiter() -> threading.Event:
+    """An event set after every commit that woke the engines; an engine loop of this process
+    sleeps on it (and forgets it with :func:`drop_local_waiter`)."""
+    event = threading.Event()
+    with _local_guard:
+        _local_waiters.add(event)
+    return event
+
+
+def drop_local_waiter(event: threading.Event) -> None:
+    with _local_guard:
+        _local_waiters.discard(event)
 
 
 @event.listens_for(Session, "before_commit")
 def _notify_engines(session: Session) -> None:
-    if session.info.pop(_WAKE, False):
+    if session.info.get(_WAKE) and is_postgres(session):
         session.execute(text(f"NOTIFY {WAKE_CHANNEL}"))
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_local_engines(session: Session) -> None:
+    if session.info.pop(_WAKE, False):
+        with _local_guard:
+            for waiter in _local_waiters:
+                waiter.set()
 
 
 @event.listens_for(Session, "after_rollback")

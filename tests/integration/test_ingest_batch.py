@@ -14,7 +14,8 @@ from plantao import clock
 from plantao.alerts import service as alert_service
 from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
-from plantao.db import lock_key, make_engine, make_sessionmaker, run_transaction, session_scope
+from plantao.db import make_engine, make_sessionmaker, run_transaction, session_scope
+from plantao.engine.reactions import react
 from plantao.incidents.models import Incident, TimelineEntry
 from plantao.intake.sources import alertmanager
 from plantao.jobs import service as job_service
@@ -64,7 +65,11 @@ def _checkout(prefix: str, group: int, instance: int, **extra: Any) -> dict[str,
 def _ingest(factory: sessionmaker[Session], body: dict[str, Any]) -> alert_service.IntakeResult:
     events, rejected = alertmanager.parse(body)
     assert rejected == []
-    return run_transaction(factory, lambda s: alert_service.ingest(s, integration(s, "am"), events))
+    result = run_transaction(
+        factory, lambda s: alert_service.ingest(s, integration(s, "am"), events)
+    )
+    run_transaction(factory, react)  # the engine's reaction step: escalations, runbook links
+    return result
 
 
 def _state(factory: sessionmaker[Session], prefix: str) -> list[dict[str, Any]]:
@@ -214,8 +219,8 @@ def test_enqueue_many_writes_pending_jobs_once_per_dedup_key(
         job_service.enqueue_many(session, [job_service.NewJob("test.echo", {}, dedup_key="k1")])
 
 
-def test_group_locks_are_the_ones_lock_key_takes(postgres_database: str) -> None:
-    """The one-statement group locks exclude db.lock_key on the same group, and back.
+def test_group_locks_exclude_the_same_group_lock(postgres_database: str) -> None:
+    """The one-statement group locks exclude group_lock_value's lock on the same group, and back.
 
     PostgreSQL only (advisory locks; SQLite serialises writers), so it asks for that database
     directly: it fails rather than skips when PostgreSQL is required and missing.
@@ -227,7 +232,7 @@ def test_group_locks_are_the_ones_lock_key_takes(postgres_database: str) -> None
         with factory() as other:
             other.execute(text("SET LOCAL lock_timeout = '200ms'"))
             try:
-                lock_key(other, "group", key)
+                _lock_group(other, key)
             except OperationalError:
                 return True
             finally:
@@ -239,11 +244,16 @@ def test_group_locks_are_the_ones_lock_key_takes(postgres_database: str) -> None
         assert blocked("3:alertname=Down") and blocked("4:x") and not blocked("5:y")
         holder.rollback()
     with factory() as holder:
-        lock_key(holder, "group", "6:z")
+        _lock_group(holder, "6:z")
         with factory() as other:
-            value = alert_service.group_lock_value("6:z")
-            got = other.execute(text("SELECT pg_try_advisory_xact_lock(:v)"), {"v": value})
-            assert got.scalar_one() is False
+            other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError):
+                alert_service._lock_groups(other, ["6:z"])
             other.rollback()
         holder.rollback()
     engine.dispose()
+
+
+def _lock_group(session: Session, key: str) -> None:
+    value = alert_service.group_lock_value(key)
+    session.execute(text("SELECT pg_advisory_xact_lock(:v)"), {"v": value})

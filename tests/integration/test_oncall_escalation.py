@@ -12,6 +12,7 @@ from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
 from plantao.db import run_transaction, session_scope
 from plantao.engine.handlers import registry
+from plantao.engine.reactions import react
 from plantao.engine.runner import EngineLoop
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
@@ -206,10 +207,11 @@ def test_acknowledgement_cancels_delayed_notifications(
     with factory() as s:
         assert [d.state for d in outbox_admin.list_deliveries(s, incident_id=inc)] == ["pending"]
     _act(factory, inc, Action.ACKNOWLEDGE)
+    assert run_transaction(factory, react) == 1  # the engine's reaction step
     with factory() as s:
-        assert [d.state for d in outbox_admin.list_deliveries(s, incident_id=inc)] == [
-            "cancelled"
-        ]
+        assert [d.state for d in outbox_admin.list_deliveries(s, incident_id=inc)] == ["cancelled"]
+        [row] = outbox_admin.list_deliveries(s, incident_id=inc)
+        assert row.last_error == "cancelled: acknowledged by ana"
 
 
 def test_resolve_then_reopen_restarts_from_step_one(

@@ -30,9 +30,9 @@ from plantao.catalog import service as catalog_service
 from plantao.catalog.service import IntegrationLike
 from plantao.db import is_postgres
 from plantao.incidents import service as incident_service
-from plantao.incidents.hooks import AttachedAlert
-from plantao.incidents.lifecycle import Action, Status
+from plantao.incidents.lifecycle import OPEN_STATES, Action, Status
 from plantao.incidents.models import Incident
+from plantao.incidents.reactions import AttachedAlert
 from plantao.incidents.severity import most_severe
 
 CHUNK = 500
@@ -295,8 +295,7 @@ def _resolve(
         if (
             still_firing.get(incident.id, 0) == 0
             and incident.auto_resolve
-            and incident.status
-            in (s.value for s in (Status.TRIGGERED, Status.ACKNOWLEDGED, Status.MITIGATED))
+            and incident.status in OPEN_STATES
         ):
             incident_service.act(
                 session, incident, Action.RESOLVE, actor=actor, reason="all alerts resolved"
@@ -392,13 +391,9 @@ def _attach_new(
 
 
 def _lock_groups(session: Session, keys: Sequence[str]) -> None:
-    """``db.lock_key(session, "group", key)`` for every key, in the order given, in one
-    statement: the same transaction-scoped advisory locks, one round trip instead of one per
-    group. Nothing on SQLite, where every write transaction is already serialised.
-
-    The lock values are computed exactly as ``db.lock_key`` computes them, so intake on an
-    older process and on this one exclude each other (a test checks that they match).
-    """
+    """The transaction-scoped advisory lock of every group key (:func:`group_lock_value`), in
+    the order given, in one statement: one round trip instead of one per group. Nothing on
+    SQLite, where every write transaction is already serialised."""
     if not keys or not is_postgres(session):
         return
     values = [group_lock_value(key) for key in keys]
@@ -412,7 +407,7 @@ def _lock_groups(session: Session, keys: Sequence[str]) -> None:
 
 
 def group_lock_value(key: str) -> int:
-    """The advisory-lock value ``db.lock_key(session, "group", key)`` takes."""
+    """The advisory-lock value of one group key: the only place a group's lock is named."""
     digest = hashlib.blake2b(f"group:{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 

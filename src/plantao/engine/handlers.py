@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from plantao.config import Settings, get_settings
 from plantao.engine import oncall as oncall_jobs
-from plantao.engine.runner import Handler, Step
+from plantao.engine.apply_inbox import InboxStep
+from plantao.engine.delivery_step import DeliveryStep
+from plantao.engine.reactions import ReactionStep
+from plantao.engine.step import Handler, Step
 from plantao.runbooks import linking, step_jobs, step_requests
 
 
@@ -24,9 +27,8 @@ def registry(settings: Settings | None = None) -> dict[str, Handler]:
 
 
 def steps(settings: Settings | None = None) -> list[Step]:
-    """Set-based steps run once per engine cycle besides jobs: the intake inbox, the outbox."""
-    from plantao.engine.apply_inbox import InboxStep
-    from plantao.engine.deliver import DeliveryStep
-
+    """Set-based steps run once per engine cycle besides jobs, in this order: the intake inbox,
+    the reactions to what it (and every other writer) changed, then (after the urgent jobs)
+    the outbox."""
     settings = settings or get_settings()
-    return [InboxStep(settings), DeliveryStep(settings)]
+    return [InboxStep(settings), ReactionStep(), DeliveryStep(settings)]

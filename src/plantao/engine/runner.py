@@ -19,7 +19,6 @@ import select as select_module
 import socket
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -28,9 +27,12 @@ import structlog
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantao.db import run_transaction
+from plantao.db import drop_local_waiter, local_waiter, run_transaction
+from plantao.engine.handlers import registry
+from plantao.engine.handlers import steps as default_steps
 from plantao.engine.leases import LeaseKeeper
 from plantao.engine.outage import Outage, database_unavailable
+from plantao.engine.step import Handler, Step
 from plantao.jobs import service as job_service
 from plantao.jobs.service import Claimed
 from plantao.observability.metrics import ENGINE_CYCLE
@@ -46,12 +48,9 @@ class Retry(Exception):
         self.after = after
 
 
-Handler = Callable[[sessionmaker[Session], Claimed], None]
 #: Job kinds that page people: claimed first in every cycle, before any slower work.
 URGENT_KINDS = frozenset({"oncall.escalate", "oncall.heartbeat"})
-#: A set-based step run once per cycle besides jobs (``(factory, worker_id) -> rows handled``);
-#: it may own resources released by an optional ``close()``. See ``handlers.steps()``.
-Step = Callable[[sessionmaker[Session], str], int]
+__all__ = ["URGENT_KINDS", "EngineLoop", "Handler", "Retry", "Step", "make_loop"]
 
 
 @dataclass
@@ -87,17 +86,16 @@ class EngineLoop:
 
     def __post_init__(self) -> None:
         if self.steps is None:
-            from plantao.engine.handlers import steps
-
-            self.steps = steps()
+            self.steps = default_steps()
         self.leases = LeaseKeeper(self.factory, self.lease)
 
     def run_once(self) -> int:
         """One cycle: urgent jobs, the steps, then a few other jobs. Returns how much ran.
 
         Why this order: a page must not wait behind slow work, nor for another cycle. Steps
-        marked ``before_jobs`` (applying the intake inbox) run first, so an incident opened now
-        has its escalation timer run in the same cycle; urgent jobs (escalation timers) next;
+        marked ``before_jobs`` run first (applying the intake inbox, then the reactions that
+        start escalations), so an incident opened now has its escalation timer run in the same
+        cycle; urgent jobs (escalation timers) next;
         then the other steps (delivery sends what the timers just paged). The remaining jobs
         (runbook linking and steps, tens of milliseconds each) run in the slow lane thread
         under ``run_forever``, or last and ``slow_batch`` at a time when ``run_once`` is
@@ -228,7 +226,9 @@ class EngineLoop:
 
 
 class _Waker:
-    """LISTEN on PostgreSQL so that a NOTIFY ends the idle sleep at once.
+    """LISTEN on PostgreSQL so that a NOTIFY ends the idle sleep at once; elsewhere (SQLite) an
+    in-process event that ``db.wake_engines`` sets after commit (the engine is a thread of
+    ``plantao serve``, beside every writer), so a marker or job is picked up in milliseconds.
 
     The LISTEN connection is a luxury: when it fails (the database went away) the waker drops
     it, sleeps by polling, and listens again once a cycle has succeeded, at most every
@@ -243,6 +243,7 @@ class _Waker:
         postgres = isinstance(bind, Engine) and bind.dialect.name == "postgresql"
         self.bind: Engine | None = bind if postgres else None
         self._next_try = 0.0
+        self.local: threading.Event | None = None if postgres else local_waiter()
         self._listen()
 
     def _listen(self) -> None:
@@ -258,6 +259,9 @@ class _Waker:
             log.info("engine.listen_unavailable", error=type(exc).__name__)
 
     def wait(self, seconds: float, stop: threading.Event) -> None:
+        if self.local is not None:
+            self._wait_local(self.local, seconds, stop)
+            return
         if self.conn is None:
             self._listen()
         if self.conn is None:
@@ -275,6 +279,21 @@ class _Waker:
             self.drop()
             stop.wait(max(0.0, seconds - (time.monotonic() - started)))
 
+    LOCAL_SLICE = 0.05  # how often a local wait looks at ``stop``
+
+    @classmethod
+    def _wait_local(cls, local: threading.Event, seconds: float, stop: threading.Event) -> None:
+        """Sleep until woken, ``seconds`` pass or ``stop``; a wake during the cycle that
+        follows stays set, so the next wait returns at once (none is lost)."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if local.wait(min(left, cls.LOCAL_SLICE)):
+                local.clear()
+                return
+
     def drop(self) -> None:
         """Forget the LISTEN connection (closed, never returned to the pool in LISTEN mode)."""
         conn, self.conn = self.conn, None
@@ -284,12 +303,12 @@ class _Waker:
 
     def close(self) -> None:
         self.drop()
+        if self.local is not None:
+            drop_local_waiter(self.local)
 
 
 def make_loop(factory: sessionmaker[Session]) -> EngineLoop:
     """An engine loop with every registered job kind."""
-    from plantao.engine.handlers import registry
-
     return EngineLoop(factory=factory, handlers=registry())
 
 

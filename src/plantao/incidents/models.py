@@ -1,14 +1,32 @@
-"""Incidents, their append-only timeline, and the per-day counter behind human ids."""
+"""Incidents, their append-only timeline, the per-day counter behind human ids, and the
+reaction markers the engine picks up (``incident_reactions``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from plantao.db import Base
+from plantao.incidents.lifecycle import Status
+
+
+class StatusType(TypeDecorator[Status]):
+    """The lifecycle enum stored as its value in a ``VARCHAR(16)`` (the check constraint names
+    the values), so ``incident.status`` is a :class:`Status` in Python and text in SQL."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: Status | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else Status(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Status | None:
+        return None if value is None else Status(value)
 
 
 class Incident(Base):
@@ -26,7 +44,7 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     human_id: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(1024))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[Status] = mapped_column(StatusType())
     severity: Mapped[str] = mapped_column(String(8))
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="RESTRICT"))
     route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id", ondelete="SET NULL"))
@@ -64,3 +82,35 @@ class IncidentCounter(Base):
     __tablename__ = "incident_counters"
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+REACTION_KINDS = ("opened", "status", "alerts")
+
+
+class IncidentReaction(Base):
+    """A fact about an incident that higher domains react to, written in the transaction of the
+    change and deleted by the engine's reaction step once it has reacted (see docs/engine.md).
+
+    ``opened``: the incident was opened. ``status``: a lifecycle transition to ``status`` by
+    ``actor``. ``alerts``: new alerts joined it; ``alerts`` holds their labels and annotations
+    (what runbook linking ranks on), because alert rows are written without returning ids and
+    finding them again by identity would read a storm incident's every alert per batch.
+    """
+
+    __tablename__ = "incident_reactions"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k}'" for k in REACTION_KINDS) + ")", name="kind_known"
+        ),
+        Index("ix_incident_reactions_incident", "incident_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    alerts: Mapped[list[dict[str, Any]] | None]
+    created_at: Mapped[datetime]

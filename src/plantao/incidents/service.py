@@ -1,6 +1,7 @@
 """Incident use cases: open, move through the lifecycle, annotate, list.
 
-Every change writes a timeline entry in the same transaction, so the timeline is the audit log.
+Every change writes a timeline entry in the same transaction, so the timeline is the audit log,
+and a reaction marker where higher domains must act (:mod:`plantao.incidents.reactions`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, tuple_, update
+from sqlalchemy import event, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plantao import clock
 from plantao.errors import NotFound, ValidationFailed
-from plantao.incidents import hooks, lifecycle, severity
+from plantao.incidents import lifecycle, reactions, severity
 from plantao.incidents.lifecycle import Action, Status
 from plantao.incidents.models import Incident, IncidentCounter, TimelineEntry
 
@@ -154,9 +155,9 @@ def open_incident(
 
 
 def open_incidents(session: Session, specs: Sequence[NewIncident], *, actor: str) -> list[Incident]:
-    """Open several incidents with one INSERT, one timeline INSERT and one call of the hooks,
-    so that a batch of intake opening hundreds of incidents pays a few statements per batch,
-    not a dozen per incident. Returns the incidents in the order of ``specs``."""
+    """Open several incidents with one INSERT, one timeline INSERT and one INSERT of reaction
+    markers, so that a batch of intake opening hundreds of incidents pays a few statements per
+    batch, not a dozen per incident. Returns the incidents in the order of ``specs``."""
     if not specs:
         return []
     now = clock.now()
@@ -167,7 +168,7 @@ def open_incidents(session: Session, specs: Sequence[NewIncident], *, actor: str
         {
             "human_id": placeholder,
             "title": spec.title[:1024],
-            "status": Status.TRIGGERED.value,
+            "status": Status.TRIGGERED,
             "severity": severity.normalize(spec.severity_name),
             "service_id": spec.service_id,
             "route_id": spec.route_id,
@@ -209,7 +210,7 @@ def open_incidents(session: Session, specs: Sequence[NewIncident], *, actor: str
         ],
         at=now,
     )
-    hooks.incidents_opened(session, incidents)
+    reactions.opened(session, incidents, at=now)
     return incidents
 
 
@@ -266,10 +267,10 @@ def act(
     reason: str | None = None,
 ) -> Incident:
     """Apply a lifecycle action; raises InvalidTransition (409) naming what is allowed."""
-    before = Status(incident.status)
+    before = incident.status
     after = lifecycle.transition(before, action)
     now = clock.now()
-    incident.status = after.value
+    incident.status = after
     stamp = _STAMP.get(after)
     if stamp and (getattr(incident, stamp) is None or after in (Status.RESOLVED, Status.CLOSED)):
         setattr(incident, stamp, now)
@@ -290,7 +291,7 @@ def act(
         items.append(TimelineItem("note", actor, _clean_note(note), {"kind": "fact"}))
     session.flush()
     append(session, incident.id, items, at=now)
-    hooks.status_changed(session, incident, before.value, after.value, actor)
+    reactions.status_changed(session, incident, after, actor)
     return incident
 
 
@@ -337,18 +338,12 @@ def change_severity(
     return incident
 
 
-def alerts_attached(
-    session: Session, incident: Incident, alerts: Sequence[hooks.AttachedAlert]
-) -> None:
-    """Called by intake after new alerts joined ``incident``; fans out to other domains."""
-    hooks.alerts_attached(session, [(incident, alerts)])
-
-
 def alerts_attached_many(
-    session: Session, attached: Sequence[tuple[Incident, Sequence[hooks.AttachedAlert]]]
+    session: Session,
+    attached: Sequence[tuple[Incident, Sequence[reactions.AttachedAlert]]],
 ) -> None:
-    """:func:`alerts_attached` for every incident a batch of intake touched, in one call."""
-    hooks.alerts_attached(session, attached)
+    """New alerts joined these incidents (a batch of intake): recorded for runbook linking."""
+    reactions.alerts_attached(session, attached)
 
 
 def raise_severity_to(session: Session, incident: Incident, new: str, *, actor: str) -> None:
@@ -357,28 +352,11 @@ def raise_severity_to(session: Session, incident: Incident, new: str, *, actor: 
         change_severity(session, incident, actor=actor, new=new, reason="a more severe alert")
 
 
-def find_groupable(session: Session, *, service_id: int, group_key: str) -> Incident | None:
-    """The newest incident of this group that is not closed, locked for the caller to decide."""
-    stmt = (
-        select(Incident)
-        .where(
-            Incident.service_id == service_id,
-            Incident.group_key == group_key[:1024],
-            Incident.status != Status.CLOSED.value,
-        )
-        .order_by(Incident.id.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    return session.scalars(stmt).one_or_none()
-
-
 def find_groupable_many(
     session: Session, groups: Sequence[tuple[int, str]]
 ) -> dict[tuple[int, str], Incident]:
-    """:func:`find_groupable` for many ``(service_id, group_key)`` at once, keyed by
-    ``(service_id, group_key[:1024])``: the newest incident of each group that is not closed,
-    locked (in id order) for the caller to decide."""
+    """The newest incident that is not closed of each ``(service_id, group_key)``, keyed by
+    ``(service_id, group_key[:1024])`` and locked (in id order) for the caller to decide."""
     wanted = sorted({(service_id, key[:1024]) for service_id, key in groups})
     found: dict[tuple[int, str], Incident] = {}
     for start in range(0, len(wanted), _GROUP_CHUNK):
@@ -387,13 +365,13 @@ def find_groupable_many(
             select(func.max(Incident.id))
             .where(
                 tuple_(Incident.service_id, Incident.group_key).in_(part),
-                Incident.status != Status.CLOSED.value,
+                Incident.status != Status.CLOSED,
             )
             .group_by(Incident.service_id, Incident.group_key)
         )
         stmt = (
             select(Incident)
-            .where(Incident.id.in_(newest), Incident.status != Status.CLOSED.value)
+            .where(Incident.id.in_(newest), Incident.status != Status.CLOSED)
             .order_by(Incident.id)
             .with_for_update()
         )
@@ -504,10 +482,3 @@ def open_counts_by_severity(session: Session) -> dict[str, int]:
     counts = dict.fromkeys(severity.SEVERITY_NAMES, 0)
     counts.update({sev: int(n) for sev, n in rows.tuples()})
     return counts
-
-
-def bulk_touch(session: Session, incident_ids: Sequence[int]) -> None:
-    if incident_ids:
-        session.execute(
-            update(Incident).where(Incident.id.in_(incident_ids)).values(last_alert_at=clock.now())
-        )

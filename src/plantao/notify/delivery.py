@@ -1,6 +1,6 @@
 """The outbox side of delivery: lease due rows, apply throttles, record outcomes (fenced).
 
-The engine's delivery step (``plantao.engine.deliver``) calls these in short transactions of
+The engine's delivery step (``plantao.engine.delivery_step``) calls these in short transactions of
 its own and does the network I/O in between, holding no database lock while a provider is slow.
 
 Leasing (:func:`lease_due`), in one transaction:
@@ -10,6 +10,10 @@ Leasing (:func:`lease_due`), in one transaction:
 2. **Pick.** Due rows — ``pending``/``retrying`` with ``next_attempt_at <= now``, or ``leased``
    with an expired lease (an engine died mid-send) — are selected ``FOR UPDATE SKIP LOCKED`` on
    PostgreSQL, so concurrent engines pick disjoint rows and never wait on each other.
+   A picked page queued before its incident left the triggered state (an acknowledgement the
+   engine's reaction step has not reacted to yet) is ``cancelled`` instead of sent
+   (:func:`plantao.incidents.reactions.left_triggered_since`): from the moment an ack commits,
+   nothing it makes stale goes out, however late the reaction step runs.
 3. **Throttle.** The picked rows' contact methods are locked (``FOR UPDATE``, in id order: no
    deadlock), so two engines cannot both decide that the fifth slot of the same window is free.
    A row never released before is checked with :func:`plantao.notify.throttle.decide` against
@@ -32,13 +36,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
 from plantao.catalog.models import User
 from plantao.config import Settings
 from plantao.db import is_postgres
+from plantao.incidents import reactions
+from plantao.incidents.lifecycle import Status
+from plantao.incidents.models import IncidentReaction
 from plantao.notify import backoff, rendering, throttle
 from plantao.notify.channels.base import (
     ActionLink,
@@ -53,9 +60,18 @@ from plantao.notify.channels.email import EmailChannel, SmtpSettings
 from plantao.notify.channels.slack import SlackChannel
 from plantao.notify.channels.teams import TeamsChannel
 from plantao.notify.channels.webhook import WebhookChannel
-from plantao.notify.models import ContactMethod, Delivery
+from plantao.notify.models import UNSENT_STATES, ContactMethod, Delivery
 
-__all__ = ["Leased", "build_channels", "lease_due", "missing_channel", "policy_from", "record"]
+__all__ = [
+    "Leased",
+    "build_channels",
+    "cancel_stale_pages",
+    "lease_due",
+    "missing_channel",
+    "policy_from",
+    "record",
+]
+STALE = "cancelled: the incident left triggered before this page was sent"
 
 
 @dataclass(frozen=True)
@@ -200,6 +216,13 @@ def lease_due(
     rows = list(session.scalars(_lock(pick, session, skip=True)))
     if not rows:
         return []
+    stale = _stale(session, rows)
+    if stale:
+        for row in rows:
+            if row.id in stale:
+                row.state, row.last_error, row.finished_at = "cancelled", STALE, now
+                row.lease_until = None
+        rows = [row for row in rows if row.id not in stale]
     contact_ids = sorted({r.contact_method_id for r in rows if r.contact_method_id is not None})
     contacts = {
         c.id: c
@@ -266,6 +289,62 @@ def lease_due(
         leased.append(Leased(row.id, row.attempts, worker, row.channel, _message(row), target))
     session.flush()
     return leased
+
+
+def _stale(session: Session, rows: list[Delivery]) -> set[int]:
+    """The ids of picked pages whose incident left the triggered state after they were queued."""
+    pages = [r.id for r in rows if r.kind == "page" and r.incident_id is not None]
+    if not pages:
+        return set()
+    return set(
+        session.scalars(
+            select(Delivery.id).where(
+                Delivery.id.in_(pages),
+                reactions.left_triggered_since(Delivery.incident_id, Delivery.created_at),
+            )
+        )
+    )
+
+
+def cancel_stale_pages(session: Session, incident_ids: list[int], markers: list[int]) -> int:
+    """Cancel, in one UPDATE, the unsent pages of ``incident_ids`` queued before one of the
+    status ``markers`` took the incident out of the triggered state; the reason names the
+    transition and who made it (``cancelled: acknowledged by ana``). Pages queued after it (a
+    person escalating an acknowledged incident) stay. In-flight (``leased``) rows are being
+    handed to a provider already: cancelling could not un-send them, so they finish."""
+    if not incident_ids or not markers:
+        return 0
+    why = (
+        select(IncidentReaction.status + " by " + IncidentReaction.actor)
+        .where(
+            IncidentReaction.incident_id == Delivery.incident_id,
+            IncidentReaction.id.in_(markers),
+            IncidentReaction.kind == reactions.STATUS,
+            IncidentReaction.status != Status.TRIGGERED.value,
+        )
+        .order_by(IncidentReaction.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.incident_id.in_(sorted(set(incident_ids))),
+            Delivery.kind == "page",
+            Delivery.state.in_(UNSENT_STATES),
+            reactions.left_triggered_since(
+                Delivery.incident_id, Delivery.created_at, among=markers
+            ),
+        )
+        .values(
+            state="cancelled",
+            last_error=literal("cancelled: ") + why,
+            finished_at=clock.now(),
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _fenced(leased: Leased) -> Any:

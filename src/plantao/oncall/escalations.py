@@ -1,5 +1,8 @@
 """Running escalations: start on trigger, one step per timer, stop on ack/resolve.
 
+The engine's reaction step (``plantao.engine.reactions``) calls :func:`start_new`,
+:func:`start` and :func:`stop_many` when incidents open, reopen or leave the triggered state.
+
 The state of an incident's escalation is one ``oncall_escalations`` row: the policy snapshot
 taken when it started, a cursor (the next position to fire), ``due_at`` and a fencing
 ``token``. Every timer is an ``oncall.escalate`` job carrying ``(incident_id, token)``. The
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -23,10 +26,11 @@ from plantao.alerts import service as alert_service
 from plantao.catalog.models import Service, User
 from plantao.errors import Conflict, NotFound
 from plantao.incidents import service as incident_service
+from plantao.incidents.lifecycle import OPEN_STATES, Status
 from plantao.incidents.models import Incident
 from plantao.jobs import service as job_service
-from plantao.oncall import escalation, paging, schedules, settings, window_store
-from plantao.oncall.escalation import Cursor, CursorKind, PolicySnapshot, Urgency
+from plantao.oncall import escalation_plan, paging, schedules, settings, window_store
+from plantao.oncall.escalation_plan import Cursor, CursorKind, PolicySnapshot, Urgency
 from plantao.oncall.models import Escalation, EscalationPolicy, Page, ServicePolicy
 
 JOB_KIND = "oncall.escalate"
@@ -106,7 +110,7 @@ def start(session: Session, incident: Incident) -> Escalation | None:
             updated_at=now,
         )
         session.add(esc)
-    first = escalation.first(snapshot, now)
+    first = escalation_plan.first(snapshot, now)
     esc.cursor = first.cursor.to_dict()
     esc.state = "active"
     esc.notice = None
@@ -117,13 +121,23 @@ def start(session: Session, incident: Incident) -> Escalation | None:
 
 
 def start_new(session: Session, incidents: Sequence[Incident]) -> None:
-    """:func:`start` for incidents opened in this transaction, with set-based statements.
+    """:func:`start` for newly opened incidents, with set-based statements.
 
-    A new incident has no escalation row yet, so there is nothing to look up or lock: one
-    query finds the services' policies, one INSERT writes the rows (token 1, step 1 due now)
-    and one more their timers, however many incidents a batch of intake opened. The rows are
-    written as :func:`start` would write them; a reopen still goes through :func:`start`.
+    One query skips incidents that already have a row (it is never started twice), one finds
+    the services' policies, one INSERT writes the rows (token 1, step 1 due now) and one more
+    their timers, however many incidents a batch opened. The rows are written as :func:`start`
+    would write them; a reopen goes through :func:`start`.
     """
+    if not incidents:
+        return
+    started = set(
+        session.scalars(
+            select(Escalation.incident_id).where(
+                Escalation.incident_id.in_(sorted({i.id for i in incidents}))
+            )
+        )
+    )
+    incidents = [i for i in incidents if i.id not in started]
     if not incidents:
         return
     now = clock.now()
@@ -132,7 +146,7 @@ def start_new(session: Session, incidents: Sequence[Incident]) -> None:
     for policy in policies.values():
         if policy.id not in plans:
             snapshot = PolicySnapshot.from_dict(policy.body)
-            first = escalation.first(snapshot, now)
+            first = escalation_plan.first(snapshot, now)
             assert first.due_at is not None
             plans[policy.id] = (
                 policy.slug,
@@ -176,16 +190,24 @@ def start_new(session: Session, incidents: Sequence[Incident]) -> None:
         job_service.enqueue_many(session, timers)
 
 
-def stop(session: Session, incident: Incident, *, cancel: bool, reason: str) -> None:
-    esc = get(session, incident.id, for_update=True)
-    if esc is not None and esc.state == "active":
-        esc.state = "stopped"
-        esc.token += 1
-        esc.due_at = None
-        esc.updated_at = clock.now()
-        session.flush()
-    if cancel:
-        paging.cancel_pending(session, incident.id, reason)
+def stop_many(session: Session, incident_ids: Sequence[int]) -> int:
+    """Stop the active escalations of those of ``incident_ids`` that are no longer triggered,
+    in one UPDATE; the new token makes their pending timers stale. Returns how many stopped."""
+    if not incident_ids:
+        return 0
+    ids = sorted(set(incident_ids))
+    left = select(Incident.id).where(Incident.id.in_(ids), Incident.status != Status.TRIGGERED)
+    result = session.execute(
+        update(Escalation)
+        .where(
+            Escalation.incident_id.in_(ids),
+            Escalation.state == "active",
+            Escalation.incident_id.in_(left),
+        )
+        .values(state="stopped", token=Escalation.token + 1, due_at=None, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _label(snapshot: PolicySnapshot, cursor: Cursor) -> str:
@@ -224,9 +246,9 @@ def _held_back(session: Session, incident: Incident, esc: Escalation, now: datet
         else:
             _schedule(session, esc, found.until)
         return True
-    if escalation.urgency_for(incident.severity) is Urgency.LOW:
+    if escalation_plan.urgency_for(incident.severity) is Urgency.LOW:
         hours = settings.working_hours(session)
-        opens = escalation.next_working_time(now, hours)
+        opens = escalation_plan.next_working_time(now, hours)
         if opens > now:
             _note(
                 session,
@@ -258,8 +280,8 @@ def _fire(session: Session, incident: Incident, esc: Escalation, *, manual_by: s
             f"Escalation policy '{esc.policy_slug}' exhausted without acknowledgement "
             f"after {snapshot.repeat + 1} pass(es); notifying the fallback",
         )
-    targets = escalation.targets_at(snapshot, cursor)
-    resolution = escalation.resolve_targets(
+    targets = escalation_plan.targets_at(snapshot, cursor)
+    resolution = escalation_plan.resolve_targets(
         targets, lambda slug, at: _on_call(session, slug, at), now
     )
     handles = list(resolution.users)
@@ -267,7 +289,7 @@ def _fire(session: Session, incident: Incident, esc: Escalation, *, manual_by: s
         u.handle: u for u in session.scalars(select(User).where(User.handle.in_(handles or [""])))
     }
     reached = [h for h in handles if h in users]
-    urgency = escalation.urgency_for(incident.severity).value
+    urgency = escalation_plan.urgency_for(incident.severity).value
     esc.fired += 1
     for handle in reached:
         paging.page(
@@ -300,7 +322,7 @@ def _fire(session: Session, incident: Incident, esc: Escalation, *, manual_by: s
             f"{label.capitalize()} reached nobody ({'; '.join(why) or 'no targets'})",
             cursor=cursor.to_dict(),
         )
-    following = escalation.advance(snapshot, cursor, now, reached_nobody=not reached)
+    following = escalation_plan.advance(snapshot, cursor, now, reached_nobody=not reached)
     esc.cursor = following.cursor.to_dict()
     esc.notice = None
     if following.due_at is None:
@@ -333,7 +355,7 @@ def run_timer(session: Session, incident_id: int, token: int) -> str:
     esc = get(session, incident_id, for_update=True)
     if not incident or esc is None or esc.token != token or esc.state != "active":
         return "stale"
-    if incident[0].status != "triggered":
+    if incident[0].status is not Status.TRIGGERED:
         esc.state = "stopped"
         esc.token += 1
         esc.due_at = None
@@ -352,7 +374,7 @@ def escalate_now(session: Session, incident_id: int, actor: str) -> Escalation:
     if not found:
         incident_service.get(session, incident_id)  # raises NotFound
     incident = found[0]
-    if incident.status in ("resolved", "closed"):
+    if incident.status not in OPEN_STATES:
         raise Conflict(f"{incident.human_id} is {incident.status}; reopen it to escalate")
     esc = get(session, incident_id, for_update=True)
     if esc is None:
@@ -360,7 +382,7 @@ def escalate_now(session: Session, incident_id: int, actor: str) -> Escalation:
     if Cursor.from_dict(esc.cursor).kind is CursorKind.EXHAUSTED:
         raise Conflict(f"{incident.human_id}'s escalation policy is exhausted")
     # Acknowledged: page the next level once and stay stopped; triggered: carry on from there.
-    esc.state = "active" if incident.status == "triggered" else "stopped"
+    esc.state = "active" if incident.status is Status.TRIGGERED else "stopped"
     _fire(session, incident, esc, manual_by=actor)
     return esc
 

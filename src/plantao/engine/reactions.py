@@ -1,0 +1,93 @@
+"""The engine's reaction step: what on-call, notify and runbooks do when incidents change.
+
+Incidents sit below those domains, so a change only records a marker
+(:mod:`plantao.incidents.reactions`) and wakes the engines. This step, run right after the
+inbox step and before the urgent jobs, claims a batch of markers (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL: engines running at once take disjoint batches) and reacts in one transaction with
+a few set-based statements, from the incidents' state as it is now rather than the order the
+markers were written in:
+
+1. incidents opened → their escalation starts (policy snapshot, step 1 due now), one INSERT
+   for the batch; an incident that already has one is never started twice;
+2. incidents reopened and triggered now → start again from step 1 of the same snapshot;
+3. incidents no longer triggered → their active escalation stops (one UPDATE: a new token
+   makes pending timers stale) and pages queued before they left triggered are cancelled
+   (one UPDATE);
+4. alerts attached → one ``runbooks.link`` job per chunk of incidents, as intake did;
+5. the markers are deleted.
+
+A failure rolls all of it back and the markers wait for the next cycle. Delivery checks the
+pending markers when it leases a page, so a page made stale by an acknowledgement is never sent
+even before this step has run. See docs/engine.md, "Reactions".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from plantao.db import run_transaction
+from plantao.incidents import reactions
+from plantao.incidents.lifecycle import Status
+from plantao.incidents.models import Incident
+from plantao.notify import delivery
+from plantao.oncall import escalations
+from plantao.runbooks import linking
+
+#: Markers per transaction: a storm opening a thousand incidents a second is a few cycles.
+BATCH = 1000
+
+
+class ReactionStep:
+    """The engine step; see the module docstring."""
+
+    #: Runs before the cycle's jobs, right after the inbox step: an incident opened in this
+    #: cycle has its step-1 timer due when the urgent jobs are claimed.
+    before_jobs = True
+
+    def __init__(self, batch: int = BATCH) -> None:
+        self.batch = batch
+
+    def __call__(self, factory: sessionmaker[Session], worker_id: str) -> int:
+        return run_transaction(factory, lambda session: react(session, self.batch))
+
+
+def react(session: Session, limit: int = BATCH) -> int:
+    """React to up to ``limit`` pending markers in the caller's transaction; returns how many."""
+    markers = reactions.claim(session, limit)
+    if not markers:
+        return 0
+    incidents = {
+        incident.id: incident
+        for incident in session.scalars(
+            select(Incident)
+            .where(Incident.id.in_(sorted({m.incident_id for m in markers})))
+            .order_by(Incident.id)
+        )
+    }
+    opened = {m.incident_id for m in markers if m.kind == reactions.OPENED}
+    reopened = {
+        m.incident_id
+        for m in markers
+        if m.kind == reactions.STATUS and m.status == Status.TRIGGERED.value
+    }
+    left = [m for m in markers if m.kind == reactions.STATUS and m.status != Status.TRIGGERED.value]
+    escalations.start_new(session, [incidents[i] for i in sorted(opened) if i in incidents])
+    for incident_id in sorted(reopened - opened):
+        incident = incidents.get(incident_id)
+        if incident is not None and incident.status is Status.TRIGGERED:
+            escalations.start(session, incident)
+    escalations.stop_many(session, sorted(opened | {m.incident_id for m in left}))
+    delivery.cancel_stale_pages(
+        session, sorted({m.incident_id for m in left}), [m.id for m in left]
+    )
+    linking.schedule_linking_many(
+        session,
+        [
+            (m.incident_id, [(a["labels"], a["annotations"]) for a in m.alerts or []])
+            for m in markers
+            if m.kind == reactions.ALERTS and m.incident_id in incidents
+        ],
+    )
+    reactions.forget(session, markers)
+    return len(markers)
