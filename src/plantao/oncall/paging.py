@@ -1,7 +1,8 @@
 """The edge between escalation and delivery: record each page, hand it to ``notify.paging``.
 
-``notify.paging`` (``page_user``, ``cancel_pending_for_incident``) writes outbox rows in the
-caller's transaction, so a page and the escalation step that decided it commit together.
+``notify.paging.page_user`` writes outbox rows in the caller's transaction, so a page and the
+escalation step that decided it commit together. Pages made stale by an acknowledgement are
+cancelled by the engine's reaction step (``notify.delivery.cancel_stale_pages``).
 """
 
 from __future__ import annotations
@@ -51,7 +52,3 @@ def page(
         reason=reason,
         step=firing,
     )
-
-
-def cancel_pending(session: Session, incident_id: int, reason: str) -> None:
-    notify_paging.cancel_pending_for_incident(session, incident_id, reason)
