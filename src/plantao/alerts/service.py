@@ -30,6 +30,7 @@ from plantao.catalog import service as catalog_service
 from plantao.catalog.service import IntegrationLike
 from plantao.db import is_postgres
 from plantao.incidents import service as incident_service
+from plantao.incidents import severity_config
 from plantao.incidents.lifecycle import OPEN_STATES, Action, Status
 from plantao.incidents.models import Incident
 from plantao.incidents.reactions import AttachedAlert
@@ -187,9 +188,9 @@ def _place(
     event: AlertEvent, integration: IntegrationLike, table: catalog_service.RoutingTable
 ) -> _Placed:
     route = table.route_for(event.labels)
-    severity = (route.severity if route and route.severity else None) or table.matrix.classify(
-        event.labels, event.sender_severity
-    )
+    severity = (route.severity if route and route.severity else None) or severity_config.matrix_of(
+        table
+    ).classify(event.labels, event.sender_severity)
     if route and route.group_by:
         key = compute_group_key(event.labels, route.group_by)
     elif event.sender_group_key:

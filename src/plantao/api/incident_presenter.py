@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from plantao.alerts import service as alert_service
 from plantao.catalog import service as catalog_service
 from plantao.changes import service as change_service
-from plantao.incidents import lifecycle
+from plantao.incidents import lifecycle, severity_config
 from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
 from plantao.incidents.schemas import (
@@ -25,7 +25,7 @@ from plantao.incidents.schemas import (
 
 
 def _targets(session: Session, incident: Incident) -> dict[str, object]:
-    level = catalog_service.severity_matrix(session).level(incident.severity)
+    level = severity_config.severity_matrix(session).level(incident.severity)
 
     def due(delta: timedelta | None) -> str | None:
         return None if delta is None else (incident.triggered_at + delta).isoformat()
@@ -42,7 +42,7 @@ def _targets(session: Session, incident: Incident) -> dict[str, object]:
 def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentOut]:
     services = {s.id: s.slug for s in catalog_service.list_services(session)}
     counts = alert_service.counts_for_incidents(session, [i.id for i in incidents])
-    matrix = catalog_service.severity_matrix(session)
+    matrix = severity_config.severity_matrix(session)
     out = []
     for incident in incidents:
         level = matrix.level(incident.severity)

@@ -1,4 +1,4 @@
-"""Reading the catalog: integrations by key, the routing table and the severity matrix."""
+"""Reading the catalog: integrations by key, the routing table and the severity matrix document."""
 
 from __future__ import annotations
 
@@ -14,14 +14,6 @@ from sqlalchemy.orm import Session
 from plantao import clock
 from plantao.catalog.models import ConfigDocument, Integration, Route, Service
 from plantao.errors import NotFound
-from plantao.incidents.severity import (
-    DEFAULT_LEVELS,
-    Level,
-    Rule,
-    SeverityMatrix,
-    build_matrix,
-    normalize,
-)
 from plantao.matchers import Matcher, all_match, parse_matchers
 
 SEVERITY_DOCUMENT = "severity_matrix"
@@ -43,8 +35,12 @@ class CompiledRoute:
 
 @dataclass(frozen=True)
 class RoutingTable:
+    """Routes compiled once per configuration revision, and the severity matrix document of the
+    same revision (compiled by ``incidents.severity``, a domain above this one)."""
+
     routes: tuple[CompiledRoute, ...]
-    matrix: SeverityMatrix
+    revision: str
+    matrix_document: dict[str, Any] | None
 
     def route_for(self, labels: dict[str, str]) -> CompiledRoute | None:
         for route in self.routes:
@@ -131,7 +127,7 @@ def _snapshot(session: Session) -> _Snapshot:
         i.key: IntegrationRef(id=i.id, slug=i.slug, service_id=i.service_id, kind=i.kind)
         for i in session.scalars(select(Integration))
     }
-    fresh = _Snapshot(revision=current, table=_load_routing_table(session), keys=keys)
+    fresh = _Snapshot(revision=current, table=_load_routing_table(session, current), keys=keys)
     with _snapshots_lock:
         _snapshots[bind_key] = fresh
     return fresh
@@ -188,65 +184,17 @@ def service_by_slug(session: Session, slug: str) -> Service:
     return found
 
 
-def matrix_from_document(body: dict[str, Any] | None) -> SeverityMatrix:
-    if not body:
-        return build_matrix()
-    levels: list[Level] = []
-    defaults = {lv.name: lv for lv in DEFAULT_LEVELS}
-    for raw in body.get("levels", []):
-        base = defaults[normalize(raw["name"])]
-
-        def minutes(
-            key: str, fallback: timedelta | None, raw: dict[str, Any] = raw
-        ) -> timedelta | None:
-            if key not in raw:
-                return fallback
-            value = raw[key]
-            return None if value is None else timedelta(minutes=value)
-
-        levels.append(
-            Level(
-                name=base.name,
-                priority=base.priority,
-                title_en=raw.get("title_en", base.title_en),
-                title_pt=raw.get("title_pt", base.title_pt),
-                mtta=minutes("mtta_minutes", base.mtta),
-                mttr=minutes("mttr_minutes", base.mttr),
-                update_every=minutes("update_every_minutes", base.update_every),
-                rca_within=(
-                    timedelta(hours=raw["rca_within_hours"])
-                    if raw.get("rca_within_hours") is not None
-                    else (None if "rca_within_hours" in raw else base.rca_within)
-                ),
-                rca_business_days=raw.get("rca_business_days", base.rca_business_days),
-                public_status_page=raw.get("public_status_page", base.public_status_page),
-            )
-        )
-    if levels:
-        by_name = {lv.name: lv for lv in levels}
-        levels = [by_name.get(lv.name, lv) for lv in DEFAULT_LEVELS]
-    rules = [
-        Rule(matchers=tuple(parse_matchers(r["matchers"])), severity=normalize(r["severity"]))
-        for r in body.get("rules", [])
-    ]
-    return build_matrix(
-        levels=levels or None,
-        rules=rules,
-        default=body.get("default", "sev3"),
-        value_map=body.get("value_map"),
-    )
-
-
-def severity_matrix(session: Session) -> SeverityMatrix:
+def severity_document(session: Session) -> dict[str, Any] | None:
+    """The configured severity matrix as declared; ``incidents.severity`` compiles it."""
     doc = session.get(ConfigDocument, SEVERITY_DOCUMENT)
-    return matrix_from_document(doc.body if doc else None)
+    return doc.body if doc else None
 
 
 def routing_table(session: Session) -> RoutingTable:
     return _snapshot(session).table
 
 
-def _load_routing_table(session: Session) -> RoutingTable:
+def _load_routing_table(session: Session, current: str) -> RoutingTable:
     routes = session.scalars(select(Route).order_by(Route.position))
     compiled = tuple(
         CompiledRoute(
@@ -261,7 +209,9 @@ def _load_routing_table(session: Session) -> RoutingTable:
         )
         for r in routes
     )
-    return RoutingTable(routes=compiled, matrix=severity_matrix(session))
+    return RoutingTable(
+        routes=compiled, revision=current, matrix_document=severity_document(session)
+    )
 
 
 def intake_urls(base_url: str, key: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from plantao.api.deps import Admin, SessionDep, SettingsDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.catalog import service as catalog_service
+from plantao.incidents import severity_config
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=problem_responses())
 
@@ -54,7 +55,7 @@ def list_services(session: SessionDep, _who: Viewer) -> list[ServiceOut]:
 
 @router.get("/severity-matrix")
 def severity_matrix(session: SessionDep, _who: Viewer) -> dict[str, object]:
-    matrix = catalog_service.severity_matrix(session)
+    matrix = severity_config.severity_matrix(session)
     return {
         "default": matrix.default,
         "levels": [level.as_dict() for level in matrix.levels],

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from plantao.matchers import Matcher, all_match
+from plantao.matchers import Matcher, all_match, parse_matchers
 
 SEVERITY_NAMES = ("sev1", "sev2", "sev3", "sev4")
 _ALIASES = {"p0": "sev1", "p1": "sev2", "p2": "sev3", "p3": "sev4"}
@@ -203,4 +204,54 @@ def build_matrix(
         rules=tuple(rules),
         value_map=merged,
         default=normalize(default),
+    )
+
+
+def matrix_from_document(body: dict[str, Any] | None) -> SeverityMatrix:
+    """The matrix an operator declared (``plantao apply``), over the shipped defaults."""
+    if not body:
+        return build_matrix()
+    levels: list[Level] = []
+    defaults = {lv.name: lv for lv in DEFAULT_LEVELS}
+    for raw in body.get("levels", []):
+        base = defaults[normalize(raw["name"])]
+
+        def minutes(
+            key: str, fallback: timedelta | None, raw: dict[str, Any] = raw
+        ) -> timedelta | None:
+            if key not in raw:
+                return fallback
+            value = raw[key]
+            return None if value is None else timedelta(minutes=value)
+
+        levels.append(
+            Level(
+                name=base.name,
+                priority=base.priority,
+                title_en=raw.get("title_en", base.title_en),
+                title_pt=raw.get("title_pt", base.title_pt),
+                mtta=minutes("mtta_minutes", base.mtta),
+                mttr=minutes("mttr_minutes", base.mttr),
+                update_every=minutes("update_every_minutes", base.update_every),
+                rca_within=(
+                    timedelta(hours=raw["rca_within_hours"])
+                    if raw.get("rca_within_hours") is not None
+                    else (None if "rca_within_hours" in raw else base.rca_within)
+                ),
+                rca_business_days=raw.get("rca_business_days", base.rca_business_days),
+                public_status_page=raw.get("public_status_page", base.public_status_page),
+            )
+        )
+    if levels:
+        by_name = {lv.name: lv for lv in levels}
+        levels = [by_name.get(lv.name, lv) for lv in DEFAULT_LEVELS]
+    rules = [
+        Rule(matchers=tuple(parse_matchers(r["matchers"])), severity=normalize(r["severity"]))
+        for r in body.get("rules", [])
+    ]
+    return build_matrix(
+        levels=levels or None,
+        rules=rules,
+        default=body.get("default", "sev3"),
+        value_map=body.get("value_map"),
     )

@@ -26,6 +26,7 @@ from plantao.config import Settings, get_settings
 from plantao.db import is_postgres, wake_engines
 from plantao.errors import NotFound, ValidationFailed
 from plantao.incidents import service as incident_service
+from plantao.incidents import severity_config
 from plantao.incidents.models import Incident
 from plantao.notify import link_tokens, rendering
 from plantao.notify.channels.base import ActionLink
@@ -126,7 +127,7 @@ def page_user(
     language = rendering.language_for(user.language)
     alerts = alert_service.first_alerts(session, incident.id)
     services = {s.id: s.name for s in catalog_service.list_services(session)}
-    level = catalog_service.severity_matrix(session).level(incident.severity)
+    level = severity_config.severity_matrix(session).level(incident.severity)
     expires_at = now + timedelta(seconds=settings.action_link_ttl_seconds)
     base = settings.base_url.rstrip("/")
     rows: list[dict[str, Any]] = []
