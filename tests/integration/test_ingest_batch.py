@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
+from plantao.alerts import grouping
 from plantao.alerts import service as alert_service
+from plantao.alerts.placement import IntakeResult
 from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
 from plantao.db import make_engine, make_sessionmaker, run_transaction, session_scope
@@ -62,7 +64,7 @@ def _checkout(prefix: str, group: int, instance: int, **extra: Any) -> dict[str,
     )
 
 
-def _ingest(factory: sessionmaker[Session], body: dict[str, Any]) -> alert_service.IntakeResult:
+def _ingest(factory: sessionmaker[Session], body: dict[str, Any]) -> IntakeResult:
     events, rejected = alertmanager.parse(body)
     assert rejected == []
     result = run_transaction(
@@ -240,7 +242,7 @@ def test_group_locks_exclude_the_same_group_lock(postgres_database: str) -> None
             return False
 
     with factory() as holder:
-        alert_service._lock_groups(holder, ["3:alertname=Down", "4:x"])
+        grouping.lock_groups(holder, ["3:alertname=Down", "4:x"])
         assert blocked("3:alertname=Down") and blocked("4:x") and not blocked("5:y")
         holder.rollback()
     with factory() as holder:
@@ -248,12 +250,12 @@ def test_group_locks_exclude_the_same_group_lock(postgres_database: str) -> None
         with factory() as other:
             other.execute(text("SET LOCAL lock_timeout = '200ms'"))
             with pytest.raises(OperationalError):
-                alert_service._lock_groups(other, ["6:z"])
+                grouping.lock_groups(other, ["6:z"])
             other.rollback()
         holder.rollback()
     engine.dispose()
 
 
 def _lock_group(session: Session, key: str) -> None:
-    value = alert_service.group_lock_value(key)
+    value = grouping.group_lock_value(key)
     session.execute(text("SELECT pg_advisory_xact_lock(:v)"), {"v": value})
