@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
 from plantao.alerts.models import Alert
+from plantao.incidents.models import TimelineEntry
 from tests.factories.config import apply_standard
 from tests.factories.payloads import am_alert, am_webhook, pd_event
 from tests.integration.helpers import (
@@ -44,13 +46,55 @@ def test_repeats_update_not_duplicate(db: sessionmaker[Session]) -> None:
 
 
 def test_changed_annotations_update_in_place(db: sessionmaker[Session]) -> None:
-    """A firing alert whose annotations change is updated in place and raises severity."""
+    """A firing alert whose annotations change is updated in place, at the same severity."""
     send_am(db, am_webhook([am_alert(instance="a", severity="warning")]))
     result = send_am(
         db, am_webhook([am_alert(instance="a", severity="warning", summary="now worse")])
     )
+    assert result.updated == 1 and result.created == 0
+    rows = alerts(db)
+    assert len(rows) == 1 and rows[0].summary == "now worse" and rows[0].repeat_count == 1
+    inc = incidents(db)[0]
+    assert inc.severity == "sev3"
+    assert "incident.severity" not in timeline_kinds(db, inc.id)
+
+
+def test_changed_alert_raises_incident_severity(db: sessionmaker[Session]) -> None:
+    """A firing alert re-sent more severe is updated in place and raises its incident's severity."""
+    send_am(db, am_webhook([am_alert(fingerprint="fp-a", instance="a", severity="warning")]))
+    assert incidents(db)[0].severity == "sev3"
+    result = send_am(
+        db,
+        am_webhook(
+            [am_alert(fingerprint="fp-a", instance="a", severity="critical", summary="worse")]
+        ),
+    )
+    assert (result.updated, result.created) == (1, 0)
+    rows = alerts(db)
+    assert len(rows) == 1 and rows[0].severity == "sev1" and rows[0].summary == "worse"
+    found = incidents(db)
+    assert len(found) == 1 and found[0].severity == "sev1"
+    with db() as session:
+        entry = session.scalars(
+            select(TimelineEntry)
+            .where(TimelineEntry.incident_id == found[0].id)
+            .where(TimelineEntry.kind == "incident.severity")
+        ).one()
+    assert entry.data == {"from": "sev3", "to": "sev1"}
+    assert entry.actor == "integration:am"
+
+
+def test_changed_alert_never_lowers_incident_severity(db: sessionmaker[Session]) -> None:
+    """A firing alert re-sent less severe is updated in place; its incident keeps its severity."""
+    send_am(db, am_webhook([am_alert(fingerprint="fp-a", instance="a", severity="critical")]))
+    result = send_am(
+        db, am_webhook([am_alert(fingerprint="fp-a", instance="a", severity="warning")])
+    )
     assert result.updated == 1
-    assert alerts(db)[0].summary == "now worse"
+    assert alerts(db)[0].severity == "sev3"
+    inc = incidents(db)[0]
+    assert inc.severity == "sev1"
+    assert "incident.severity" not in timeline_kinds(db, inc.id)
 
 
 def test_alertmanager_group_key_makes_one_incident(db: sessionmaker[Session]) -> None:
