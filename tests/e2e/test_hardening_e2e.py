@@ -73,9 +73,7 @@ def test_unauthenticated_huge_bodies_leave_memory_flat(plantao_sqlite: PlantaoSe
     assert all(r in {"413", "401"} or r.endswith("Error") for r in results), results
     assert "401" in results or "413" in results
     assert peak - before < 40, f"RSS grew from {before:.0f} to {peak:.0f} MiB"
-    started = time.monotonic()
-    assert httpx.get(f"{server.base_url}/healthz", timeout=5).status_code == 200
-    assert time.monotonic() - started < 2
+    assert httpx.get(f"{server.base_url}/healthz", timeout=5).status_code == 200  # still serving
 
 
 def _incident_with_runbook_url(server: PlantaoServer, url: str) -> str:
