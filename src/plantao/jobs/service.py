@@ -1,10 +1,11 @@
 """Enqueueing, leasing and finishing jobs.
 
 A claim leases a job to one worker (``locked_by`` + the attempt number act as the fencing
-token): completion is recorded only if the lease is still that worker's, so a worker that was
-presumed dead and comes back cannot overwrite a newer attempt. On PostgreSQL claims use
-``FOR UPDATE SKIP LOCKED`` so several engines never take the same job, and enqueueing sends a
-NOTIFY (delivered at commit) that wakes sleeping engines at once. SQLite runs one engine.
+token, :mod:`plantao.jobs.leasing`): completion is recorded only if the lease is still that
+worker's, so a worker that was presumed dead and comes back cannot overwrite a newer attempt.
+On PostgreSQL claims use ``FOR UPDATE SKIP LOCKED`` so several engines never take the same job,
+and enqueueing sends a NOTIFY (delivered at commit) that wakes sleeping engines at once. SQLite
+runs one engine.
 
 Leases are short (``DEFAULT_LEASE``) and renewed by the engine while it holds the job, so a job
 whose engine died is claimed again within one lease rather than after the slowest handler's
@@ -18,17 +19,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
-from plantao.db import WAKE_CHANNEL, is_postgres, wake_engines
+from plantao.db import WAKE_CHANNEL, wake_engines
+from plantao.jobs import leasing
 from plantao.jobs.models import Job
 
 CHANNEL = WAKE_CHANNEL
 #: Short on purpose: the engine renews the leases of the jobs it runs (``engine/leases.py``),
 #: so a job outlives its lease only when its engine died, and is then claimed again this soon.
 DEFAULT_LEASE = timedelta(seconds=45)
+#: A pending job is due at ``due_at``; a claimed one is ``running`` until its lease ends.
+JOBS = leasing.LeasedTable(
+    model=Job,
+    id=Job.id,
+    state=Job.state,
+    due_at=Job.due_at,
+    lease_until=Job.lease_until,
+    locked_by=Job.locked_by,
+    attempts=Job.attempts,
+    waiting=("pending",),
+    leased="running",
+)
 
 
 @dataclass(frozen=True)
@@ -123,48 +137,22 @@ def claim(
 ) -> list[Claimed]:
     """Lease up to ``limit`` due jobs (and jobs whose lease expired) to ``worker``."""
     now = clock.now()
-    due = or_(
-        and_(Job.state == "pending", Job.due_at <= now),
-        and_(Job.state == "running", Job.lease_until < now),
-    )
-    pick = select(Job.id).where(due).order_by(Job.due_at, Job.id).limit(limit)
-    if kinds:
-        pick = pick.where(Job.kind.in_(kinds))
-    if is_postgres(session):
-        pick = pick.with_for_update(skip_locked=True)
-    ids = list(session.scalars(pick))
+    where = [Job.kind.in_(kinds)] if kinds else []
+    ids: list[int] = leasing.pick(session, JOBS, Job.id, now=now, limit=limit, where=where)
     if not ids:
         return []
-    session.execute(
-        update(Job)
-        .where(Job.id.in_(ids))
-        .values(
-            state="running",
-            lease_until=now + lease,
-            locked_by=worker,
-            attempts=Job.attempts + 1,
-        )
-    )
+    leasing.lease_ids(session, JOBS, ids, worker, now + lease)
     rows = session.execute(
         select(Job.id, Job.kind, Job.payload, Job.attempts).where(Job.id.in_(ids)).order_by(Job.id)
     )
     return [Claimed(r.id, r.kind, r.payload, r.attempts, worker) for r in rows]
 
 
-def _fenced(claimed: Claimed) -> Any:
-    return and_(
-        Job.id == claimed.id,
-        Job.state == "running",
-        Job.locked_by == claimed.worker,
-        Job.attempts == claimed.attempt,
-    )
-
-
 def complete(session: Session, claimed: Claimed) -> bool:
     """Mark done; False when the lease was lost (another attempt owns the job now)."""
     result = session.execute(
         update(Job)
-        .where(_fenced(claimed))
+        .where(leasing.fenced(JOBS, claimed))
         .values(state="done", finished_at=clock.now(), lease_until=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -182,14 +170,14 @@ def fail(session: Session, claimed: Claimed, error: str, *, retry_in: timedelta 
     else:
         assert retry_in is not None
         values |= {"state": "pending", "due_at": clock.now() + retry_in}
-    result = session.execute(update(Job).where(_fenced(claimed)).values(**values))
+    result = session.execute(update(Job).where(leasing.fenced(JOBS, claimed)).values(**values))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def extend_lease(session: Session, claimed: Claimed, lease: timedelta = DEFAULT_LEASE) -> bool:
     """Renew a running job's lease; False when it was lost (fenced like ``complete``)."""
     result = session.execute(
-        update(Job).where(_fenced(claimed)).values(lease_until=clock.now() + lease)
+        update(Job).where(leasing.fenced(JOBS, claimed)).values(lease_until=clock.now() + lease)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -9,7 +9,8 @@ Leasing (:func:`lease_due`), in one transaction:
    opened), the held rows become ``bundled`` and one ``digest`` row is written for them.
 2. **Pick.** Due rows — ``pending``/``retrying`` with ``next_attempt_at <= now``, or ``leased``
    with an expired lease (an engine died mid-send) — are selected ``FOR UPDATE SKIP LOCKED`` on
-   PostgreSQL, so concurrent engines pick disjoint rows and never wait on each other.
+   PostgreSQL, so concurrent engines pick disjoint rows and never wait on each other
+   (:func:`plantao.jobs.leasing.pick`, shared with the job queue).
    A picked page queued before its incident left the triggered state (an acknowledgement the
    engine's reaction step has not reacted to yet) is ``cancelled`` instead of sent
    (:func:`plantao.incidents.reactions.left_triggered_since`): from the moment an ack commits,
@@ -23,8 +24,8 @@ Leasing (:func:`lease_due`), in one transaction:
    ``lease_until = now + lease``. (``locked_by``, ``attempts``) is the fencing token.
 
 Recording (:func:`record`) updates the row only if it is still ``leased`` by the same worker at
-the same attempt; a stale engine whose lease expired (and whose row another engine re-leased)
-changes nothing.
+the same attempt (:func:`plantao.jobs.leasing.fenced`); a stale engine whose lease expired (and
+whose row another engine re-leased) changes nothing.
 """
 
 from __future__ import annotations
@@ -36,16 +37,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, literal, or_, select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
 from plantao.catalog.models import User
 from plantao.config import Settings
-from plantao.db import is_postgres
 from plantao.incidents import reactions
 from plantao.incidents.lifecycle import Status
 from plantao.incidents.models import IncidentReaction
+from plantao.jobs import leasing
 from plantao.notify import backoff, rendering, throttle
 from plantao.notify.channels.base import (
     ActionLink,
@@ -72,6 +73,19 @@ __all__ = [
     "record",
 ]
 STALE = "cancelled: the incident left triggered before this page was sent"
+#: Waiting rows are due at ``next_attempt_at``; ``held`` rows (throttled) are bundled into a
+#: digest instead of leased, so they are not a waiting state here.
+DELIVERIES = leasing.LeasedTable(
+    model=Delivery,
+    id=Delivery.id,
+    state=Delivery.state,
+    due_at=Delivery.next_attempt_at,
+    lease_until=Delivery.lease_until,
+    locked_by=Delivery.locked_by,
+    attempts=Delivery.attempts,
+    waiting=("pending", "retrying"),
+    leased="leased",
+)
 
 
 @dataclass(frozen=True)
@@ -98,12 +112,6 @@ def policy_from(settings: Settings) -> backoff.BackoffPolicy:
     )
 
 
-def _lock(stmt: Any, session: Session, *, skip: bool) -> Any:
-    if is_postgres(session):
-        return stmt.with_for_update(skip_locked=skip)
-    return stmt
-
-
 def _bundle_open_windows(session: Session, settings: Settings, now: datetime, limit: int) -> int:
     contact_ids = list(
         session.scalars(
@@ -118,7 +126,11 @@ def _bundle_open_windows(session: Session, settings: Settings, now: datetime, li
         if contact_id is None:
             continue
         contact = session.scalars(
-            _lock(select(ContactMethod).where(ContactMethod.id == contact_id), session, skip=True)
+            leasing.for_update(
+                session,
+                select(ContactMethod).where(ContactMethod.id == contact_id),
+                skip_locked=True,
+            )
         ).one_or_none()
         if contact is None:  # another engine is bundling it
             continue
@@ -208,12 +220,7 @@ def lease_due(
         return []
     now = clock.now()
     _bundle_open_windows(session, settings, now, limit)
-    due = or_(
-        and_(Delivery.state.in_(("pending", "retrying")), Delivery.next_attempt_at <= now),
-        and_(Delivery.state == "leased", Delivery.lease_until < now),
-    )
-    pick = select(Delivery).where(due).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-    rows = list(session.scalars(_lock(pick, session, skip=True)))
+    rows: list[Delivery] = leasing.pick(session, DELIVERIES, Delivery, now=now, limit=limit)
     if not rows:
         return []
     stale = _stale(session, rows)
@@ -227,12 +234,12 @@ def lease_due(
     contacts = {
         c.id: c
         for c in session.scalars(
-            _lock(
+            leasing.for_update(
+                session,
                 select(ContactMethod)
                 .where(ContactMethod.id.in_(contact_ids))
                 .order_by(ContactMethod.id),
-                session,
-                skip=False,
+                skip_locked=False,
             )
         )
     }
@@ -242,12 +249,12 @@ def lease_due(
         for c in contacts.values()
         if any(r.contact_method_id == c.id and r.released_at is None for r in rows)
     ]
-    for contact in needs_window:
-        since = now - timedelta(seconds=contact.throttle_window_seconds)
-        recent[contact.id] = list(
+    for method in needs_window:
+        since = now - timedelta(seconds=method.throttle_window_seconds)
+        recent[method.id] = list(
             session.scalars(
                 select(Delivery.released_at).where(
-                    Delivery.contact_method_id == contact.id,
+                    Delivery.contact_method_id == method.id,
                     Delivery.released_at > since,
                     Delivery.state != "bundled",
                 )
@@ -276,17 +283,14 @@ def lease_due(
                 continue
             row.released_at = now
             recent[contact.id].append(now)
-        row.state = "leased"
-        row.locked_by = worker
-        row.attempts += 1
-        row.lease_until = now + lease
+        attempt = leasing.lease_row(DELIVERIES, row, worker, now + lease)
         target = ContactTarget(
             address=contact.address,
             contact_id=str(contact.id),
             name=contact.name,
             secret=contact.secret,
         )
-        leased.append(Leased(row.id, row.attempts, worker, row.channel, _message(row), target))
+        leased.append(Leased(row.id, attempt, worker, row.channel, _message(row), target))
     session.flush()
     return leased
 
@@ -347,15 +351,6 @@ def cancel_stale_pages(session: Session, incident_ids: list[int], markers: list[
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _fenced(leased: Leased) -> Any:
-    return and_(
-        Delivery.id == leased.id,
-        Delivery.state == "leased",
-        Delivery.locked_by == leased.worker,
-        Delivery.attempts == leased.attempt,
-    )
-
-
 def record(
     session: Session,
     leased: Leased,
@@ -390,7 +385,7 @@ def record(
         }
     result = session.execute(
         update(Delivery)
-        .where(_fenced(leased))
+        .where(leasing.fenced(DELIVERIES, leased))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
