@@ -61,7 +61,7 @@ from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
 from plantao.db import make_engine, make_sessionmaker, run_transaction, session_scope
 from plantao.engine.reactions import react
-from plantao.engine.runner import EngineLoop
+from plantao.engine.runner import EngineLoop, JobKind, by_name
 from plantao.runbooks import linking
 
 CONFIG = """
@@ -174,10 +174,8 @@ class Options:
 def link_jobs(factory: sessionmaker[Session]) -> None:
     """Run every pending ``runbooks.link`` job the way the engine does."""
     settings = Settings(env="test")
-    job = linking.LINK_JOB
-    loop = EngineLoop(
-        factory, {job: lambda f, claimed: linking.link_job(f, claimed, settings)}, steps=[]
-    )
+    job = JobKind(linking.LINK_JOB, lambda f, claimed: linking.link_job(f, claimed, settings))
+    loop = EngineLoop(factory, by_name(job), steps=[])
     while loop.run_once():
         pass
 

@@ -17,7 +17,7 @@ from plantao import clock
 from plantao.config import Settings
 from plantao.db import make_engine, make_sessionmaker, run_transaction
 from plantao.engine.handlers import registry, steps
-from plantao.engine.runner import EngineLoop, start_in_thread
+from plantao.engine.runner import EngineLoop, JobKind, by_name, start_in_thread
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.jobs.service import Claimed
@@ -35,6 +35,7 @@ from tests.factories.notify import (
 from tests.factories.tcp_proxy import FlakyProxy
 
 OUTAGE_SECONDS = 10.0
+WORK, SLOW = "test.work", "test.slow"  # kinds of these tests' own, not urgent
 
 
 def engine_loop(factory: sessionmaker[Session], **kwargs: object) -> EngineLoop:
@@ -42,7 +43,7 @@ def engine_loop(factory: sessionmaker[Session], **kwargs: object) -> EngineLoop:
     settings = Settings(env="test")
     return EngineLoop(
         factory=factory,
-        handlers=registry(settings),
+        kinds=registry(settings),
         steps=steps(settings),
         **kwargs,  # type: ignore[arg-type]
     )
@@ -125,15 +126,13 @@ def test_a_dead_workers_job_is_claimed_again_within_one_short_lease(
 ) -> None:
     """A job leased by a worker that died is run by another engine once its lease (< 1 min) ends."""
     ran: list[int] = []
-    job_id = _enqueue(factory, "test.work")
-    claimed = run_transaction(
-        factory, lambda s: job_service.claim(s, "dead-worker", kinds=["test.work"])
-    )
+    job_id = _enqueue(factory, WORK)
+    claimed = run_transaction(factory, lambda s: job_service.claim(s, "dead-worker", kinds=[WORK]))
     assert [c.id for c in claimed] == [job_id]
     assert timedelta(minutes=1) >= job_service.DEFAULT_LEASE
 
     loop = EngineLoop(
-        factory=factory, handlers={"test.work": lambda _f, job: ran.append(job.id)}, steps=[]
+        factory=factory, kinds=by_name(JobKind(WORK, lambda _f, job: ran.append(job.id))), steps=[]
     )
     loop.run_once()
     assert ran == [], "the lease is still the dead worker's"
@@ -156,15 +155,13 @@ def test_a_live_worker_renews_the_lease_of_a_job_that_outlasts_it(
         deadline = time.monotonic() + 3 * lease.total_seconds()
         while time.monotonic() < deadline:
             stolen.extend(
-                run_transaction(
-                    factory, lambda s: job_service.claim(s, "other", kinds=["test.slow"])
-                )
+                run_transaction(factory, lambda s: job_service.claim(s, "other", kinds=[SLOW]))
             )
             time.sleep(0.1)
         release.set()
 
-    job_id = _enqueue(factory, "test.slow")
-    loop = EngineLoop(factory=factory, handlers={"test.slow": slow}, steps=[], lease=lease)
+    job_id = _enqueue(factory, SLOW)
+    loop = EngineLoop(factory=factory, kinds=by_name(JobKind(SLOW, slow)), steps=[], lease=lease)
     loop.run_once()
     assert release.is_set()
     assert stolen == []

@@ -22,6 +22,7 @@ from plantao.incidents.models import Incident, TimelineEntry
 from plantao.intake.sources import alertmanager
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
+from plantao.oncall import escalations
 from plantao.oncall.models import Escalation
 from plantao.runbooks import linking
 from tests.conftest import empty_postgres
@@ -88,7 +89,7 @@ def _state(factory: sessionmaker[Session], prefix: str) -> list[dict[str, Any]]:
             linked = sorted(
                 str(labels["instance"])
                 for j in jobs
-                if j.kind == "runbooks.link"
+                if j.kind == linking.LINK_JOB
                 for incident_id, found in linking.linking_requests(j.payload)
                 if incident_id == inc.id
                 for labels, _annotations in found
@@ -96,7 +97,7 @@ def _state(factory: sessionmaker[Session], prefix: str) -> list[dict[str, Any]]:
             escalate = [
                 (j.payload["token"], j.dedup_key, j.due_at - inc.triggered_at)
                 for j in timers
-                if j.kind == "oncall.escalate"
+                if j.kind == escalations.JOB_KIND
             ]
             out.append(
                 {
@@ -117,7 +118,7 @@ def _state(factory: sessionmaker[Session], prefix: str) -> list[dict[str, Any]]:
                     "escalation": (esc.policy_slug, esc.state, esc.token, esc.cursor, esc.fired),
                     "escalation_due": esc.due_at - inc.triggered_at if esc.due_at else None,
                     "escalate_jobs": [
-                        (token, key == f"oncall.escalate:{inc.id}:{token}", due)
+                        (token, key == f"{escalations.JOB_KIND}:{inc.id}:{token}", due)
                         for token, key, due in escalate
                     ],
                     "linked": linked,

@@ -5,19 +5,25 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
 from plantao.db import run_transaction
-from plantao.engine.runner import EngineLoop, Retry
+from plantao.engine.handlers import registry
+from plantao.engine.runner import EngineLoop, Handler, JobKind, Retry, by_name
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.jobs.service import Claimed
+from plantao.oncall import escalations, heartbeats
+from plantao.runbooks import linking, step_requests
+
+ECHO = "test.echo"  # a kind of these tests' own, not urgent
 
 
 def _enqueue(factory: sessionmaker[Session], n: int = 1, **kw: object) -> list[int]:
     def work(s: Session) -> list[int]:
-        return [job_service.enqueue(s, "test.echo", {"n": i}, **kw).id for i in range(n)]  # type: ignore[arg-type]
+        return [job_service.enqueue(s, ECHO, {"n": i}, **kw).id for i in range(n)]  # type: ignore[arg-type]
 
     return run_transaction(factory, work)
 
@@ -32,7 +38,7 @@ def _job(factory: sessionmaker[Session], job_id: int) -> Job:
 def test_engine_runs_due_jobs_once(factory: sessionmaker[Session], frozen: datetime) -> None:
     """A due job runs once and is marked done; a future job waits for its time."""
     seen: list[int] = []
-    loop = EngineLoop(factory, {"test.echo": lambda f, j: seen.append(j.payload["n"])})
+    loop = EngineLoop(factory, by_name(JobKind(ECHO, lambda f, j: seen.append(j.payload["n"]))))
     now_id = _enqueue(factory)[0]
     later_id = _enqueue(factory, due_at=clock.now() + timedelta(minutes=5))[0]
     assert loop.run_once() == 1
@@ -48,7 +54,7 @@ def test_retry_then_dead(factory: sessionmaker[Session], frozen: datetime) -> No
     def always_retry(_f: sessionmaker[Session], _j: Claimed) -> None:
         raise Retry("receiver down", after=timedelta(seconds=10))
 
-    loop = EngineLoop(factory, {"test.echo": always_retry})
+    loop = EngineLoop(factory, by_name(JobKind(ECHO, always_retry)))
     job_id = _enqueue(factory, max_attempts=2)[0]
     loop.run_once()
     job = _job(factory, job_id)
@@ -125,17 +131,17 @@ def test_cycle_order_inbox_then_timers_then_delivery_then_slow_jobs(
     order: list[str] = []
     loop = EngineLoop(
         factory,
-        {
-            "oncall.escalate": lambda f, j: order.append("escalate"),
-            "test.echo": lambda f, j: order.append("slow job"),
-        },
+        by_name(
+            JobKind(escalations.JOB_KIND, lambda f, j: order.append("escalate"), urgent=True),
+            JobKind(ECHO, lambda f, j: order.append("slow job")),
+        ),
         steps=[
             _Recorder("deliver", order, before_jobs=False),
             _Recorder("inbox", order, before_jobs=True),
         ],
     )
-    run_transaction(factory, lambda s: job_service.enqueue(s, "test.echo", {}))
-    run_transaction(factory, lambda s: job_service.enqueue(s, "oncall.escalate", {}))
+    run_transaction(factory, lambda s: job_service.enqueue(s, ECHO, {}))
+    run_transaction(factory, lambda s: job_service.enqueue(s, escalations.JOB_KIND, {}))
     assert loop.run_once() == 2
     assert order == ["inbox", "escalate", "deliver", "slow job"]
 
@@ -145,7 +151,7 @@ def test_slow_lane_runs_other_jobs_beside_the_cycle(factory: sessionmaker[Sessio
     ran_in: dict[str, str] = {}
     done = threading.Event()
 
-    def record(kind: str) -> object:
+    def record(kind: str) -> Handler:
         def handler(f: sessionmaker[Session], j: Claimed) -> None:
             ran_in[kind] = threading.current_thread().name
             if len(ran_in) == 2:
@@ -155,12 +161,15 @@ def test_slow_lane_runs_other_jobs_beside_the_cycle(factory: sessionmaker[Sessio
 
     loop = EngineLoop(
         factory,
-        {"oncall.escalate": record("urgent"), "test.echo": record("slow")},  # type: ignore[dict-item]
+        by_name(
+            JobKind(escalations.JOB_KIND, record("urgent"), urgent=True),
+            JobKind(ECHO, record("slow")),
+        ),
         steps=[],
         idle=0.05,
     )
-    run_transaction(factory, lambda s: job_service.enqueue(s, "test.echo", {}))
-    run_transaction(factory, lambda s: job_service.enqueue(s, "oncall.escalate", {}))
+    run_transaction(factory, lambda s: job_service.enqueue(s, ECHO, {}))
+    run_transaction(factory, lambda s: job_service.enqueue(s, escalations.JOB_KIND, {}))
     stop = threading.Event()
     thread = threading.Thread(target=loop.run_forever, args=(stop,), name="engine-main")
     thread.start()
@@ -170,3 +179,27 @@ def test_slow_lane_runs_other_jobs_beside_the_cycle(factory: sessionmaker[Sessio
         stop.set()
         thread.join(10)
     assert ran_in == {"urgent": "engine-main", "slow": "plantao-engine-slow"}
+
+
+def test_registry_declares_each_kind_once_with_its_urgency() -> None:
+    """The registry runs every kind the domains enqueue; only the on-call timers are urgent."""
+    kinds = registry()
+    assert set(kinds) == {
+        escalations.JOB_KIND,
+        heartbeats.JOB_KIND,
+        linking.LINK_JOB,
+        step_requests.STEP_RUN_JOB,
+    }
+    assert {name for name, kind in kinds.items() if kind.urgent} == {
+        escalations.JOB_KIND,
+        heartbeats.JOB_KIND,
+    }
+
+
+def test_a_kind_registered_twice_is_refused(factory: sessionmaker[Session]) -> None:
+    """Two handlers for one kind, or a kind filed under another name, fail at once."""
+    echo = JobKind(ECHO, lambda f, j: None)
+    with pytest.raises(ValueError, match="registered twice"):
+        by_name(echo, echo)
+    with pytest.raises(ValueError, match="registered as"):
+        EngineLoop(factory, {"test.other": echo}, steps=[])

@@ -18,6 +18,7 @@ from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.models import TimelineEntry
 from plantao.jobs import service as job_service
+from plantao.oncall import escalations
 from plantao.oncall import service as oncall_service
 from tests.factories.config import apply_standard
 from tests.integration.helpers import incidents, send_generic
@@ -338,7 +339,7 @@ def test_stale_or_duplicated_timer_does_nothing(
 
     def duplicates(s: Session) -> None:
         for token in (0, 1):  # the first timer's token, replayed twice
-            job_service.enqueue(s, "oncall.escalate", {"incident_id": inc, "token": token})
+            job_service.enqueue(s, escalations.JOB_KIND, {"incident_id": inc, "token": token})
 
     run_transaction(factory, duplicates)
     _drain(loop)

@@ -17,6 +17,7 @@ from plantao.incidents.models import IncidentReaction
 from plantao.jobs.models import Job
 from plantao.notify import delivery
 from plantao.notify.models import Delivery
+from plantao.oncall import escalations
 from plantao.oncall import service as oncall_service
 from plantao.oncall.models import Escalation
 from tests.conftest import empty_postgres
@@ -180,7 +181,7 @@ def test_two_engines_never_start_the_same_escalation_twice(
         with session_scope(factory) as s:
             found = s.execute(select(Escalation.incident_id, Escalation.token)).tuples()
             tokens = dict(list(found))
-            timers = list(s.scalars(select(Job.payload).where(Job.kind == "oncall.escalate")))
+            timers = list(s.scalars(select(Job.payload).where(Job.kind == escalations.JOB_KIND)))
         assert tokens == dict.fromkeys(opened, 1)
         assert sorted(p["incident_id"] for p in timers) == sorted(opened)
     finally:

@@ -1,4 +1,7 @@
-"""Which function runs each job kind. Domains provide the functions; the engine only calls them."""
+"""Every job kind the engine runs, with its handler and urgency, and the steps of a cycle.
+
+Domains name their kinds and provide the functions; the engine only calls them.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +10,23 @@ from plantao.engine import oncall as oncall_jobs
 from plantao.engine.apply_inbox import InboxStep
 from plantao.engine.delivery_step import DeliveryStep
 from plantao.engine.reactions import ReactionStep
-from plantao.engine.step import Handler, Step
+from plantao.engine.step import JobKind, Step, by_name
+from plantao.oncall import escalations, heartbeats
 from plantao.runbooks import linking, step_jobs, step_requests
 
 
-def registry(settings: Settings | None = None) -> dict[str, Handler]:
-    handlers: dict[str, Handler] = {}
+def registry(settings: Settings | None = None) -> dict[str, JobKind]:
+    """Every job kind, keyed by name; the urgent ones are the timers that page people."""
     conf = settings or get_settings()
-    handlers.update(
-        {
-            linking.LINK_JOB: lambda factory, job: linking.link_job(factory, job, conf),
-            step_requests.STEP_RUN_JOB: lambda factory, job: step_jobs.run_step(factory, job, conf),
-        }
+    return by_name(
+        JobKind(escalations.JOB_KIND, oncall_jobs.escalate, urgent=True),
+        JobKind(heartbeats.JOB_KIND, oncall_jobs.heartbeat, urgent=True),
+        JobKind(linking.LINK_JOB, lambda factory, job: linking.link_job(factory, job, conf)),
+        JobKind(
+            step_requests.STEP_RUN_JOB,
+            lambda factory, job: step_jobs.run_step(factory, job, conf),
+        ),
     )
-    handlers.update(
-        {"oncall.escalate": oncall_jobs.escalate, "oncall.heartbeat": oncall_jobs.heartbeat}
-    )
-    return handlers
 
 
 def steps(settings: Settings | None = None) -> list[Step]:

@@ -19,6 +19,7 @@ import select as select_module
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -32,7 +33,7 @@ from plantao.engine.handlers import registry
 from plantao.engine.handlers import steps as default_steps
 from plantao.engine.leases import LeaseKeeper
 from plantao.engine.outage import Outage, database_unavailable
-from plantao.engine.step import Handler, Step
+from plantao.engine.step import Handler, JobKind, Step, by_name
 from plantao.jobs import service as job_service
 from plantao.jobs.service import Claimed
 from plantao.observability.metrics import ENGINE_CYCLE
@@ -48,9 +49,7 @@ class Retry(Exception):
         self.after = after
 
 
-#: Job kinds that page people: claimed first in every cycle, before any slower work.
-URGENT_KINDS = frozenset({"oncall.escalate", "oncall.heartbeat"})
-__all__ = ["URGENT_KINDS", "EngineLoop", "Handler", "Retry", "Step", "make_loop"]
+__all__ = ["EngineLoop", "Handler", "JobKind", "Retry", "Step", "by_name", "make_loop"]
 
 
 @dataclass
@@ -65,7 +64,7 @@ class EngineStats:
 @dataclass
 class EngineLoop:
     factory: sessionmaker[Session]
-    handlers: dict[str, Handler]
+    kinds: Mapping[str, JobKind]  # what this loop runs: handlers.registry() or a by_name(...)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     idle: float = 0.5  # timers due in the future are found by this poll: lateness <= idle
     # After a cycle that found only a little work, wait this long before the next one, so that
@@ -76,7 +75,6 @@ class EngineLoop:
     light_cycle: int = 50
     batch: int = 10
     slow_batch: int = 2  # non-urgent jobs per cycle (see run_once)
-    urgent_kinds: frozenset[str] = URGENT_KINDS
     lease: timedelta = job_service.DEFAULT_LEASE  # renewed every lease/3 while held
     stats: EngineStats = field(default_factory=EngineStats)
     steps: list[Step] | None = None  # None: the steps of plantao.engine.handlers.steps()
@@ -85,6 +83,9 @@ class EngineLoop:
     leases: LeaseKeeper = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        for name, kind in self.kinds.items():
+            if name != kind.name:
+                raise ValueError(f"job kind {kind.name!r} is registered as {name!r}")
         if self.steps is None:
             self.steps = default_steps()
         self.leases = LeaseKeeper(self.factory, self.lease)
@@ -102,20 +103,24 @@ class EngineLoop:
         called alone.
         """
         started = time.perf_counter()
-        urgent = [kind for kind in self.handlers if kind in self.urgent_kinds]
-        other = [kind for kind in self.handlers if kind not in self.urgent_kinds]
         steps = self.steps or []
         first = [step for step in steps if getattr(step, "before_jobs", False)]
         ran = self._run_steps(first)
-        ran += self._claim_and_run(urgent, self.batch)
+        ran += self._claim_and_run(self._urgent(), self.batch)
         ran += self._run_steps([step for step in steps if step not in first])
         if not self._slow_lane_running:  # run_once alone (tests, tools): do everything here
-            ran += self._claim_and_run(other, self.slow_batch)
+            ran += self._claim_and_run(self._other(), self.slow_batch)
         self.stats.cycles += 1
         self.stats.last_cycle_at = time.time()
         self.stats.last_cycle_seconds = time.perf_counter() - started
         ENGINE_CYCLE.observe(self.stats.last_cycle_seconds)
         return ran
+
+    def _urgent(self) -> list[str]:
+        return [kind.name for kind in self.kinds.values() if kind.urgent]
+
+    def _other(self) -> list[str]:
+        return [kind.name for kind in self.kinds.values() if not kind.urgent]
 
     def _claim_and_run(self, kinds: list[str], limit: int) -> int:
         if not kinds:
@@ -156,7 +161,7 @@ class EngineLoop:
                 close()
 
     def _run(self, job: Claimed) -> None:
-        handler = self.handlers[job.kind]
+        handler = self.kinds[job.kind].handler
         error: str | None = None
         retry_in: timedelta | None = None
         try:
@@ -211,7 +216,7 @@ class EngineLoop:
             self.close_steps()
 
     def _slow_lane(self, stop: threading.Event) -> None:
-        other = [kind for kind in self.handlers if kind not in self.urgent_kinds]
+        other = self._other()
         while not stop.is_set():
             try:
                 ran = self._claim_and_run(other, self.slow_batch)
@@ -309,7 +314,7 @@ class _Waker:
 
 def make_loop(factory: sessionmaker[Session]) -> EngineLoop:
     """An engine loop with every registered job kind."""
-    return EngineLoop(factory=factory, handlers=registry())
+    return EngineLoop(factory=factory, kinds=registry())
 
 
 def start_in_thread(loop: EngineLoop) -> tuple[threading.Thread, threading.Event]:
