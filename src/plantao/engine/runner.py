@@ -104,7 +104,7 @@ class EngineLoop:
         """
         started = time.perf_counter()
         steps = self.steps or []
-        first = [step for step in steps if getattr(step, "before_jobs", False)]
+        first = [step for step in steps if step.before_jobs]
         ran = self._run_steps(first)
         ran += self._claim_and_run(self._urgent(), self.batch)
         ran += self._run_steps([step for step in steps if step not in first])

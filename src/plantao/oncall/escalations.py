@@ -33,6 +33,7 @@ from plantao.oncall import escalation_plan, paging, schedules, settings, window_
 from plantao.oncall.escalation_plan import Cursor, CursorKind, PolicySnapshot, Urgency
 from plantao.oncall.models import Escalation, EscalationPolicy, Page, ServicePolicy
 
+#: The job kind of escalation timers, named here only; ``engine/handlers.py`` runs it, urgent.
 JOB_KIND = "oncall.escalate"
 ACTOR = "oncall"
 

@@ -31,6 +31,7 @@ from plantao.intake import inbox
 from plantao.jobs import service as job_service
 from plantao.oncall.models import Heartbeat
 
+#: The job kind of heartbeat deadlines, named here only; ``engine/handlers.py`` runs it, urgent.
 JOB_KIND = "oncall.heartbeat"
 
 

@@ -34,6 +34,7 @@ from plantao.runbooks.models import RunbookLink
 from plantao.runbooks.schemas import IncidentRunbooks, LinkOut
 from plantao.urls import safe_link
 
+#: The job kind that links runbooks, named here only; ``engine/handlers.py`` runs it (slow lane).
 LINK_JOB = "runbooks.link"
 SUGGESTIONS = 3
 # A stronger reason to link replaces a weaker one on the same runbook (never the reverse).

@@ -35,6 +35,7 @@ from plantao.runbooks.step_guard import (
     validate_params,
 )
 
+#: The job kind that runs a step run, named here only; ``engine/handlers.py`` runs it (slow lane).
 STEP_RUN_JOB = "runbooks.execute"
 SECRET_ENV_PREFIX = "PLANTAO_RUNBOOK_SECRET_"  # noqa: S105 - a prefix, not a secret
 
