@@ -46,6 +46,7 @@ import httpx
 import psycopg
 
 from harness import default_postgres_url, figure, percentile, plantao_with_receiver
+from plantao.oncall import escalations
 
 KEY = "bench-gen-key-0123456789abcdef"
 SECRET = "bench-webhook-secret-0123456789"  # noqa: S105 - loopback test receiver
@@ -178,7 +179,8 @@ def main() -> None:
                 float(row[0])
                 for row in conn.execute(
                     "SELECT EXTRACT(EPOCH FROM finished_at - due_at) FROM jobs "
-                    "WHERE kind = 'oncall.escalate' AND finished_at IS NOT NULL"
+                    "WHERE kind = %s AND finished_at IS NOT NULL",
+                    (escalations.JOB_KIND,),
                 )
             ]
             sent_keys = {
