@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from plantao.observability import metrics
 from tests.factories.config import AM_KEY, PD_KEY, apply_standard
 from tests.factories.inbox import drain
 from tests.factories.payloads import am_alert, am_webhook, pd_event
+from tests.factories.threads import run_together
 from tests.integration.helpers import alerts, count, incidents
 
 
@@ -172,19 +172,7 @@ def test_two_appliers_never_apply_the_same_entry(db: sessionmaker[Session]) -> N
     """Appliers racing in two threads apply every entry exactly once, in order."""
     for i in range(40):
         _accept(db, _am(am_webhook([am_alert(instance=f"h{i}")], group_key=f"g{i % 4}")))
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            drain(db)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = run_together(lambda _: drain(db), 2).errors
     assert errors == []
     assert count(db, InboxEntry) == 0 and count(db, Alert) == 40 and count(db, Incident) == 4
 

@@ -17,6 +17,7 @@ from plantao.jobs.models import Job
 from plantao.jobs.service import Claimed
 from plantao.oncall import escalations, heartbeats
 from plantao.runbooks import linking, step_requests
+from tests.factories.threads import run_together
 
 ECHO = "test.echo"  # a kind of these tests' own, not urgent
 
@@ -92,24 +93,16 @@ def test_dedup_key_allows_one_live_job(factory: sessionmaker[Session]) -> None:
 def test_concurrent_claims_are_disjoint(factory: sessionmaker[Session]) -> None:
     """Four workers claiming at once never take the same job (SKIP LOCKED on PostgreSQL)."""
     _enqueue(factory, 200)
-    taken: list[int] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(4)
 
-    def worker(name: str) -> None:
-        barrier.wait()
-        while True:
-            got = run_transaction(factory, lambda s: job_service.claim(s, name, limit=7))
-            if not got:
-                return
-            with lock:
-                taken.extend(c.id for c in got)
+    def worker(i: int) -> list[int]:
+        mine: list[int] = []
+        while got := run_transaction(factory, lambda s: job_service.claim(s, f"w{i}", limit=7)):
+            mine.extend(c.id for c in got)
+        return mine
 
-    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    together = run_together(worker, 4)
+    assert together.errors == []
+    taken = [job_id for mine in together.results for job_id in mine]
     assert len(taken) == 200 and len(set(taken)) == 200
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from plantao.db import _WriterLock, make_engine, make_sessionmaker, session_scope
+from tests.factories.threads import run_together
 
 
 def _engine(path: Path) -> Engine:
@@ -40,11 +41,7 @@ def test_second_writer_waits_for_commit_then_proceeds(tmp_path: Path) -> None:
             session.execute(text("INSERT INTO t VALUES (2)"))  # waits here for the lock
             order.append("second wrote")
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    assert run_together(lambda i: (first, second)[i](), 2, timeout=10).errors == []
     assert order == ["first commits", "second wrote"]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
