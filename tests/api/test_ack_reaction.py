@@ -6,8 +6,6 @@ import time
 
 from sqlalchemy import select
 
-from plantao.configfile import service as config_service
-from plantao.configfile.schema import load_text
 from plantao.db import session_scope
 from plantao.engine.runner import make_loop, start_in_thread
 from plantao.incidents import service as incident_service
@@ -15,23 +13,21 @@ from plantao.incidents.models import Incident
 from plantao.notify.models import Delivery
 from plantao.oncall.models import Escalation
 from tests.api.conftest import Api
-from tests.factories.config import GENERIC_KEY
+from tests.factories.config import GENERIC_KEY, apply_config
 from tests.factories.notify import wait_until
+from tests.factories.oncall import ana_mailed_after, responders
 
-CONFIG = """
-users:
-  - {handle: ana, name: Ana, contact_methods: [{name: mail, type: email,
-     address: ana@example.com}], notification_rules: [{contact: mail, after: 2m}]}
-  - {handle: bruno, name: Bruno}
-services:
-  - {slug: checkout, name: Checkout, team: sre, escalation_policy: main}
-escalation_policies:
+CONFIG = ana_mailed_after(
+    "2m",
+    responders("main")
+    + """escalation_policies:
   - slug: main
     name: Main
     steps:
       - {targets: [{user: ana}]}
       - {delay: 5m, targets: [{user: bruno}]}
-"""
+""",
+)
 
 
 def _opened(api: Api) -> str | None:
@@ -59,8 +55,7 @@ def test_ack_wakes_the_engine_to_stop_escalation_and_cancel_pages(api: Api) -> N
     """With the engine thread asleep (serve's on SQLite, a LISTENing loop on PostgreSQL), the
     ack's commit wakes it: the escalation stops and the delayed page is cancelled long before
     the next poll would have run."""
-    with session_scope(api.factory) as session:
-        config_service.apply(session, load_text(CONFIG))
+    apply_config(api.factory, CONFIG)
     loop = make_loop(api.factory)
     loop.idle = POLL
     thread, stop = start_in_thread(loop)

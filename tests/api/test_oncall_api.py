@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from plantao.configfile import service as config_service
-from plantao.configfile.schema import load_text
-from plantao.db import session_scope
-from plantao.engine.handlers import registry
-from plantao.engine.runner import EngineLoop
 from tests.api.conftest import Api
-from tests.factories.config import GENERIC_KEY
+from tests.factories.config import GENERIC_KEY, apply_config
+from tests.factories.oncall import oncall_loop, responders
 
 # Lisbon leaves summer time on 2026-10-25 at 02:00 local: the 09:00 hand-off moves from 08:00
 # to 09:00 UTC. Daily turns from 2026-10-20: ana, bruno, ana, bruno, ana, bruno (25th), ana.
-CONFIG = """
-users:
-  - {handle: ana, name: Ana}
-  - {handle: bruno, name: Bruno}
-  - {handle: carla, name: Carla}
-services:
-  - {slug: checkout, name: Checkout, team: sre, escalation_policy: main}
-schedules:
+CONFIG = (
+    responders("main")
+    + """schedules:
   - slug: lisbon
     name: Lisbon
     time_zone: Europe/Lisbon
@@ -38,11 +29,11 @@ heartbeats:
   - {slug: rollout-monitor, name: Rollout, service: checkout, interval: 5m,
      key: hb-key-0123456789abcdef}
 """
+)
 
 
 def _setup(api: Api) -> None:
-    with session_scope(api.factory) as session:
-        config_service.apply(session, load_text(CONFIG))
+    apply_config(api.factory, CONFIG)
 
 
 def _who(api: Api, at: str) -> list[str]:
@@ -164,7 +155,7 @@ def test_escalate_route(api: Api, frozen: datetime) -> None:
         f"/api/v1/intake/{GENERIC_KEY}/generic",
         {"title": "Down", "severity": "critical", "labels": {"service": "checkout"}},
     )
-    loop = EngineLoop(api.factory, {k: v for k, v in registry().items() if k.startswith("oncall.")})
+    loop = oncall_loop(api.factory)
     loop.run_once()
     assert (
         api.client.post(

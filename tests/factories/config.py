@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.catalog.models import Integration
 from plantao.configfile import service as config_service
+from plantao.configfile.common import Change
 from plantao.configfile.schema import load_text
 from plantao.db import session_scope
 
@@ -46,9 +47,14 @@ PD_KEY = "pd-key-0123456789abcdef"
 GENERIC_KEY = "gen-key-0123456789abcdef"
 
 
-def apply_standard(factory: sessionmaker[Session]) -> None:
+def apply_config(factory: sessionmaker[Session], text: str, *, prune: bool = False) -> list[Change]:
+    """Apply a plantao.yaml document in one transaction, as ``plantao apply`` does."""
     with session_scope(factory) as session:
-        config_service.apply(session, load_text(STANDARD))
+        return config_service.apply(session, load_text(text), prune=prune)
+
+
+def apply_standard(factory: sessionmaker[Session]) -> None:
+    apply_config(factory, STANDARD)
 
 
 def integration(session: Session, slug: str) -> Integration:

@@ -13,19 +13,16 @@ from plantao import clock
 from plantao.alerts.models import Alert
 from plantao.changes.models import ChangeEvent
 from plantao.changes.schemas import ChangeIn
-from plantao.configfile import service as config_service
-from plantao.configfile.schema import load_text
 from plantao.db import run_transaction, session_scope
-from plantao.engine.handlers import registry
-from plantao.engine.runner import EngineLoop
 from plantao.intake import inbox
 from plantao.intake.inbox import Submission
 from plantao.intake.models import InboxEntry
 from plantao.intake.sources import generic
 from plantao.oncall import heartbeats
 from plantao.oncall.models import Heartbeat
-from tests.factories.config import GENERIC_KEY, PD_KEY, STANDARD
+from tests.factories.config import GENERIC_KEY, PD_KEY, STANDARD, apply_config
 from tests.factories.inbox import drain
+from tests.factories.oncall import oncall_loop
 from tests.integration.helpers import count
 
 MONITOR = """
@@ -38,8 +35,7 @@ KEY = "hb-key-0123456789abcdef"
 
 @pytest.fixture
 def db(factory: sessionmaker[Session], frozen: datetime) -> sessionmaker[Session]:
-    with session_scope(factory) as session:
-        config_service.apply(session, load_text(STANDARD + MONITOR))
+    apply_config(factory, STANDARD + MONITOR)
     return factory
 
 
@@ -49,8 +45,7 @@ def _beat(db: sessionmaker[Session]) -> heartbeats.Beat:
 
 def _timers(db: sessionmaker[Session]) -> None:
     """Run the due on-call timers only, leaving the inbox alone."""
-    handlers = {k: v for k, v in registry().items() if k.startswith("oncall.")}
-    EngineLoop(db, handlers, steps=[]).run_once()
+    oncall_loop(db, steps=[]).run_once()
 
 
 def _monitor(db: sessionmaker[Session]) -> Heartbeat:

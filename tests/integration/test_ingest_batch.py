@@ -14,8 +14,6 @@ from plantao import clock
 from plantao.alerts import grouping
 from plantao.alerts import service as alert_service
 from plantao.alerts.placement import IntakeResult
-from plantao.configfile import service as config_service
-from plantao.configfile.schema import load_text
 from plantao.db import make_engine, make_sessionmaker, run_transaction, session_scope
 from plantao.engine.reactions import react
 from plantao.incidents.models import Incident, TimelineEntry
@@ -26,7 +24,7 @@ from plantao.oncall import escalations
 from plantao.oncall.models import Escalation
 from plantao.runbooks import linking
 from tests.conftest import empty_postgres
-from tests.factories.config import apply_standard, integration
+from tests.factories.config import apply_config, apply_standard, integration
 from tests.factories.payloads import am_alert, am_webhook
 from tests.integration.helpers import alerts, incidents, send_am, timeline_kinds
 
@@ -47,8 +45,7 @@ escalation_policies:
 @pytest.fixture
 def db(factory: sessionmaker[Session], frozen: datetime) -> sessionmaker[Session]:
     apply_standard(factory)
-    with session_scope(factory) as session:
-        config_service.apply(session, load_text(PAGING))
+    apply_config(factory, PAGING)
     return factory
 
 

@@ -10,14 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
 from plantao.alerts.models import Alert
-from plantao.configfile import service as config_service
 from plantao.configfile.schema import ConfigError, load_text
-from plantao.db import run_transaction, session_scope
-from plantao.engine.handlers import registry
-from plantao.engine.runner import EngineLoop
+from plantao.db import run_transaction
 from plantao.oncall import service as oncall_service
-from tests.factories.config import STANDARD, apply_standard
+from tests.factories.config import STANDARD, apply_config, apply_standard
 from tests.factories.inbox import drain
+from tests.factories.oncall import oncall_loop
 from tests.integration.helpers import incidents
 
 HEARTBEAT = """
@@ -103,10 +101,8 @@ def test_example_config_applies_idempotently(factory: sessionmaker[Session]) -> 
     from pathlib import Path
 
     text = (Path(__file__).parents[2] / "examples" / "plantao.yaml").read_text()
-    with session_scope(factory) as session:
-        first = config_service.apply(session, load_text(text))
-    with session_scope(factory) as session:
-        second = config_service.apply(session, load_text(text))
+    first = apply_config(factory, text)
+    second = apply_config(factory, text)
     assert any(c.kind == "schedule" for c in first)
     assert [str(c) for c in second if c.action != "keep"] == []
 
@@ -116,9 +112,8 @@ def test_heartbeat_overdue_opens_an_alert_and_next_beat_resolves_it(
 ) -> None:
     """No beat within interval + grace raises heartbeat:<slug>; the next beat resolves it."""
     apply_standard(factory)
-    with session_scope(factory) as session:
-        config_service.apply(session, load_text(HEARTBEAT))
-    loop = EngineLoop(factory, {k: v for k, v in registry().items() if k.startswith("oncall.")})
+    apply_config(factory, HEARTBEAT)
+    loop = oncall_loop(factory)
     key = "hb-key-0123456789abcdef"
     run_transaction(factory, lambda s: oncall_service.beat(s, key))
     drain(factory)
@@ -149,8 +144,6 @@ def test_heartbeat_overdue_opens_an_alert_and_next_beat_resolves_it(
 def test_prune_keeps_heartbeat_integrations(factory: sessionmaker[Session]) -> None:
     """--prune does not delete the generic integration a heartbeat monitor raises alerts on."""
     text = STANDARD + HEARTBEAT.split("\n", 2)[2]
-    with session_scope(factory) as session:
-        config_service.apply(session, load_text(text))
-    with session_scope(factory) as session:
-        changes = config_service.apply(session, load_text(text), prune=True)
+    apply_config(factory, text)
+    changes = apply_config(factory, text, prune=True)
     assert "heartbeat-rollout-monitor" not in {c.name for c in changes}

@@ -8,93 +8,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
-from plantao.configfile import service as config_service
-from plantao.configfile.schema import load_text
-from plantao.db import run_transaction, session_scope
-from plantao.engine.handlers import registry
+from plantao.db import run_transaction
 from plantao.engine.reactions import react
-from plantao.engine.runner import EngineLoop
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.models import TimelineEntry
 from plantao.jobs import service as job_service
 from plantao.oncall import escalations
 from plantao.oncall import service as oncall_service
-from tests.factories.config import apply_standard
-from tests.integration.helpers import incidents, send_generic
-
-# 2026-11-22 12:00 UTC (the frozen start) is Sunday 09:00 in São Paulo: ana's week.
-ONCALL = """
-users:
-  - {handle: ana, name: Ana, email: ana@example.com, time_zone: America/Sao_Paulo}
-  - {handle: bruno, name: Bruno}
-  - {handle: carla, name: Carla}
-  - {handle: dora, name: Dora}
-services:
-  - {slug: checkout, name: Checkout, team: sre, escalation_policy: payments}
-schedules:
-  - slug: primary
-    name: Primary
-    time_zone: America/Sao_Paulo
-    layers:
-      - name: weekly
-        rotation: {type: weekly, handoff: "09:00", start: 2026-11-16, participants: [ana, bruno]}
-  - slug: secondary
-    name: Secondary
-    time_zone: America/Sao_Paulo
-    layers:
-      - {name: daily, rotation: {type: daily, start: 2026-11-01, participants: [bruno]}}
-  - slug: future
-    name: Not started
-    layers:
-      - {name: x, rotation: {type: daily, start: 2027-06-01, participants: [dora]}}
-escalation_policies:
-  - slug: payments
-    name: Payments
-    repeat: 1
-    steps:
-      - {delay: 0m, targets: [{schedule: primary}]}
-      - {delay: 5m, targets: [{schedule: secondary}]}
-      - {delay: 30m, targets: [{user: carla}]}
-    fallback: [{user: dora}]
-"""
-
-
-def _apply(factory: sessionmaker[Session], text: str) -> None:
-    with session_scope(factory) as session:
-        config_service.apply(session, load_text(text))
-
-
-def _setup(factory: sessionmaker[Session], text: str = ONCALL) -> EngineLoop:
-    apply_standard(factory)
-    _apply(factory, text)
-    handlers = {k: v for k, v in registry().items() if k.startswith("oncall.")}
-    return EngineLoop(factory, handlers)
-
-
-def _drain(loop: EngineLoop) -> None:
-    for _ in range(20):
-        if loop.run_once() == 0:
-            return
-    raise AssertionError("the engine did not settle")
-
-
-def _fire(factory: sessionmaker[Session], severity: str = "critical", name: str = "Down") -> int:
-    send_generic(
-        factory,
-        {
-            "title": f"{name} on checkout",
-            "dedup_key": name,
-            "severity": severity,
-            "labels": {"service": "checkout", "alertname": name},
-        },
-    )
-    return incidents(factory)[-1].id
-
-
-def _pages(factory: sessionmaker[Session], incident_id: int) -> list[tuple[str, str]]:
-    with factory() as s:
-        return [(user, label) for _, label, user, _, _ in oncall_service.pages(s, incident_id)]
+from tests.factories.config import apply_config
+from tests.factories.oncall import (
+    ONCALL,
+    act,
+    ana_mailed_after,
+    fire,
+    pages,
+    settle,
+    setup_oncall,
+)
 
 
 def _messages(
@@ -109,29 +40,21 @@ def _messages(
         return [m for k, m in rows.tuples() if k.startswith(prefix)]
 
 
-def _act(factory: sessionmaker[Session], incident_id: int, action: Action) -> None:
-    def work(s: Session) -> None:
-        incident = incident_service.get(s, incident_id, for_update=True)
-        incident_service.act(s, incident, action, actor="ana")
-
-    run_transaction(factory, work)
-
-
 def test_unacknowledged_sev1_walks_steps_repeats_then_fallback(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:
     """Step 1 at once, step 2 after 5 min, step 3 after 30 more, a repeat pass, the fallback."""
-    loop = _setup(factory)
-    inc = _fire(factory)
-    _drain(loop)
-    assert _pages(factory, inc) == [("ana", "step 1 of 3")]
+    loop = setup_oncall(factory)
+    inc = fire(factory)
+    settle(loop)
+    assert pages(factory, inc) == [("ana", "step 1 of 3")]
     clock.advance(timedelta(minutes=4))
-    _drain(loop)
-    assert len(_pages(factory, inc)) == 1
+    settle(loop)
+    assert len(pages(factory, inc)) == 1
     for minutes in (1, 30, 30, 5, 30, 30):
         clock.advance(timedelta(minutes=minutes))
-        _drain(loop)
-    assert _pages(factory, inc) == [
+        settle(loop)
+    assert pages(factory, inc) == [
         ("ana", "step 1 of 3"),
         ("bruno", "step 2 of 3"),
         ("carla", "step 3 of 3"),
@@ -154,14 +77,10 @@ def test_unacknowledged_sev1_walks_steps_repeats_then_fallback(
 
 def test_pages_reach_the_notify_outbox(factory: sessionmaker[Session], frozen: datetime) -> None:
     """A page goes through notify.paging.page_user, which writes delivery rows."""
-    contacts = ONCALL.replace(
-        "{handle: ana, name: Ana, email: ana@example.com, time_zone: America/Sao_Paulo}",
-        "{handle: ana, name: Ana, contact_methods: [{name: mail, type: email, "
-        "address: ana@example.com}], notification_rules: [{contact: mail, after: 0m}]}",
-    )
-    loop = _setup(factory, contacts)
-    inc = _fire(factory)
-    _drain(loop)
+    contacts = ana_mailed_after("0m")
+    loop = setup_oncall(factory, contacts)
+    inc = fire(factory)
+    settle(loop)
     with factory() as s:
         rows = s.execute(
             select(TimelineEntry.kind).where(TimelineEntry.incident_id == inc)
@@ -177,13 +96,13 @@ def test_pages_reach_the_notify_outbox(factory: sessionmaker[Session], frozen: d
 
 def test_acknowledgement_stops_escalation(factory: sessionmaker[Session], frozen: datetime) -> None:
     """After an ack no later step fires, and the timeline shows who acknowledged."""
-    loop = _setup(factory)
-    inc = _fire(factory)
-    _drain(loop)
-    _act(factory, inc, Action.ACKNOWLEDGE)
+    loop = setup_oncall(factory)
+    inc = fire(factory)
+    settle(loop)
+    act(factory, inc, Action.ACKNOWLEDGE)
     clock.advance(timedelta(hours=3))
-    _drain(loop)
-    assert _pages(factory, inc) == [("ana", "step 1 of 3")]
+    settle(loop)
+    assert pages(factory, inc) == [("ana", "step 1 of 3")]
     with factory() as s:
         esc = oncall_service.escalations.get(s, inc)
         assert esc is not None and esc.state == "stopped"
@@ -195,19 +114,15 @@ def test_acknowledgement_cancels_delayed_notifications(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:
     """A rule due later (e-mail after 2 min) is cancelled when the incident is acknowledged."""
-    contacts = ONCALL.replace(
-        "{handle: ana, name: Ana, email: ana@example.com, time_zone: America/Sao_Paulo}",
-        "{handle: ana, name: Ana, contact_methods: [{name: mail, type: email, "
-        "address: ana@example.com}], notification_rules: [{contact: mail, after: 2m}]}",
-    )
-    loop = _setup(factory, contacts)
-    inc = _fire(factory)
-    _drain(loop)
+    contacts = ana_mailed_after("2m")
+    loop = setup_oncall(factory, contacts)
+    inc = fire(factory)
+    settle(loop)
     from plantao.notify import outbox_admin
 
     with factory() as s:
         assert [d.state for d in outbox_admin.list_deliveries(s, incident_id=inc)] == ["pending"]
-    _act(factory, inc, Action.ACKNOWLEDGE)
+    act(factory, inc, Action.ACKNOWLEDGE)
     assert run_transaction(factory, react) == 1  # the engine's reaction step
     with factory() as s:
         assert [d.state for d in outbox_admin.list_deliveries(s, incident_id=inc)] == ["cancelled"]
@@ -219,41 +134,41 @@ def test_resolve_then_reopen_restarts_from_step_one(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:
     """Resolve stops everything; reopening pages step 1 again from the same snapshot."""
-    loop = _setup(factory)
-    inc = _fire(factory)
-    _drain(loop)
-    _act(factory, inc, Action.RESOLVE)
+    loop = setup_oncall(factory)
+    inc = fire(factory)
+    settle(loop)
+    act(factory, inc, Action.RESOLVE)
     clock.advance(timedelta(minutes=10))
-    _drain(loop)
-    assert len(_pages(factory, inc)) == 1
-    _act(factory, inc, Action.REOPEN)
-    _drain(loop)
-    assert _pages(factory, inc)[-1] == ("ana", "step 1 of 3")
-    assert len(_pages(factory, inc)) == 2
+    settle(loop)
+    assert len(pages(factory, inc)) == 1
+    act(factory, inc, Action.REOPEN)
+    settle(loop)
+    assert pages(factory, inc)[-1] == ("ana", "step 1 of 3")
+    assert len(pages(factory, inc)) == 2
 
 
 def test_policy_edit_does_not_change_a_running_escalation(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:
     """Re-applying plantao.yaml with other steps leaves the snapshot of an open incident alone."""
-    loop = _setup(factory)
-    inc = _fire(factory)
-    _drain(loop)
+    loop = setup_oncall(factory)
+    inc = fire(factory)
+    settle(loop)
     edited = ONCALL.replace(
         "- {delay: 5m, targets: [{schedule: secondary}]}", "- {delay: 1m, targets: [{user: carla}]}"
     )
-    _apply(factory, edited)
+    apply_config(factory, edited)
     clock.advance(timedelta(minutes=1))
-    _drain(loop)
-    assert len(_pages(factory, inc)) == 1
+    settle(loop)
+    assert len(pages(factory, inc)) == 1
     clock.advance(timedelta(minutes=4))
-    _drain(loop)
-    assert _pages(factory, inc)[-1] == ("bruno", "step 2 of 3")
-    new = _fire(factory, name="Other")
-    _drain(loop)
+    settle(loop)
+    assert pages(factory, inc)[-1] == ("bruno", "step 2 of 3")
+    new = fire(factory, name="Other")
+    settle(loop)
     clock.advance(timedelta(minutes=1))
-    _drain(loop)
-    assert _pages(factory, new) == [("ana", "step 1 of 3"), ("carla", "step 2 of 3")]
+    settle(loop)
+    assert pages(factory, new) == [("ana", "step 1 of 3"), ("carla", "step 2 of 3")]
 
 
 def test_empty_schedule_is_recorded_and_next_step_runs_at_once(
@@ -264,10 +179,10 @@ def test_empty_schedule_is_recorded_and_next_step_runs_at_once(
         "- {delay: 0m, targets: [{schedule: primary}]}",
         "- {delay: 0m, targets: [{schedule: future}]}",
     )
-    loop = _setup(factory, text)
-    inc = _fire(factory)
-    _drain(loop)
-    assert _pages(factory, inc) == [("bruno", "step 2 of 3")]
+    loop = setup_oncall(factory, text)
+    inc = fire(factory)
+    settle(loop)
+    assert pages(factory, inc) == [("bruno", "step 2 of 3")]
     messages = _messages(factory, inc)
     assert messages[0] == "Step 1 of 3 reached nobody (schedule 'future' has nobody on call)"
     assert messages[1] == "Paged bruno (step 2 of 3)"
@@ -278,19 +193,19 @@ def test_sev3_outside_working_hours_is_deferred(
 ) -> None:
     """A Sev3 on a Sunday waits for Monday 09:00 São Paulo, then pages whoever is on call then
     (the weekly hand-off to bruno happens at that same instant) with low urgency."""
-    loop = _setup(factory)
-    inc = _fire(factory, severity="warning")
-    _drain(loop)
-    assert _pages(factory, inc) == []
+    loop = setup_oncall(factory)
+    inc = fire(factory, severity="warning")
+    settle(loop)
+    assert pages(factory, inc) == []
     assert _messages(factory, inc)[0].startswith("Low urgency (sev3): paging deferred")
     clock.advance(timedelta(hours=23, minutes=59))
-    _drain(loop)
-    assert _pages(factory, inc) == []
+    settle(loop)
+    assert pages(factory, inc) == []
     clock.advance(timedelta(minutes=1))
-    _drain(loop)
+    settle(loop)
     with factory() as s:
-        pages = oncall_service.pages(s, inc)
-    assert [(p[2], p[3]) for p in pages] == [("bruno", "low")]
+        paged = oncall_service.pages(s, inc)
+    assert [(p[2], p[3]) for p in paged] == [("bruno", "low")]
 
 
 def test_maintenance_window_suppresses_paging(
@@ -302,14 +217,14 @@ def test_maintenance_window_suppresses_paging(
         "  - {name: db upgrade, start: 2026-11-22T11:00:00Z, end: 2026-11-22T13:00:00Z,"
         " services: [checkout]}\n"
     )
-    loop = _setup(factory, ONCALL + window)
-    inc = _fire(factory)
-    _drain(loop)
-    assert _pages(factory, inc) == []
+    loop = setup_oncall(factory, ONCALL + window)
+    inc = fire(factory)
+    settle(loop)
+    assert pages(factory, inc) == []
     assert _messages(factory, inc) == ["Paging suppressed by maintenance window 'db upgrade'"]
     clock.advance(timedelta(hours=1))
-    _drain(loop)
-    assert _pages(factory, inc) == [("ana", "step 1 of 3")]
+    settle(loop)
+    assert pages(factory, inc) == [("ana", "step 1 of 3")]
 
 
 def test_recurring_window_by_matchers(factory: sessionmaker[Session], frozen: datetime) -> None:
@@ -320,41 +235,41 @@ def test_recurring_window_by_matchers(factory: sessionmaker[Session], frozen: da
         "    recurrence: {every: 1d, start: '11:30', duration: 1h, time_zone: UTC}\n"
         "    matchers: ['alertname=\"Batch\"']\n"
     )
-    loop = _setup(factory, ONCALL + window)
-    batch = _fire(factory, name="Batch")
-    other = _fire(factory, name="Other")
-    _drain(loop)
-    assert _pages(factory, batch) == []
+    loop = setup_oncall(factory, ONCALL + window)
+    batch = fire(factory, name="Batch")
+    other = fire(factory, name="Other")
+    settle(loop)
+    assert pages(factory, batch) == []
     assert _messages(factory, batch) == ["Paging suppressed by maintenance window 'nightly batch'"]
-    assert _pages(factory, other) == [("ana", "step 1 of 3")]
+    assert pages(factory, other) == [("ana", "step 1 of 3")]
 
 
 def test_stale_or_duplicated_timer_does_nothing(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:
     """A timer carrying an old fencing token is dropped without paging."""
-    loop = _setup(factory)
-    inc = _fire(factory)
-    _drain(loop)
+    loop = setup_oncall(factory)
+    inc = fire(factory)
+    settle(loop)
 
     def duplicates(s: Session) -> None:
         for token in (0, 1):  # the first timer's token, replayed twice
             job_service.enqueue(s, escalations.JOB_KIND, {"incident_id": inc, "token": token})
 
     run_transaction(factory, duplicates)
-    _drain(loop)
-    assert _pages(factory, inc) == [("ana", "step 1 of 3")]
+    settle(loop)
+    assert pages(factory, inc) == [("ana", "step 1 of 3")]
     assert run_transaction(factory, lambda s: oncall_service.run_timer(s, inc, 1)) == "stale"
 
 
 def test_escalate_now_fires_the_next_step(factory: sessionmaker[Session], frozen: datetime) -> None:
     """A person's escalate request pages the next step at once, on the timeline with the actor."""
-    loop = _setup(factory)
-    inc = _fire(factory)
-    _drain(loop)
+    loop = setup_oncall(factory)
+    inc = fire(factory)
+    settle(loop)
     run_transaction(factory, lambda s: oncall_service.escalate_now(s, inc, "ana"))
-    assert _pages(factory, inc)[-1] == ("bruno", "step 2 of 3")
+    assert pages(factory, inc)[-1] == ("bruno", "step 2 of 3")
     assert _messages(factory, inc)[-1] == "Paged bruno (step 2 of 3) by ana"
     clock.advance(timedelta(minutes=30))
-    _drain(loop)
-    assert _pages(factory, inc)[-1] == ("carla", "step 3 of 3")
+    settle(loop)
+    assert pages(factory, inc)[-1] == ("carla", "step 3 of 3")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -21,21 +20,19 @@ from plantao.oncall import escalations
 from plantao.oncall import service as oncall_service
 from plantao.oncall.models import Escalation
 from tests.conftest import empty_postgres
-from tests.integration.test_oncall_escalation import (
+from tests.factories.config import apply_config
+from tests.factories.oncall import (
     ONCALL,
-    _act,
-    _apply,
-    _drain,
-    _fire,
-    _pages,
-    _setup,
+    act,
+    ana_mailed_after,
+    fire,
+    pages,
+    settle,
+    setup_oncall,
 )
+from tests.factories.threads import run_together
 
-DELAYED_MAIL = ONCALL.replace(
-    "{handle: ana, name: Ana, email: ana@example.com, time_zone: America/Sao_Paulo}",
-    "{handle: ana, name: Ana, contact_methods: [{name: mail, type: email, "
-    "address: ana@example.com}], notification_rules: [{contact: mail, after: 2m}]}",
-)
+DELAYED_MAIL = ana_mailed_after("2m")
 
 
 def _escalation(factory: sessionmaker[Session], incident_id: int) -> tuple[str, int, int]:
@@ -64,8 +61,8 @@ def test_an_opened_incident_waits_for_the_reaction_step(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:
     """Opening writes markers, not escalations; the step starts it and deletes the markers."""
-    _setup(factory)
-    inc = _fire(factory)
+    setup_oncall(factory)
+    inc = fire(factory)
     with factory() as s:
         assert s.get(Escalation, inc) is None
     assert _markers(factory) == 2  # opened, alerts attached
@@ -79,11 +76,11 @@ def test_ack_before_the_reaction_step_ran_never_pages(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:
     """A page queued before an ack is cancelled at lease time, before any reaction ran."""
-    loop = _setup(factory, DELAYED_MAIL)
-    inc = _fire(factory)
-    _drain(loop)
+    loop = setup_oncall(factory, DELAYED_MAIL)
+    inc = fire(factory)
+    settle(loop)
     assert _deliveries(factory, inc) == [("pending", None)]
-    _act(factory, inc, Action.ACKNOWLEDGE)
+    act(factory, inc, Action.ACKNOWLEDGE)
     clock.advance(timedelta(minutes=3))  # the e-mail rule is due now
     leased = run_transaction(
         factory,
@@ -94,22 +91,22 @@ def test_ack_before_the_reaction_step_ran_never_pages(
     assert leased == []
     assert _deliveries(factory, inc) == [("cancelled", delivery.STALE)]
     assert _escalation(factory, inc)[0] == "active"  # the reaction step has not run yet
-    _drain(loop)
+    settle(loop)
     assert _escalation(factory, inc)[0] == "stopped"
-    assert _pages(factory, inc) == [("ana", "step 1 of 3")]
+    assert pages(factory, inc) == [("ana", "step 1 of 3")]
 
 
 def test_ack_before_the_incident_was_reacted_to_pages_nobody(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:
     """Opened and acknowledged before any reaction: the snapshot is kept, stopped, no page."""
-    loop = _setup(factory)
-    inc = _fire(factory)
-    _act(factory, inc, Action.ACKNOWLEDGE)
-    _drain(loop)
+    loop = setup_oncall(factory)
+    inc = fire(factory)
+    act(factory, inc, Action.ACKNOWLEDGE)
+    settle(loop)
     clock.advance(timedelta(hours=2))
-    _drain(loop)
-    assert _pages(factory, inc) == []
+    settle(loop)
+    assert pages(factory, inc) == []
     assert _escalation(factory, inc)[0] == "stopped"
 
 
@@ -117,18 +114,20 @@ def test_reopen_restarts_from_step_one_of_the_same_snapshot(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:
     """A reopen pages step 1 of the policy as it was at trigger time, not as edited since."""
-    loop = _setup(factory)
-    inc = _fire(factory)
-    _drain(loop)
+    loop = setup_oncall(factory)
+    inc = fire(factory)
+    settle(loop)
     clock.advance(timedelta(minutes=5))
-    _drain(loop)
-    assert _pages(factory, inc) == [("ana", "step 1 of 3"), ("bruno", "step 2 of 3")]
-    _act(factory, inc, Action.RESOLVE)
-    _drain(loop)
-    _apply(factory, ONCALL.replace("targets: [{schedule: primary}]", "targets: [{user: carla}]"))
-    _act(factory, inc, Action.REOPEN)
-    _drain(loop)
-    assert _pages(factory, inc)[-1] == ("ana", "step 1 of 3")
+    settle(loop)
+    assert pages(factory, inc) == [("ana", "step 1 of 3"), ("bruno", "step 2 of 3")]
+    act(factory, inc, Action.RESOLVE)
+    settle(loop)
+    apply_config(
+        factory, ONCALL.replace("targets: [{schedule: primary}]", "targets: [{user: carla}]")
+    )
+    act(factory, inc, Action.REOPEN)
+    settle(loop)
+    assert pages(factory, inc)[-1] == ("ana", "step 1 of 3")
     assert _escalation(factory, inc)[0] == "active"
 
 
@@ -137,19 +136,19 @@ def test_ack_resolve_reopen_in_one_batch_restart_from_step_one(
 ) -> None:
     """Markers reacted to together give what reacting to each in turn gives: step 1 again,
     and the page queued before the ack cancelled."""
-    loop = _setup(factory, DELAYED_MAIL)
-    inc = _fire(factory)
-    _drain(loop)
+    loop = setup_oncall(factory, DELAYED_MAIL)
+    inc = fire(factory)
+    settle(loop)
     _, token, _ = _escalation(factory, inc)
     for action in (Action.ACKNOWLEDGE, Action.RESOLVE, Action.REOPEN):
-        _act(factory, inc, action)
+        act(factory, inc, action)
     assert run_transaction(factory, react) == 3
     state, restarted, _ = _escalation(factory, inc)
     assert state == "active" and restarted > token
     assert _deliveries(factory, inc) == [("cancelled", "cancelled: resolved by ana")]
-    _drain(loop)
-    assert _pages(factory, inc)[-1] == ("ana", "step 1 of 3")
-    assert len(_pages(factory, inc)) == 2
+    settle(loop)
+    assert pages(factory, inc)[-1] == ("ana", "step 1 of 3")
+    assert len(pages(factory, inc)) == 2
 
 
 def test_two_engines_never_start_the_same_escalation_twice(
@@ -159,25 +158,18 @@ def test_two_engines_never_start_the_same_escalation_twice(
     engine = make_engine(empty_postgres(postgres_database), pool_size=8)
     factory = make_sessionmaker(engine)
     try:
-        _setup(factory)
-        opened = [_fire(factory, name=f"Down{n}") for n in range(40)]
+        setup_oncall(factory)
+        opened = [fire(factory, name=f"Down{n}") for n in range(40)]
         step = ReactionStep(batch=3)
-        done: list[int] = []
-        errors: list[BaseException] = []
 
-        def engine_thread() -> None:
-            try:
-                while handled := step(factory, "w"):
-                    done.append(handled)
-            except BaseException as exc:  # reported by the assertion below
-                errors.append(exc)
+        def engine_thread(_i: int) -> int:
+            done = 0
+            while handled := step(factory, "w"):
+                done += handled
+            return done
 
-        threads = [threading.Thread(target=engine_thread) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert errors == [] and sum(done) == 80 and _markers(factory) == 0
+        together = run_together(engine_thread, 4)
+        assert together.errors == [] and sum(together.results) == 80 and _markers(factory) == 0
         with session_scope(factory) as s:
             found = s.execute(select(Escalation.incident_id, Escalation.token)).tuples()
             tokens = dict(list(found))
