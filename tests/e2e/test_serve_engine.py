@@ -12,6 +12,7 @@ import httpx
 
 from tests.e2e.conftest import PlantaoServer, start_plantao, stop_plantao
 from tests.factories.payloads import am_alert, am_webhook
+from tests.factories.processes import alive
 
 
 def _children(pid: int) -> list[int]:
@@ -37,15 +38,6 @@ def _wait_for(what: str, check: object, timeout: float = 20.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _incident_opens(server: PlantaoServer) -> None:
@@ -84,7 +76,7 @@ def test_engine_child_is_restarted_and_follows_serve(tmp_path: Path) -> None:
         serve.wait(10)
         _wait_for(
             "the orphaned engines to stop",
-            lambda: not any(_alive(pid) for pid in survivors),
+            lambda: not any(alive(pid) for pid in survivors),
             timeout=15,
         )
     finally:

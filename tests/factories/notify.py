@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantao import clock
 from plantao.catalog.models import Service, User
 from plantao.db import run_transaction
+from plantao.engine.delivery_step import DeliveryStep
 from plantao.incidents import service as incident_service
 from plantao.notify import contacts, paging
+from plantao.notify.models import Delivery
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
@@ -125,6 +127,20 @@ def wait_until(what: str, probe: Callable[[], bool], timeout: float = 20.0) -> N
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def deliveries(factory: sessionmaker[Session]) -> list[Delivery]:
+    """Every outbox row, oldest first."""
+    with factory() as s:
+        return list(s.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+def deliver(step: DeliveryStep, factory: sessionmaker[Session], timeout: float = 15.0) -> int:
+    """One pass of the engine's delivery step, waiting until the sends it started have ended:
+    how many rows it leased."""
+    leased = step(factory, "engine-1")
+    assert step.wait_idle(timeout)
+    return leased
 
 
 def user_id(session: Session, handle: str = "ana") -> int:

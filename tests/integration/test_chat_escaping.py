@@ -14,7 +14,7 @@ from plantao.config import Settings
 from plantao.engine.delivery_step import DeliveryStep
 from plantao.notify.specs import ContactMethodSpec
 from tests.factories.config import apply_standard
-from tests.factories.notify import WebhookReceiver, give_contacts, open_incidents, page
+from tests.factories.notify import WebhookReceiver, deliver, give_contacts, open_incidents, page
 
 # The title from the report: a channel-wide ping and a link dressed as our Acknowledge button.
 ATTACK = "<!channel> disk full <https://evil.example|Acknowledge> [Resolve](https://evil.example)"
@@ -54,8 +54,7 @@ def test_hostile_title_reaches_slack_mattermost_and_teams_inert(
     [incident] = open_incidents(factory, 1, title=ATTACK)
     page(factory, [incident])
     try:
-        assert step(factory, "engine-1") == 3
-        assert step.wait_idle(15)
+        assert deliver(step, factory) == 3
     finally:
         step.close()
     assert len(receiver.bodies) == 3

@@ -6,14 +6,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
 from plantao.config import Settings
 from plantao.engine.delivery_step import DeliveryStep
 from plantao.notify.channels.email import message_id_for
-from plantao.notify.models import Delivery
 from plantao.notify.signing import verify_signature
 from plantao.notify.specs import ContactMethodSpec
 from tests.e2e.conftest import free_port
@@ -22,6 +20,8 @@ from tests.factories.notify import (
     WEBHOOK_SECRET,
     SmtpSink,
     WebhookReceiver,
+    deliver,
+    deliveries,
     give_contacts,
     open_incidents,
     page,
@@ -33,17 +33,6 @@ def receiver() -> Iterator[WebhookReceiver]:
     server = WebhookReceiver().start()
     yield server
     server.stop()
-
-
-def _rows(factory: sessionmaker[Session]) -> list[Delivery]:
-    with factory() as s:
-        return list(s.scalars(select(Delivery).order_by(Delivery.id)))
-
-
-def _cycle(step: DeliveryStep, factory: sessionmaker[Session]) -> int:
-    n = step(factory, "engine-1")
-    assert step.wait_idle(15)
-    return n
 
 
 def test_smtp_outage_is_retried_with_backoff_and_delivered_after_recovery(
@@ -67,20 +56,20 @@ def test_smtp_outage_is_retried_with_backoff_and_delivered_after_recovery(
     page(factory, [incident])
     sink = SmtpSink(port)
     try:
-        assert _cycle(step, factory) == 1
-        [row] = _rows(factory)
+        assert deliver(step, factory) == 1
+        [row] = deliveries(factory)
         assert row.state == "retrying" and row.attempts == 1
         assert "Connect call failed" in (row.last_error or "")
         assert clock.now() <= row.next_attempt_at <= clock.now() + timedelta(seconds=30)
         clock.advance(timedelta(seconds=30))
-        assert _cycle(step, factory) == 1
-        [row] = _rows(factory)
+        assert deliver(step, factory) == 1
+        [row] = deliveries(factory)
         assert row.state == "retrying" and row.attempts == 2
         assert row.next_attempt_at <= clock.now() + timedelta(seconds=60)
         sink.start()
         clock.advance(timedelta(seconds=60))
-        assert _cycle(step, factory) == 1
-        [row] = _rows(factory)
+        assert deliver(step, factory) == 1
+        [row] = deliveries(factory)
         assert row.state == "sent" and row.attempts == 3 and row.sent_at == clock.now()
         [mail] = sink.messages
         assert mail["Message-ID"] == message_id_for(row.idempotency_key, "plantao@plantao.test")
@@ -89,7 +78,7 @@ def test_smtp_outage_is_retried_with_backoff_and_delivered_after_recovery(
         kinds = [part.get_content_type() for part in mail.walk()]
         assert "text/plain" in kinds and "text/html" in kinds
         clock.advance(timedelta(hours=1))
-        assert _cycle(step, factory) == 0
+        assert deliver(step, factory) == 0
         assert len(sink.messages) == 1
     finally:
         step.close()
@@ -114,14 +103,14 @@ def test_webhook_failing_forever_goes_dead_while_others_are_delivered(
     incidents = open_incidents(factory, 2)
     page(factory, incidents)
     try:
-        assert _cycle(step, factory) == 4
-        by_contact = {(r.incident_id, r.contact_method_id): r.state for r in _rows(factory)}
+        assert deliver(step, factory) == 4
+        by_contact = {(r.incident_id, r.contact_method_id): r.state for r in deliveries(factory)}
         assert sorted(by_contact.values()) == ["retrying", "retrying", "sent", "sent"]
         assert len(receiver.keys) == 2
         for _ in range(5):
             clock.advance(timedelta(minutes=5))
-            _cycle(step, factory)
-        rows = _rows(factory)
+            deliver(step, factory)
+        rows = deliveries(factory)
         dead = [r for r in rows if r.state == "dead"]
         assert len(dead) == 2 and all(r.attempts == 3 for r in dead)
         assert all("gave up after 3 attempts: HTTP 500" in (r.last_error or "") for r in dead)

@@ -13,25 +13,21 @@ from plantao.db import run_transaction
 from plantao.engine.delivery_step import DeliveryStep
 from plantao.notify import action_links, paging
 from plantao.notify.channels.recording import RecordingChannel
-from plantao.notify.models import Delivery
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
 from tests.factories.config import apply_standard
-from tests.factories.notify import WEBHOOK_SECRET, give_contacts, open_incidents, page, user_id
+from tests.factories.notify import (
+    WEBHOOK_SECRET,
+    deliver,
+    deliveries,
+    give_contacts,
+    open_incidents,
+    page,
+    user_id,
+)
 from tests.integration.helpers import send_am, timeline_kinds
 
 EMAIL = ContactMethodSpec("work-email", "email", "ana@example.com")
 HOOK = ContactMethodSpec("hook", "webhook", "http://127.0.0.1:9/hook", WEBHOOK_SECRET)
-
-
-def _deliveries(factory: sessionmaker[Session]) -> list[Delivery]:
-    with factory() as s:
-        return list(s.scalars(select(Delivery).order_by(Delivery.id)))
-
-
-def _cycle(step: DeliveryStep, factory: sessionmaker[Session]) -> int:
-    n = step(factory, "w1")
-    assert step.wait_idle(10)
-    return n
 
 
 def _step(**channels: RecordingChannel) -> DeliveryStep:
@@ -58,7 +54,7 @@ def test_page_user_writes_one_row_per_rule_and_replay_is_a_no_op(
     [incident] = open_incidents(factory, 1)
     assert page(factory, [incident], urgency="high") == 2
     assert page(factory, [incident], urgency="high") == 0
-    rows = _deliveries(factory)
+    rows = deliveries(factory)
     assert [(r.channel, r.next_attempt_at - frozen) for r in rows] == [
         ("webhook", timedelta(0)),
         ("email", timedelta(minutes=2)),
@@ -104,7 +100,7 @@ def test_message_names_incident_runbook_and_signed_links_in_user_language(
 
         incident = s.scalars(select(Incident)).one()
     assert page(factory, [incident.id]) == 1
-    [row] = _deliveries(factory)
+    [row] = deliveries(factory)
     assert incident.human_id in row.subject
     assert "Severidade" in row.text and "p99 above 2s" in row.text
     assert "https://runbooks.example/latency" in row.text
@@ -124,22 +120,22 @@ def test_throttle_holds_then_bundles_one_digest_when_the_window_opens(
     step = _step(webhook=recording)
     incidents = open_incidents(factory, 5)
     page(factory, incidents[:3])
-    assert _cycle(step, factory) == 2
+    assert deliver(step, factory) == 2
     clock.advance(timedelta(minutes=5))
     page(factory, incidents[3:])
-    _cycle(step, factory)
-    states = [r.state for r in _deliveries(factory)]
+    deliver(step, factory)
+    states = [r.state for r in deliveries(factory)]
     assert states == ["sent", "sent", "held", "held", "held"]
     assert len(recording.sent) == 2
     clock.advance(timedelta(minutes=9, seconds=59))
-    _cycle(step, factory)
+    deliver(step, factory)
     assert len(recording.sent) == 2  # the window is still full
     clock.advance(timedelta(seconds=1))
-    _cycle(step, factory)
+    deliver(step, factory)
     assert len(recording.sent) == 3
     digest = recording.sent[-1].message
     assert "3 held notifications" in digest.subject
-    rows = _deliveries(factory)
+    rows = deliveries(factory)
     assert [r.state for r in rows] == ["sent", "sent", "bundled", "bundled", "bundled", "sent"]
     assert rows[-1].kind == "digest" and {r.bundled_into_id for r in rows[2:5]} == {rows[-1].id}
     step.close()
@@ -158,14 +154,14 @@ def test_cancel_pending_keeps_sent_and_cancels_unsent(
     [incident] = open_incidents(factory, 1)
     page(factory, [incident])
     step = _step(webhook=RecordingChannel())
-    _cycle(step, factory)
+    deliver(step, factory)
     n = run_transaction(
         factory, lambda s: paging.cancel_pending_for_incident(s, incident, "acknowledged")
     )
     assert n == 1
-    assert [r.state for r in _deliveries(factory)] == ["sent", "cancelled"]
+    assert [r.state for r in deliveries(factory)] == ["sent", "cancelled"]
     clock.advance(timedelta(minutes=10))
-    assert _cycle(step, factory) == 0
+    assert deliver(step, factory) == 0
     step.close()
 
 
@@ -211,7 +207,7 @@ def test_used_nonces_are_forgotten_once_their_links_expired(
     give_contacts(factory, [HOOK])
     [incident] = open_incidents(factory, 1)
     page(factory, [incident])
-    token = _deliveries(factory)[0].links[0]["url"].rpartition("/a/")[2]
+    token = deliveries(factory)[0].links[0]["url"].rpartition("/a/")[2]
     result = run_transaction(
         factory, lambda s: action_links.change_status(s, action_links.redeem(s, token))
     )

@@ -19,6 +19,7 @@ from plantao.runbooks.step_process import (
     execute,
     run_command,
 )
+from tests.factories.processes import alive
 
 from .conftest import document
 
@@ -106,15 +107,6 @@ def test_exit_code_and_stderr_are_captured(config: ExecutorConfig) -> None:
     assert not result.timed_out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split()[2] == "Z")
-
-
 def test_timeout_kills_the_whole_process_group(config: ExecutorConfig, tmp_path: Path) -> None:
     """A grandchild started by a subshell dies with its step when the timeout fires."""
     pidfile = tmp_path / "grandchild.pid"
@@ -125,9 +117,9 @@ def test_timeout_kills_the_whole_process_group(config: ExecutorConfig, tmp_path:
     assert time.monotonic() - started < 10
     pid = int(pidfile.read_text())
     deadline = time.monotonic() + 2
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(pid)
+    assert not alive(pid)
 
 
 def test_sigterm_ignoring_command_is_killed_after_grace(config: ExecutorConfig) -> None:
