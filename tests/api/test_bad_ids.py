@@ -17,9 +17,9 @@ from plantao.engine.runner import start_in_thread
 from tests.api.conftest import Api
 from tests.conftest import empty_postgres
 from tests.factories.config import apply_standard
+from tests.factories.engine import engine_loop
 from tests.factories.notify import wait_until
 from tests.factories.tcp_proxy import FlakyProxy
-from tests.integration.test_engine_reconnect import engine_loop
 
 HUGE = "99999999999"  # beyond PostgreSQL integer
 HUGER = "9" * 25  # beyond bigint and SQLite INTEGER

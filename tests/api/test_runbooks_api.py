@@ -26,7 +26,7 @@ from plantao.runbooks.models import RunbookRun
 from tests.api.conftest import Api
 from tests.factories.config import AM_KEY, apply_standard
 from tests.factories.payloads import am_alert, am_webhook
-from tests.integration.test_runbooks_linking import write_pack
+from tests.factories.runbooks import write_pack
 
 AM = f"/api/v1/intake/{AM_KEY}/alertmanager"
 SECRET = "s3cr3t-value-xyz"

@@ -14,9 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
-from plantao.config import Settings
 from plantao.db import make_engine, make_sessionmaker, run_transaction
-from plantao.engine.handlers import registry, steps
 from plantao.engine.runner import EngineLoop, JobKind, by_name, start_in_thread
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
@@ -24,6 +22,7 @@ from plantao.jobs.service import Claimed
 from plantao.notify.specs import ContactMethodSpec, ThrottleSpec
 from tests.conftest import empty_postgres
 from tests.factories.config import apply_standard
+from tests.factories.engine import engine_loop
 from tests.factories.notify import (
     WEBHOOK_SECRET,
     WebhookReceiver,
@@ -36,17 +35,6 @@ from tests.factories.tcp_proxy import FlakyProxy
 
 OUTAGE_SECONDS = 10.0
 WORK, SLOW = "test.work", "test.slow"  # kinds of these tests' own, not urgent
-
-
-def engine_loop(factory: sessionmaker[Session], **kwargs: object) -> EngineLoop:
-    """The production loop (every job kind and step) with test settings."""
-    settings = Settings(env="test")
-    return EngineLoop(
-        factory=factory,
-        kinds=registry(settings),
-        steps=steps(settings),
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture
