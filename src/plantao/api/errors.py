@@ -65,8 +65,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` documenting problem+json errors, for a router or a route.
 
     Why: clients and the schemathesis run in CI check every status code and body against the
-    document; errors were answered but not documented (FastAPI only documents its own 422 body,
-    which is not the one this API sends).
+    document, and FastAPI documents only its own 422 body, which is not the one this API sends;
+    without this the errors would be answered but not documented.
     """
     return {
         status: {

@@ -235,8 +235,8 @@ def get(session: Session, ref: str | int, *, for_update: bool = False) -> Incide
 
 def _plain_number(text: str) -> int | None:
     """``text`` as an int when it is ASCII digits only: ``str.isdigit`` is also true for
-    ``'³'``, which ``int()`` refuses (that was a 500). Longer than any id: not a number either
-    (``int()`` also refuses strings over 4,300 digits)."""
+    ``'³'``, which ``int()`` refuses (a 500 if not caught here). Longer than any id: not a
+    number either (``int()`` also refuses strings over 4,300 digits)."""
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else None
 
 

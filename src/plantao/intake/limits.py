@@ -1,7 +1,7 @@
 """What an intake body may contain so that storing it cannot fail.
 
 Why: intake requests share one inbox commit (``writer``), so a value the database refuses
-used to fail every request committed with it. PostgreSQL rejects ``\\u0000`` in ``jsonb`` and
+would fail every request committed with it. PostgreSQL rejects ``\\u0000`` in ``jsonb`` and
 ``text``; orjson, which writes the inbox row, refuses nesting deeper than 255 levels and lone
 UTF-16 surrogates. The edge rejects such a value with the field named, before it is queued, and
 bounds strings and keys so one field cannot grow a row without limit. The walk runs on the

@@ -3,9 +3,10 @@ responder's confirmation, and the list an incident page shows.
 
 Linking runs in the engine (job ``runbooks.link``), not in intake: ranking costs a fraction of a
 millisecond per alert, which the intake path (thousands of alerts per second) should not pay
-while it holds group locks. Intake only enqueues one job per batch of new alerts (up to
-``LINK_CHUNK`` incidents each), in its own transaction, so a crash loses no link and the dedup
-path costs nothing; the job links all its incidents in one transaction with a few statements.
+while it holds group locks. Intake only records which alerts joined which incidents (a reaction
+marker, in its own transaction); the engine's reaction step turns the markers it claims into one
+job per ``LINK_CHUNK`` incidents, so a crash loses no link and the dedup path costs nothing; the
+job links all its incidents in one transaction with a few statements.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Commands print what they print: a ``kubectl describe`` dumps env vars, a failing ``curl -v``
 echoes its Authorization header. The timeline and audit log outlive the incident and are read by
-many people, so output is redacted at the source, once, before the executor returns it. Two
+many people, so output is redacted at the source, once, before ``step_process`` returns it. Two
 layers: the values of parameters declared ``secret: true`` (known exactly, replaced literally,
 longest first so one secret containing another is fully covered), then patterns for credentials
 that commonly leak. Patterns err on the side of redacting: a false positive costs a little
