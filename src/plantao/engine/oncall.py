@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.db import run_transaction
 from plantao.jobs.service import Claimed
+from plantao.oncall import escalations, heartbeats
 from plantao.oncall import service as oncall_service
 
 log = structlog.get_logger("plantao.engine.oncall")
@@ -19,7 +20,7 @@ log = structlog.get_logger("plantao.engine.oncall")
 def escalate(factory: sessionmaker[Session], job: Claimed) -> None:
     incident_id, token = int(job.payload["incident_id"]), int(job.payload["token"])
     outcome = run_transaction(factory, lambda s: oncall_service.run_timer(s, incident_id, token))
-    log.info("oncall.escalate", incident=incident_id, token=token, outcome=outcome)
+    log.info(escalations.JOB_KIND, incident=incident_id, token=token, outcome=outcome)
 
 
 def heartbeat(factory: sessionmaker[Session], job: Claimed) -> None:
@@ -27,4 +28,4 @@ def heartbeat(factory: sessionmaker[Session], job: Claimed) -> None:
     outcome = run_transaction(
         factory, lambda s: oncall_service.check_heartbeat(s, heartbeat_id, token)
     )
-    log.info("oncall.heartbeat", heartbeat=heartbeat_id, token=token, outcome=outcome)
+    log.info(heartbeats.JOB_KIND, heartbeat=heartbeat_id, token=token, outcome=outcome)
