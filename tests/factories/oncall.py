@@ -80,9 +80,10 @@ def ana_mailed_after(delay: str, text: str = ONCALL) -> str:
 
 
 def oncall_loop(factory: sessionmaker[Session], **kwargs: Any) -> EngineLoop:
-    """An engine loop that runs only the on-call timers (escalation steps, heartbeats, windows)."""
-    handlers = {k: v for k, v in registry().items() if k.startswith("oncall.")}
-    return EngineLoop(factory, handlers, **kwargs)
+    """An engine loop that runs only the on-call timers (the urgent job kinds: escalation steps
+    and heartbeats)."""
+    kinds = {name: kind for name, kind in registry().items() if kind.urgent}
+    return EngineLoop(factory, kinds, **kwargs)
 
 
 def setup_oncall(factory: sessionmaker[Session], text: str = ONCALL) -> EngineLoop:
