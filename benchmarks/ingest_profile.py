@@ -8,8 +8,8 @@ transaction), so the cost that matters is per alert when a call opens many incid
 For each backend (a SQLite file; on PostgreSQL a database created for the run and dropped after)
 it migrates, applies a small config whose service has an escalation policy (so opening an
 incident snapshots the policy and enqueues its first timer), and calls ``ingest()`` directly,
-committing after each call and then running the engine's reaction step (which starts the
-escalations and enqueues the runbook-link jobs), with:
+reacting in the same transaction as the engine's inbox step does (starting the escalations and
+enqueueing the runbook-link jobs), then committing, with:
 
 - ``distinct/N``: ``--alerts`` events, each with its own sender group key (one new incident per
   alert), in calls of N events (1, 50 and 500);
@@ -60,8 +60,9 @@ from plantao.config import Settings
 from plantao.configfile import service as config_service
 from plantao.configfile.schema import load_text
 from plantao.db import make_engine, make_sessionmaker, run_transaction, session_scope
-from plantao.engine.reactions import react
+from plantao.engine.reactions import react, react_to
 from plantao.engine.runner import EngineLoop, JobKind, by_name
+from plantao.incidents import reactions as incident_reactions
 from plantao.runbooks import linking
 
 CONFIG = """
@@ -199,10 +200,14 @@ def run_once(
 
     def work() -> None:
         for call in calls:
+            # As the engine's inbox step does: the incidents' escalations and runbook-link jobs
+            # are started in the same transaction, from markers held in memory.
             with session_scope(factory) as session:
+                incident_reactions.hold_in_memory(session)
                 result = alert_service.ingest(session, integration, call)
+                react_to(session, incident_reactions.held(session))
             incidents.update(result.incidents)
-            while run_transaction(factory, react):  # escalations and runbook-link jobs
+            while run_transaction(factory, react):  # markers written by other changes
                 pass
 
     before = counter.count

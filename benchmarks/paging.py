@@ -19,6 +19,8 @@ Figures:
   delivery step → HTTP.
 - **timer lateness**: arrival of the ``late`` notification − (page time + 5 s); and escalation
   jobs' ``finished_at − due_at`` from the database.
+- **stages**: the median of each leg of a page (202 → incident applied → escalation started →
+  paged → delivery sent → received), from the rows' timestamps.
 - **duplicates** (idempotency keys received more than once) and **losses** (expected keys
   never received after a drain period).
 
@@ -190,6 +192,16 @@ def main() -> None:
             states: dict[str, int] = dict(
                 conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall()
             )
+            # Where a page's time goes, per incident (server clocks; the same machine).
+            stage_rows = conn.execute(
+                "SELECT i.title, EXTRACT(EPOCH FROM i.triggered_at), "
+                "EXTRACT(EPOCH FROM e.started_at), EXTRACT(EPOCH FROM min(p.paged_at)), "
+                "EXTRACT(EPOCH FROM min(d.sent_at)) "
+                "FROM incidents i JOIN oncall_escalations e ON e.incident_id = i.id "
+                "JOIN oncall_pages p ON p.incident_id = i.id "
+                "JOIN deliveries d ON d.incident_id = i.id AND d.state = 'sent' "
+                "GROUP BY i.id, i.title, i.triggered_at, e.started_at"
+            ).fetchall()
 
     keys = Counter(key for _, _, key, _ in seen)
     lost = len(sent_keys - set(keys))  # marked sent but never received
@@ -208,6 +220,22 @@ def main() -> None:
             paged = datetime.fromisoformat(body["created_at"]).timestamp()
             late.append(arrived - (paged + LATE_SECONDS))
     latency = [first_now[g] - t for g, t in commits.items() if g in first_now]
+    stages: dict[str, list[float]] = {
+        "202 → applied": [],
+        "applied → escalation": [],
+        "escalation → paged": [],
+        "paged → sent": [],
+        "sent → received": [],
+    }
+    for title, applied, escalated, paged, sent in stage_rows:
+        match = re.search(r"bench g(\d+)", str(title))
+        group = int(match.group(1)) if match else -1
+        if group not in commits or group not in first_now:
+            continue
+        points = [commits[group], *(float(x) for x in (applied, escalated, paged, sent))]
+        points.append(first_now[group])
+        for name, a, b in zip(stages, points, points[1:], strict=False):
+            stages[name].append(b - a)
 
     def ms(values: list[float], q: float) -> str:
         return f"{percentile(values, q) * 1000:.0f}"
@@ -240,6 +268,13 @@ def main() -> None:
     ]
     if latency:
         figures.append(("mean latency ms", f"{statistics.fmean(latency) * 1000:.0f}"))
+    if stages["202 → applied"]:
+        figures.append(
+            (
+                "stages p50 ms",
+                "  ".join(f"{name} {ms(values, 0.5)}" for name, values in stages.items()),
+            )
+        )
     for label, value in figures:
         print(figure(label, value, 17))
 

@@ -25,7 +25,9 @@ from plantao.changes import service as change_service
 from plantao.changes.schemas import ChangeIn
 from plantao.config import Settings
 from plantao.db import run_transaction
+from plantao.engine import reactions
 from plantao.engine.outage import database_unavailable as _database_away
+from plantao.incidents import reactions as incident_reactions
 from plantao.intake import batch, event_codec, inbox
 from plantao.intake.batch import AlertRun, Applied
 from plantao.intake.models import InboxEntry
@@ -78,6 +80,27 @@ def _record_changes(session: Session, entry: InboxEntry, applied: Applied) -> No
         applied.outcomes[(inbox.CHANGE, "created")] += 1
 
 
+def _react_in(session: Session) -> None:
+    """Start the escalations of the incidents this batch opened in the batch's own transaction.
+
+    Why: the reaction step would do the same a moment later, but in a transaction of its own,
+    and on the page path every commit is a WAL flush (tens of milliseconds on a busy disk,
+    measured by benchmarks/paging.py). A failure here is left to the reaction step (the markers
+    stay), never to the inbox entries, which are applied either way.
+    """
+    held = incident_reactions.held(session)
+    if not held:
+        return
+    try:
+        with session.begin_nested():
+            reactions.react_to(session, held)
+    except Exception as exc:
+        if _database_away(exc):
+            raise
+        log.error("reactions.in_inbox_failed", error=f"{type(exc).__name__}: {exc}")
+        incident_reactions.write(session, held)  # the reaction step takes them over
+
+
 class InboxStep:
     #: Runs before the cycle's jobs: the escalation timers of incidents it opens are due at once.
     before_jobs = True
@@ -87,13 +110,16 @@ class InboxStep:
         self.max_alerts = settings.inbox_batch_alerts
 
     def __call__(self, factory: sessionmaker[Session], worker_id: str) -> int:
-        try:
-            applied = run_transaction(
-                factory,
-                lambda s: apply_pending(
-                    s, max_entries=self.max_entries, max_alerts=self.max_alerts
-                ),
+        def apply_and_react(session: Session) -> Applied:
+            incident_reactions.hold_in_memory(session)
+            applied = apply_pending(
+                session, max_entries=self.max_entries, max_alerts=self.max_alerts
             )
+            _react_in(session)
+            return applied
+
+        try:
+            applied = run_transaction(factory, apply_and_react)
         except Exception as exc:
             if _database_away(exc):
                 raise

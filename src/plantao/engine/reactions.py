@@ -23,13 +23,15 @@ even before this step has run. See docs/engine.md, "Reactions".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.db import run_transaction
 from plantao.incidents import reactions
 from plantao.incidents.lifecycle import Status
-from plantao.incidents.models import Incident
+from plantao.incidents.models import Incident, IncidentReaction
 from plantao.notify import delivery
 from plantao.oncall import escalations
 from plantao.runbooks import linking
@@ -54,7 +56,12 @@ class ReactionStep:
 
 def react(session: Session, limit: int = BATCH) -> int:
     """React to up to ``limit`` pending markers in the caller's transaction; returns how many."""
-    markers = reactions.claim(session, limit)
+    return react_to(session, reactions.claim(session, limit))
+
+
+def react_to(session: Session, markers: Sequence[IncidentReaction]) -> int:
+    """React to these markers (claimed rows, or transient ones a caller held in memory) in the
+    caller's transaction; claimed rows are deleted. Returns how many."""
     if not markers:
         return 0
     incidents = {
@@ -77,10 +84,19 @@ def react(session: Session, limit: int = BATCH) -> int:
         incident = incidents.get(incident_id)
         if incident is not None and incident.status is Status.TRIGGERED:
             escalations.start(session, incident)
-    escalations.stop_many(session, sorted(opened | {m.incident_id for m in left}))
-    delivery.cancel_stale_pages(
-        session, sorted({m.incident_id for m in left}), [m.id for m in left]
+    # Only incidents that are not triggered now can have an escalation to stop (one opened and
+    # acknowledged before this step ran, or one that left triggered): no statement otherwise.
+    not_triggered = sorted(
+        i
+        for i in opened | {m.incident_id for m in left}
+        if i in incidents and incidents[i].status is not Status.TRIGGERED
     )
+    if not_triggered:
+        escalations.stop_many(session, not_triggered)
+    if left:
+        delivery.cancel_stale_pages(
+            session, sorted({m.incident_id for m in left}), [m.id for m in left]
+        )
     linking.schedule_linking_many(
         session,
         [
@@ -89,5 +105,5 @@ def react(session: Session, limit: int = BATCH) -> int:
             if m.kind == reactions.ALERTS and m.incident_id in incidents
         ],
     )
-    reactions.forget(session, markers)
+    reactions.forget(session, [m for m in markers if m.id is not None])
     return len(markers)

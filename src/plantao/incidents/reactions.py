@@ -39,10 +39,51 @@ class AttachedAlert:
     annotations: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _write(session: Session, rows: list[dict[str, Any]]) -> None:
+_HELD = "plantao.reactions_held"
+
+
+def hold_in_memory(session: Session) -> None:
+    """Keep this transaction's ``opened`` and ``alerts`` markers in memory instead of writing
+    them, for a caller that reacts to them before it commits (``held``).
+
+    Why: the engine's inbox step reacts to the incidents it opened in its own transaction; a
+    marker row there would be inserted, read back and deleted again without anyone else ever
+    seeing it (three statements and the alerts' labels encoded twice per batch, a third of the
+    cost of opening an incident). ``status`` markers are always written: delivery reads them to
+    recognise a stale page.
+    """
+    session.info[_HELD] = []
+
+
+def held(session: Session) -> list[IncidentReaction]:
+    """The markers kept by :func:`hold_in_memory` (transient rows, never added to the session),
+    handed over once: holding stops."""
+    rows: list[dict[str, Any]] = session.info.pop(_HELD, None) or []
+    return [IncidentReaction(id=None, **row) for row in rows]
+
+
+_COLUMNS = ("incident_id", "kind", "status", "actor", "alerts", "created_at")
+
+
+def write(session: Session, markers: Sequence[IncidentReaction]) -> None:
+    """Write held markers after all (their reaction failed): the reaction step takes them over."""
+    _insert(session, [{c: getattr(m, c) for c in _COLUMNS} for m in markers])
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(IncidentReaction), rows)
         wake_engines(session)
+
+
+def _write(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    kept = session.info.get(_HELD)
+    if kept is not None and all(row["kind"] != STATUS for row in rows):
+        kept.extend(rows)
+        return
+    _insert(session, rows)
 
 
 def opened(session: Session, incidents: Sequence[Incident], *, at: datetime | None = None) -> None:
