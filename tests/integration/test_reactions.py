@@ -13,14 +13,18 @@ from plantao.db import make_engine, make_sessionmaker, run_transaction, session_
 from plantao.engine.reactions import ReactionStep, react
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.models import IncidentReaction
+from plantao.intake import inbox
+from plantao.intake.sources.generic import parse as parse_generic
 from plantao.jobs.models import Job
 from plantao.notify import delivery
 from plantao.notify.models import Delivery
 from plantao.oncall import escalations
 from plantao.oncall import service as oncall_service
 from plantao.oncall.models import Escalation
+from plantao.runbooks.linking import LINK_JOB
 from tests.conftest import empty_postgres
-from tests.factories.config import apply_config
+from tests.factories.config import apply_config, integration
+from tests.factories.inbox import drain
 from tests.factories.oncall import (
     ONCALL,
     act,
@@ -31,6 +35,7 @@ from tests.factories.oncall import (
     setup_oncall,
 )
 from tests.factories.threads import run_together
+from tests.integration.helpers import incidents
 
 DELAYED_MAIL = ana_mailed_after("2m")
 
@@ -178,3 +183,38 @@ def test_two_engines_never_start_the_same_escalation_twice(
         assert sorted(p["incident_id"] for p in timers) == sorted(opened)
     finally:
         engine.dispose()
+
+
+def test_the_inbox_step_starts_escalations_in_its_own_transaction(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """Applied by the engine's inbox step, an alert's incident commits with its escalation
+    started and its runbook-link job queued, and no opened/alerts marker is left behind; an
+    acknowledgement applied in the same batch still leaves its status marker for the step."""
+    setup_oncall(factory)
+
+    def store(session: Session) -> None:
+        key = integration(session, "gen").key
+        events, rejected = parse_generic(
+            {
+                "title": "Down on checkout",
+                "dedup_key": "Down",
+                "severity": "critical",
+                "labels": {"service": "checkout", "alertname": "Down"},
+            }
+        )
+        assert not rejected
+        inbox.accept(session, [inbox.Submission(key, "generic", events)])
+
+    run_transaction(factory, store)
+    assert drain(factory) == 1
+    [inc] = [i.id for i in incidents(factory)]
+    assert _escalation(factory, inc) == ("active", 1, 0)
+    assert _markers(factory) == 0
+    with factory() as s:
+        kinds = s.scalars(select(Job.kind).order_by(Job.id)).all()
+    assert kinds == [escalations.JOB_KIND, LINK_JOB]
+    act(factory, inc, Action.ACKNOWLEDGE)
+    assert _markers(factory) == 1  # written: delivery reads it to recognise stale pages
+    assert run_transaction(factory, react) == 1
+    assert _escalation(factory, inc)[0] == "stopped"
