@@ -14,6 +14,7 @@ Keeping the tree free of web types lets the CLI and the engine raise and catch t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class DomainError(Exception):
@@ -55,3 +56,24 @@ class Unauthenticated(DomainError):
 class PermissionDenied(DomainError):
     status = 403
     title = "Forbidden"
+
+
+#: The JSON Schema of an RFC 7807 problem as every entry point answers it (``errors``: one entry
+#: per rejected field, e.g. ``{field, message}``); the OpenAPI document shows it on every error.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 7807 problem details",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "one entry per rejected field, e.g. {field, message}",
+        },
+    },
+}

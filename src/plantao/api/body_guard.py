@@ -75,6 +75,17 @@ async def _problem(
     await send({"type": "http.response.body", "body": body})
 
 
+async def _too_large(send: Send, limit: int, path: str) -> None:
+    await _problem(
+        send,
+        413,
+        "Payload too large",
+        f"the body is larger than {limit} bytes",
+        [(b"connection", b"close")],
+        path=path,
+    )
+
+
 def _bearer(headers: dict[bytes, bytes]) -> str | None:
     scheme, _, value = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -114,14 +125,7 @@ class BodyGuard:
                 )
                 return
             if size > limit:
-                await _problem(
-                    send,
-                    413,
-                    "Payload too large",
-                    f"the body is larger than {limit} bytes",
-                    [(b"connection", b"close")],
-                    path=path,
-                )
+                await _too_large(send, limit, path)
                 return
         if path.startswith("/api/v1/") and not path.startswith(_KEYED_PREFIXES):
             token = _bearer(headers)
@@ -171,13 +175,7 @@ class BodyGuard:
         except BodyTooLarge:
             if started:
                 raise
-            await _problem(
-                send,
-                413,
-                "Payload too large",
-                f"the body is larger than {limit} bytes",
-                [(b"connection", b"close")],
-            )
+            await _too_large(send, limit, scope.get("path", ""))
 
 
 def principal_from_state(state: Any) -> auth_service.Principal | None:

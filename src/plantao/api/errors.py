@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plantao.engine.outage import database_unavailable
-from plantao.errors import DomainError
+from plantao.errors import PROBLEM_SCHEMA, DomainError
 from plantao.observability.logging import scrub
 
 log = structlog.get_logger("plantao.http")
@@ -29,23 +29,7 @@ PROBLEM = "application/problem+json"
 #: Seconds a client is told to wait when the database is away.
 RETRY_AFTER_SECONDS = 5
 
-_PROBLEM_SCHEMA: dict[str, Any] = {
-    "title": "Problem",
-    "type": "object",
-    "description": "RFC 7807 problem details",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {"type": "object"},
-            "description": "one entry per rejected field, e.g. {field, message}",
-        },
-    },
-}
+
 _MEANING = {
     400: "Malformed request",
     401: "No valid token",
@@ -71,7 +55,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "description": _MEANING.get(status, "Error"),
-            "content": {PROBLEM: {"schema": _PROBLEM_SCHEMA}},
+            "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}},
         }
         for status in statuses or API_ERRORS
     }

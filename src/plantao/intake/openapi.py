@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from plantao.errors import PROBLEM_SCHEMA
 from plantao.intake import limits
 from plantao.intake.sources import alertmanager, generic, pagerduty
 
@@ -58,19 +59,6 @@ _LIMITS = (
     f"{limits.MAX_KEY_CHARS}, no value contains NUL (\\u0000), and nesting is at most "
     f"{limits.MAX_DEPTH} levels; a value breaking these is refused naming its field."
 )
-
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "RFC 7807 problem details.",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {"type": "array", "items": {}},
-    },
-}
 
 ACCEPTED_SCHEMA: dict[str, Any] = {
     "type": "object",
