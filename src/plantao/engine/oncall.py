@@ -20,7 +20,7 @@ log = structlog.get_logger("plantao.engine.oncall")
 def escalate(factory: sessionmaker[Session], job: Claimed) -> None:
     incident_id, token = int(job.payload["incident_id"]), int(job.payload["token"])
     outcome = run_transaction(factory, lambda s: oncall_service.run_timer(s, incident_id, token))
-    log.info(escalations.JOB_KIND, incident=incident_id, token=token, outcome=outcome)
+    log.info(escalations.JOB_KIND, incident=incident_id, fence=token, outcome=outcome)
 
 
 def heartbeat(factory: sessionmaker[Session], job: Claimed) -> None:
@@ -28,4 +28,4 @@ def heartbeat(factory: sessionmaker[Session], job: Claimed) -> None:
     outcome = run_transaction(
         factory, lambda s: oncall_service.check_heartbeat(s, heartbeat_id, token)
     )
-    log.info(heartbeats.JOB_KIND, heartbeat=heartbeat_id, token=token, outcome=outcome)
+    log.info(heartbeats.JOB_KIND, heartbeat=heartbeat_id, fence=token, outcome=outcome)
