@@ -191,7 +191,18 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="serve this engine's Prometheus metrics (plantao_engine_database_up, lag, "
+            "cycles) on http://<metrics-host>:<port>/metrics",
+        ),
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="address for --metrics-port")] = "127.0.0.1",
+) -> None:
     """Run the engine alone (several may run against PostgreSQL; one on SQLite)."""
     import signal
     import threading
@@ -200,6 +211,12 @@ def worker() -> None:
 
     settings = get_settings()
     _configure_logging()
+    if metrics_port is not None:
+        # A separate engine is otherwise invisible to Prometheus: its own outage (database
+        # away, reconnecting) would show only as lag on the API's /healthz/engine.
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
     from plantao.engine.runner import make_loop
 
     loop = make_loop(make_sessionmaker(make_engine(settings.database_url, pool_size=4)))
