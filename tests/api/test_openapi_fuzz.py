@@ -35,14 +35,6 @@ from tests.factories.payloads import am_alert, am_webhook
 
 EXAMPLES = 6
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
-#: Operations whose error statuses are answered but not yet in the document, each with its
-#: owner. They are still checked for 5xx and response schemas; remove an entry once fixed.
-UNDOCUMENTED_ERRORS = {
-    "GET /api/v1/intake/inbox": "401/403 undocumented (intake/views.py)",
-    "POST /api/v1/intake/inbox/retry": "401/403 undocumented (intake/views.py)",
-    "POST /api/v1/intake/inbox/{entry_id}/retry": "401/403/404 undocumented (intake/views.py)",
-}
-
 
 def _settings(db_url: str) -> Settings:
     """Test settings; rate limits off, so a few hundred requests from one client are not 429s."""
@@ -96,8 +88,6 @@ def _can_be_invalid(operation: Any) -> bool:
 def _run(operation: Any, mode: GenerationMode, admin: dict[str, str]) -> None:
     """``EXAMPLES`` generated requests for one operation, each with the admin token and without."""
     checks = CHECKS
-    if operation.label in UNDOCUMENTED_ERRORS:
-        checks = [c for c in CHECKS if c is not status_code_conformance]
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.alerts.schemas import AlertEvent
 from plantao.api.deps import Admin, SessionDep
-from plantao.api.errors import problem
+from plantao.api.errors import problem, problem_responses
+from plantao.api.params import BigId
 from plantao.catalog import service as catalog_service
 from plantao.changes.schemas import ChangeIn
 from plantao.db import run_transaction
@@ -393,7 +394,11 @@ def _out(entry: InboxEntry, slugs: dict[int, str]) -> FailedEntryOut:
     )
 
 
-@router.get("/api/v1/intake/inbox")
+# The inbox admin routes answer the API's problem+json errors (token, role, unknown entry).
+_ADMIN_ERRORS = problem_responses(400, 401, 403, 404, 422, 503)
+
+
+@router.get("/api/v1/intake/inbox", responses=_ADMIN_ERRORS)
 def inbox_status(session: SessionDep, _admin: Admin, limit: int = 100) -> InboxOut:
     """Depth of the inbox and the entries set aside as failed (oldest first)."""
     depth = inbox.depth(session)
@@ -407,7 +412,7 @@ def inbox_status(session: SessionDep, _admin: Admin, limit: int = 100) -> InboxO
     )
 
 
-@router.post("/api/v1/intake/inbox/retry")
+@router.post("/api/v1/intake/inbox/retry", responses=_ADMIN_ERRORS)
 def retry_all(session: SessionDep, _admin: Admin) -> RetriedOut:
     """Put every failed entry back in line."""
     requeued = inbox.retry_failed(session)
@@ -415,8 +420,8 @@ def retry_all(session: SessionDep, _admin: Admin) -> RetriedOut:
     return RetriedOut(requeued=requeued)
 
 
-@router.post("/api/v1/intake/inbox/{entry_id}/retry")
-def retry_one(entry_id: int, session: SessionDep, _admin: Admin) -> RetriedOut:
+@router.post("/api/v1/intake/inbox/{entry_id}/retry", responses=_ADMIN_ERRORS)
+def retry_one(entry_id: BigId, session: SessionDep, _admin: Admin) -> RetriedOut:
     """Put one failed entry back in line."""
     requeued = inbox.retry_failed(session, entry_id)
     if not requeued:
