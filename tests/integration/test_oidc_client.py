@@ -375,6 +375,28 @@ def test_an_id_token_signed_with_another_key_is_refused(provider: OidcProvider) 
     _finish_through(meta, settings, start, callback, resign, match="signature")
 
 
+def test_an_id_token_signed_with_an_unpublished_key_is_refused(provider: OidcProvider) -> None:
+    """An unknown kid makes the client fetch the key set once more (a rotation), then refuse."""
+    attacker = RSAKey.generate_key(2048)
+
+    def resign_as_new_key(id_token: str) -> str:
+        claims = json.loads(_unb64(id_token.split(".")[1]))
+        return jwt.encode({"alg": "RS256", "kid": "rotated-2"}, claims, attacker)
+
+    settings = settings_for(provider)
+    meta, start, callback = _login(provider, settings)
+    sent: list[httpx.Request] = []
+    transport = TamperingTransport(meta.token_endpoint, resign_as_new_key)
+    hooks = {"request": [sent.append]}
+    with httpx.Client(transport=transport, event_hooks=hooks, timeout=10.0) as client:
+        _refused(
+            lambda: oidc.finish_login(meta, settings, start, callback, client),
+            leaks=(_code(callback), settings.client_secret),
+            match="a key the provider does not publish",
+        )
+    assert [str(r.url) for r in sent].count(meta.jwks_uri) == 2
+
+
 def test_an_unsigned_id_token_is_refused(provider: OidcProvider) -> None:
     """alg none is never accepted, whatever the claims say."""
 

@@ -37,7 +37,13 @@ from authlib.oauth2.auth import ClientAuth  # type: ignore[import-untyped]
 from authlib.oauth2.base import OAuth2Error  # type: ignore[import-untyped]
 from authlib.oauth2.client import OAuth2Client  # type: ignore[import-untyped]
 from joserfc import jws, jwt
-from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
+from joserfc.errors import (
+    BadSignatureError,
+    ClaimError,
+    ExpiredTokenError,
+    InvalidKeyIdError,
+    JoseError,
+)
 from joserfc.jwk import KeySet
 
 from plantao import clock
@@ -340,7 +346,11 @@ def _verified_claims(
         decoded = jwt.decode(id_token, keys, algorithms=algorithms)
     except BadSignatureError:
         raise Unauthenticated("the id_token's signature does not verify") from None
-    except JoseError:
+    except InvalidKeyIdError:
+        raise Unauthenticated(
+            "the id_token is signed with a key the provider does not publish"
+        ) from None
+    except (JoseError, ValueError):
         raise Unauthenticated(
             "the id_token is malformed or signed with a refused algorithm"
         ) from None
