@@ -31,7 +31,9 @@ from plantao.intake.writer import IntakeWriter
 from plantao.notify import views as notify_views
 from plantao.observability import logging as plantao_logging
 from plantao.oncall import views as oncall_views
+from plantao.people import views as people_views
 from plantao.runbooks import views as runbook_views
+from plantao.web import live_routes
 from plantao.web import views as web_views
 
 _collector: health.OpenIncidentsCollector | None = None
@@ -60,9 +62,11 @@ def _lifespan(
             loop = make_loop(app.state.sessions)
             app.state.engine_loop = loop
             thread, stop = start_in_thread(loop)
+        await app.state.live_hub.start()
         try:
             yield
         finally:
+            await app.state.live_hub.stop()
             app.state.intake_writer.close()
             if stop is not None and thread is not None:
                 stop.set()
@@ -99,6 +103,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    app.state.live_hub = live_routes.make_hub(app)
     app.state.intake_writer = IntakeWriter(
         app.state.sessions,
         postgres=PostgresInbox(engine, app.state.sessions)
@@ -115,10 +120,12 @@ def create_app(
     app.include_router(incident_views.router)
     app.include_router(catalog_views.router)
     app.include_router(token_views.router)
+    app.include_router(people_views.router)
     app.include_router(oncall_views.router)
     app.include_router(runbook_views.router)
     app.include_router(notify_views.router)
     app.include_router(web_views.router)
+    app.include_router(live_routes.router)
     app.mount(
         "/static",
         StaticFiles(directory=str(Path(web_views.__file__).parent / "static")),

@@ -6,7 +6,8 @@ nothing while a request line and its headers arrive: ``connection_made`` starts 
 client that opens connections and sends a header byte now and then holds each one, and its file
 descriptor, forever. This protocol closes a connection whose headers are not complete within
 ``PLANTAO_HEADER_READ_TIMEOUT_SECONDS`` of its opening, or of the first byte of a next request
-on a kept-alive connection. ``plantao serve`` uses it; a reverse proxy with
+on a kept-alive connection. At shutdown it also closes live streams (``/live/``), which would
+otherwise hold a graceful shutdown open forever. ``plantao serve`` uses it; a reverse proxy with
 ``client_header_timeout`` (docs/security-limits.md) stays the first line of defence.
 """
 
@@ -38,6 +39,17 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """A live stream (``/live/``) never completes by itself, and uvicorn's graceful
+        shutdown waits for every response: close it, the browser reconnects to the next
+        server. Any other response in flight finishes as before."""
+        cycle = self.cycle
+        streaming = cycle is not None and not cycle.response_complete
+        if streaming and cycle.scope.get("path", "").startswith("/live/"):
+            self.transport.close()
+            return
+        super().shutdown()
 
     def _arm(self) -> None:
         seconds = get_settings().header_read_timeout_seconds
