@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -36,10 +33,9 @@ from plantao.web.live_hub import LiveHub
 from tests.e2e.conftest import free_port
 from tests.factories.config import AM_KEY, apply_standard
 from tests.factories.inbox import drain, latest_incident
+from tests.factories.live_stream import SseStream
 from tests.factories.payloads import am_alert, am_webhook
 from tests.factories.people import PASSWORD, make_user, token_for
-
-WAIT = 10.0  # seconds any single expected event may take before the test fails
 
 
 @dataclass
@@ -77,67 +73,6 @@ class Served:
         assert res.status_code == 201, res.text
 
 
-@dataclass
-class Stream:
-    """One SSE client read by a thread: its lines, and None once the stream ended."""
-
-    status: int = 0
-    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
-    opened: threading.Event = field(default_factory=threading.Event)
-    client: httpx.Client | None = None
-
-    @classmethod
-    def open(cls, base_url: str, cookies: httpx.Cookies | None, path: str) -> Stream:
-        stream = cls(client=httpx.Client(base_url=base_url, cookies=cookies, timeout=30.0))
-        threading.Thread(target=stream._read, args=(path,), daemon=True).start()
-        assert stream.opened.wait(WAIT), "the stream did not answer"
-        return stream
-
-    def _read(self, path: str) -> None:
-        assert self.client is not None
-        try:
-            with self.client.stream("GET", path) as response:
-                self.status = response.status_code
-                self.opened.set()
-                for line in response.iter_lines():
-                    self.lines.put(line)
-        except httpx.HTTPError:
-            pass
-        finally:
-            self.opened.set()
-            self.lines.put(None)
-
-    def next_line(self, timeout: float = WAIT) -> str | None:
-        return self.lines.get(timeout=timeout)
-
-    def next_event(self, timeout: float = WAIT) -> dict[str, Any]:
-        """The JSON of the next ``event: incident`` (skipping comments and other fields)."""
-        deadline = time.monotonic() + timeout
-        name = ""
-        while True:
-            line = self.next_line(max(0.01, deadline - time.monotonic()))
-            assert line is not None, "the stream ended before the event"
-            if line.startswith("event:"):
-                name = line.partition(":")[2].strip()
-            elif line.startswith("data:") and name == "incident":
-                payload: dict[str, Any] = json.loads(line.partition(":")[2])
-                return payload
-
-    def ends(self, timeout: float = WAIT) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if self.next_line(max(0.01, deadline - time.monotonic())) is None:
-                    return True
-            except queue.Empty:
-                return False
-        return False
-
-    def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-
-
 @pytest.fixture
 def served(db_url: str, factory: sessionmaker[Session]) -> Iterator[Served]:
     apply_standard(factory)
@@ -167,8 +102,8 @@ def served(db_url: str, factory: sessionmaker[Session]) -> Iterator[Served]:
 
 
 @contextlib.contextmanager
-def streaming(served: Served, path: str = "/live/incidents") -> Iterator[Stream]:
-    stream = Stream.open(served.base_url, served.login(), path)
+def streaming(served: Served, path: str = "/live/incidents") -> Iterator[SseStream]:
+    stream = SseStream.open(served.base_url, served.login(), path)
     try:
         assert stream.status == 200
         assert stream.next_line() == "retry: 3000"
@@ -235,7 +170,7 @@ def test_a_quiet_stream_sends_keepalive_comments(served: Served) -> None:
 def test_logging_out_everywhere_ends_open_streams(served: Served) -> None:
     """Ending the user's sessions closes the open stream; reconnecting is then 401."""
     cookies = served.login()
-    stream = Stream.open(served.base_url, cookies, "/live/incidents")
+    stream = SseStream.open(served.base_url, cookies, "/live/incidents")
     try:
         assert stream.status == 200
         with session_scope(served.factory) as session:
