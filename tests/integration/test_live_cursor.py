@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,7 @@ from plantao.incidents import service as incident_service
 from plantao.incidents.models import TimelineEntry
 from plantao.notify.specs import ContactMethodSpec
 from plantao.web.live_cursor import ChangeCursor
+from plantao.web.live_hub import LiveHub
 from tests.conftest import empty_postgres
 from tests.factories.config import apply_standard
 from tests.factories.notify import (
@@ -103,3 +105,27 @@ def test_an_id_committed_after_a_higher_one_is_not_missed(postgres_database: str
         assert [c.id for c in cursor.read()] == [first]
     finally:
         engine.dispose()
+
+
+def test_a_commit_that_wakes_the_engines_wakes_the_hub_before_its_poll(
+    factory: sessionmaker[Session],
+) -> None:
+    """With a 60 s poll, an incident opened (its commit wakes the engines: NOTIFY on
+    PostgreSQL, the local event on SQLite) still reaches a subscriber within seconds."""
+    apply_standard(factory)
+
+    async def scenario() -> bytes:
+        hub = LiveHub(factory, dead_sessions=lambda sids: set(), interval=60.0)
+        subscriber = hub.subscribe(sid="s")
+        await hub.start()
+        try:
+            while not hub.cursor.primed:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)  # the poller is now in its 60 s wait
+            await asyncio.to_thread(open_incidents, factory, 1, title="Wake up")
+            return await asyncio.wait_for(subscriber.queue.get(), timeout=20)
+        finally:
+            await hub.stop()
+
+    chunk = asyncio.run(scenario())
+    assert b'"title":"Wake up"' in chunk and b'"new":true' in chunk

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -76,8 +77,9 @@ def frame(change: IncidentChange) -> bytes:
 
 class _Waker:
     """Sleep until something may have changed: a NOTIFY on PostgreSQL, the local commit event on
-    SQLite, or the timeout. Used from the poller's thread only. A LISTEN connection that fails
-    is dropped and the hub polls until the next try (every ``RELISTEN`` seconds)."""
+    SQLite, or the timeout; :meth:`interrupt` (the hub stopping) ends the sleep too. Used from
+    the poller's thread. A LISTEN connection that fails is dropped and the hub polls until the
+    next try (every ``RELISTEN`` seconds)."""
 
     RELISTEN = 5.0
 
@@ -86,6 +88,7 @@ class _Waker:
         self.bind = bind if isinstance(bind, Engine) and bind.dialect.name == "postgresql" else None
         self.conn: Any = None
         self.local: threading.Event | None = None
+        self.bell: tuple[socket.socket, socket.socket] | None = None
         self._next_try = 0.0
 
     def open(self) -> None:
@@ -93,15 +96,20 @@ class _Waker:
             if self.local is None:
                 self.local = local_waiter()
             return
+        if self.bell is None:
+            self.bell = socket.socketpair()
+            for end in self.bell:
+                end.setblocking(False)
         if self.conn is not None or time.monotonic() < self._next_try:
             return
         self._next_try = time.monotonic() + self.RELISTEN
         try:
             raw = self.bind.raw_connection()
+            driver: Any = raw.driver_connection  # the psycopg connection
             raw.detach()  # ours for good: the pool opens another in its place
-            raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-            raw.cursor().execute(f"LISTEN {WAKE_CHANNEL}")
-            self.conn = raw
+            driver.autocommit = True
+            driver.execute(f"LISTEN {WAKE_CHANNEL}")
+            self.conn = driver
         except Exception as exc:
             log.info("live.listen_unavailable", error=type(exc).__name__)
 
@@ -111,26 +119,42 @@ class _Waker:
             if self.local.wait(seconds):
                 self.local.clear()
             return
-        if self.conn is None:
-            time.sleep(seconds)
-            return
+        assert self.bell is not None
+        bell = self.bell[0]
         try:
-            driver = self.conn.driver_connection
-            ready, _, _ = select.select([driver.fileno()], [], [], seconds)
-            if ready:
-                for _ in driver.notifies(timeout=0):
+            watched = [bell, self.conn] if self.conn is not None else [bell]
+            ready, _, _ = select.select(watched, [], [], seconds)
+            if bell in ready:
+                with contextlib.suppress(OSError):
+                    bell.recv(64)
+            if self.conn is not None and self.conn in ready:
+                for _ in self.conn.notifies(timeout=0):
                     pass
         except Exception as exc:
             log.info("live.listen_lost", error=type(exc).__name__)
-            self.close()
+            self._drop_listen()
 
-    def close(self) -> None:
-        """Let go of the LISTEN connection and the local event: nobody listens any more (an
-        unread LISTEN connection would make PostgreSQL queue notifications for it)."""
+    def interrupt(self) -> None:
+        """End a sleep now (from any thread)."""
+        if self.local is not None:
+            self.local.set()
+        if self.bell is not None:
+            with contextlib.suppress(OSError):
+                self.bell[1].send(b"!")
+
+    def _drop_listen(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.close()
+
+    def close(self) -> None:
+        """Let go of the LISTEN connection and the local event: nobody listens any more (an
+        unread LISTEN connection would make PostgreSQL queue notifications for it)."""
+        self._drop_listen()
+        bell, self.bell = self.bell, None
+        for end in bell or ():
+            end.close()
         local, self.local = self.local, None
         if local is not None:
             drop_local_waiter(local)
@@ -215,6 +239,7 @@ class LiveHub:
 
     async def stop(self) -> None:
         self._stopping = True
+        self.waker.interrupt()
         if self._listening is not None:
             self._listening.set()  # a poller waiting for a first stream sees the stop
         for subscriber in list(self.subscribers):
@@ -223,7 +248,7 @@ class LiveHub:
         for task in tasks:
             if task.get_name() == "plantao-live-sessions":
                 task.cancel()
-        # The poller leaves its thread within ``interval``; waiting for it (rather than
+        # The interrupted poller leaves its thread at once; waiting for it (rather than
         # cancelling) keeps the waker from being closed under a thread still using it.
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
