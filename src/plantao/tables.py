@@ -16,6 +16,7 @@ from plantao.intake import models as intake_models
 from plantao.jobs import models as jobs_models
 from plantao.notify import models as notify_models
 from plantao.oncall import models as oncall_models
+from plantao.people import models as people_models
 from plantao.runbooks import models as runbooks_models
 
 metadata = Base.metadata
@@ -29,5 +30,6 @@ MODULES = (
     jobs_models,
     notify_models,
     oncall_models,
+    people_models,
     runbooks_models,
 )

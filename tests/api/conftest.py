@@ -13,11 +13,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.api.app import create_app
-from plantao.auth import service as auth_service
 from plantao.config import Settings
 from plantao.db import session_scope
 from tests.factories.config import apply_standard
 from tests.factories.inbox import drain, latest_incident
+from tests.factories.people import PASSWORD, make_user, token_for
 
 
 @dataclass
@@ -36,9 +36,11 @@ class Api:
         return res
 
     def login(self, role: str) -> None:
-        """Log the test client in to the web UI with the token of ``role``."""
+        """Log the test client in to the web UI as the user holding ``role`` everywhere."""
         res = self.client.post(
-            "/login", data={"token": self.tokens[role], "next": "/"}, follow_redirects=False
+            "/login",
+            data={"handle": f"{role}-u", "password": PASSWORD, "next": "/"},
+            follow_redirects=False,
         )
         assert res.status_code == 303, res.text
 
@@ -62,7 +64,8 @@ def api(db_url: str, engine: Engine, factory: sessionmaker[Session]) -> Iterator
     tokens = {}
     with session_scope(factory) as session:
         for role in ("admin", "responder", "viewer"):
-            _, tokens[role] = auth_service.create_token(session, name=f"{role}-t", role=role)
+            user = make_user(session, f"{role}-u", global_role=role)
+            tokens[role] = token_for(session, user)
     settings = Settings(
         database_url=db_url,
         env="test",

@@ -16,7 +16,11 @@ WRITES = [
     ("/api/v1/incidents/1/notes", {"text": "hi"}),
     ("/api/v1/incidents/1/severity", {"severity": "sev2"}),
 ]
-ADMIN = [("GET", "/api/v1/integrations"), ("GET", "/api/v1/tokens"), ("POST", "/api/v1/tokens")]
+ADMIN = [
+    ("GET", "/api/v1/integrations"),
+    ("GET", "/api/v1/tokens?all=true"),
+    ("POST", "/api/v1/users"),
+]
 
 
 @pytest.fixture
@@ -28,7 +32,7 @@ def with_incident(api: Api) -> Api:
 @pytest.mark.parametrize("url", READS + [w[0] for w in WRITES] + [a[1] for a in ADMIN])
 def test_no_token_is_401(with_incident: Api, url: str) -> None:
     """Without a token every API route answers 401 problem+json."""
-    method = "GET" if url in READS or url.endswith(("integrations",)) else "POST"
+    method = "GET" if url in READS or "integrations" in url or "tokens" in url else "POST"
     res = with_incident.client.request(method, url)
     assert res.status_code == 401
     assert res.headers["www-authenticate"] == "Bearer"
@@ -63,7 +67,7 @@ def test_viewer_cannot_write(with_incident: Api, url: str, body: dict[str, str] 
 @pytest.mark.parametrize(("method", "url"), ADMIN)
 def test_only_admin_administers(with_incident: Api, method: str, url: str) -> None:
     """Responders get 403 on admin routes; admins get through."""
-    body = {"name": "ci", "role": "viewer"} if method == "POST" else None
+    body = {"handle": "newbie", "name": "Newbie"} if method == "POST" else None
     res = with_incident.client.request(
         method, url, json=body, headers=with_incident.headers("responder")
     )
@@ -77,7 +81,7 @@ def test_only_admin_administers(with_incident: Api, method: str, url: str) -> No
 def test_token_lifecycle(api: Api) -> None:
     """A created token is shown once, works, and stops working when revoked."""
     created = api.client.post(
-        "/api/v1/tokens", json={"name": "bot", "role": "viewer"}, headers=api.headers("admin")
+        "/api/v1/tokens", json={"name": "bot", "scopes": ["read"]}, headers=api.headers("admin")
     ).json()
     token = created["token"]
     assert token.startswith("plt_")

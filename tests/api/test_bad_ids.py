@@ -67,7 +67,7 @@ def outage_app(postgres_database: str) -> Iterator[tuple[TestClient, FlakyProxy,
     direct = make_sessionmaker(direct_engine)
     apply_standard(direct)
     with session_scope(direct) as session:
-        _, token = auth_service.create_token(session, name="admin", role="admin")
+        _, token = auth_service.create_service_token(session, name="admin", role="admin")
     proxy, proxied_url = FlakyProxy.for_url(url)
     engine = make_engine(proxied_url, pool_size=2)
     app = create_app(Settings(database_url=proxied_url, env="test"), engine=engine)

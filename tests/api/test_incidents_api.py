@@ -46,7 +46,7 @@ def test_lifecycle_through_api(api: Api) -> None:
     detail = res.json()
     assert detail["acknowledged_at"] and detail["mitigated_at"] and detail["closed_at"]
     actors = {e["actor"] for e in detail["timeline"] if e["kind"].startswith("incident.")}
-    assert "token:responder-t" in actors
+    assert "responder-u" in actors
 
 
 def test_invalid_transition_is_409_with_allowed(api: Api) -> None:

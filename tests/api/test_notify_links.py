@@ -86,8 +86,8 @@ def test_tampered_expired_and_wrong_action_links_are_refused_and_change_nothing(
 
 def test_resolve_link_resolves_and_pt_br_page(api: Api, frozen: datetime) -> None:
     """A resolve link resolves; the confirmation page speaks the paged user's language."""
-    from plantao.catalog.models import User
     from plantao.db import session_scope
+    from plantao.people.models import User
 
     with session_scope(api.factory) as s:
         user = s.scalars(select(User).where(User.handle == "ana")).one()
@@ -143,9 +143,9 @@ def test_dead_deliveries_page_for_admins(api: Api, frozen: datetime) -> None:
         row = s.scalars(select(Delivery)).one()
         row.state, row.attempts, row.last_error = "dead", 8, "HTTP 500 from receiver"
         delivery_id = row.id
-    api.client.post("/login", data={"token": api.tokens["responder"], "next": "/"})
+    api.login("responder")
     assert api.client.get("/deliveries").status_code == 403
-    api.client.post("/login", data={"token": api.tokens["admin"], "next": "/"})
+    api.login("admin")
     page_html = api.client.get("/deliveries").text
     assert "HTTP 500 from receiver" in page_html and "Retry" in page_html
     csrf = re.search(r'name="csrf" value="([^"]+)"', page_html)

@@ -36,6 +36,7 @@ from tests.factories.payloads import am_alert, am_webhook
 EXAMPLES = 6
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
+
 def _settings(db_url: str) -> Settings:
     """Test settings; rate limits off, so a few hundred requests from one client are not 429s."""
     extra: dict[str, Any] = {}
@@ -51,7 +52,7 @@ def fuzzed(
     """The app on a database with the standard config, its schema, and an admin token header."""
     apply_standard(factory)
     with session_scope(factory) as session:
-        _, token = auth_service.create_token(session, name="fuzz-admin", role="admin")
+        _, token = auth_service.create_service_token(session, name="fuzz-admin", role="admin")
     app = create_app(_settings(db_url), engine=engine)
     # One incident with an alert, so lists and details are checked with real rows, not only [].
     res = TestClient(app).post(

@@ -16,6 +16,7 @@ from plantao.config import Settings
 from tests.api.conftest import Api
 from tests.factories.config import AM_KEY, apply_standard
 from tests.factories.payloads import am_alert, am_webhook, pd_event
+from tests.factories.people import PASSWORD
 
 SCANNER = ("203.0.113.66", 40000)
 
@@ -65,21 +66,19 @@ def test_key_guessing_gets_429_while_the_valid_key_keeps_working(make_client: An
 
 
 def test_login_lockout_answers_429_with_retry_after(api: Api, make_client: Any) -> None:
-    """Three wrong tokens in the window lock the address out of the login form, right token or
-    not; another address logs in."""
+    """Three wrong passwords in the window lock the address out of the login form, right
+    password or not; another address logs in."""
     client = make_client(rate_limit_login_failures_per_ip="3/15m")
     for _ in range(3):
-        assert client.post("/login", data={"token": "plt_wrong"}).status_code == 401
-    locked = client.post(
-        "/login", data={"token": api.tokens["viewer"], "next": "/"}, follow_redirects=False
-    )
+        wrong = {"handle": "viewer-u", "password": "not the password"}
+        assert client.post("/login", data=wrong).status_code == 401
+    right = {"handle": "viewer-u", "password": PASSWORD, "next": "/"}
+    locked = client.post("/login", data=right, follow_redirects=False)
     assert locked.status_code == 429
     assert 890 <= int(locked.headers["retry-after"]) <= 900
     assert locked.json()["title"] == "Too many requests"
     other = make_client(client=("198.51.100.20", 5000))
-    answer = other.post(
-        "/login", data={"token": api.tokens["viewer"], "next": "/"}, follow_redirects=False
-    )
+    answer = other.post("/login", data=right, follow_redirects=False)
     assert answer.status_code == 303
 
 

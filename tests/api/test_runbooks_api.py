@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
 from plantao.api.app import create_app
-from plantao.auth import service as auth_service
 from plantao.config import Settings
 from plantao.db import session_scope
 from plantao.engine.handlers import registry
@@ -26,6 +25,7 @@ from plantao.runbooks.models import RunbookRun
 from tests.api.conftest import Api
 from tests.factories.config import AM_KEY, apply_standard
 from tests.factories.payloads import am_alert, am_webhook
+from tests.factories.people import make_user, token_for
 from tests.factories.runbooks import write_pack
 
 AM = f"/api/v1/intake/{AM_KEY}/alertmanager"
@@ -51,7 +51,7 @@ def rapi(
             ("responder2", "responder"),
             ("viewer", "viewer"),
         ):
-            _, tokens[name] = auth_service.create_token(session, name=f"{name}-t", role=role)
+            tokens[name] = token_for(session, make_user(session, f"{name}-u", global_role=role))
     monkeypatch.setenv("PLANTAO_RUNBOOK_SECRET_TOKEN", SECRET)
     settings = Settings(
         database_url=db_url,
@@ -120,7 +120,7 @@ def test_incident_runbooks_and_confirm(rapi: tuple[Api, Settings]) -> None:
     assert api.client.post(url, headers=api.headers("viewer")).status_code == 403
     done = api.client.post(url, headers=api.headers("responder"))
     assert done.status_code == 200
-    assert done.json()["linked"][0]["confirmed_by"] == "token:responder-t"
+    assert done.json()["linked"][0]["confirmed_by"] == "responder-u"
     kpi = api.client.get("/api/v1/kpis/runbook-coverage", headers=api.headers("viewer")).json()
     assert (kpi["incidents"], kpi["with_confirmed_runbook"], kpi["coverage"]) == (1, 1, 1.0)
 
@@ -137,7 +137,7 @@ def test_checklists_api(rapi: tuple[Api, Settings]) -> None:
     cid, iid = res.json()["id"], res.json()["items"][0]["id"]
     base = f"/api/v1/incidents/{ref}/checklists/{cid}/items/{iid}"
     checked = api.client.post(f"{base}/check", headers=h).json()
-    assert checked["items"][0]["checked_by"] == "token:responder-t"
+    assert checked["items"][0]["checked_by"] == "responder-u"
     assert api.client.post(f"{base}/check", headers=api.headers("viewer")).status_code == 403
     unchecked = api.client.post(f"{base}/uncheck", headers=h).json()
     assert unchecked["items"][0]["checked_at"] is None
@@ -150,7 +150,7 @@ def test_checklists_api(rapi: tuple[Api, Settings]) -> None:
         json={"level": "medium", "rationale": "regression risk"},
         headers=h,
     )
-    assert risk.status_code == 201 and risk.json()["by"] == "token:responder-t"
+    assert risk.status_code == 201 and risk.json()["by"] == "responder-u"
     assumption = api.client.post(
         f"/api/v1/incidents/{ref}/assumptions",
         json={
@@ -259,7 +259,7 @@ def test_destructive_needs_a_second_person(rapi: tuple[Api, Settings]) -> None:
     assert api.client.post(approve, headers=api.headers("responder")).status_code == 403
     assert api.client.post(approve, headers=api.headers("viewer")).status_code == 403
     ok = api.client.post(approve, headers=api.headers("responder2"))
-    assert ok.status_code == 200 and ok.json()["approved_by"] == "token:responder2-t"
+    assert ok.status_code == 200 and ok.json()["approved_by"] == "responder2-u"
     assert _engine(api, settings) == 1
     run = api.client.get(
         f"/api/v1/incidents/{ref}/runs/{run_id}", headers=api.headers("viewer")
@@ -313,10 +313,7 @@ def test_execution_disabled(
 
 
 def _login(api: Api, role: str) -> None:
-    res = api.client.post(
-        "/login", data={"token": api.tokens[role], "next": "/"}, follow_redirects=False
-    )
-    assert res.status_code == 303
+    api.login(role)
 
 
 def test_web_incident_page_runbooks_triage_risk(rapi: tuple[Api, Settings]) -> None:
@@ -349,9 +346,9 @@ def test_web_incident_page_runbooks_triage_risk(rapi: tuple[Api, Settings]) -> N
     )
     detail = api.client.get(f"/api/v1/incidents/{ref}", headers=api.headers("viewer")).json()
     kinds = {e["kind"]: e for e in detail["timeline"]}
-    assert kinds["checklist.checked"]["actor"] == "token:responder-t"
+    assert kinds["checklist.checked"]["actor"] == "responder-u"
     assert kinds["risk.posture"]["data"]["level"] == "high"
-    assert kinds["runbook.confirmed"]["actor"] == "token:responder-t"
+    assert kinds["runbook.confirmed"]["actor"] == "responder-u"
     assert "I assume A because B; if C, I do D." in [e["message"] for e in detail["timeline"]]
     again = api.client.get(f"/incidents/{ref}").text
     assert "☑" in again and "possible leak" in again

@@ -1,4 +1,4 @@
-"""The web UI: token login, list, incident page, actions with CSRF protection."""
+"""The web UI: password login, list, incident page, actions with CSRF protection."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ def test_pages_need_login(api: Api) -> None:
     assert res.status_code == 303 and res.headers["location"].startswith("/login")
 
 
-def test_bad_token_login(api: Api) -> None:
-    """A wrong token shows an error and no session."""
-    res = api.client.post("/login", data={"token": "plt_wrong"})
-    assert res.status_code == 401 and "unknown or revoked" in res.text
+def test_bad_password_login(api: Api) -> None:
+    """A wrong password shows an error and opens no session."""
+    res = api.client.post("/login", data={"handle": "viewer-u", "password": "not it at all"})
+    assert res.status_code == 401 and "Wrong user name or password" in res.text
+    assert api.client.get("/", follow_redirects=False).status_code == 303
 
 
 def test_responder_acknowledges_from_the_page(api: Api) -> None:
@@ -34,7 +35,7 @@ def test_responder_acknowledges_from_the_page(api: Api) -> None:
     res = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": api.csrf(page.text)})
     assert res.status_code == 200
     assert 'id="incident-status">Acknowledged' in res.text
-    assert "token:responder-t" in res.text
+    assert "responder-u" in res.text
 
 
 def test_viewer_sees_no_actions(api: Api) -> None:
@@ -42,7 +43,7 @@ def test_viewer_sees_no_actions(api: Api) -> None:
     ref = api.open_incident(f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([am_alert()]))
     api.login("viewer")
     page = api.client.get(f"/incidents/{ref}")
-    assert "read-only" in page.text and 'class="action' not in page.text
+    assert "not act on it" in page.text and 'class="action' not in page.text
     res = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": api.csrf(page.text)})
     assert res.status_code == 403
 

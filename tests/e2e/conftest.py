@@ -126,6 +126,13 @@ class PlantaoServer:
         out = self.cli("tokens", "create", "--name", name, "--role", role)
         return out.strip().splitlines()[-1].strip()
 
+    def create_user(self, handle: str, role: str) -> str:
+        """A person with ``role`` on every team; returns their generated password."""
+        out = self.cli(
+            "users", "create", handle, "--name", handle.title(), "--role", role, "--password"
+        )
+        return out.strip().splitlines()[-1].strip()
+
     def log_tail(self) -> str:
         return tail(self.log_path)
 

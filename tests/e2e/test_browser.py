@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import ADMIN_NAME, PlantaoServer
+from tests.e2e.conftest import PlantaoServer
 from tests.factories.payloads import am_alert, am_webhook
 from tests.factories.requirements import require_component
 
@@ -31,7 +31,8 @@ CHROMIUM_ARGS = [
 ]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TIMEOUT_MS = 10_000
-ADMIN_ACTOR = f"token:{ADMIN_NAME}"  # how a token-authenticated person appears in timelines
+ADMIN_ACTOR = "boss"  # the handle of the admin the tests log in as; timelines name it
+_PASSWORDS: dict[tuple[str, str], str] = {}
 
 
 def chromium_path() -> str | None:
@@ -89,9 +90,21 @@ def open_incident(server: PlantaoServer, severity: str = "critical") -> str:
     raise AssertionError(f"no incident opened for {alertname}")
 
 
-def log_in(page: Any, server: PlantaoServer, token: str, path: str = "/login") -> None:
+def person(server: PlantaoServer, handle: str, role: str) -> str:
+    """The password of ``handle`` (created once per server with ``role`` on every team)."""
+    key = (server.base_url, handle)
+    if key not in _PASSWORDS:
+        _PASSWORDS[key] = server.create_user(handle, role)
+    return _PASSWORDS[key]
+
+
+def log_in(
+    page: Any, server: PlantaoServer, handle: str = ADMIN_ACTOR, path: str = "/login"
+) -> None:
+    password = person(server, handle, "admin" if handle == ADMIN_ACTOR else "viewer")
     page.goto(f"{server.base_url}{path}")
-    page.fill("#token", token)
+    page.fill("#handle", handle)
+    page.fill("#password", password)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
 
@@ -104,7 +117,7 @@ def test_responder_acknowledges_and_notes_in_the_browser(
 
     server = plantao_sqlite
     human_id = open_incident(server)
-    log_in(page, server, server.token)
+    log_in(page, server)
     assert page.url == f"{server.base_url}/"
 
     row = page.locator("table.incidents tr", has=page.locator(f"a:text-is('{human_id}')"))
@@ -157,12 +170,11 @@ def test_viewer_sees_no_action_buttons(plantao_sqlite: PlantaoServer, page: Any)
 
     server = plantao_sqlite
     human_id = open_incident(server)
-    viewer = server.create_token("e2e-viewer", "viewer")
-    log_in(page, server, viewer, path=f"/login?next=/incidents/{human_id}")
+    log_in(page, server, "watcher", path=f"/login?next=/incidents/{human_id}")
     page.wait_for_url(f"{server.base_url}/incidents/{human_id}")
     expect(page.locator("#incident-status")).to_have_text("Triggered")
-    expect(page.locator("header .who")).to_contain_text("viewer")
-    expect(page.locator("p.hint", has_text="read-only")).to_have_count(1)
+    expect(page.locator("header .who")).to_contain_text("watcher")
+    expect(page.locator("p.hint", has_text="not act on it")).to_have_count(1)
     expect(page.locator("section.actions")).to_have_count(0)
     expect(page.locator("button.action")).to_have_count(0)
     expect(page.locator("form[action$='/notes']")).to_have_count(0)
@@ -178,9 +190,9 @@ def test_pt_br_texts(plantao_sqlite: PlantaoServer, page: Any) -> None:
     page.goto(f"{server.base_url}/login?lang=pt-BR")
     expect(page.locator("html")).to_have_attribute("lang", "pt-BR")
     expect(page.locator("h1")).to_have_text("Entrar")
-    expect(page.locator("label[for=token]")).to_have_text("Token de API")
+    expect(page.locator("label[for=password]")).to_have_text("Senha")
 
-    log_in(page, server, server.token)
+    log_in(page, server)
     page.goto(f"{server.base_url}/?lang=pt-BR")
     expect(page.locator("h1")).to_have_text("Incidentes")
     expect(page.locator("table.incidents th", has_text="Severidade")).to_have_count(1)

@@ -100,7 +100,7 @@ def test_javascript_runbook_url_is_not_clickable(
     """The incident page shows a javascript: runbook_url as text; no link runs it."""
     server = plantao_sqlite
     ref = _incident_with_runbook_url(server, "javascript:window.__pwned=1")
-    log_in(page, server, server.token, path=f"/login?next=/incidents/{ref}")
+    log_in(page, server, path=f"/login?next=/incidents/{ref}")
     page.wait_for_url(f"{server.base_url}/incidents/{ref}")
     assert page.locator("a[href^='javascript' i]").count() == 0
     assert page.get_by_text("javascript:window.__pwned=1").count() >= 1

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
-from plantao.catalog.models import Service, User
+from plantao.catalog.models import Service
 from plantao.db import run_transaction
 from plantao.engine.delivery_step import DeliveryStep
 from plantao.incidents import service as incident_service
 from plantao.notify import contacts, paging
 from plantao.notify.models import Delivery
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
+from plantao.people.models import User
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
 

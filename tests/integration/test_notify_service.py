@@ -70,7 +70,7 @@ def test_message_names_incident_runbook_and_signed_links_in_user_language(
     """The message names human id, severity, summary, runbook and has 3 links (pt-BR)."""
     apply_standard(factory)
     with factory.begin() as s:
-        from plantao.catalog.models import User
+        from plantao.people.models import User
 
         user = s.get(User, user_id(s))
         assert user is not None

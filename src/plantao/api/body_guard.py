@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plantao.auth import service as auth_service
+from plantao.auth.principal import Principal
 from plantao.config import Settings
 from plantao.errors import Unauthenticated
 
@@ -102,7 +103,7 @@ class BodyGuard:
         self.intake_limit = settings.intake_max_body_bytes
         self.sessions = sessions
 
-    def _authenticate(self, token: str) -> auth_service.Principal:
+    def _authenticate(self, token: str) -> Principal:
         with self.sessions() as session:
             principal = auth_service.authenticate(session, token)
             session.commit()
@@ -178,7 +179,7 @@ class BodyGuard:
             await _too_large(send, limit, scope.get("path", ""))
 
 
-def principal_from_state(state: Any) -> auth_service.Principal | None:
+def principal_from_state(state: Any) -> Principal | None:
     """The principal ``BodyGuard`` verified for this request, if it did."""
     found = getattr(state, "principal", None)
-    return found if isinstance(found, auth_service.Principal) else None
+    return found if isinstance(found, Principal) else None

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.api.body_guard import principal_from_state
 from plantao.auth import service as auth_service
-from plantao.auth.roles import Role, require
-from plantao.auth.service import Principal
+from plantao.auth.principal import Principal
+from plantao.auth.roles import Need
 from plantao.config import Settings
 from plantao.errors import Unauthenticated
 
@@ -57,25 +57,33 @@ def _bearer(request: Request) -> str | None:
 def current_principal(request: Request, session: SessionDep) -> Principal:
     """The API takes bearer tokens only, never the web session cookie: a browser attaches the
     cookie to any cross-site form POST, and the JSON API carries no CSRF token."""
+    source = request.client.host if request.client else None
     verified = principal_from_state(request.state)
     if verified is not None:  # BodyGuard checked the token before the body was read
-        return verified
+        return verified.seen_from(source)
     token = _bearer(request)
     if token is None:
         raise Unauthenticated("send 'Authorization: Bearer <token>'")
     principal = auth_service.authenticate(session, token)
     session.commit()  # persist last_used_at; nothing else has been written yet
-    return principal
+    return principal.seen_from(source)
 
 
-def _needs(role: Role) -> object:
+def _needs(need: Need) -> object:
+    """A first, coarse check: the token's scopes allow ``need`` and its owner holds the role on
+    at least one team. Routes on a team's object then check that team (e.g.
+    ``plantao.incidents.access.get_to_act``)."""
+
     def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        require(principal.role, role)
+        principal.require(need)
         return principal
 
     return Depends(check)
 
 
-Viewer = Annotated[Principal, _needs(Role.VIEWER)]
-Responder = Annotated[Principal, _needs(Role.RESPONDER)]
-Admin = Annotated[Principal, _needs(Role.ADMIN)]
+Viewer = Annotated[Principal, _needs(Need.READ)]
+Responder = Annotated[Principal, _needs(Need.RESPOND)]
+Manager = Annotated[Principal, _needs(Need.MANAGE)]
+Admin = Annotated[Principal, _needs(Need.ADMIN)]
+Gate = Annotated[Principal, _needs(Need.GATE)]
+Anyone = Annotated[Principal, Depends(current_principal)]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.cli import inbox as inbox_cli
 from plantao.cli import oncall as oncall_cli
+from plantao.cli import people as people_cli
 from plantao.cli import runbooks as runbooks_cli
 from plantao.cli import secret as secret_cli
 from plantao.config import get_settings
@@ -28,11 +29,13 @@ app = typer.Typer(
     help="Plantão: alert intake, incidents and on-call.",
 )
 incidents_app = typer.Typer(no_args_is_help=True, help="List and act on incidents.")
-tokens_app = typer.Typer(no_args_is_help=True, help="API tokens.")
 integrations_app = typer.Typer(no_args_is_help=True, help="Integrations and their intake URLs.")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data for a first look.")
 app.add_typer(incidents_app, name="incidents")
-app.add_typer(tokens_app, name="tokens")
+app.add_typer(people_cli.tokens_app, name="tokens")
+app.add_typer(people_cli.users_app, name="users")
+app.add_typer(people_cli.teams_app, name="teams")
+app.add_typer(people_cli.login_app, name="login")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(demo_app, name="demo")
 app.add_typer(runbooks_cli.app, name="runbooks")
@@ -231,48 +234,6 @@ def worker(
         "engine.started", worker=loop.worker_id, stop="Ctrl-C or SIGTERM"
     )
     loop.run_forever(stop)
-
-
-@tokens_app.command("create")
-def tokens_create(
-    name: Annotated[str, typer.Option(help="what the token is for")],
-    role: Annotated[str, typer.Option(help="admin, responder or viewer")] = "responder",
-) -> None:
-    """Create a token; the token alone is printed on the last line (shown only once)."""
-    from plantao.auth import service as auth_service
-
-    try:
-        with session_scope(_sessions()) as session:
-            row, clear = auth_service.create_token(session, name=name, role=role)
-            typer.echo(f"created token #{row.id} '{row.name}' with role {row.role}", err=True)
-    except DomainError as exc:
-        _fail(exc.detail, 2)
-        return
-    typer.echo(clear)
-
-
-@tokens_app.command("list")
-def tokens_list() -> None:
-    """List tokens (never their secret)."""
-    from plantao.auth import service as auth_service
-
-    with session_scope(_sessions()) as session:
-        for t in auth_service.list_tokens(session):
-            state = "revoked" if t.revoked_at else "active"
-            typer.echo(f"#{t.id}\t{t.name}\t{t.role}\t{t.prefix}…\t{state}")
-
-
-@tokens_app.command("revoke")
-def tokens_revoke(token_id: int) -> None:
-    """Revoke a token by its number."""
-    from plantao.auth import service as auth_service
-
-    try:
-        with session_scope(_sessions()) as session:
-            auth_service.revoke_token(session, token_id)
-    except DomainError as exc:
-        _fail(exc.detail)
-    typer.echo(f"token #{token_id} revoked")
 
 
 @integrations_app.command("list")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from plantao.catalog.models import Integration, Service, User
+from plantao.catalog.models import Integration, Service
 from plantao.configfile.common import Change, new_integration_key
 from plantao.configfile.durations import parse_duration
 from plantao.configfile.schema import ConfigFile
 from plantao.notify import contacts as notify_contacts
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
 from plantao.oncall import heartbeats, policies, schedules, settings, window_store
+from plantao.people.models import User
 
 _SIGNS = {"+": "create", "~": "update", "-": "delete", "=": "keep"}
 

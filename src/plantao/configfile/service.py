@@ -17,21 +17,14 @@ from sqlalchemy.orm import Session
 
 from plantao import clock
 from plantao.catalog import service as catalog_service
-from plantao.catalog.models import (
-    ConfigDocument,
-    Integration,
-    Route,
-    Service,
-    Team,
-    TeamMembership,
-    User,
-)
+from plantao.catalog.models import ConfigDocument, Integration, Route, Service
 from plantao.catalog.service import SEVERITY_DOCUMENT
 from plantao.configfile.common import Change, new_integration_key
 from plantao.configfile.durations import parse_duration
 from plantao.configfile.oncall_apply import apply_oncall, heartbeat_integration_ids
 from plantao.configfile.schema import ConfigFile
 from plantao.errors import Conflict
+from plantao.people.models import Team, TeamMembership, User
 
 
 def _diff(row: Any, values: dict[str, Any]) -> list[str]:

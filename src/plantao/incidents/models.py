@@ -114,3 +114,18 @@ class IncidentReaction(Base):
     actor: Mapped[str | None] = mapped_column(String(200))
     alerts: Mapped[list[dict[str, Any]] | None]
     created_at: Mapped[datetime]
+
+
+class IncidentResponder(Base):
+    """A person added to an incident by hand. Being one lets them act on it even when the
+    incident belongs to a team where they hold no responder role (RBAC by team)."""
+
+    __tablename__ = "incident_responders"
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime]

@@ -11,6 +11,7 @@ from plantao.api import incident_presenter as presenter
 from plantao.api.deps import Responder, SessionDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.catalog import service as catalog_service
+from plantao.incidents import access as incident_access
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.schemas import ActionIn, IncidentDetail, IncidentPage, NoteIn, SeverityIn
@@ -62,7 +63,7 @@ def get_incident(ref: str, session: SessionDep, _who: Viewer) -> IncidentDetail:
 def _act(
     session: SessionDep, who: Responder, ref: str, action: Action, body: ActionIn | None
 ) -> IncidentDetail:
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     incident_service.act(
         session, incident, action, actor=who.actor, note=body.note if body else None
     )
@@ -107,7 +108,7 @@ def close(
 
 @router.post("/{ref}/notes", response_model=IncidentDetail, status_code=201)
 def add_note(ref: str, body: NoteIn, session: SessionDep, who: Responder) -> IncidentDetail:
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     incident_service.add_note(session, incident, actor=who.actor, text=body.text, kind=body.kind)
     session.commit()
     return presenter.detail(session, incident)
@@ -117,7 +118,7 @@ def add_note(ref: str, body: NoteIn, session: SessionDep, who: Responder) -> Inc
 def change_severity(
     ref: str, body: SeverityIn, session: SessionDep, who: Responder
 ) -> IncidentDetail:
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     incident_service.change_severity(
         session, incident, actor=who.actor, new=body.severity, reason=body.reason
     )

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from plantao import clock
 from plantao.auth import keyring
-from plantao.catalog.models import User
 from plantao.config import Settings, get_settings
 from plantao.errors import InvalidTransition, NotFound
 from plantao.incidents import service as incident_service
@@ -26,6 +25,7 @@ from plantao.incidents.models import Incident
 from plantao.notify import link_tokens, rendering
 from plantao.notify.link_tokens import ActionClaim, ActionLinkError, LinkAction
 from plantao.notify.models import UsedActionNonce
+from plantao.people.models import User
 
 _STATUS_ACTIONS = {
     LinkAction.ACK: IncidentAction.ACKNOWLEDGE,

@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
-from plantao.catalog.models import User
 from plantao.errors import NotFound, ValidationFailed
 from plantao.notify.models import (
     CONTACT_TYPES,
@@ -19,6 +18,7 @@ from plantao.notify.models import (
     NotificationRule,
 )
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
+from plantao.people.models import User
 
 
 def _validate_method(handle: str, spec: ContactMethodSpec) -> None:

@@ -41,7 +41,6 @@ from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
-from plantao.catalog.models import User
 from plantao.config import Settings
 from plantao.incidents import reactions
 from plantao.incidents.lifecycle import Status
@@ -62,6 +61,7 @@ from plantao.notify.channels.slack import SlackChannel
 from plantao.notify.channels.teams import TeamsChannel
 from plantao.notify.channels.webhook import WebhookChannel
 from plantao.notify.models import UNSENT_STATES, ContactMethod, Delivery
+from plantao.people.models import User
 
 __all__ = [
     "Leased",

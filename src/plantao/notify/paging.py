@@ -21,7 +21,6 @@ from plantao import clock
 from plantao.alerts import service as alert_service
 from plantao.auth import keyring
 from plantao.catalog import service as catalog_service
-from plantao.catalog.models import User
 from plantao.config import Settings, get_settings
 from plantao.db import is_postgres, wake_engines
 from plantao.errors import NotFound, ValidationFailed
@@ -32,6 +31,7 @@ from plantao.notify import link_tokens, rendering
 from plantao.notify.channels.base import ActionLink
 from plantao.notify.link_tokens import LinkAction
 from plantao.notify.models import UNSENT_STATES, ContactMethod, Delivery, NotificationRule
+from plantao.people.models import User
 
 #: The actions every page offers as signed links, in the order their buttons appear.
 ACTIONS = (LinkAction.ACK, LinkAction.RESOLVE, LinkAction.ESCALATE)

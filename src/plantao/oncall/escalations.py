@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from plantao import clock
 from plantao.alerts import service as alert_service
-from plantao.catalog.models import Service, User
+from plantao.catalog.models import Service
 from plantao.errors import Conflict, NotFound
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import OPEN_STATES, Status
@@ -32,6 +32,7 @@ from plantao.jobs import service as job_service
 from plantao.oncall import escalation_plan, paging, schedules, settings, window_store
 from plantao.oncall.escalation_plan import Cursor, CursorKind, PolicySnapshot, Urgency
 from plantao.oncall.models import Escalation, EscalationPolicy, Page, ServicePolicy
+from plantao.people.models import User
 
 #: The job kind of escalation timers, named here only; ``engine/handlers.py`` runs it, urgent.
 JOB_KIND = "oncall.escalate"

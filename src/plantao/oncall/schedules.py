@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantao import clock
-from plantao.catalog.models import User
 from plantao.errors import NotFound, ValidationFailed
 from plantao.oncall import ical, rotation
 from plantao.oncall.layers import build_schedule
 from plantao.oncall.models import OncallSchedule, ScheduleOverride, UserFeed
 from plantao.oncall.rotation import OverrideKind, Schedule
+from plantao.people.models import User
 
 FEED_PAST = timedelta(days=14)
 FEED_FUTURE = timedelta(days=90)

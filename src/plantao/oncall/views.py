@@ -11,6 +11,7 @@ from plantao import clock
 from plantao.api.deps import Admin, Responder, SessionDep, SettingsDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.api.params import Id
+from plantao.incidents import access as incident_access
 from plantao.incidents import service as incident_service
 from plantao.oncall import service as oncall_service
 from plantao.oncall import window_store
@@ -225,7 +226,7 @@ def get_escalation(ref: str, session: SessionDep, _who: Viewer) -> EscalationOut
 
 @router.post("/api/v1/incidents/{ref}/escalate", response_model=EscalationOut)
 def escalate(ref: str, session: SessionDep, who: Responder) -> EscalationOut:
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     oncall_service.escalate_now(session, incident.id, who.actor)
     session.commit()
     return _escalation(session, ref)

@@ -10,6 +10,7 @@ from plantao import clock
 from plantao.api.deps import Responder, SessionDep, SettingsDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.api.params import Id
+from plantao.incidents import access as incident_access
 from plantao.incidents import service as incident_service
 from plantao.runbooks import (
     checklists,
@@ -83,7 +84,7 @@ def confirm_runbook(
     who: Responder,
     lang: str | None = None,
 ) -> IncidentRunbooks:
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     rb = library_access.get_runbook(
         library_access.library(settings), rid, lang or settings.language
     )
@@ -105,7 +106,7 @@ def _one(session: SessionDep, incident_id: int, checklist_id: int) -> ChecklistO
 def attach_checklist(
     ref: str, body: ChecklistIn, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> ChecklistOut:
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     rb = library_access.get_runbook(
         library_access.library(settings), body.runbook, body.lang or settings.language
     )
@@ -117,7 +118,7 @@ def attach_checklist(
 def _set(
     ref: str, cid: Id, iid: Id, session: SessionDep, who: Responder, checked: bool
 ) -> ChecklistOut:
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     checklists.set_item(session, incident, cid, iid, checked=checked, actor=who.actor)
     session.commit()
     return _one(session, incident.id, cid)
@@ -137,7 +138,7 @@ def uncheck_item(ref: str, cid: Id, iid: Id, session: SessionDep, who: Responder
 def record_risk(
     ref: str, body: RiskIn, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> dict[str, object]:
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     posture.record_risk(
         session,
         incident,
@@ -154,7 +155,7 @@ def record_risk(
 def record_assumption(
     ref: str, body: AssumptionIn, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> dict[str, str]:
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     text = posture.record_assumption(
         session,
         incident,
@@ -181,7 +182,7 @@ def request_run(
 ) -> RunOut:
     """Request a step run of the runbook's executable step ``action``; the engine runs it."""
     step_requests.ensure_enabled(settings)
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     rb = library_access.get_runbook(
         library_access.library(settings), rid, body.lang or settings.language
     )
@@ -224,11 +225,17 @@ def approve_run(
     ref: str, run_id: Id, session: SessionDep, settings: SettingsDep, who: Responder
 ) -> RunOut:
     """A second person approves a destructive step run (same command, before it expires)."""
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = incident_access.get_to_act(session, ref, who)
     row = step_requests.get(session, incident, run_id, for_update=True)
     rb = library_access.library(settings).get(row.runbook_id, row.lang)
     step_requests.approve(
-        session, settings, incident, row, rb, actor=who.actor, roles=frozenset({who.role.value})
+        session,
+        settings,
+        incident,
+        row,
+        rb,
+        actor=who.actor,
+        roles=incident_access.roles_on(session, who, incident),
     )
     session.commit()
     return run_out(row)

@@ -1,0 +1,91 @@
+"""Who may act on an incident: RBAC by the team that owns its service.
+
+A responder of team A cannot act on team B's incidents unless someone added them to the
+incident as a responder (``incident_responders``). Looked up here rather than stored on the
+incident, so moving a service to another team moves its incidents' permissions with it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from plantao import clock
+from plantao.auth.principal import Principal
+from plantao.auth.roles import RANK, Need
+from plantao.catalog.models import Service
+from plantao.incidents import service as incident_service
+from plantao.incidents.models import Incident, IncidentResponder
+from plantao.people.models import User
+
+
+def team_of(session: Session, incident: Incident) -> int | None:
+    return session.scalar(select(Service.team_id).where(Service.id == incident.service_id))
+
+
+def is_added_responder(session: Session, incident_id: int, user_id: int) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    IncidentResponder.incident_id == incident_id,
+                    IncidentResponder.user_id == user_id,
+                )
+            )
+        )
+    )
+
+
+def allowed(
+    session: Session, who: Principal, incident: Incident, need: Need = Need.RESPOND
+) -> bool:
+    granted = need is Need.RESPOND and is_added_responder(session, incident.id, who.user_id)
+    return who.can(need, team_of(session, incident), granted=granted)
+
+
+def require(
+    session: Session, who: Principal, incident: Incident, need: Need = Need.RESPOND
+) -> None:
+    granted = need is Need.RESPOND and is_added_responder(session, incident.id, who.user_id)
+    who.require(need, team_of(session, incident), granted=granted)
+
+
+def get_to_act(session: Session, ref: str, who: Principal, need: Need = Need.RESPOND) -> Incident:
+    """The incident locked for update, once ``who`` is known to be allowed to act on it."""
+    incident = incident_service.get(session, ref, for_update=True)
+    require(session, who, incident, need)
+    return incident
+
+
+def add_responder(session: Session, incident: Incident, user: User, *, actor: str) -> bool:
+    """Add ``user`` to the incident; False when they already were. Flushes."""
+    if is_added_responder(session, incident.id, user.id):
+        return False
+    now = clock.now()
+    session.add(
+        IncidentResponder(incident_id=incident.id, user_id=user.id, added_by=actor, added_at=now)
+    )
+    message = f"{actor} added {user.handle} as a responder"
+    item = incident_service.TimelineItem("responder.added", actor, message, {"user": user.handle})
+    incident_service.append(session, incident.id, [item], at=now)
+    session.flush()
+    return True
+
+
+def responders(session: Session, incident_id: int) -> list[tuple[IncidentResponder, User]]:
+    rows = session.execute(
+        select(IncidentResponder, User)
+        .join(User, User.id == IncidentResponder.user_id)
+        .where(IncidentResponder.incident_id == incident_id)
+        .order_by(IncidentResponder.added_at)
+    ).all()
+    return [(r, u) for r, u in rows]
+
+
+def roles_on(session: Session, who: Principal, incident: Incident) -> frozenset[str]:
+    """The roles ``who`` holds on the incident's team, each lower role included (an admin also
+    satisfies a runbook step whose approvers are managers)."""
+    best = who.access.role_on(team_of(session, incident))
+    if best is None:
+        return frozenset()
+    return frozenset(r.value for r, rank in RANK.items() if rank <= RANK[best])

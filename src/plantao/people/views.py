@@ -1,0 +1,175 @@
+"""Users, service accounts and teams over the API. Reading is open to every signed-in caller
+(responders need to find who to add); changes need the admin role, or a team's admin for its
+own members."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from plantao.api.deps import Admin, Anyone, SessionDep, Viewer
+from plantao.api.errors import problem_responses
+from plantao.auth import service as auth_service
+from plantao.auth.roles import Need
+from plantao.people import directory, teams
+from plantao.people.models import User
+
+router = APIRouter(tags=["people"], responses=problem_responses())
+
+RoleName = Literal["viewer", "responder", "manager", "admin"]
+GlobalRoleName = Literal["none", "viewer", "responder", "manager", "admin"]
+Handle = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+class TeamRoleOut(BaseModel):
+    team: str
+    role: str
+
+
+class UserOut(BaseModel):
+    handle: str
+    name: str
+    email: str | None
+    time_zone: str
+    language: str
+    kind: str
+    global_role: str
+    disabled: bool
+    sso: bool
+    teams: list[TeamRoleOut] = []
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    handle: str = Handle
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    time_zone: str = Field(default="UTC", max_length=64)
+    language: Literal["en", "pt-BR"] = "en"
+    global_role: GlobalRoleName = "viewer"
+    kind: Literal["user", "service"] = "user"
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    time_zone: str | None = Field(default=None, max_length=64)
+    language: Literal["en", "pt-BR"] | None = None
+    global_role: GlobalRoleName | None = None
+    disabled: bool | None = None
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: RoleName | None = Field(description="null removes the member")
+
+
+class MemberOut(BaseModel):
+    handle: str
+    name: str
+    role: str
+
+
+class TeamOut(BaseModel):
+    slug: str
+    name: str
+    members: list[MemberOut]
+
+
+class LoggedOut(BaseModel):
+    sessions_ended: int
+
+
+def _user_out(session: SessionDep, user: User) -> UserOut:
+    return UserOut(
+        **directory.snapshot(user),
+        teams=[TeamRoleOut(team=t.slug, role=r) for t, r in teams.teams_of(session, user.id)],
+    )
+
+
+@router.get("/api/v1/me", response_model=UserOut)
+def me(session: SessionDep, who: Anyone) -> UserOut:
+    """Who the token belongs to, with their roles."""
+    return _user_out(session, directory.get(session, who.handle))
+
+
+@router.post("/api/v1/me/logout-everywhere", response_model=LoggedOut)
+def logout_everywhere(session: SessionDep, who: Anyone) -> LoggedOut:
+    """End every browser session of the caller (tokens stay; revoke those separately)."""
+    ended = auth_service.end_user_sessions(session, who.user_id)
+    session.commit()
+    return LoggedOut(sessions_ended=ended)
+
+
+@router.get("/api/v1/users", response_model=list[UserOut])
+def list_users(session: SessionDep, _who: Viewer) -> list[UserOut]:
+    return [_user_out(session, u) for u in directory.list_users(session)]
+
+
+@router.get("/api/v1/users/{handle}", response_model=UserOut)
+def get_user(handle: str, session: SessionDep, _who: Viewer) -> UserOut:
+    return _user_out(session, directory.get(session, handle))
+
+
+@router.post("/api/v1/users", response_model=UserOut, status_code=201)
+def create_user(body: UserIn, session: SessionDep, who: Admin) -> UserOut:
+    user = directory.create(session, **body.model_dump(), actor=who.audit_actor)
+    session.commit()
+    return _user_out(session, user)
+
+
+@router.patch("/api/v1/users/{handle}", response_model=UserOut)
+def change_user(handle: str, body: UserPatch, session: SessionDep, who: Admin) -> UserOut:
+    """Change a user; ``disabled: true`` also ends their sessions."""
+    user = directory.get(session, handle)
+    changes = body.model_dump(exclude_unset=True)
+    disabled = changes.pop("disabled", None)
+    if changes:
+        directory.change(session, user, changes, actor=who.audit_actor)
+    if disabled is not None:
+        directory.set_disabled(session, user, disabled, actor=who.audit_actor)
+        if disabled:
+            auth_service.end_user_sessions(session, user.id)
+    session.commit()
+    return _user_out(session, user)
+
+
+def _team_out(session: SessionDep, slug: str) -> TeamOut:
+    team = teams.get(session, slug)
+    return TeamOut(
+        slug=team.slug,
+        name=team.name,
+        members=[
+            MemberOut(handle=u.handle, name=u.name, role=r)
+            for u, r in teams.members(session, team.id)
+        ],
+    )
+
+
+@router.get("/api/v1/teams", response_model=list[TeamOut])
+def list_teams(session: SessionDep, _who: Viewer) -> list[TeamOut]:
+    return [_team_out(session, t.slug) for t in teams.list_teams(session)]
+
+
+@router.get("/api/v1/teams/{slug}", response_model=TeamOut)
+def get_team(slug: str, session: SessionDep, _who: Viewer) -> TeamOut:
+    return _team_out(session, slug)
+
+
+@router.put("/api/v1/teams/{slug}/members/{handle}", response_model=TeamOut)
+def set_member(slug: str, handle: str, body: MemberIn, session: SessionDep, who: Anyone) -> TeamOut:
+    """Add, change or remove (role null) a member: the team's admins, or a global admin."""
+    team = teams.get(session, slug)
+    if not _team_admin(who, team.id):
+        who.require(Need.ADMIN)
+    teams.set_role(session, team, directory.get(session, handle), body.role, actor=who.audit_actor)
+    session.commit()
+    return _team_out(session, slug)
+
+
+def _team_admin(who: Anyone, team_id: int) -> bool:
+    role = who.access.team_roles.get(team_id)
+    return role is not None and role.value == "admin" and who.can(Need.MANAGE, team_id)

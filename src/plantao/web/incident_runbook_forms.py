@@ -1,0 +1,128 @@
+"""Forms on the incident page that work with runbooks: confirm one, attach its checklist, tick
+items, record the risk posture and assumptions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from plantao.api.deps import SessionDep
+from plantao.errors import DomainError
+from plantao.runbooks import checklists as runbook_checklists
+from plantao.runbooks import library_access as runbook_library
+from plantao.runbooks import linking as runbook_linking
+from plantao.runbooks import posture as runbook_posture
+from plantao.web import rendering
+from plantao.web.incident_pages import change_incident
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.post("/incidents/{ref}/runbooks/{rid}/confirm", response_model=None)
+def confirm_runbook_form(
+    ref: str, rid: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
+) -> Response:
+    lib = runbook_library.library(request.app.state.settings)
+    lang = rendering.lang(request)
+    return change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: runbook_linking.confirm(
+            session, inc, runbook_library.get_runbook(lib, rid, lang), actor=who.actor
+        ),
+    )
+
+
+@router.post("/incidents/{ref}/runbooks/{rid}/checklist", response_model=None)
+def runbook_checklist_form(
+    ref: str, rid: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
+) -> Response:
+    lib = runbook_library.library(request.app.state.settings)
+    lang = rendering.lang(request)
+    return change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: runbook_checklists.attach_runbook_checklist(
+            session, inc, runbook_library.get_runbook(lib, rid, lang), actor=who.actor
+        ),
+    )
+
+
+@router.post("/incidents/{ref}/checklists/{cid}/items/{iid}/{verb}", response_model=None)
+def checklist_item_form(
+    ref: str,
+    cid: int,
+    iid: int,
+    verb: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+) -> Response:
+    if verb not in ("check", "uncheck"):
+        raise DomainError(f"unknown checklist verb '{verb}'")
+    return change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: runbook_checklists.set_item(
+            session, inc, cid, iid, checked=verb == "check", actor=who.actor
+        ),
+    )
+
+
+@router.post("/incidents/{ref}/triage/risk", response_model=None)
+def risk_form(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    level: Annotated[str, Form()],
+    rationale: Annotated[str, Form()] = "",
+) -> Response:
+    lang = rendering.lang(request)
+    return change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: runbook_posture.record_risk(
+            session, inc, level=level, rationale=rationale, actor=who.actor, lang=lang
+        ),
+    )
+
+
+@router.post("/incidents/{ref}/notes/assumption", response_model=None)
+def assumption_form(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    assumption: Annotated[str, Form()],
+    evidence: Annotated[str, Form()],
+    signal: Annotated[str, Form()],
+    fallback: Annotated[str, Form()],
+) -> Response:
+    lang = rendering.lang(request)
+    return change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: runbook_posture.record_assumption(
+            session,
+            inc,
+            actor=who.actor,
+            assumption=assumption,
+            evidence=evidence,
+            signal=signal,
+            fallback=fallback,
+            lang=lang,
+        ),
+    )
