@@ -26,35 +26,6 @@ from plantao.web import rendering
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/", response_class=HTMLResponse, response_model=None)
-def incidents_page(
-    request: Request,
-    session: SessionDep,
-    status: str = "open",
-    severity: str = "",
-    cursor: str | None = None,
-) -> Response:
-    principal = rendering.current(request, session)
-    if principal is None:
-        return rendering.to_login(request)
-    page = incident_service.list_incidents(
-        session,
-        statuses=[status] if status else [],
-        severities=[severity] if severity else [],
-        cursor=cursor,
-        limit=50,
-    )
-    return rendering.render(
-        request,
-        "incidents.html",
-        principal,
-        incidents=presenter.summaries(session, page.items),
-        next_cursor=page.next_cursor,
-        status=status,
-        severity=severity,
-    )
-
-
 @router.get("/incidents/{ref}", response_class=HTMLResponse, response_model=None)
 def incident_page(ref: str, request: Request, session: SessionDep) -> Response:
     principal = rendering.current(request, session)

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from plantao.web import (
     delivery_pages,
+    incident_list_pages,
     incident_pages,
     incident_runbook_forms,
     login_pages,
@@ -17,6 +18,7 @@ from plantao.web import (
 router = APIRouter(include_in_schema=False)
 for module in (
     login_pages,
+    incident_list_pages,
     runbook_pages,
     delivery_pages,
     incident_runbook_forms,
