@@ -31,8 +31,10 @@ run: $(VENV)/.installed
 	@echo "Integration URLs (paste into Alertmanager's webhook_configs / Grafana / PagerDuty senders):"
 	@PLANTAO_BASE_URL=http://$(HOST):$(PORT) $(BIN)/plantao integrations list
 	@echo ""
-	@echo "Admin API token (also logs in to the web UI at http://$(HOST):$(PORT)/):"
-	@$(BIN)/plantao tokens create --name "make-run admin" --role admin 2>/dev/null | tail -n 1
+	@echo "Web UI at http://$(HOST):$(PORT)/ - log in as 'admin' with this password:"
+	@$(BIN)/plantao demo admin 2>/dev/null | tail -n 1
+	@echo "Admin API token (Authorization: Bearer ...):"
+	@$(BIN)/plantao tokens create --user admin --scopes admin --name "make-run" 2>/dev/null | tail -n 1
 	@echo ""
 	PLANTAO_BASE_URL=http://$(HOST):$(PORT) $(BIN)/plantao serve --host $(HOST) --port $(PORT)
 

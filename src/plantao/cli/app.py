@@ -368,6 +368,31 @@ def demo_seed() -> None:
     typer.echo(f"demo: {created} incident(s) opened" if created else "demo: data already present")
 
 
+@demo_app.command("admin")
+def demo_admin(
+    handle: Annotated[str, typer.Option(help="the admin's user name")] = "admin",
+) -> None:
+    """Make sure an admin exists and give them a new generated password, printed alone on the
+    last line (for a first look; use SSO or 'plantao users set-password' for real people)."""
+    import secrets
+
+    from plantao.auth import passwords
+    from plantao.people import directory
+    from plantao.people.actor import AuditActor
+
+    actor = AuditActor(handle="cli:demo", via="cli")
+    clear = secrets.token_urlsafe(15)
+    with session_scope(_sessions()) as session:
+        user = directory.by_handle(session, handle) or directory.create(
+            session, handle=handle, name="Admin", global_role="admin", actor=actor
+        )
+        if user.global_role != "admin":
+            directory.change(session, user, {"global_role": "admin"}, actor=actor)
+        passwords.set_password(session, user, clear, actor=actor)
+    typer.echo(f"demo: user '{handle}' is an admin with a new password", err=True)
+    typer.echo(clear)
+
+
 def main() -> None:
     from pydantic import ValidationError
 
