@@ -101,6 +101,19 @@ class Settings(BaseSettings):
     delivery_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     action_link_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     notify_template_dir: Path | None = None
+    # --- Single sign-on (OpenID Connect; plantao.web.sso_pages, docs/people.md) -------------
+    # Unset issuer: no SSO button, password login only. The issuer must equal the provider's
+    # discovery document's `issuer` exactly.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(default=None, repr=False)
+    oidc_scopes: str = "openid profile email groups"
+    # The id_token claims holding the person's groups and their preferred user name.
+    oidc_groups_claim: str = "groups"
+    oidc_handle_claim: str = "preferred_username"
+    # Registered at the provider; None: PLANTAO_BASE_URL + /login/sso/callback.
+    oidc_redirect_uri: str | None = None
+    # --- end of single sign-on -----------------------------------------------------------------
     # --- Limits on abusive clients (plantao.api.ratelimit; docs/security-limits.md) ----------
     # A limit is "COUNT/PERIOD", PERIOD in s, m or h: "600/1m", "30/10m". Counters are per
     # process: with `serve --workers N` a client gets up to N times each budget.
@@ -145,6 +158,20 @@ class Settings(BaseSettings):
                 "PLANTAO_DELIVERY_LEASE_SECONDS must exceed PLANTAO_DELIVERY_TIMEOUT_SECONDS"
             )
         return self
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError(
+                "PLANTAO_OIDC_ISSUER is set: PLANTAO_OIDC_CLIENT_ID and PLANTAO_OIDC_CLIENT_SECRET "
+                "are needed too"
+            )
+        return self
+
+    @property
+    def oidc_callback_url(self) -> str:
+        """Where the provider sends the browser back after login (the registered redirect URI)."""
+        return self.oidc_redirect_uri or self.base_url.rstrip("/") + "/login/sso/callback"
 
     @property
     def previous_secret_keys(self) -> list[str]:

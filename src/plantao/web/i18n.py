@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from plantao.web.texts import core
+from plantao.web.texts import core, sso
 
-AREAS: tuple[ModuleType, ...] = (core,)
+AREAS: tuple[ModuleType, ...] = (core, sso)
 
 
 def _merge(attribute: str) -> dict[str, str]:
