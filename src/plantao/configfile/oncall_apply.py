@@ -11,10 +11,14 @@ from plantao.configfile.durations import parse_duration
 from plantao.configfile.schema import ConfigFile
 from plantao.notify import contacts as notify_contacts
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
-from plantao.oncall import heartbeats, policies, schedules, settings, window_store
+from plantao.oncall import heartbeats, settings, window_store
+from plantao.oncall import service as oncall_service
+from plantao.people.actor import AuditActor
 from plantao.people.models import User
 
 _SIGNS = {"+": "create", "~": "update", "-": "delete", "=": "keep"}
+APPLY = AuditActor(handle="config", via="config")
+"""Who the audit log names for ``plantao apply`` unless the entry point says who ran it."""
 
 
 def apply_oncall(
@@ -23,7 +27,11 @@ def apply_oncall(
     services: dict[str, Service],
     users: dict[str, User],
     integrations: dict[str, Integration],
+    *,
+    actor: AuditActor = APPLY,
 ) -> list[Change]:
+    """Schedules, policies and maintenance windows changed here are audited (with ``actor``)
+    by the on-call verbs, like the same changes made from the API or the web UI."""
     changes: list[Change] = []
 
     def note(kind: str, action: str, name: str) -> None:
@@ -31,23 +39,28 @@ def apply_oncall(
             changes.append(Change(kind, action, name))
 
     for schedule in config.schedules or []:
-        action = schedules.put(
+        action = oncall_service.put_schedule(
             session,
             slug=schedule.slug,
             name=schedule.name,
             time_zone=schedule.time_zone,
             layers=[layer.stored() for layer in schedule.layers],
+            actor=actor,
         )
         note("schedule", action, schedule.slug)
     for policy in config.escalation_policies or []:
         body = policy.snapshot().to_dict()
         note(
             "escalation policy",
-            policies.put(session, slug=policy.slug, name=policy.name, body=body),
+            oncall_service.put_policy(
+                session, slug=policy.slug, name=policy.name, body=body, actor=actor
+            ),
             policy.slug,
         )
     for svc in config.services or []:
-        action = policies.set_for_service(session, services[svc.slug].id, svc.escalation_policy)
+        action = oncall_service.set_service_policy(
+            session, services[svc.slug], svc.escalation_policy, actor=actor
+        )
         note("service policy", action, f"{svc.slug} → {svc.escalation_policy or 'none'}")
     changes.extend(_contacts(session, config, users))
     if config.working_hours is not None:
@@ -55,7 +68,7 @@ def apply_oncall(
         note("working hours", settings.put(session, settings.WORKING_HOURS, body), "working_hours")
     if config.maintenance_windows is not None:
         stored = [w.stored() for w in config.maintenance_windows]
-        for action, name in window_store.put_config_windows(session, stored):
+        for action, name in window_store.put_config_windows(session, stored, actor=actor):
             note("maintenance window", action, name)
     for hb in config.heartbeats or []:
         service = services[hb.service]

@@ -101,7 +101,7 @@ def list_overrides(slug: str, session: SessionDep, _who: Viewer) -> list[Overrid
 
 @router.post("/api/v1/schedules/{slug}/overrides", status_code=201, response_model=OverrideOut)
 def add_override(slug: str, body: OverrideIn, session: SessionDep, who: Responder) -> OverrideOut:
-    row = schedules.add_override(
+    row = oncall_service.add_override(
         session,
         slug,
         kind=body.kind,
@@ -110,15 +110,15 @@ def add_override(slug: str, body: OverrideIn, session: SessionDep, who: Responde
         user=body.user,
         replaces=body.replaces,
         layer=body.layer,
-        actor=who.actor,
+        actor=who.audit_actor,
     )
     session.commit()
     return _override(row)
 
 
 @router.delete("/api/v1/schedules/{slug}/overrides/{override_id}", status_code=204)
-def delete_override(slug: str, override_id: Id, session: SessionDep, _who: Responder) -> Response:
-    schedules.delete_override(session, slug, override_id)
+def delete_override(slug: str, override_id: Id, session: SessionDep, who: Responder) -> Response:
+    oncall_service.delete_override(session, slug, override_id, actor=who.audit_actor)
     session.commit()
     return Response(status_code=204)
 
@@ -180,7 +180,7 @@ def create_silence(body: SilenceIn, session: SessionDep, who: Responder) -> Sile
         services=body.services,
         matchers=body.matchers,
         comment=body.comment,
-        actor=who.actor,
+        actor=who.audit_actor,
     )
     session.commit()
     return _silence(row, window_store.to_window(row), clock.now())
@@ -188,7 +188,7 @@ def create_silence(body: SilenceIn, session: SessionDep, who: Responder) -> Sile
 
 @router.post("/api/v1/silences/{silence_id}/end", response_model=SilenceOut)
 def end_silence(silence_id: Id, session: SessionDep, who: Responder) -> SilenceOut:
-    row = window_store.end(session, silence_id, who.actor)
+    row = window_store.end(session, silence_id, who.audit_actor)
     session.commit()
     return _silence(row, window_store.to_window(row), clock.now())
 
