@@ -161,6 +161,9 @@ class _Waker:
 
 
 class LiveHub:
+    """One per app (``app.state.live_hub``), started and stopped by its lifespan; streams
+    :meth:`subscribe` and read their queue (``plantao.web.live_routes``)."""
+
     def __init__(
         self,
         factory: sessionmaker[Session],
