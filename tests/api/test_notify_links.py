@@ -85,7 +85,8 @@ def test_tampered_expired_and_wrong_action_links_are_refused_and_change_nothing(
 
 
 def test_resolve_link_resolves_and_pt_br_page(api: Api, frozen: datetime) -> None:
-    """A resolve link resolves; the confirmation page speaks the paged user's language."""
+    """A resolve link resolves; the confirmation and result pages speak the paged user's
+    language and link back to the incident page in that language."""
     from plantao.db import session_scope
     from plantao.people.models import User
 
@@ -93,8 +94,13 @@ def test_resolve_link_resolves_and_pt_br_page(api: Api, frozen: datetime) -> Non
         user = s.scalars(select(User).where(User.handle == "ana")).one()
         user.language = "pt-BR"
     incident, paths = _paged(api)
-    assert "Resolver" in api.client.get(paths["resolve"]).text
-    assert api.client.post(paths["resolve"], data={"action": "resolve"}).status_code == 200
+    confirm = api.client.get(paths["resolve"]).text
+    assert "Resolver" in confirm and "Disparado" in confirm
+    done = api.client.post(paths["resolve"], data={"action": "resolve"})
+    assert done.status_code == 200
+    ref = "INC-20261122-1"  # the first incident of the frozen day
+    assert f"{ref} resolvido por ana." in done.text
+    assert f'href="/incidents/{ref}?lang=pt-BR">Abrir {ref} no Plantão' in done.text
     assert _status(api, incident) == "resolved"
 
 

@@ -60,6 +60,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "used": "This link was already used. Each action link works once.",
         "wrong": "This link is for another action.",
         "gone": "The incident or person of this link no longer exists.",
+        "open_incident": "Open {ref} in Plantão",
+        "outcome_acknowledged": "{ref} acknowledged by {who}.",
+        "outcome_resolved": "{ref} resolved by {who}.",
+        "outcome_escalated": "{ref}: escalated to the next step.",
+        "status_triggered": "Triggered",
+        "status_acknowledged": "Acknowledged",
+        "status_mitigated": "Mitigated",
+        "status_resolved": "Resolved",
+        "status_closed": "Closed",
     },
     "pt-BR": {
         "incident": "Incidente",
@@ -80,6 +89,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "used": "Este link já foi usado. Cada link de ação funciona uma única vez.",
         "wrong": "Este link é para outra ação.",
         "gone": "O incidente ou a pessoa deste link não existe mais.",
+        "open_incident": "Abrir {ref} no Plantão",
+        "outcome_acknowledged": "{ref} reconhecido por {who}.",
+        "outcome_resolved": "{ref} resolvido por {who}.",
+        "outcome_escalated": "{ref}: escalado para o próximo passo.",
+        "status_triggered": "Disparado",
+        "status_acknowledged": "Reconhecido",
+        "status_mitigated": "Mitigado",
+        "status_resolved": "Resolvido",
+        "status_closed": "Fechado",
     },
 }
 
@@ -177,13 +195,19 @@ def perform_action(
         session.rollback()
         return _refusal(request, link_tokens.WrongPurposeError(str(exc)))
     texts = TEXTS[result.preview.language]
+    key = f"outcome_{result.outcome}"
+    message = (
+        texts[key].format(ref=result.preview.incident_ref, who=result.preview.user_handle)
+        if key in texts
+        else result.message
+    )
     return _page(
         request,
         result.preview.language,
         200,
         heading=texts["done"],
         preview=result.preview,
-        message=result.message,
+        message=message,
     )
 
 
@@ -232,9 +256,9 @@ def list_deliveries(
 
 
 @router.post("/api/v1/deliveries/{delivery_id}/retry", tags=["notifications"])
-def retry_delivery(delivery_id: Id, session: SessionDep, _admin: Admin) -> DeliveryOut:
-    """Give a dead delivery a fresh attempt budget, due now."""
-    row = outbox_admin.retry_delivery(session, delivery_id)
+def retry_delivery(delivery_id: Id, session: SessionDep, who: Admin) -> DeliveryOut:
+    """Give a dead (or backing-off) delivery a fresh attempt budget, due now; audited."""
+    row = outbox_admin.retry_delivery(session, delivery_id, actor=who.audit_actor)
     out = DeliveryOut.of(row)
     session.commit()
     return out
