@@ -37,10 +37,33 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+RoleName = Literal["viewer", "responder", "manager", "admin"]
+GlobalRoleName = Literal["none", "viewer", "responder", "manager", "admin"]
+
+
+class MemberSpec(_Strict):
+    """A team member: ``ana`` alone is a responder; ``{user: bruno, role: manager}``."""
+
+    user: str = Field(min_length=1, max_length=64)
+    role: RoleName = "responder"
+
+
 class TeamSpec(_Strict):
     slug: str = Field(pattern=SLUG)
     name: str = Field(min_length=1, max_length=200)
-    members: list[str] = Field(default_factory=list)
+    members: list[MemberSpec] = Field(default_factory=list)
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _bare_handles(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"user": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @property
+    def roles(self) -> dict[str, str]:
+        """Each member's handle with their role on this team."""
+        return {member.user: member.role for member in self.members}
 
 
 class UserSpec(_Strict):
@@ -49,6 +72,8 @@ class UserSpec(_Strict):
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     time_zone: str = "UTC"
     language: Literal["en", "pt-BR"] = "en"
+    # The global role, on every team (a team membership can raise it for that team).
+    role: GlobalRoleName = "viewer"
     contact_methods: list[ContactMethodItem] | None = None
     notification_rules: list[NotificationRuleItem] | None = None
     throttle: ThrottleItem | None = None
@@ -63,6 +88,29 @@ class UserSpec(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone '{value}'") from None
         return value
+
+
+class ServiceAccountSpec(_Strict):
+    """A machine that owns API tokens (CI, a chat bot); it never logs in to the web UI."""
+
+    handle: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    role: GlobalRoleName = "viewer"
+
+
+class GroupMappingSpec(_Strict):
+    """Members of the provider's ``group`` get ``role`` on ``team``, or everywhere without one."""
+
+    group: str = Field(min_length=1, max_length=300)
+    team: str | None = Field(default=None, pattern=SLUG)
+    role: RoleName
+
+
+class SsoSpec(_Strict):
+    """Single sign-on as configuration: what the provider's groups grant. The provider itself
+    (issuer, client id and secret) comes from ``PLANTAO_OIDC_*`` settings."""
+
+    group_mappings: list[GroupMappingSpec] = Field(default_factory=list)
 
 
 class ServiceSpec(_Strict):
@@ -158,6 +206,8 @@ class ConfigFile(_Strict):
     version: Literal[1] = 1
     teams: list[TeamSpec] | None = None
     users: list[UserSpec] | None = None
+    service_accounts: list[ServiceAccountSpec] | None = None
+    sso: SsoSpec | None = None
     services: list[ServiceSpec] | None = None
     integrations: list[IntegrationSpec] | None = None
     routes: list[RouteSpec] | None = None
@@ -171,12 +221,12 @@ class ConfigFile(_Strict):
     @model_validator(mode="after")
     def _references(self) -> ConfigFile:
         problems: list[str] = []
-        users = {u.handle for u in self.users or []}
         services = {s.slug for s in self.services or []}
         teams = {t.slug for t in self.teams or []}
         for label, items, key in (
             ("teams", self.teams, "slug"),
             ("users", self.users, "handle"),
+            ("service_accounts", self.service_accounts, "handle"),
             ("services", self.services, "slug"),
             ("integrations", self.integrations, "slug"),
         ):
@@ -186,10 +236,7 @@ class ConfigFile(_Strict):
                 if value in seen:
                     problems.append(f"{label}[{index}].{key}: duplicate '{value}'")
                 seen.add(value)
-        for index, team in enumerate(self.teams or []):
-            for m_index, member in enumerate(team.members):
-                if self.users is not None and member not in users:
-                    problems.append(f"teams[{index}].members[{m_index}]: unknown user '{member}'")
+        problems += self._people_references(teams)
         for index, svc in enumerate(self.services or []):
             if svc.team and self.teams is not None and svc.team not in teams:
                 problems.append(f"services[{index}].team: unknown team '{svc.team}'")
@@ -202,6 +249,38 @@ class ConfigFile(_Strict):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _people_references(self, teams: set[str]) -> list[str]:
+        """Members name declared people, once per team; a handle is a user or a service
+        account, not both; group mappings name declared teams, once per group and team."""
+        problems: list[str] = []
+        people = {u.handle for u in self.users or []}
+        machines = {a.handle for a in self.service_accounts or []}
+        known = None if self.users is None else people | machines
+        for index, account in enumerate(self.service_accounts or []):
+            if account.handle in people:
+                problems.append(
+                    f"service_accounts[{index}].handle: '{account.handle}' is also in users"
+                )
+        for index, team in enumerate(self.teams or []):
+            seen: set[str] = set()
+            for m_index, member in enumerate(team.members):
+                where = f"teams[{index}].members[{m_index}]"
+                if known is not None and member.user not in known:
+                    problems.append(f"{where}: unknown user '{member.user}'")
+                if member.user in seen:
+                    problems.append(f"{where}: '{member.user}' is listed twice")
+                seen.add(member.user)
+        pairs: set[tuple[str, str | None]] = set()
+        for index, mapping in enumerate(self.sso.group_mappings if self.sso else []):
+            where = f"sso.group_mappings[{index}]"
+            if mapping.team and self.teams is not None and mapping.team not in teams:
+                problems.append(f"{where}.team: unknown team '{mapping.team}'")
+            if (mapping.group, mapping.team) in pairs:
+                target = f"team '{mapping.team}'" if mapping.team else "the global role"
+                problems.append(f"{where}: group '{mapping.group}' is mapped twice for {target}")
+            pairs.add((mapping.group, mapping.team))
+        return problems
 
 
 class ConfigError(ValueError):
