@@ -43,10 +43,11 @@ def retry(
     ] = None,
 ) -> None:
     """Put failed entries back in line for the engine."""
+    from plantao.cli.operator import audit_actor
     from plantao.intake import inbox
 
     with session_scope(_sessions()) as session:
-        requeued = inbox.retry_failed(session, entry)
+        requeued = inbox.retry_failed(session, entry, actor=audit_actor())
     if entry is not None and not requeued:
         typer.echo(f"error: no failed inbox entry {entry}", err=True)
         raise typer.Exit(1)

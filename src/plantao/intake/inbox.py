@@ -35,6 +35,8 @@ from plantao.catalog.service import IntegrationRef
 from plantao.db import wake_engines
 from plantao.intake import event_codec
 from plantao.intake.models import InboxEntry
+from plantao.people import audit
+from plantao.people.actor import SYSTEM, AuditActor
 
 #: Sources whose entries hold alert events for ``ingest``.
 ALERT_SOURCES = frozenset({"alertmanager", "grafana", "generic", "pagerduty"})
@@ -174,15 +176,41 @@ def mark_failed(session: Session, entry_id: int, error: str) -> None:
     )
 
 
-def retry_failed(session: Session, entry_id: int | None = None) -> int:
-    """Put failed entries (one, or all) back in line; how many were requeued."""
+def retry_failed(
+    session: Session, entry_id: int | None = None, *, actor: AuditActor = SYSTEM
+) -> int:
+    """Put failed entries (one, or all) back in line; how many were requeued.
+
+    Each requeued entry gets an audit entry (with the error it had), in this transaction: a
+    person decided to apply again what the engine had set aside.
+    """
     statement = update(InboxEntry).where(InboxEntry.state == "failed")
     if entry_id is not None:
         statement = statement.where(InboxEntry.id == entry_id)
-    ids = list(session.scalars(statement.values(state="pending").returning(InboxEntry.id)))
-    if ids:
-        wake_engines(session)
-    return len(ids)
+    rows = session.execute(
+        statement.values(state="pending").returning(
+            InboxEntry.id, InboxEntry.source, InboxEntry.attempts, InboxEntry.last_error
+        )
+    ).all()
+    if not rows:
+        return 0
+    for row in sorted(rows, key=lambda r: int(r.id)):
+        audit.record(
+            session,
+            actor,
+            "inbox.retry",
+            "inbox_entry",
+            row.id,
+            before={
+                "state": "failed",
+                "source": row.source,
+                "attempts": row.attempts,
+                "last_error": (row.last_error or "")[:500],
+            },
+            after={"state": "pending"},
+        )
+    wake_engines(session)
+    return len(rows)
 
 
 def failed_entries(session: Session, limit: int = 100) -> list[InboxEntry]:

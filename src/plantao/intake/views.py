@@ -413,17 +413,17 @@ def inbox_status(session: SessionDep, _admin: Admin, limit: int = 100) -> InboxO
 
 
 @router.post("/api/v1/intake/inbox/retry", responses=_ADMIN_ERRORS)
-def retry_all(session: SessionDep, _admin: Admin) -> RetriedOut:
-    """Put every failed entry back in line."""
-    requeued = inbox.retry_failed(session)
+def retry_all(session: SessionDep, who: Admin) -> RetriedOut:
+    """Put every failed entry back in line (each one audited)."""
+    requeued = inbox.retry_failed(session, actor=who.audit_actor)
     session.commit()
     return RetriedOut(requeued=requeued)
 
 
 @router.post("/api/v1/intake/inbox/{entry_id}/retry", responses=_ADMIN_ERRORS)
-def retry_one(entry_id: BigId, session: SessionDep, _admin: Admin) -> RetriedOut:
-    """Put one failed entry back in line."""
-    requeued = inbox.retry_failed(session, entry_id)
+def retry_one(entry_id: BigId, session: SessionDep, who: Admin) -> RetriedOut:
+    """Put one failed entry back in line (audited)."""
+    requeued = inbox.retry_failed(session, entry_id, actor=who.audit_actor)
     if not requeued:
         raise NotFound(f"no failed inbox entry {entry_id}")
     session.commit()

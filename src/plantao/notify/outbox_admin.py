@@ -1,5 +1,8 @@
 """The outbox seen by an admin: deliveries by state (the dead-letter queue among them), a fresh
-attempt budget for a dead one, and the depth per state for ``/metrics``."""
+attempt budget for a dead one, and the depth per state for ``/metrics``.
+
+A retry is a change made by a person outside any incident timeline, so it lands in the audit
+log (who, from where, the delivery's state before and after) in the same transaction."""
 
 from __future__ import annotations
 
@@ -10,11 +13,24 @@ from plantao import clock
 from plantao.db import wake_engines
 from plantao.errors import Conflict, NotFound, ValidationFailed
 from plantao.notify.models import DELIVERY_STATES, Delivery
+from plantao.people import audit
+from plantao.people.actor import SYSTEM, AuditActor
+
+#: States a person may retry: dead (attempts used up) and retrying (failed, waiting for backoff).
+RETRYABLE_STATES = ("dead", "retrying")
 
 
 def list_deliveries(
-    session: Session, *, state: str | None = None, incident_id: int | None = None, limit: int = 100
+    session: Session,
+    *,
+    state: str | None = None,
+    incident_id: int | None = None,
+    channel: str | None = None,
+    user_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
 ) -> list[Delivery]:
+    """Newest first; ``before_id`` pages back (keyset on the id)."""
     if state is not None and state not in DELIVERY_STATES:
         raise ValidationFailed(f"state: unknown state {state!r}; use {', '.join(DELIVERY_STATES)}")
     if not 1 <= limit <= 500:
@@ -24,16 +40,42 @@ def list_deliveries(
         stmt = stmt.where(Delivery.state == state)
     if incident_id is not None:
         stmt = stmt.where(Delivery.incident_id == incident_id)
+    if channel is not None:
+        stmt = stmt.where(Delivery.channel == channel)
+    if user_id is not None:
+        stmt = stmt.where(Delivery.user_id == user_id)
+    if before_id is not None:
+        stmt = stmt.where(Delivery.id < before_id)
     return list(session.scalars(stmt))
 
 
-def retry_delivery(session: Session, delivery_id: int) -> Delivery:
-    """Give a dead delivery a fresh attempt budget, due now."""
+def channels(session: Session) -> list[str]:
+    """The channels deliveries went through, for a filter's choices."""
+    return sorted(session.scalars(select(Delivery.channel).distinct()))
+
+
+def _audited(delivery: Delivery) -> dict[str, object]:
+    return {
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "channel": delivery.channel,
+        "incident": delivery.incident_ref,
+        "user_id": delivery.user_id,
+        "next_attempt_at": delivery.next_attempt_at,
+        "last_error": (delivery.last_error or "")[:500] or None,
+    }
+
+
+def retry_delivery(session: Session, delivery_id: int, *, actor: AuditActor = SYSTEM) -> Delivery:
+    """Give a dead (or backing-off) delivery a fresh attempt budget, due now; audited."""
     delivery = session.get(Delivery, delivery_id, with_for_update=True)
     if delivery is None:
         raise NotFound(f"delivery {delivery_id} does not exist")
-    if delivery.state != "dead":
-        raise Conflict(f"delivery {delivery_id} is {delivery.state}; only dead ones are retried")
+    if delivery.state not in RETRYABLE_STATES:
+        raise Conflict(
+            f"delivery {delivery_id} is {delivery.state}; only dead or retrying ones are retried"
+        )
+    before = _audited(delivery)
     delivery.state = "pending"
     delivery.attempts = 0
     delivery.locked_by = None
@@ -41,6 +83,15 @@ def retry_delivery(session: Session, delivery_id: int) -> Delivery:
     delivery.finished_at = None
     delivery.next_attempt_at = clock.now()
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "delivery.retry",
+        "delivery",
+        delivery.id,
+        before=before,
+        after=_audited(delivery),
+    )
     wake_engines(session)
     return delivery
 

@@ -1,20 +1,25 @@
-"""Users, service accounts and teams over the API. Reading is open to every signed-in caller
-(responders need to find who to add); changes need the admin role, or a team's admin for its
-own members."""
+"""Users, service accounts, teams and the audit log over the API. Reading people is open to
+every signed-in caller (responders need to find who to add); changes need the admin role, or a
+team's admin for its own members. The audit log is for admins only: it names who did what from
+where."""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session, sessionmaker
 
-from plantao.api.deps import Admin, Anyone, SessionDep, Viewer
+from plantao.api.deps import Admin, Anyone, SessionDep, Viewer, get_factory
 from plantao.api.errors import problem_responses
 from plantao.auth import service as auth_service
 from plantao.auth.roles import Need
-from plantao.people import directory, teams
-from plantao.people.models import User
+from plantao.people import audit_query, directory, teams
+from plantao.people.audit_query import AuditFilter
+from plantao.people.models import AuditEntry, User
 
 router = APIRouter(tags=["people"], responses=problem_responses())
 
@@ -173,3 +178,105 @@ def set_member(slug: str, handle: str, body: MemberIn, session: SessionDep, who:
 def _team_admin(who: Anyone, team_id: int) -> bool:
     role = who.access.team_roles.get(team_id)
     return role is not None and role.value == "admin" and who.can(Need.MANAGE, team_id)
+
+
+# Printable text only: a control character (NUL above all) cannot be stored or compared by
+# PostgreSQL and has no place in a handle, an action or an object id.
+_TEXT = r"^[^\x00-\x1f\x7f]*$"
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str = Field(description="The handle of who acted (cli:<os user> from the CLI).")
+    actor_user_id: int | None
+    via: str = Field(description="session, token, cli, config or engine")
+    source: str | None = Field(description="The client's address, when there was one.")
+    action: str
+    object_type: str
+    object_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditEntryOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page.")
+
+
+def _audit_filter(
+    actor: Annotated[str | None, Query(max_length=200, pattern=_TEXT)] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=64, pattern=_TEXT, description="a prefix: token matches token.create"),
+    ] = None,
+    object_type: Annotated[str | None, Query(max_length=32, pattern=_TEXT)] = None,
+    object_id: Annotated[str | None, Query(max_length=200, pattern=_TEXT)] = None,
+    since: Annotated[
+        datetime | None, Query(description="inclusive; without an offset, UTC")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description="exclusive; without an offset, UTC")
+    ] = None,
+) -> AuditFilter:
+    return AuditFilter(
+        actor=actor or None,
+        action=action or None,
+        object_type=object_type or None,
+        object_id=object_id or None,
+        since=audit_query.aware(since),
+        until=audit_query.aware(until),
+    )
+
+
+AuditFilterDep = Annotated[AuditFilter, Depends(_audit_filter)]
+
+
+def _entry_out(entry: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut.model_validate(audit_query.as_dict(entry))
+
+
+@router.get("/api/v1/audit", response_model=AuditPageOut, tags=["audit"])
+def list_audit(
+    session: SessionDep,
+    _admin: Admin,
+    filt: AuditFilterDep,
+    cursor: Annotated[str | None, Query(max_length=12, pattern=r"^[0-9]*$")] = None,
+    limit: Annotated[int, Query(ge=1, le=audit_query.MAX_PAGE)] = 100,
+) -> AuditPageOut:
+    """The audit log, newest first, one page at a time (keyset: follow ``next_cursor``)."""
+    found = audit_query.page(session, filt, cursor=cursor, limit=limit)
+    return AuditPageOut(items=[_entry_out(e) for e in found.items], next_cursor=found.next_cursor)
+
+
+_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Every matching entry, oldest first: CSV (before/after as JSON text) "
+        "or JSON Lines.",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.get(
+    "/api/v1/audit/export",
+    tags=["audit"],
+    response_class=StreamingResponse,
+    responses=_EXPORT_RESPONSES,
+)
+def export_audit(
+    _admin: Admin,
+    filt: AuditFilterDep,
+    factory: Annotated[sessionmaker[Session], Depends(get_factory)],
+    format: Literal["csv", "jsonl"] = "csv",
+) -> StreamingResponse:
+    """Stream every matching entry (no page size): for auditors and other tools."""
+    media_type, lines = audit_query.export(factory, filt, format)
+    return StreamingResponse(
+        lines,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="plantao-audit.{format}"'},
+    )

@@ -6,6 +6,9 @@ request handler never waits on a shell and a crash between "approved" and "ran" 
 
 Secret parameters are never accepted here: their values would be stored in the job or run rows.
 The engine reads them from its own environment (``PLANTAO_RUNBOOK_SECRET_<NAME>``) at run time.
+
+Requests, approvals and refused approvals also land in the audit log (who, via what, from
+where), which an auditor reads across incidents; the timeline tells the incident's story.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
 from plantao.incidents.service import TimelineItem
 from plantao.jobs import service as job_service
+from plantao.people import audit
+from plantao.people.actor import AuditActor
 from plantao.runbooks.document import Runbook
 from plantao.runbooks.models import RunbookRun
 from plantao.runbooks.step_guard import (
@@ -91,6 +96,26 @@ def _decision(run: RunbookRun, action: Action, approver_roles: frozenset[str]) -
     return check_guard(action, run.requested_by, confirmation, approvals)
 
 
+def _audited(run: RunbookRun, incident: Incident) -> dict[str, object]:
+    return {
+        "incident": incident.human_id,
+        "runbook": run.runbook_id,
+        "action": run.action_id,
+        "danger": run.danger,
+        "status": run.status,
+        "params": dict(run.params or {}),
+        "command_sha256": run.command_sha256,
+        "requested_by": run.requested_by,
+        "approved_by": run.approved_by,
+    }
+
+
+def _who(actor: str, audit_actor: AuditActor | None) -> AuditActor:
+    """The audit log's author; callers pass the principal's ``audit_actor`` (with via and the
+    client's address). A caller that does not is recorded by handle with ``via=unknown``."""
+    return audit_actor if audit_actor is not None else AuditActor(handle=actor, via="unknown")
+
+
 def decision_for(run: RunbookRun, action: Action) -> GuardDecision:
     """Re-derive the guard decision from the row (the engine checks again before running);
     the approver's role was checked when the approval was recorded."""
@@ -107,6 +132,7 @@ def request(
     values: dict[str, object],
     confirmation: str | None,
     actor: str,
+    audit_actor: AuditActor | None = None,
 ) -> RunbookRun:
     ensure_enabled(settings)
     action = runbook.action(action_id)
@@ -175,6 +201,14 @@ def request(
         ],
         at=now,
     )
+    audit.record(
+        session,
+        _who(actor, audit_actor),
+        "runbook_run.request",
+        "runbook_run",
+        run.id,
+        after=_audited(run, incident),
+    )
     if run.status == "queued":
         job_service.enqueue(session, STEP_RUN_JOB, {"run_id": run.id}, max_attempts=1)
     return run
@@ -209,9 +243,16 @@ def approve(
     *,
     actor: str,
     roles: frozenset[str],
+    audit_actor: AuditActor | None = None,
 ) -> RunbookRun:
-    """A second person clears a destructive step for the same command text, before expiry."""
+    """A second person clears a destructive step for the same command text, before expiry.
+
+    A refused approval (self-approval, a role the step does not accept) is written to the audit
+    log before ``PermissionDenied`` is raised, and the run is left unchanged: the entry point
+    commits that entry before answering, so attempts to get round the guard are on record.
+    """
     ensure_enabled(settings)
+    who = _who(actor, audit_actor)
     if run.status != "pending_approval":
         raise Conflict(f"run {run.id} is {run.status}, not waiting for approval")
     now = clock.now()
@@ -233,15 +274,27 @@ def approve(
         )
         return run
     if actor.strip().casefold() == run.requested_by.strip().casefold():
+        _refused(session, who, run, incident, "self-approval refused")
         raise PermissionDenied("a destructive step needs a second person: self-approval refused")
     action = runbook.action(run.action_id) if runbook is not None else None
     if action is None or action.digest != run.command_sha256:
         raise Conflict(f"the runbook changed since run {run.id} was requested; request again")
     decision = _decision(replace_approver(run, actor), action, roles)
     if not decision.allowed:
+        _refused(session, who, run, incident, decision.reason)
         raise PermissionDenied(decision.reason)
+    before = _audited(run, incident)
     run.approved_by, run.approved_at, run.status = actor, now, "queued"
     session.flush()
+    audit.record(
+        session,
+        who,
+        "runbook_run.approve",
+        "runbook_run",
+        run.id,
+        before=before,
+        after=_audited(run, incident),
+    )
     incident_service.append(
         session,
         incident.id,
@@ -258,6 +311,20 @@ def approve(
     )
     job_service.enqueue(session, STEP_RUN_JOB, {"run_id": run.id}, max_attempts=1)
     return run
+
+
+def _refused(
+    session: Session, who: AuditActor, run: RunbookRun, incident: Incident, reason: str
+) -> None:
+    audit.record(
+        session,
+        who,
+        "runbook_run.approve_refused",
+        "runbook_run",
+        run.id,
+        before=_audited(run, incident),
+        after={**_audited(run, incident), "refused": reason},
+    )
 
 
 def replace_approver(run: RunbookRun, approver: str) -> RunbookRun:

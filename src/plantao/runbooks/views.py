@@ -10,6 +10,7 @@ from plantao import clock
 from plantao.api.deps import Responder, SessionDep, SettingsDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.api.params import Id
+from plantao.errors import PermissionDenied
 from plantao.incidents import access as incident_access
 from plantao.incidents import service as incident_service
 from plantao.runbooks import (
@@ -195,6 +196,7 @@ def request_run(
         values=dict(body.params),
         confirmation=body.confirmation,
         actor=who.actor,
+        audit_actor=who.audit_actor,
     )
     session.commit()
     return run_out(row)
@@ -228,15 +230,20 @@ def approve_run(
     incident = incident_access.get_to_act(session, ref, who)
     row = step_requests.get(session, incident, run_id, for_update=True)
     rb = library_access.library(settings).get(row.runbook_id, row.lang)
-    step_requests.approve(
-        session,
-        settings,
-        incident,
-        row,
-        rb,
-        actor=who.actor,
-        roles=incident_access.roles_on(session, who, incident),
-    )
+    try:
+        step_requests.approve(
+            session,
+            settings,
+            incident,
+            row,
+            rb,
+            actor=who.actor,
+            roles=incident_access.roles_on(session, who, incident),
+            audit_actor=who.audit_actor,
+        )
+    except PermissionDenied:
+        session.commit()  # the refusal's audit entry; the run itself is unchanged
+        raise
     session.commit()
     return run_out(row)
 
