@@ -93,7 +93,7 @@ def test_keyset_pages_cover_everything_once(api: Api) -> None:
     """Following next_cursor walks the whole log newest first, each entry once, and ends."""
     _people_at(api)
     everything = _items(_audit(api, limit=500))
-    seen: list[object] = []
+    seen: list[int] = []
     cursor: str | None = None
     while True:
         params: dict[str, str | int] = {"limit": 3}

@@ -98,7 +98,8 @@ def apply(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show changes, apply nothing")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="delete objects not in the file")] = False,
 ) -> None:
-    """Apply a configuration file: idempotent, prints each change."""
+    """Apply a configuration file: idempotent, prints each change (audited as cli:<os user>)."""
+    from plantao.cli.operator import audit_actor
     from plantao.configfile import service as config_service
     from plantao.configfile.schema import ConfigError, load_text
 
@@ -117,7 +118,7 @@ def apply(
     factory = _sessions()
     session = factory()
     try:
-        changes = config_service.apply(session, config, prune=prune)
+        changes = config_service.apply(session, config, prune=prune, actor=audit_actor())
         if dry_run:
             session.rollback()
         else:

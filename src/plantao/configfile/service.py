@@ -5,14 +5,18 @@ from the file are kept unless ``prune`` is asked for (deleting a service by omis
 to do by accident). Routes are ordered and have no identity of their own, so the file's list
 replaces the stored list. A dry run is the same call with the transaction rolled back by the
 entry point.
+
+Audited in the same transaction: one ``config.apply`` entry per apply that changed something
+(the change list as ``after``, naming who ran it), plus one entry per user, team and team
+member created, changed or deleted, like the same changes made from the API or the web UI.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, InternalError
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -21,9 +25,11 @@ from plantao.catalog.models import ConfigDocument, Integration, Route, Service
 from plantao.catalog.service import SEVERITY_DOCUMENT
 from plantao.configfile.common import Change, new_integration_key
 from plantao.configfile.durations import parse_duration
-from plantao.configfile.oncall_apply import apply_oncall, heartbeat_integration_ids
+from plantao.configfile.oncall_apply import APPLY, apply_oncall, heartbeat_integration_ids
 from plantao.configfile.schema import ConfigFile
 from plantao.errors import Conflict
+from plantao.people import audit, directory
+from plantao.people.actor import AuditActor
 from plantao.people.models import Team, TeamMembership, User
 
 
@@ -36,7 +42,31 @@ def _diff(row: Any, values: dict[str, Any]) -> list[str]:
     return changed
 
 
-def apply(session: Session, config: ConfigFile, *, prune: bool = False) -> list[Change]:
+def _team(team: Team) -> dict[str, Any]:
+    return {"slug": team.slug, "name": team.name}
+
+
+def _audit_people(
+    session: Session,
+    actor: AuditActor,
+    kind: str,
+    before: dict[str, dict[str, Any] | None],
+    rows: dict[str, Any],
+) -> None:
+    """One entry per user or team of the file that was created or changed (after a flush)."""
+    snap = directory.snapshot if kind == "user" else _team
+    for key, was in before.items():
+        now = snap(rows[key])
+        if was is None:
+            audit.record(session, actor, f"{kind}.create", kind, key, after=now)
+        elif now != was:
+            audit.record(session, actor, f"{kind}.update", kind, key, before=was, after=now)
+
+
+def apply(
+    session: Session, config: ConfigFile, *, prune: bool = False, actor: AuditActor = APPLY
+) -> list[Change]:
+    """Apply the file; ``actor`` is who ran it (``plantao apply`` passes ``cli:<os user>``)."""
     changes: list[Change] = []
     teams = {t.slug: t for t in session.scalars(select(Team))}
     users = {u.handle: u for u in session.scalars(select(User))}
@@ -58,6 +88,13 @@ def apply(session: Session, config: ConfigFile, *, prune: bool = False) -> list[
                 changes.append(Change(kind, "update", key, ", ".join(changed)))
         return row
 
+    team_before = {
+        s.slug: _team(teams[s.slug]) if s.slug in teams else None for s in config.teams or []
+    }
+    user_before = {
+        u.handle: directory.snapshot(users[u.handle]) if u.handle in users else None
+        for u in config.users or []
+    }
     if config.teams is not None:
         for spec in config.teams:
             upsert("team", teams, spec.slug, Team, {"slug": spec.slug, "name": spec.name})
@@ -77,23 +114,40 @@ def apply(session: Session, config: ConfigFile, *, prune: bool = False) -> list[
                 },
             )
     session.flush()
+    _audit_people(session, actor, "team", team_before, teams)
+    _audit_people(session, actor, "user", user_before, users)
     if config.teams is not None:
         for spec in config.teams:
             team = teams[spec.slug]
-            current = set(
-                session.scalars(
-                    select(User.handle)
-                    .join(TeamMembership, TeamMembership.user_id == User.id)
-                    .where(TeamMembership.team_id == team.id)
-                )
-            )
-            wanted = set(spec.members)
-            for handle in sorted(wanted - current):
+            rows = session.execute(
+                select(User.handle, TeamMembership.role)
+                .join(TeamMembership, TeamMembership.user_id == User.id)
+                .where(TeamMembership.team_id == team.id)
+            ).tuples()
+            current = dict(rows.all())
+            wanted = spec.roles
+            for handle, role in sorted(wanted.items()):
                 if handle not in users:
                     raise LookupError(f"teams: unknown user '{handle}'")
-                session.add(TeamMembership(team_id=team.id, user_id=users[handle].id))
-                changes.append(Change("team member", "create", f"{spec.slug}/{handle}"))
-            for handle in sorted(current - wanted):
+                if handle not in current:
+                    session.add(
+                        TeamMembership(team_id=team.id, user_id=users[handle].id, role=role)
+                    )
+                    changes.append(Change("team member", "create", f"{spec.slug}/{handle}"))
+                elif current[handle] != role:
+                    session.execute(
+                        update(TeamMembership)
+                        .where(
+                            TeamMembership.team_id == team.id,
+                            TeamMembership.user_id == users[handle].id,
+                        )
+                        .values(role=role)
+                    )
+                    changes.append(Change("team member", "update", f"{spec.slug}/{handle}", "role"))
+                else:
+                    continue
+                _audit_member(session, actor, team, handle, current.get(handle), role)
+            for handle in sorted(set(current) - set(wanted)):
                 session.execute(
                     delete(TeamMembership).where(
                         TeamMembership.team_id == team.id,
@@ -101,6 +155,7 @@ def apply(session: Session, config: ConfigFile, *, prune: bool = False) -> list[
                     )
                 )
                 changes.append(Change("team member", "delete", f"{spec.slug}/{handle}"))
+                _audit_member(session, actor, team, handle, current[handle], None)
     if config.services is not None:
         for svc in config.services:
             team_id = None
@@ -151,13 +206,43 @@ def apply(session: Session, config: ConfigFile, *, prune: bool = False) -> list[
             doc.body = body
             doc.updated_at = clock.now()
             changes.append(Change("severity matrix", "update", "severity_matrix"))
-    changes.extend(apply_oncall(session, config, services, users, integrations))
+    changes.extend(apply_oncall(session, config, services, users, integrations, actor=actor))
     if prune:
-        changes.extend(_prune(session, config, teams, users, services, integrations))
+        changes.extend(_prune(session, config, teams, users, services, integrations, actor))
     if changes:
         catalog_service.bump_revision(session)
+        real = [str(c) for c in changes if c.action != "keep"]
+        if real:
+            audit.record(
+                session,
+                actor,
+                "config.apply",
+                "config",
+                "plantao.yaml",
+                after={"changes": real, "prune": prune},
+            )
     session.flush()
     return changes
+
+
+def _audit_member(
+    session: Session,
+    actor: AuditActor,
+    team: Team,
+    handle: str,
+    before: str | None,
+    after: str | None,
+) -> None:
+    """The same entry as ``people.teams.set_role`` writes, so a role's history reads alike."""
+    audit.record(
+        session,
+        actor,
+        "team.member",
+        "team",
+        team.slug,
+        before={"user": handle, "role": before},
+        after={"user": handle, "role": after},
+    )
 
 
 def _replace_routes(
@@ -208,6 +293,7 @@ def _prune(
     users: dict[str, User],
     services: dict[str, Service],
     integrations: dict[str, Integration],
+    actor: AuditActor,
 ) -> list[Change]:
     changes: list[Change] = []
     monitors = heartbeat_integration_ids(session)
@@ -224,9 +310,21 @@ def _prune(
             if name not in declared and not (
                 kind == "integration" and getattr(row, "id", None) in monitors
             ):
+                gone = _gone(kind, row)
                 _delete_unreferenced(session, kind, name, row)
                 changes.append(Change(kind, "delete", name))
+                if gone is not None:
+                    audit.record(session, actor, f"{kind}.delete", kind, name, before=gone)
     return changes
+
+
+def _gone(kind: str, row: object) -> dict[str, Any] | None:
+    """What the audit log keeps of a pruned user or team (other kinds: the change list)."""
+    if isinstance(row, User):
+        return directory.snapshot(row)
+    if isinstance(row, Team):
+        return _team(row)
+    return None
 
 
 def _delete_unreferenced(session: Session, kind: str, name: str, row: object) -> None:
@@ -239,8 +337,11 @@ def _delete_unreferenced(session: Session, kind: str, name: str, row: object) ->
         with session.begin_nested():
             session.delete(row)
             session.flush()
-    except IntegrityError:
+    except (IntegrityError, InternalError):
+        # InternalError: PostgreSQL's append-only trigger refusing to clear an audit entry's
+        # author (SQLite reports the same refusal as an IntegrityError).
         raise Conflict(
-            f"cannot prune {kind} '{name}': other objects (incidents, alerts, integrations or "
-            "schedules) still refer to it; keep it in the file or remove those first"
+            f"cannot prune {kind} '{name}': other objects (incidents, alerts, integrations, "
+            "schedules or audit entries) still refer to it; keep it in the file or remove "
+            "those first"
         ) from None
