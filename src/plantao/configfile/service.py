@@ -23,6 +23,7 @@ from plantao import clock
 from plantao.catalog import service as catalog_service
 from plantao.catalog.models import ConfigDocument, Integration, Route, Service
 from plantao.catalog.service import SEVERITY_DOCUMENT
+from plantao.configfile import people_apply
 from plantao.configfile.common import Change, new_integration_key
 from plantao.configfile.durations import parse_duration
 from plantao.configfile.oncall_apply import APPLY, apply_oncall, heartbeat_integration_ids
@@ -91,31 +92,24 @@ def apply(
     team_before = {
         s.slug: _team(teams[s.slug]) if s.slug in teams else None for s in config.teams or []
     }
+    people_apply.check_kinds(config, users)
     user_before = {
         u.handle: directory.snapshot(users[u.handle]) if u.handle in users else None
-        for u in config.users or []
+        for u in people_apply.declared_people(config)
     }
     if config.teams is not None:
         for spec in config.teams:
             upsert("team", teams, spec.slug, Team, {"slug": spec.slug, "name": spec.name})
-    if config.users is not None:
-        for user_spec in config.users:
-            upsert(
-                "user",
-                users,
-                user_spec.handle,
-                User,
-                {
-                    "handle": user_spec.handle,
-                    "name": user_spec.name,
-                    "email": user_spec.email,
-                    "time_zone": user_spec.time_zone,
-                    "language": user_spec.language,
-                },
-            )
+    for user_spec in config.users or []:
+        upsert("user", users, user_spec.handle, User, people_apply.user_values(user_spec))
+    for account in config.service_accounts or []:
+        machine = people_apply.service_account_values(account)
+        upsert("service account", users, account.handle, User, machine)
     session.flush()
     _audit_people(session, actor, "team", team_before, teams)
     _audit_people(session, actor, "user", user_before, users)
+    changes.extend(people_apply.apply_sso(session, config, teams, actor))
+    idp_teams = people_apply.idp_teams(session, config)
     if config.teams is not None:
         for spec in config.teams:
             team = teams[spec.slug]
@@ -148,6 +142,8 @@ def apply(
                     continue
                 _audit_member(session, actor, team, handle, current.get(handle), role)
             for handle in sorted(set(current) - set(wanted)):
+                if people_apply.keeps_membership(users[handle], spec.slug, idp_teams):
+                    continue  # their groups at the identity provider decide
                 session.execute(
                     delete(TeamMembership).where(
                         TeamMembership.team_id == team.id,
@@ -300,7 +296,13 @@ def _prune(
     for kind, section, store, key in (
         ("integration", config.integrations, integrations, "slug"),
         ("service", config.services, services, "slug"),
-        ("user", config.users, users, "handle"),
+        ("user", config.users, people_apply.prunable_people(users, "user"), "handle"),
+        (
+            "service account",
+            config.service_accounts,
+            people_apply.prunable_people(users, "service"),
+            "handle",
+        ),
         ("team", config.teams, teams, "slug"),
     ):
         if section is None:
@@ -314,7 +316,8 @@ def _prune(
                 _delete_unreferenced(session, kind, name, row)
                 changes.append(Change(kind, "delete", name))
                 if gone is not None:
-                    audit.record(session, actor, f"{kind}.delete", kind, name, before=gone)
+                    audited = "user" if isinstance(row, User) else kind  # service accounts too
+                    audit.record(session, actor, f"{audited}.delete", audited, name, before=gone)
     return changes
 
 
