@@ -12,7 +12,10 @@ from plantao.web import (
     incident_pages,
     incident_runbook_forms,
     login_pages,
+    oncall_pages,
     runbook_pages,
+    schedule_pages,
+    silence_pages,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -21,6 +24,9 @@ for module in (
     incident_list_pages,
     runbook_pages,
     delivery_pages,
+    oncall_pages,
+    schedule_pages,
+    silence_pages,
     incident_runbook_forms,
     incident_pages,  # last: its /incidents/{ref}/{action} form route is a catch-all
 ):
