@@ -1,5 +1,9 @@
 """Checklists of an incident: the universal triage and a runbook's ``- [ ]`` steps, each item
-checked or unchecked by a responder, every change on the timeline."""
+checked or unchecked by a responder, every change on the timeline.
+
+A runbook step keeps its Markdown as written (pages render it with
+:func:`plantao.runbooks.checklist_markdown.inline_html`); checkbox lines that are headings are
+left out, because nobody can tick a heading and the list would never look done."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
 from plantao.incidents.service import TimelineItem
 from plantao.runbooks import triage
+from plantao.runbooks.checklist_markdown import is_heading
 from plantao.runbooks.document import Runbook
 from plantao.runbooks.models import Checklist, ChecklistItem
 from plantao.runbooks.schemas import ChecklistItemOut, ChecklistOut
@@ -137,16 +142,18 @@ def attach_triage_many(
 def attach_runbook_checklist(
     session: Session, incident: Incident, runbook: Runbook, *, actor: str
 ) -> Checklist:
-    """A runbook's ``- [ ]`` steps as the incident's checklist; idempotent per runbook."""
+    """A runbook's ``- [ ]`` steps, headings left out, as the incident's checklist; idempotent
+    per runbook."""
     key = f"runbook:{runbook.id}"
     found = _checklist_by_key(session, incident.id, key)
     if found is not None:
         return found
-    if not runbook.steps:
+    steps = [step for step in runbook.steps if not is_heading(step.text)]
+    if not steps:
         raise ValidationFailed(f"runbook '{runbook.id}' has no checklist steps (- [ ] ...)")
     items = [
         {"key": f"step-{n + 1}", "text": step.text, "hint": "", "section": step.section}
-        for n, step in enumerate(runbook.steps)
+        for n, step in enumerate(steps)
     ]
     checklist = _new_checklist(
         session,
