@@ -143,6 +143,7 @@ class Listed:
     severity: str
     service_slug: str
     service_name: str
+    team_id: int | None
     team_slug: str | None
     team_name: str | None
     triggered_at: datetime
@@ -264,6 +265,7 @@ def list_page(
             Incident.severity,
             Service.slug,
             Service.name,
+            Service.team_id,
             Team.slug,
             Team.name,
             Incident.triggered_at,
@@ -285,12 +287,13 @@ def list_page(
             severity=r[4],
             service_slug=r[5],
             service_name=r[6],
-            team_slug=r[7],
-            team_name=r[8],
-            triggered_at=r[9],
-            acknowledged_at=r[10],
-            acknowledged_by=r[11],
-            urgency=int(r[12]),
+            team_id=r[7],
+            team_slug=r[8],
+            team_name=r[9],
+            triggered_at=r[10],
+            acknowledged_at=r[11],
+            acknowledged_by=r[12],
+            urgency=int(r[13]),
         )
         for r in session.execute(stmt)
     ]
@@ -301,7 +304,7 @@ def list_page(
 
 def responders_of(
     incident_ids: Sequence[int],
-) -> Select[tuple[int, str, str | None, datetime | None]]:
+) -> Select[tuple[int, str, str, datetime]]:
     """``(incident_id, "responder", handle, added_at)`` of the people added by hand to these
     incidents: a select in the shape of the page's other "who's on it" rows, so the caller can
     read them all in one query (``UNION ALL``)."""
