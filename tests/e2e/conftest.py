@@ -214,11 +214,14 @@ def start_plantao(
     workdir: Path,
     config_text: str = E2E_CONFIG,
     extra_env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> _Started:
-    """Migrate, apply the config, create the admin token and serve; the caller must stop it."""
+    """Migrate, apply the config, create the admin token and serve (on ``port``, or a free one:
+    a test that must register the URL elsewhere first, e.g. at an OpenID provider, picks it);
+    the caller must stop it."""
     workdir.mkdir(parents=True, exist_ok=True)
     database_url, database = _database_url(backend, workdir)
-    port = free_port()
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,

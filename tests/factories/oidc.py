@@ -100,10 +100,22 @@ class OidcProvider:
     clients: tuple[OidcClient, ...]
     log_path: Path
     process: subprocess.Popen[bytes] = field(repr=False)
+    config_path: Path | None = None
 
     @property
     def discovery_url(self) -> str:
         return f"{self.issuer}/.well-known/openid-configuration"
+
+    def set_accounts(self, accounts: Sequence[OidcAccount]) -> None:
+        """Change what the provider says about people (e.g. their groups) from the next login
+        on: provider.mjs reads the accounts from its config file at each use."""
+        assert self.config_path is not None
+        config = json.loads(self.config_path.read_text(encoding="utf-8"))
+        config["accounts"] = {account.id: account.claims() for account in accounts}
+        fresh = self.config_path.with_suffix(".new")
+        fresh.write_text(json.dumps(config), encoding="utf-8")
+        fresh.replace(self.config_path)  # atomic: the provider never reads half a file
+        self.accounts = tuple(accounts)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -231,6 +243,7 @@ def start_oidc_provider(
                 clients=tuple(clients),
                 log_path=log_path,
                 process=process,
+                config_path=config,
             )
             try:
                 _wait_ready(provider)

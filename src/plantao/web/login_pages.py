@@ -20,6 +20,9 @@ from plantao.web import rendering
 from plantao.web.i18n import TEXTS
 
 router = APIRouter(include_in_schema=False)
+#: Set in the cookie by a single sign-on login (``plantao.web.sso_pages``): logging out then
+#: goes on to the provider's logout.
+SSO_MARK = "sso"
 
 
 def safe_next(target: str | None) -> str:
@@ -50,7 +53,7 @@ def start_session(request: Request, session: SessionDep, user_id: int, method: s
     request.session[SESSION_KEY] = sid
 
 
-def _login_page(
+def login_form(
     request: Request,
     session: SessionDep,
     next: str,
@@ -73,7 +76,7 @@ def _login_page(
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, session: SessionDep, next: str = "/") -> HTMLResponse:
-    return _login_page(request, session, next)
+    return login_form(request, session, next)
 
 
 @router.post("/login", response_model=None)
@@ -90,7 +93,7 @@ def login(
         session.commit()  # keep the failure count that locks the account
         texts = TEXTS[rendering.lang(request)]
         message = texts["login_failed"] if "wrong" in str(exc) else texts["login_refused"]
-        return _login_page(request, session, next, status_code=401, error=message)
+        return login_form(request, session, next, status_code=401, error=message)
     start_session(request, session, user.id, "password")
     return RedirectResponse(safe_next(next), status_code=303)
 
@@ -102,8 +105,9 @@ def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()]) 
     if isinstance(sid, str):
         web_sessions.end_session(session, sid)
         session.commit()
+    via_sso = request.session.get(SSO_MARK) is True
     request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/logout/sso" if via_sso else "/login", status_code=303)
 
 
 @router.post("/logout/everywhere")

@@ -27,7 +27,9 @@ if (!configPath) {
 const config = JSON.parse(readFileSync(configPath, 'utf8'));
 const port = Number(config.port);
 const issuer = `http://127.0.0.1:${port}`;
-const accounts = config.accounts ?? {};
+// Accounts are read from CONFIG.json at each use, so a test can change what the provider says
+// about a person (their groups) between two logins by rewriting the file.
+const accounts = () => JSON.parse(readFileSync(configPath, 'utf8')).accounts ?? {};
 
 const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 
@@ -54,11 +56,12 @@ const provider = new Provider(issuer, {
     rpInitiatedLogout: { enabled: true },
   },
   async findAccount(ctx, id) {
-    if (!Object.hasOwn(accounts, id)) return undefined;
+    const known = accounts();
+    if (!Object.hasOwn(known, id)) return undefined;
     return {
       accountId: id,
       async claims() {
-        return { sub: id, email_verified: true, ...accounts[id] };
+        return { sub: id, email_verified: true, ...known[id] };
       },
     };
   },
@@ -73,7 +76,7 @@ provider.use(async (ctx, next) => {
   for await (const chunk of ctx.req) chunks.push(chunk);
   const raw = Buffer.concat(chunks).toString('utf8');
   const form = querystring.parse(raw);
-  if (form.prompt === 'login' && !Object.hasOwn(accounts, String(form.login))) {
+  if (form.prompt === 'login' && !Object.hasOwn(accounts(), String(form.login))) {
     ctx.status = 401;
     ctx.type = 'html';
     ctx.body = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Sign-in</title></head><body>
