@@ -14,6 +14,7 @@ from plantao.web import (
     login_pages,
     oncall_pages,
     runbook_pages,
+    runbook_run_pages,
     schedule_pages,
     silence_pages,
 )
@@ -28,6 +29,7 @@ for module in (
     schedule_pages,
     silence_pages,
     incident_runbook_forms,
+    runbook_run_pages,
     incident_pages,  # last: its /incidents/{ref}/{action} form route is a catch-all
 ):
     router.include_router(module.router)
