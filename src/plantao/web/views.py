@@ -17,11 +17,13 @@ from plantao.web import (
     runbook_run_pages,
     schedule_pages,
     silence_pages,
+    sso_pages,
 )
 
 router = APIRouter(include_in_schema=False)
 for module in (
     login_pages,
+    sso_pages,
     incident_list_pages,
     runbook_pages,
     delivery_pages,
