@@ -49,6 +49,13 @@ def list_deliveries(
     return list(session.scalars(stmt))
 
 
+def get(session: Session, delivery_id: int) -> Delivery:
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"delivery {delivery_id} does not exist")
+    return delivery
+
+
 def channels(session: Session) -> list[str]:
     """The channels deliveries went through, for a filter's choices."""
     return sorted(session.scalars(select(Delivery.channel).distinct()))

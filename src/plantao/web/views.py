@@ -7,17 +7,23 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from plantao.web import (
+    audit_pages,
     delivery_pages,
+    inbox_pages,
     incident_list_pages,
     incident_pages,
     incident_runbook_forms,
     login_pages,
     oncall_pages,
+    people_pages,
     runbook_pages,
     runbook_run_pages,
     schedule_pages,
+    service_pages,
+    settings_pages,
     silence_pages,
     sso_pages,
+    token_pages,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -27,6 +33,12 @@ for module in (
     incident_list_pages,
     runbook_pages,
     delivery_pages,
+    service_pages,
+    inbox_pages,
+    token_pages,
+    people_pages,
+    audit_pages,
+    settings_pages,
     oncall_pages,
     schedule_pages,
     silence_pages,
