@@ -44,7 +44,8 @@ def _setup(api: Api, *, extra: str = "") -> None:
 def _page(api: Api, path: str) -> str:
     res = api.client.get(path)
     assert res.status_code == 200, res.text
-    return res.text
+    text: str = res.text
+    return text
 
 
 def _overrides(api: Api) -> list[ScheduleOverride]:
