@@ -33,7 +33,7 @@ from plantao.observability import logging as plantao_logging
 from plantao.oncall import views as oncall_views
 from plantao.people import views as people_views
 from plantao.runbooks import views as runbook_views
-from plantao.web import live_routes
+from plantao.web import error_pages, live_routes
 from plantao.web import views as web_views
 
 _collector: health.OpenIncidentsCollector | None = None
@@ -114,6 +114,7 @@ def create_app(
         ring = keyring.ensure(session, settings)
         session.commit()
     errors.install(app)
+    error_pages.install(app)  # web routes: the same errors as HTML pages
     docs_page.install(app)
     app.include_router(health.router)
     app.include_router(intake_views.router)
