@@ -5,10 +5,11 @@ Chromium, under the real Content-Security-Policy.
 The hub re-checks open streams' sessions once a minute (production timing: ``plantao serve``
 is started as an operator starts it), so the logout part waits up to 75 seconds.
 
-The pages that use live.js are built elsewhere; here the hooks live.js looks for
-(``data-live-url``, ``#live-alert``, ``#live-alert-toggle``, ``#live-session-ended``) are added
-to a served page through the browser's devtools protocol, then the script is loaded from
-``/static`` like a page's ``<script src>``.
+The pages that use live.js test it as they use it; here live.js's own contract is tested on a
+served page that does not load it (the login page, opened with a session): the hooks it looks
+for (``data-live-url``, ``#live-alert``, ``#live-alert-toggle``, ``#live-session-ended``) are
+added through the browser's devtools protocol, then the script is loaded from ``/static`` like a
+page's ``<script src>``.
 """
 
 from __future__ import annotations
@@ -145,10 +146,16 @@ def page(plantao_sqlite: PlantaoServer) -> Iterator[Any]:
             tab.fill("#password", password)
             tab.click("form[action='/login'] button[type=submit]")
             tab.wait_for_url(lambda url: "/login" not in url)
-            tab.evaluate(_HOOKS)
             yield tab
         finally:
             browser.close()
+
+
+def _host(page: Any, server: PlantaoServer) -> None:
+    """Open the login page (it loads no live.js), add the hooks, then load live.js."""
+    page.goto(f"{server.base_url}/login")
+    page.evaluate(_HOOKS)
+    page.add_script_tag(url="/static/live.js")
 
 
 def _seen(page: Any, what: str) -> Any:
@@ -172,7 +179,7 @@ def test_live_js_dispatches_events_and_keeps_the_alert_choice(
 ) -> None:
     """live.js opens the stream, shows the alert toggle and keeps its choice, and turns a new
     incident into a plantao:incident DOM event (not plantao:current-incident for another ref)."""
-    page.add_script_tag(url="/static/live.js")
+    _host(page, plantao_sqlite)
     page.wait_for_selector("main[data-live-state=open]")
     assert _until(page, "open") == [{"first": True}]
     assert page.is_visible("#live-alert")
@@ -184,9 +191,7 @@ def test_live_js_dispatches_events_and_keeps_the_alert_choice(
     [event] = _until(page, "incident")
     assert event["kind"] == "incident" and event["new"] is True and event["title"]
     assert _seen(page, "current") == []
-    page.reload()
-    page.evaluate(_HOOKS)
-    page.add_script_tag(url="/static/live.js")
+    _host(page, plantao_sqlite)
     assert page.is_checked("#live-alert-toggle"), "the choice did not survive a reload"
 
 
@@ -200,7 +205,7 @@ def test_live_js_stops_and_says_so_when_the_session_ended(
         f"{plantao_sqlite.base_url}/logout", form={"csrf": csrf}, max_redirects=0
     )
     assert out.status == 303
-    page.add_script_tag(url="/static/live.js")
+    _host(page, plantao_sqlite)
     page.wait_for_selector("main[data-live-state=ended]")
     assert page.is_visible("#live-session-ended")
     assert _until(page, "ended") == 1

@@ -26,6 +26,11 @@
 (function () {
   "use strict";
 
+  if (window.plantaoLiveLoaded) {
+    return; /* loaded twice (a page and its layout): one stream per page is enough */
+  }
+  window.plantaoLiveLoaded = true;
+
   var ALERT_KEY = "plantao.live.alert";
   var ALERTED_KEY = "plantao.live.alerted";
   var MAX_DELAY = 30000;
