@@ -11,7 +11,7 @@ from plantao.engine.apply_inbox import InboxStep
 from plantao.engine.delivery_step import DeliveryStep
 from plantao.engine.reactions import ReactionStep
 from plantao.engine.step import JobKind, Step, by_name
-from plantao.oncall import escalations, heartbeats
+from plantao.oncall import escalations, heartbeats, snooze
 from plantao.runbooks import linking, step_jobs, step_requests
 
 
@@ -21,6 +21,7 @@ def registry(settings: Settings | None = None) -> dict[str, JobKind]:
     return by_name(
         JobKind(escalations.JOB_KIND, oncall_jobs.escalate, urgent=True),
         JobKind(heartbeats.JOB_KIND, oncall_jobs.heartbeat, urgent=True),
+        JobKind(snooze.JOB_KIND, snooze.end_job, urgent=True),
         JobKind(linking.LINK_JOB, lambda factory, job: linking.link_job(factory, job, conf)),
         JobKind(
             step_requests.STEP_RUN_JOB,

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from plantao.api import incident_presenter as presenter
 from plantao.api.deps import Responder, SessionDep, Viewer
@@ -15,6 +16,7 @@ from plantao.incidents import access as incident_access
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
 from plantao.incidents.schemas import ActionIn, IncidentDetail, IncidentPage, NoteIn, SeverityIn
+from plantao.oncall import snooze as oncall_snooze
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=problem_responses())
 
@@ -122,5 +124,22 @@ def change_severity(
     incident_service.change_severity(
         session, incident, actor=who.actor, new=body.severity, reason=body.reason
     )
+    session.commit()
+    return presenter.detail(session, incident)
+
+
+class SnoozeIn(BaseModel):
+    """Page again after ``minutes`` (1 to 1440) unless someone acts first."""
+
+    model_config = ConfigDict(extra="forbid")
+    minutes: int = Field(ge=oncall_snooze.MIN_MINUTES, le=oncall_snooze.MAX_MINUTES)
+
+
+@router.post("/{ref}/snooze", response_model=IncidentDetail)
+def snooze(ref: str, body: SnoozeIn, session: SessionDep, who: Responder) -> IncidentDetail:
+    """Snooze an acknowledged incident: it returns to triggered and pages again when the
+    snooze ends (409 unless it is acknowledged)."""
+    incident = incident_access.get_to_act(session, ref, who)
+    oncall_snooze.snooze(session, incident, body.minutes, actor=who.actor)
     session.commit()
     return presenter.detail(session, incident)

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from plantao.web.texts import admin, core, error_pages, incident_list, oncall, runs, sso
+from plantao.web.texts import admin, core, error_pages, incident, incident_list, oncall, runs, sso
 
-AREAS: tuple[ModuleType, ...] = (core, admin, sso, incident_list, error_pages, oncall, runs)
+AREAS: tuple[ModuleType, ...] = (
+    core,
+    admin,
+    sso,
+    incident_list,
+    error_pages,
+    incident,
+    oncall,
+    runs,
+)
 
 
 def _merge(attribute: str) -> dict[str, str]:

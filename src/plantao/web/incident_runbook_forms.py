@@ -15,14 +15,19 @@ from plantao.runbooks import library_access as runbook_library
 from plantao.runbooks import linking as runbook_linking
 from plantao.runbooks import posture as runbook_posture
 from plantao.web import rendering
-from plantao.web.incident_pages import change_incident
+from plantao.web.incident_pages import FormPost, change_incident
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.post("/incidents/{ref}/runbooks/{rid}/confirm", response_model=None)
 def confirm_runbook_form(
-    ref: str, rid: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
+    ref: str,
+    rid: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    pending: Annotated[str, Form()] = "",
 ) -> Response:
     lib = runbook_library.library(request.app.state.settings)
     lang = rendering.lang(request)
@@ -34,12 +39,18 @@ def confirm_runbook_form(
         lambda inc, who: runbook_linking.confirm(
             session, inc, runbook_library.get_runbook(lib, rid, lang), actor=who.actor
         ),
+        post=FormPost("runbook_confirm", {}, pending),
     )
 
 
 @router.post("/incidents/{ref}/runbooks/{rid}/checklist", response_model=None)
 def runbook_checklist_form(
-    ref: str, rid: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
+    ref: str,
+    rid: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    pending: Annotated[str, Form()] = "",
 ) -> Response:
     lib = runbook_library.library(request.app.state.settings)
     lang = rendering.lang(request)
@@ -51,6 +62,7 @@ def runbook_checklist_form(
         lambda inc, who: runbook_checklists.attach_runbook_checklist(
             session, inc, runbook_library.get_runbook(lib, rid, lang), actor=who.actor
         ),
+        post=FormPost("runbook_checklist", {}, pending),
     )
 
 
@@ -63,6 +75,7 @@ def checklist_item_form(
     request: Request,
     session: SessionDep,
     csrf: Annotated[str, Form()],
+    pending: Annotated[str, Form()] = "",
 ) -> Response:
     if verb not in ("check", "uncheck"):
         raise DomainError(f"unknown checklist verb '{verb}'")
@@ -74,6 +87,7 @@ def checklist_item_form(
         lambda inc, who: runbook_checklists.set_item(
             session, inc, cid, iid, checked=verb == "check", actor=who.actor
         ),
+        post=FormPost("checklist_item", {}, pending),
     )
 
 
@@ -83,8 +97,9 @@ def risk_form(
     request: Request,
     session: SessionDep,
     csrf: Annotated[str, Form()],
-    level: Annotated[str, Form()],
+    level: Annotated[str, Form()] = "",
     rationale: Annotated[str, Form()] = "",
+    pending: Annotated[str, Form()] = "",
 ) -> Response:
     lang = rendering.lang(request)
     return change_incident(
@@ -95,6 +110,7 @@ def risk_form(
         lambda inc, who: runbook_posture.record_risk(
             session, inc, level=level, rationale=rationale, actor=who.actor, lang=lang
         ),
+        post=FormPost("risk", {"level": level, "rationale": rationale}, pending),
     )
 
 
@@ -104,10 +120,11 @@ def assumption_form(
     request: Request,
     session: SessionDep,
     csrf: Annotated[str, Form()],
-    assumption: Annotated[str, Form()],
-    evidence: Annotated[str, Form()],
-    signal: Annotated[str, Form()],
-    fallback: Annotated[str, Form()],
+    assumption: Annotated[str, Form()] = "",
+    evidence: Annotated[str, Form()] = "",
+    signal: Annotated[str, Form()] = "",
+    fallback: Annotated[str, Form()] = "",
+    pending: Annotated[str, Form()] = "",
 ) -> Response:
     lang = rendering.lang(request)
     return change_incident(
@@ -124,5 +141,15 @@ def assumption_form(
             signal=signal,
             fallback=fallback,
             lang=lang,
+        ),
+        post=FormPost(
+            "assumption",
+            {
+                "assumption": assumption,
+                "evidence": evidence,
+                "signal": signal,
+                "fallback": fallback,
+            },
+            pending,
         ),
     )

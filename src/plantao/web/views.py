@@ -11,6 +11,7 @@ from plantao.web import (
     delivery_pages,
     inbox_pages,
     incident_list_pages,
+    incident_oncall_forms,
     incident_pages,
     incident_runbook_forms,
     login_pages,
@@ -44,6 +45,7 @@ for module in (
     silence_pages,
     incident_runbook_forms,
     runbook_run_pages,
+    incident_oncall_forms,
     incident_pages,  # last: its /incidents/{ref}/{action} form route is a catch-all
 ):
     router.include_router(module.router)
