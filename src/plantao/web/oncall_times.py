@@ -9,10 +9,12 @@ the same zone, with the rotation's rule for DST gaps and folds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from plantao import clock
 from plantao.configfile.durations import parse_duration
 from plantao.oncall.rotation import resolve_local
 
@@ -29,8 +31,31 @@ def zone(name: str | None) -> ZoneInfo:
 
 @dataclass(frozen=True)
 class Moment:
+    """An instant as the page shows it: ``iso`` (UTC) for ``<time datetime>``, ``text`` on the
+    viewer's wall clock, and ``seconds`` from now (negative: past) for the relative words."""
+
     iso: str
     text: str
+    seconds: int
+
+    def relative(self, t: Mapping[str, str]) -> str:
+        """The words static/time.js writes for this instant (same rounding, same texts), so the
+        page says the same with or without JavaScript."""
+        size = abs(self.seconds)
+        if size < 45:
+            return t["time_now"]
+        minutes = round(size / 60)
+        if minutes < 60:
+            amount = f"{minutes} {t['time_min']}"
+        elif minutes < 48 * 60:
+            hours, rest = divmod(minutes, 60)
+            amount = f"{hours} {t['time_h']}"
+            if hours < 6 and rest:
+                amount += f" {rest} {t['time_min']}"
+        else:
+            days = round(minutes / 1440)
+            amount = f"{days} {t['time_day'] if days == 1 else t['time_days']}"
+        return (t["time_in"] if self.seconds > 0 else t["time_ago"]).replace("{}", amount)
 
 
 def moment(at: datetime, tz: ZoneInfo) -> Moment:
@@ -38,6 +63,7 @@ def moment(at: datetime, tz: ZoneInfo) -> Moment:
     return Moment(
         iso=at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         text=f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
+        seconds=round((at - clock.now()).total_seconds()),
     )
 
 
