@@ -8,6 +8,10 @@
  * the request forms, so nothing a person is typing is lost. Bursts are coalesced: one fetch at
  * a time, and one more after it if events arrived meanwhile. Without JavaScript a reload shows
  * the same.
+ *
+ * The stream starts at "now", not at the moment the server rendered the page: a step run that
+ * finished in between (the engine takes well under a second) would never be announced. So the
+ * sections are fetched once more when the stream first opens (plantao:live-open).
  */
 (function () {
   "use strict";
@@ -64,4 +68,9 @@
   }
 
   document.addEventListener("plantao:current-incident", refresh);
+  document.addEventListener("plantao:live-open", function (event) {
+    if (event.detail && event.detail.first) {
+      refresh();
+    }
+  });
 })();
