@@ -108,7 +108,6 @@ def world(
             yield SsoWorld(started.server, provider)
         finally:
             stop_plantao(started)
-            provider.set_accounts(ACCOUNTS)
 
 
 def user(server: PlantaoServer, handle: str) -> dict[str, Any]:
