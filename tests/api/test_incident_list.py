@@ -286,3 +286,15 @@ def test_bulk_resolve_needs_the_form_token_and_summarises_in_portuguese(api: Api
     )
     assert res.status_code == 200 and "2 resolvido(s)" in res.text
     assert order(res.text) == []
+
+
+def test_bulk_with_nothing_ticked_says_so(api: Api) -> None:
+    """Pressing a bulk button with no incident ticked changes nothing and asks to tick one."""
+    ref = fire(api, "Untouched")
+    api.login("responder")
+    page = api.client.get("/")
+    res = api.client.post(
+        "/incidents/bulk", data={"csrf": api.csrf(page.text), "action": "resolve"}
+    )
+    assert res.status_code == 200 and "Select at least one incident first." in res.text
+    assert order(res.text) == [ref]

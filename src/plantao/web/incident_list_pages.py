@@ -176,6 +176,9 @@ def bulk_summary(flash: dict[str, Any], texts: dict[str, str]) -> tuple[str, boo
     def refs(items: list[str], total: int) -> str:
         return " (" + ", ".join(items) + (", …" if total > len(items) else "") + ")"
 
+    asked = flash["done"] + flash["refused_count"] + flash["skipped_count"] + flash["missing_count"]
+    if not asked:
+        return texts["il_bulk_none"], False
     parts = [texts[f"il_done_{flash['action']}"].format(n=flash["done"])]
     if flash["refused_count"]:
         by_team: dict[str, list[str]] = {}
