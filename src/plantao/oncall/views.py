@@ -101,6 +101,9 @@ def list_overrides(slug: str, session: SessionDep, _who: Viewer) -> list[Overrid
 
 @router.post("/api/v1/schedules/{slug}/overrides", status_code=201, response_model=OverrideOut)
 def add_override(slug: str, body: OverrideIn, session: SessionDep, who: Responder) -> OverrideOut:
+    """Putting yourself on call needs a responder of a team the schedule pages; anything else
+    (someone else, taking people off call) a manager of one."""
+    oncall_service.require_override(session, who, slug, kind=body.kind, user=body.user)
     row = oncall_service.add_override(
         session,
         slug,
@@ -118,6 +121,9 @@ def add_override(slug: str, body: OverrideIn, session: SessionDep, who: Responde
 
 @router.delete("/api/v1/schedules/{slug}/overrides/{override_id}", status_code=204)
 def delete_override(slug: str, override_id: Id, session: SessionDep, who: Responder) -> Response:
+    found = session.get(ScheduleOverride, override_id)
+    kind, user = (found.kind, found.user) if found is not None else ("remove", None)
+    oncall_service.require_override(session, who, slug, kind=kind, user=user)
     oncall_service.delete_override(session, slug, override_id, actor=who.audit_actor)
     session.commit()
     return Response(status_code=204)
@@ -172,6 +178,8 @@ def list_silences(session: SessionDep, _who: Viewer, active: bool = False) -> li
 
 @router.post("/api/v1/silences", status_code=201, response_model=SilenceOut)
 def create_silence(body: SilenceIn, session: SessionDep, who: Responder) -> SilenceOut:
+    """Silences need a manager of every team whose services they name (any team otherwise)."""
+    oncall_service.require_window(session, who, body.services)
     row = window_store.create(
         session,
         name=body.name,
@@ -188,6 +196,8 @@ def create_silence(body: SilenceIn, session: SessionDep, who: Responder) -> Sile
 
 @router.post("/api/v1/silences/{silence_id}/end", response_model=SilenceOut)
 def end_silence(silence_id: Id, session: SessionDep, who: Responder) -> SilenceOut:
+    found = session.get(Silence, silence_id)
+    oncall_service.require_window(session, who, found.services if found is not None else [])
     row = window_store.end(session, silence_id, who.audit_actor)
     session.commit()
     return _silence(row, window_store.to_window(row), clock.now())
