@@ -24,6 +24,7 @@ from plantao.config import Settings
 from plantao.db import session_scope
 from plantao.engine.handlers import registry
 from plantao.engine.runner import EngineLoop
+from plantao.people.models import AuditEntry
 from plantao.runbooks.models import RunbookRun
 from tests.factories.config import AM_KEY, apply_standard
 from tests.factories.inbox import drain, latest_incident
@@ -75,15 +76,19 @@ class Pages:
         data |= {"lang": "en", **{f"param_{k}": v for k, v in params.items()}}
         if confirm is not None:
             data["confirm_command"] = confirm
-        return self.client.post(f"/incidents/{ref}/runs", data=data, follow_redirects=False)
+        res: Response = self.client.post(
+            f"/incidents/{ref}/runs", data=data, follow_redirects=False
+        )
+        return res
 
     def approve(self, ref: str, run_id: int) -> Response:
         page = self.client.get(f"/incidents/{ref}/runs/{run_id}")
-        return self.client.post(
+        res: Response = self.client.post(
             f"/incidents/{ref}/runs/{run_id}/approve",
             data={"csrf": self.csrf(page)},
             follow_redirects=False,
         )
+        return res
 
     def run(self, run_id: int) -> RunbookRun:
         with self.factory() as session:
@@ -238,7 +243,7 @@ def test_mutate_needs_the_exact_command_typed(pages: Pages) -> None:
 def test_destructive_needs_a_second_person(pages: Pages) -> None:
     """A destructive step waits for approval; its requester gets no button and a refused page
     (403) when approving anyway; another responder approves from the page and the engine
-    runs it."""
+    runs it; the request, the refused and the accepted approval are in the audit log."""
     ref = pages.open_incident()
     pages.as_person("responder")
     run_id = _run_id(pages.request(ref, "wipe", deployment="api", confirm=_command("wipe")))
@@ -265,6 +270,17 @@ def test_destructive_needs_a_second_person(pages: Pages) -> None:
     assert (run.status, run.stdout, run.approved_by) == ("succeeded", "wiped api\n", "responder2-u")
     again = pages.approve(ref, run_id)
     assert again.status_code == 409 and "no longer waiting for approval" in again.text
+    with pages.factory() as session:
+        audited = session.execute(
+            select(AuditEntry.action, AuditEntry.actor, AuditEntry.via)
+            .where(AuditEntry.object_type == "runbook_run", AuditEntry.object_id == str(run_id))
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(a) for a in audited] == [
+        ("runbook_run.request", "responder-u", "session"),
+        ("runbook_run.approve_refused", "responder-u", "session"),
+        ("runbook_run.approve", "responder2-u", "session"),
+    ]
 
 
 def test_late_approval_is_refused_and_the_run_expires(pages: Pages) -> None:

@@ -200,6 +200,12 @@ def test_request_and_approve_step_runs_in_the_browser(
             expect_text=["Succeeded", "wiped web", "deployment web", "remo"],
             out_dir=tmp_path,
         )
+        check_page(
+            rita,
+            f"{runs}?lang=pt-BR",
+            expect_text=["Passos do runbook", "Destrutivo", "Concluída", "wiped web"],
+            out_dir=tmp_path,
+        )
     finally:
         requester.close()
         approver.close()
