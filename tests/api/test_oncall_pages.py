@@ -102,6 +102,11 @@ def test_schedule_page_draws_two_weeks_per_layer_and_final(api: Api, frozen: dat
     assert " style=" not in html
     later = _page(api, "/schedules/primary?start=2026-12-06")
     assert "2026-12-06 00:00 -03" in later and 'class="tl-now"' not in later
+    listing = _page(api, "/schedules")
+    primary = listing[listing.index('id="schedule-primary"') :]
+    primary = primary[: primary.index("</article>")]
+    assert "Final" in primary and "Layer weekly" not in primary
+    assert primary.count('<svg class="tl-block"') == 3
 
 
 def test_viewer_sees_no_forms_and_their_posts_are_refused(api: Api, frozen: datetime) -> None:

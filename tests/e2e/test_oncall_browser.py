@@ -105,8 +105,9 @@ def local_input(at: datetime) -> str:
 def test_oncall_pages_fit_phone_and_desktop(
     server: PlantaoServer, page: Any, tmp_path: Path
 ) -> None:
-    """/oncall, /schedules/primary and /silences at 1366 and 390 px: no horizontal scroll, no
-    serious axe finding, the person on call, the team, the timeline rows and the forms shown."""
+    """/oncall, /schedules/primary, /silences (and /schedules, /policies) at 1366 and 390 px: no
+    horizontal scroll, no serious axe finding, the person on call, the team, the timeline rows
+    and the forms shown."""
     who = on_call_now(server)
     sign_in(page, server, "maria", "manager", "/oncall")
     check_page(
@@ -127,6 +128,12 @@ def test_oncall_pages_fit_phone_and_desktop(
         page,
         f"{server.base_url}/silences",
         expect_text=["Silences and maintenance windows", "Silence alerts", "Label matchers"],
+        out_dir=tmp_path,
+    )
+    check_page(
+        page,
+        f"{server.base_url}/schedules",
+        expect_text=["Schedules", "Primary rota", "Final", who],
         out_dir=tmp_path,
     )
     check_page(

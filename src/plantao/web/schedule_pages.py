@@ -61,16 +61,25 @@ class OverrideForm:
 
 @router.get("/schedules", response_class=HTMLResponse, response_model=None)
 def schedules_page(request: Request, session: SessionDep) -> Response:
+    """Every schedule: who is on call now and next, and its final two weeks at a glance."""
     principal = rendering.current(request, session)
     if principal is None:
         return rendering.to_login(request)
+    tz = oncall_times.zone(principal.time_zone)
+    now = clock.now()
+    start = _window_start(None, now, principal.time_zone)
+    timelines = {
+        row.slug: schedule_view.timeline(schedules.to_pure(session, row), start, now, tz)
+        for row in schedules.list_schedules(session)
+    }
     return rendering.render(
         request,
         "oncall/schedules.html",
         principal,
         stylesheet=STYLESHEET,
         schedules=list(boards(session, principal.time_zone).values()),
-        time_zone=oncall_times.zone(principal.time_zone).key,
+        timelines=timelines,
+        time_zone=tz.key,
     )
 
 
