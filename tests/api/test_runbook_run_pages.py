@@ -353,3 +353,21 @@ def test_portuguese_page_and_runbook_title(pages: Pages) -> None:
     assert refused.status_code == 409 and "digite o comando exatamente" in refused.text
     english = pages.client.get(f"/incidents/{ref}/runs?lang=en")
     assert "Checkout returns errors" in english.text
+
+
+def test_team_role_decides_who_may_request(pages: Pages) -> None:
+    """A responder of the team owning the service requests from the page; a signed-in person
+    with no role on that team reads it without forms and is refused (403)."""
+    with session_scope(pages.factory) as session:
+        make_user(session, "teamed-u", team_roles={"sre": "responder"})
+        make_user(session, "outsider-u")
+    ref = pages.open_incident()
+    pages.as_person("teamed")
+    assert 'name="confirm_command"' in pages.client.get(f"/incidents/{ref}/runs").text
+    assert pages.request(ref, "show", deployment="api").status_code == 303
+    pages.as_person("outsider")
+    page = pages.client.get(f"/incidents/{ref}/runs")
+    assert page.status_code == 200 and 'name="confirm_command"' not in page.text
+    assert pages.request(ref, "show", deployment="api").status_code == 403
+    with pages.factory() as session:
+        assert [r.requested_by for r in session.scalars(select(RunbookRun))] == ["teamed-u"]
