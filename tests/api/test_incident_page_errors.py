@@ -47,7 +47,7 @@ def test_stale_tab_acknowledge_is_a_409_page_naming_who_and_when(
     assert "Already acknowledged by admin-u at" in words
     assert 'id="incident-status">Acknowledged' in res.text
     banner = res.text.split('id="inc-banner"')[1].split("</div>")[0]
-    stamp = re.search(r'<time datetime="([^"]+)">', banner)
+    stamp = re.search(r'<time datetime="([^"]+)" data-time="absolute">', banner)
     assert stamp is not None
     assert datetime.fromisoformat(stamp.group(1)) == frozen + timedelta(minutes=1)
 

@@ -21,8 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-#: Longer than this (or on several lines), a value is folded in ``<details>``.
-FOLD_AT = 160
+#: Longer than this (or on more lines), a value is folded in ``<details>``; a description,
+#: the alert's main words, only when it is much longer.
+FOLD_AT = 200
+FOLD_LINES = 4
+DESCRIPTION_FOLD_AT = 1200
+DESCRIPTION_FOLD_LINES = 12
 #: Nested custom details deeper than this are shown as JSON rather than as more rows.
 MAX_ROWS = 100
 
@@ -98,13 +102,18 @@ class AlertWords:
     labels: list[tuple[str, str]] = field(default_factory=list)
 
 
-def field_of(name: str, value: object) -> FieldOut:
+def field_of(
+    name: str, value: object, *, fold_at: int = FOLD_AT, fold_lines: int = FOLD_LINES
+) -> FieldOut:
     """A value as text: strings as they are, anything else as indented JSON (kept as ``pre``)."""
-    if isinstance(value, str):
-        return FieldOut(name, value, long=len(value) > FOLD_AT or "\n" in value)
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-    structured = isinstance(value, dict | list)
-    return FieldOut(name, text, long=len(text) > FOLD_AT or "\n" in text, pre=structured)
+    structured = not isinstance(value, str)
+    text = (
+        json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+        if structured
+        else str(value)
+    )
+    long = len(text) > fold_at or text.count("\n") >= fold_lines
+    return FieldOut(name, text, long=long, pre=isinstance(value, dict | list))
 
 
 def custom_fields(details: object) -> list[FieldOut]:
@@ -133,7 +142,12 @@ def words(alert: AlertLike) -> AlertWords:
     for key in ("description", "message"):
         value = annotations.get(key)
         if isinstance(value, str) and value.strip() and value.strip() != alert.summary:
-            description = field_of(key, value.strip())
+            description = field_of(
+                key,
+                value.strip(),
+                fold_at=DESCRIPTION_FOLD_AT,
+                fold_lines=DESCRIPTION_FOLD_LINES,
+            )
             break
     links: list[LinkOut] = []
     for key, kind in _DETAIL_LINKS:

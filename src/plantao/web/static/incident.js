@@ -12,8 +12,9 @@
  * the note's length counter (data-counter-for). Without JavaScript the page works the same,
  * only without live updates: every form posts and redirects.
  *
- * The page's root (#incident) carries data-incident (the ref), data-partial-url and
- * data-live-url; live.js is loaded here unless the layout already loads it.
+ * The page's root (#incident) carries data-incident (the ref), data-partial-url and, for
+ * live.js (loaded before this file), data-live-url and data-live-incident. Events of every
+ * incident are filtered here by ref, so a page-wide stream opened by the layout works too.
  */
 (function () {
   "use strict";
@@ -26,12 +27,6 @@
   var partialUrl = root.getAttribute("data-partial-url");
 
   /* ---- the live stream ---------------------------------------------------------------- */
-
-  if (!document.querySelector('script[src$="/static/live.js"]')) {
-    var script = document.createElement("script");
-    script.src = "/static/live.js";
-    document.head.appendChild(script);
-  }
 
   function changed(field) {
     if (field.type === "hidden" || field.disabled) {
