@@ -147,3 +147,20 @@ def test_a_forged_post_after_expiry_is_not_kept(api: Api) -> None:
         "/login", data={"handle": "responder-u", "password": PASSWORD, "next": f"/incidents/{ref}"}
     )
     assert back.status_code == 200 and "You were logged out" not in back.text
+
+
+def test_expired_session_with_a_note_too_long_to_keep_shows_it_to_copy(api: Api) -> None:
+    """A note too long for the cookie is not lost: the page says so and shows it (401) with a
+    link to log in again and come back to the incident."""
+    ref = api.open_incident(f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([am_alert()]))
+    api.login("responder")
+    page = page_html(api, ref)
+    _end_sessions(api)
+    note = "Timeline of what we tried:\n" + "tried a thing; " * 300
+    res = api.client.post(
+        f"/incidents/{ref}/notes", data={"csrf": api.csrf(page), "text": note, "kind": "fact"}
+    )
+    assert res.status_code == 401
+    assert "too long to keep until you log in again" in visible_text(res.text)
+    assert html.escape(note, quote=False) in res.text
+    assert f'href="/login?next=/incidents/{ref}"' in res.text
