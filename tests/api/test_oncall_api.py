@@ -75,7 +75,8 @@ def test_next_shifts(api: Api) -> None:
 
 
 def test_override_needs_a_responder_and_changes_who(api: Api) -> None:
-    """A responder's replace override puts carla on call for its period; viewers get 403."""
+    """Putting carla on call needs a manager: viewers and responders get 403; an admin's replace
+    override puts carla on call for its period."""
     _setup(api)
     body = {
         "kind": "replace",
@@ -85,11 +86,12 @@ def test_override_needs_a_responder_and_changes_who(api: Api) -> None:
     }
     url = "/api/v1/schedules/lisbon/overrides"
     assert api.client.post(url, json=body, headers=api.headers("viewer")).status_code == 403
-    created = api.client.post(url, json=body, headers=api.headers("responder"))
+    assert api.client.post(url, json=body, headers=api.headers("responder")).status_code == 403
+    created = api.client.post(url, json=body, headers=api.headers("admin"))
     assert created.status_code == 201, created.text
     assert _who(api, "2026-10-26T11:00:00Z") == ["carla"]
     assert _who(api, "2026-10-26T12:00:00Z") == ["ana"]
-    unknown = api.client.post(url, json=body | {"user": "zed"}, headers=api.headers("responder"))
+    unknown = api.client.post(url, json=body | {"user": "zed"}, headers=api.headers("admin"))
     assert unknown.status_code == 422
     assert "unknown user 'zed'" in unknown.json()["detail"]
 
@@ -111,7 +113,8 @@ def test_ical_feeds_at_secret_urls(api: Api) -> None:
 
 
 def test_silences_create_list_end(api: Api) -> None:
-    """Responders create and end silences; everyone can list them."""
+    """Managers (here an admin) create and end silences, responders may not; everyone can list
+    them."""
     _setup(api)
     body = {
         "name": "deploy",
@@ -123,19 +126,21 @@ def test_silences_create_list_end(api: Api) -> None:
         api.client.post("/api/v1/silences", json=body, headers=api.headers("viewer")).status_code
         == 403
     )
-    created = api.client.post("/api/v1/silences", json=body, headers=api.headers("responder"))
+    refused = api.client.post("/api/v1/silences", json=body, headers=api.headers("responder"))
+    assert refused.status_code == 403
+    created = api.client.post("/api/v1/silences", json=body, headers=api.headers("admin"))
     assert created.status_code == 201, created.text
     silence_id = created.json()["id"]
     listed = api.client.get("/api/v1/silences", headers=api.headers("viewer")).json()
     assert [s["name"] for s in listed] == ["deploy"]
-    ended = api.client.post(f"/api/v1/silences/{silence_id}/end", headers=api.headers("responder"))
+    ended = api.client.post(f"/api/v1/silences/{silence_id}/end", headers=api.headers("admin"))
     assert ended.status_code == 200 and ended.json()["ended_at"] is not None
-    again = api.client.post(f"/api/v1/silences/{silence_id}/end", headers=api.headers("responder"))
+    again = api.client.post(f"/api/v1/silences/{silence_id}/end", headers=api.headers("admin"))
     assert again.status_code == 409
     bad = api.client.post(
         "/api/v1/silences",
         json=body | {"matchers": ['job=>"x"']},
-        headers=api.headers("responder"),
+        headers=api.headers("admin"),
     )
     assert bad.status_code == 422
 
