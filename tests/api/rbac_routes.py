@@ -342,3 +342,41 @@ KNOWN_WRONG: dict[tuple[str, str, str], str] = {
     ("GET", "/api/v1/tokens", "gate_token"): _NARROW_TOKEN,
     ("GET", "/api/v1/tokens", "intake_token"): _NARROW_TOKEN,
 }
+
+
+class Form(Enum):
+    """What a web form (or page) needs, as seen by a viewer."""
+
+    SELF = "any signed-in person, on their own session or things"
+    OTHERS_TOKEN = "revoking a token: someone else's is refused (403) or not found (404)"
+    BULK = "a bulk action: answers with a per-incident summary; must change nothing it may not"
+    DENY = "needs more than a viewer has: 403"
+    READ = "a page every signed-in person reads"
+
+
+#: Every web form action (first match wins); an action no rule matches fails the walk.
+FORM_RULES: list[tuple[str, Form]] = [
+    (r"^/logout(/everywhere)?$", Form.SELF),
+    (r"^/tokens$", Form.SELF),
+    (r"^/tokens/\d+/revoke$", Form.OTHERS_TOKEN),
+    (r"^/incidents/[^/]+/pending/discard$", Form.SELF),
+    (r"^/incidents/bulk$", Form.BULK),
+    (r"^/incidents/[^/]+/.+$", Form.DENY),
+    (r"^/schedules/[^/]+/overrides(/\d+/delete)?$", Form.DENY),
+    (r"^/silences(/windows|/\d+/end)?$", Form.DENY),
+    (r"^/deliveries/\d+/retry$", Form.DENY),
+    (r"^/inbox/(retry|\d+/retry)$", Form.DENY),
+    (r"^/users(/[^/]+/(role|enable|disable))?$", Form.DENY),
+    (r"^/teams/[^/]+/members$", Form.DENY),
+    (r"^/settings/[\w-]+$", Form.DENY),
+]
+#: Every page an admin reaches, as a viewer sees it; a page no rule matches fails the walk.
+PAGE_RULES: list[tuple[str, Form]] = [
+    (r"^/(audit|settings|inbox)(/|$)", Form.DENY),  # admin
+    (r"^/deliveries(/|$)", Form.DENY),  # managers: contact addresses, retries
+    (
+        r"^/$|^/(incidents|oncall|policies|schedules|silences|services|heartbeats|runbooks"
+        r"|tokens|users|teams)(/|$)",
+        Form.READ,
+    ),
+]
