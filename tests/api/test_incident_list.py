@@ -133,7 +133,7 @@ def test_filters_by_service_team_status_and_mine_live_in_the_url(api: Api) -> No
 
     mine = api.client.get("/?mine=1")
     assert order(mine.text) == [billing]  # dbfolk's team
-    assert 'id="f-mine" name="mine" value="1" checked' in mine.text
+    assert 'name="mine" value="1" aria-describedby="f-mine-hint" checked' in mine.text
     with session_scope(api.factory) as session:
         incident = incident_service.get(session, checkout)
         user = make_user(session, "dbfolk")
