@@ -20,7 +20,7 @@ from tests.api.conftest import Api
 from tests.factories.config import AM_KEY, STANDARD, apply_config
 from tests.factories.notify import give_contacts, open_incidents, page
 from tests.factories.payloads import am_alert, am_webhook
-from tests.factories.people import make_user
+from tests.factories.people import PASSWORD, make_user, token_for
 
 AM = f"/api/v1/intake/{AM_KEY}/alertmanager"
 
@@ -180,17 +180,31 @@ def test_deliveries_page_lists_all_with_filters_and_retries(api: Api) -> None:
 
 
 def test_deliveries_need_a_manager(api: Api) -> None:
-    """A responder can neither see nor retry deliveries; a manager of the team can."""
-    dead, _, _ = _deliveries(api)
+    """A responder can neither see nor retry deliveries (page or API); a manager of the
+    incident's team can, and a manager of another team cannot retry it."""
+    dead, other, _ = _deliveries(api)
     api.login("responder")
     assert api.client.get("/deliveries").status_code == 403
     refused = post(api, f"/deliveries/{dead}/retry", {}, "/services")
     assert refused.status_code == 403
+    retry_api = f"/api/v1/deliveries/{dead}/retry"
+    assert api.client.post(retry_api, headers=api.headers("responder")).status_code == 403
     with session_scope(api.factory) as session:
-        make_user(session, "mara", team_roles={"sre": "manager"})
-    api.client.post("/login", data={"handle": "mara", "password": "correct horse battery staple"})
+        apply_config(api.factory, STANDARD.replace("teams: [", "teams: [{slug: web, name: Web}, "))
+        mara = make_user(session, "mara", team_roles={"sre": "manager"})
+        make_user(session, "otto", team_roles={"web": "manager"})
+        mara_token = token_for(session, mara, ["respond"])
+    api.client.post("/login", data={"handle": "otto", "password": PASSWORD})
     assert api.client.get("/deliveries").status_code == 200
+    assert post(api, f"/deliveries/{dead}/retry", {}, "/deliveries").status_code == 403
+    api.client.post("/login", data={"handle": "mara", "password": PASSWORD})
     assert post(api, f"/deliveries/{dead}/retry", {}, "/deliveries").status_code == 303
+    with_token = {"Authorization": f"Bearer {mara_token}"}
+    with session_scope(api.factory) as session:
+        session.execute(update(Delivery).where(Delivery.id == other).values(state="dead"))
+    assert (
+        api.client.post(f"/api/v1/deliveries/{other}/retry", headers=with_token).status_code == 200
+    )
 
 
 def test_tokens_created_in_the_browser_are_shown_once_and_work(api: Api) -> None:

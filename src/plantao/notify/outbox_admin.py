@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plantao import clock
+from plantao.catalog.models import Service
 from plantao.db import wake_engines
 from plantao.errors import Conflict, NotFound, ValidationFailed
+from plantao.incidents.models import Incident
 from plantao.notify.models import DELIVERY_STATES, Delivery
 from plantao.people import audit
 from plantao.people.actor import SYSTEM, AuditActor
@@ -54,6 +56,18 @@ def get(session: Session, delivery_id: int) -> Delivery:
     if delivery is None:
         raise NotFound(f"delivery {delivery_id} does not exist")
     return delivery
+
+
+def team_of(session: Session, delivery: Delivery) -> int | None:
+    """The team owning the paged incident's service: retrying is managing that team's paging
+    (None for a delivery of no incident or of a service without a team)."""
+    if delivery.incident_id is None:
+        return None
+    return session.scalar(
+        select(Service.team_id)
+        .join(Incident, Incident.service_id == Service.id)
+        .where(Incident.id == delivery.incident_id)
+    )
 
 
 def channels(session: Session) -> list[str]:

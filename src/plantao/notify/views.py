@@ -26,9 +26,10 @@ from prometheus_client.registry import Collector
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantao.api.deps import Admin, SessionDep, SettingsDep
+from plantao.api.deps import Admin, Manager, SessionDep, SettingsDep
 from plantao.api.errors import problem_responses
 from plantao.api.params import Id, IdFilter
+from plantao.auth.roles import Need
 from plantao.db import session_scope
 from plantao.errors import Conflict, DomainError
 from plantao.notify import action_links, link_tokens, outbox_admin, rendering
@@ -256,8 +257,10 @@ def list_deliveries(
 
 
 @router.post("/api/v1/deliveries/{delivery_id}/retry", tags=["notifications"])
-def retry_delivery(delivery_id: Id, session: SessionDep, who: Admin) -> DeliveryOut:
-    """Give a dead (or backing-off) delivery a fresh attempt budget, due now; audited."""
+def retry_delivery(delivery_id: Id, session: SessionDep, who: Manager) -> DeliveryOut:
+    """Give a dead (or backing-off) delivery a fresh attempt budget, due now; needs manager on
+    the paged incident's team; audited."""
+    who.require(Need.MANAGE, outbox_admin.team_of(session, outbox_admin.get(session, delivery_id)))
     row = outbox_admin.retry_delivery(session, delivery_id, actor=who.audit_actor)
     out = DeliveryOut.of(row)
     session.commit()

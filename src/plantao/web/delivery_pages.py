@@ -16,7 +16,6 @@ from plantao.api.params import Id
 from plantao.auth.principal import Principal
 from plantao.auth.roles import Need
 from plantao.errors import DomainError, NotFound
-from plantao.incidents import access as incident_access
 from plantao.incidents import service as incident_service
 from plantao.notify import outbox_admin
 from plantao.notify.models import DELIVERY_STATES
@@ -116,9 +115,7 @@ def retry_delivery_form(
         return who
     try:
         delivery = outbox_admin.get(session, delivery_id)
-        if delivery.incident_id is not None:
-            incident = incident_service.get(session, delivery.incident_id)
-            who.require(Need.MANAGE, incident_access.team_of(session, incident))
+        who.require(Need.MANAGE, outbox_admin.team_of(session, delivery))
         outbox_admin.retry_delivery(session, delivery_id, actor=who.audit_actor)
     except DomainError as exc:
         if exc.status in (401, 403):
