@@ -8,7 +8,7 @@ visible text and a screenshot. Page tests call ``check_page``; keep its signatur
 
 For each width (default 1366 and 390 px) ``check_page``:
 
-1. loads ``url`` and waits for the network to settle;
+1. loads ``url`` (until the load event: pages with a live stream never go network-idle);
 2. asserts no horizontal scroll (``document.documentElement.scrollWidth <= innerWidth``);
 3. runs axe-core and fails on any violation of impact ``serious`` or ``critical`` (they are
    printed, one line per element, with the rule's help link); ``moderate``/``minor`` ones are
@@ -87,7 +87,7 @@ def _ensure_axe(page: Any) -> None:
     if page.evaluate("typeof window.axe") == "object":
         return
     page.add_init_script(path=str(install_axe()))
-    page.reload(wait_until="networkidle")
+    page.reload(wait_until="load")
     assert page.evaluate("typeof window.axe") == "object", "axe-core did not load in the page"
 
 
@@ -171,7 +171,7 @@ def check_page(
     shots: list[Path] = []
     for width in widths:
         page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
-        page.goto(url, wait_until="networkidle")
+        page.goto(url, wait_until="load")
         _ensure_axe(page)
         where = f"{url} at {width}px"
 
