@@ -188,3 +188,26 @@ def test_bad_parameters_are_named(api: Api) -> None:
     )
     assert reversed_export.status_code == 422
     assert "since" in reversed_export.json()["detail"]
+
+
+def test_csv_export_neutralises_formulas(api: Api) -> None:
+    """A free-text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    from plantao.db import session_scope
+    from plantao.people import audit
+    from plantao.people.actor import AuditActor
+
+    with session_scope(api.factory) as session:
+        audit.record(
+            session,
+            AuditActor(handle="config", via="config"),
+            "route.update",
+            "route",
+            '=HYPERLINK("http://evil.example","x")',
+            after={"name": "=1+1"},
+        )
+    res = api.client.get(
+        "/api/v1/audit/export", params={"action": "route."}, headers=api.headers("admin")
+    )
+    [row] = list(csv.DictReader(io.StringIO(res.text)))
+    assert row["object_id"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert json.loads(row["after"]) == {"name": "=1+1"}  # JSON text starts with {, kept as is

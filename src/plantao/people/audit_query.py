@@ -55,19 +55,6 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
 
-    def as_query(self) -> dict[str, str]:
-        """The filter as URL parameters (times in UTC ISO 8601), for next-page and export links."""
-        out: dict[str, str] = {}
-        for name in ("actor", "action", "object_type", "object_id"):
-            value = getattr(self, name)
-            if value:
-                out[name] = value
-        for name in ("since", "until"):
-            moment = getattr(self, name)
-            if moment is not None:
-                out[name] = moment.astimezone(UTC).isoformat()
-        return out
-
 
 @dataclass(frozen=True)
 class AuditPage:
