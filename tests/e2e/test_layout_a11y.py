@@ -126,6 +126,34 @@ def test_runbook_pages_are_accessible(
     assert page.locator("html").get_attribute("lang") == lang
 
 
+def test_dark_scheme_is_accessible(
+    plantao_sqlite: PlantaoServer, browser: Any, tmp_path: Path
+) -> None:
+    """With the browser in dark mode the layout's colours still pass axe-core (contrast)."""
+    context = browser.new_context(locale="en-US", color_scheme="dark")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        server = plantao_sqlite
+        check_page(
+            page,
+            f"{server.base_url}/login?lang=en",
+            expect_text=LANGS["en"].login,
+            out_dir=tmp_path,
+        )
+        log_in(page, server)
+        check_page(
+            page,
+            f"{server.base_url}/runbooks?lang=en",
+            expect_text=LANGS["en"].runbooks,
+            out_dir=tmp_path,
+        )
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(21, 23, 27)", background  # the dark scheme's --bg
+    finally:
+        context.close()
+
+
 def test_skip_link_comes_first_and_focuses_main(plantao_sqlite: PlantaoServer, page: Any) -> None:
     """The first Tab lands on the skip link; Enter on it moves focus to <main>; further Tabs
     reach the nav links (wide screen, nav always open)."""
