@@ -337,3 +337,25 @@ def test_runbook_run_request_refusal_and_approval_are_audited(
     assert approved.before is not None and approved.after is not None
     assert (approved.before["status"], approved.after["status"]) == ("pending_approval", "queued")
     assert approved.after["approved_by"] == "rui"
+
+
+def test_pruning_a_person_who_acted_keeps_their_audit_entries(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """A user who wrote audit entries can still be pruned; the entries stay with their handle."""
+    apply_standard(factory)
+    with session_scope(factory) as session:
+        ana = directory.get(session, "ana")
+        actor = AuditActor(handle="ana", user_id=ana.id, via="session")
+        directory.change(session, ana, {"language": "pt-BR"}, actor=actor)
+    without_ana = STANDARD.replace(
+        "users: [{handle: ana, name: Ana, email: ana@example.com, time_zone: America/Sao_Paulo}]",
+        "users: []",
+    ).replace("members: [ana]", "members: []")
+    assert without_ana != STANDARD
+    apply_config(factory, without_ana, prune=True)
+    with session_scope(factory) as session:
+        assert directory.by_handle(session, "ana") is None
+    [kept] = entries(factory, "user.update")
+    assert (kept.actor, kept.actor_user_id) == ("ana", ana.id)
+    assert kept.after is not None and kept.after["language"] == "pt-BR"

@@ -341,10 +341,10 @@ def _delete_unreferenced(session: Session, kind: str, name: str, row: object) ->
             session.delete(row)
             session.flush()
     except (IntegrityError, InternalError):
-        # InternalError: PostgreSQL's append-only trigger refusing to clear an audit entry's
-        # author (SQLite reports the same refusal as an IntegrityError).
+        # InternalError: a PostgreSQL trigger refusing the cascade (e.g. the timeline's
+        # append-only trigger under an incident); SQLite reports refusals as IntegrityError.
         raise Conflict(
             f"cannot prune {kind} '{name}': other objects (incidents, alerts, integrations, "
-            "schedules or audit entries) still refer to it; keep it in the file or remove "
+            "or schedules) still refer to it; keep it in the file or remove "
             "those first"
         ) from None

@@ -88,9 +88,9 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(200))
-    actor_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), default=None
-    )
+    # No foreign key: the log outlives the people in it (an append-only row cannot be updated
+    # to NULL when its author is deleted), and ``actor`` keeps their handle.
+    actor_user_id: Mapped[int | None] = mapped_column(default=None)
     via: Mapped[str] = mapped_column(String(32))
     source: Mapped[str | None] = mapped_column(String(64), default=None)
     action: Mapped[str] = mapped_column(String(64))

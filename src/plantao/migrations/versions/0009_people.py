@@ -200,12 +200,6 @@ def upgrade() -> None:
         sa.Column("object_id", sa.String(length=200), nullable=False),
         sa.Column("before", _JSON, nullable=True),
         sa.Column("after", _JSON, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["actor_user_id"],
-            ["users.id"],
-            name=op.f("fk_audit_entries_actor_user_id_users"),
-            ondelete="SET NULL",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entries")),
     )
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
