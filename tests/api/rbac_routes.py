@@ -306,6 +306,13 @@ VARIANTS = [
         label=" for another person",
     ),
     Call(
+        "POST",
+        "/api/v1/tokens",
+        Need.ADMIN,  # only an admin's token may carry the admin scope
+        _const({"name": "matrix", "scopes": ["admin"]}),
+        label=" with the admin scope",
+    ),
+    Call(
         "DELETE",
         "/api/v1/tokens/{token_id}",
         Need.ADMIN,
@@ -327,7 +334,8 @@ VARIANTS = [
 #: the lead. Delete an entry once its route is fixed (a test says when).
 _NARROW_TOKEN = (
     "deps.Anyone ignores the token's scopes: a read-, gate- or intake-only token lists, mints "
-    "or revokes tokens (an admin's read token revokes anyone's) and ends sessions"
+    "or revokes tokens and ends sessions; an admin's narrowed token mints a full admin-scoped "
+    "token (privilege escalation) and revokes anyone's"
 )
 KNOWN_WRONG: dict[tuple[str, str, str], str] = {
     **{
