@@ -3,7 +3,8 @@ with real objects (see ``tests/api/test_rbac_matrix.py``).
 
 A new operation in the OpenAPI document must get a line in ``ROUTES``: its ``Need`` and, when
 its handler checks permissions after reading the body, a valid ``body`` (a 422 would hide the
-403 the matrix expects).
+403 the matrix expects). A new web page or form action must match a line of ``PAGE_RULES`` or
+``FORM_RULES``.
 """
 
 from __future__ import annotations
