@@ -29,10 +29,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from plantao import clock
+from plantao.alerts import service as alert_service
 from plantao.api import incident_presenter as presenter
 from plantao.api.deps import SessionDep
 from plantao.auth.principal import Principal
 from plantao.auth.roles import Need
+from plantao.changes import service as change_service
 from plantao.errors import (
     Conflict,
     DomainError,
@@ -45,12 +47,10 @@ from plantao.incidents import access as incident_access
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action, Status
 from plantao.incidents.models import Incident
-from plantao.incidents.schemas import TimelineEntryOut
 from plantao.oncall import snooze as oncall_snooze
 from plantao.people import directory
 from plantao.runbooks import checklists as runbook_checklists
 from plantao.runbooks import linking as runbook_linking
-from plantao.runbooks import posture as runbook_posture
 from plantao.runbooks import triage
 from plantao.web import alert_words, incident_timeline, rendering, whos_on_it
 from plantao.web.i18n import TEXTS
@@ -107,44 +107,51 @@ def page_context(
     *,
     all_timeline: bool = False,
 ) -> dict[str, Any]:
-    """Everything the page and its partials render."""
-    detail = presenter.detail(session, incident)
+    """Everything the page and its partials render. Rendered again on every live update, so it
+    reads what it shows (the newest timeline entries, one entry for the risk posture) rather
+    than the whole incident as the API's detail does."""
+    summary = presenter.summaries(session, [incident])[0]
     texts = TEXTS[rendering.lang(request)]
     local = incident_timeline.local_formatter(principal.time_zone)
-    entries = detail.timeline
-    shown = entries if all_timeline else entries[-TIMELINE_SHOWN:]
+    entries, total = incident_timeline.recent(
+        session, incident.id, None if all_timeline else TIMELINE_SHOWN
+    )
     alerts = sorted(
-        detail.alerts, key=lambda a: (a.status != "firing", -a.last_seen_at.timestamp(), a.id)
+        alert_service.alerts_for_incident(session, incident.id),
+        key=lambda a: (a.status != "firing", -a.last_seen_at.timestamp(), a.id),
     )
     words = [alert_words.words(a) for a in alerts[:ALERTS_SHOWN]]
-    firing = [a.labels for a in detail.alerts if a.status == "firing"]
+    firing = [a.labels for a in alerts if a.status == "firing"]
     can_write = incident_access.allowed(session, principal, incident)
     return {
-        "i": detail,
-        "who": whos_on_it.assemble(session, incident, entries, clock.now()),
+        "i": summary,
+        "changes": change_service.recent_for_service(
+            session, incident.service_id, before=incident.detected_at
+        ),
+        "who": whos_on_it.assemble(session, incident, clock.now()),
         "can_write": can_write,
         "can_manage": can_write
         and incident_access.allowed(session, principal, incident, Need.MANAGE),
         "words": words,
-        "alert_total": len(detail.alerts),
+        "alert_total": len(alerts),
         "any_images": any(w.images for w in words),
-        "timeline": [(e, incident_timeline.describe(e, texts, local)) for e in shown],
-        "timeline_total": len(entries),
+        "timeline": [(e, incident_timeline.describe(e, texts, local)) for e in entries],
+        "timeline_total": total,
         "local": local,
-        "resolve_due": _due(detail.targets.get("resolve_due_at")),
+        "resolve_due": _due(summary.targets.get("resolve_due_at")),
         "note_max": incident_service.NOTE_MAX,
         "typed": {},
         "banner": None,
         "pending": None,
         "silence_matchers": alert_words.matcher_lines(
-            alert_words.common_labels(firing or [a.labels for a in detail.alerts])
+            alert_words.common_labels(firing or [a.labels for a in alerts])
         ),
         "snooze_options": SNOOZE_OPTIONS,
         "silence_options": SILENCE_HOURS,
         "people": _people(session) if can_write else [],
         "runbooks": runbook_linking.incident_runbooks(session, incident.id),
         "checklists": runbook_checklists.checklists(session, incident.id),
-        "risk": runbook_posture.latest_risk(session, incident.id),
+        "risk": incident_timeline.latest_risk(session, incident.id),
         "triage": triage.triage_checklist(rendering.lang(request)),
     }
 
@@ -237,17 +244,17 @@ def _refused(
     if kind is None:
         banner["kind"] = {409: "conflict", 422: "invalid", 403: "denied"}.get(status, "conflict")
     if isinstance(exc, InvalidTransition):
-        banner |= _already(context["i"].timeline, incident)
+        banner |= _already(session, incident)
     context |= {"banner": banner, "typed": post.fields, "pending": _pending_for(request, incident)}
     return rendering.render(request, "incident.html", principal, status_code=status, **context)
 
 
-def _already(timeline: list[TimelineEntryOut], incident: Incident) -> dict[str, Any]:
+def _already(session: Session, incident: Incident) -> dict[str, Any]:
     """Who moved the incident to the state it is in, and when: the stale tab's answer."""
-    kinds = {f"incident.{incident.status.value}"}
+    kinds = [f"incident.{incident.status.value}"]
     if incident.status is Status.TRIGGERED:
-        kinds.add(oncall_snooze.ENDED)
-    entry = next((e for e in reversed(timeline) if e.kind in kinds), None)
+        kinds.append(oncall_snooze.ENDED)
+    entry = incident_timeline.last_of(session, incident.id, kinds)
     return {
         "status": incident.status.value,
         "actor": entry.actor if entry else None,

@@ -11,11 +11,15 @@ never translated.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from plantao.incidents.schemas import TimelineEntryOut
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plantao.incidents.models import TimelineEntry
 from plantao.web.whos_on_it import StepLabel, parse_label
 
 Texts = Mapping[str, str]
@@ -27,6 +31,54 @@ _POLICY_REASON = re.compile(r"^policy '(.+)', (.+)$")
 _UNREACHED = re.compile(r"^(.+?) reached nobody \((.*)\)$", re.DOTALL)
 _EXHAUSTED = re.compile(r"^Escalation policy '(.+)' exhausted without acknowledgement after (\d+)")
 _STATUS_KINDS = ("acknowledged", "mitigated", "resolved", "closed")
+
+
+def recent(
+    session: Session, incident_id: int, limit: int | None
+) -> tuple[list[TimelineEntry], int]:
+    """The newest ``limit`` entries (all when None), oldest first, and how many there are.
+
+    Why not the whole timeline every time: a long incident has thousands of entries and the
+    page (re-rendered on every live update) shows the latest ones; reading and decoding all of
+    them was most of the page's time.
+    """
+    stmt = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
+    if limit is None:
+        entries = list(session.scalars(stmt.order_by(TimelineEntry.id)))
+        return entries, len(entries)
+    entries = list(session.scalars(stmt.order_by(TimelineEntry.id.desc()).limit(limit)))
+    entries.reverse()
+    if len(entries) < limit:
+        return entries, len(entries)
+    total = session.scalar(
+        select(func.count())
+        .select_from(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident_id)
+    )
+    return entries, int(total or 0)
+
+
+def last_of(session: Session, incident_id: int, kinds: Sequence[str]) -> TimelineEntry | None:
+    """The newest entry of one of ``kinds`` (the timeline index is (incident_id, id))."""
+    return session.scalars(
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident_id, TimelineEntry.kind.in_(kinds))
+        .order_by(TimelineEntry.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def latest_risk(session: Session, incident_id: int) -> dict[str, Any] | None:
+    """The risk posture recorded last, as the risk form shows it."""
+    entry = last_of(session, incident_id, ["risk.posture"])
+    if entry is None:
+        return None
+    return {
+        "level": entry.data.get("level"),
+        "rationale": entry.data.get("rationale"),
+        "by": entry.actor,
+        "at": entry.at,
+    }
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -76,7 +128,7 @@ def _after(message: str, prefix: str) -> str:
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
-def describe(entry: TimelineEntryOut, t: Texts, local: Local) -> str:
+def describe(entry: TimelineEntry, t: Texts, local: Local) -> str:
     """The entry's message in the reader's language."""
     kind, data, message = entry.kind, entry.data or {}, entry.message
     if kind == "note":

@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 from plantao.errors import NotFound
 from plantao.incidents import access as incident_access
 from plantao.incidents import severity_config
-from plantao.incidents.models import Incident
-from plantao.incidents.schemas import TimelineEntryOut
+from plantao.incidents.models import Incident, TimelineEntry
 from plantao.notify.models import ContactMethod, Delivery
 from plantao.oncall import escalations, schedules
 from plantao.oncall import snooze as oncall_snooze
@@ -197,9 +196,7 @@ def _line(row: Delivery, contact: str | None, digests: dict[int, Delivery]) -> D
     )
 
 
-def paged_people(
-    session: Session, incident_id: int, timeline: Sequence[TimelineEntryOut]
-) -> list[PagedPerson]:
+def paged_people(session: Session, incident_id: int) -> list[PagedPerson]:
     """Everyone paged for the incident, oldest first, each with their deliveries."""
     pages = session.execute(
         select(Page, User)
@@ -261,10 +258,15 @@ def paged_people(
         )
     # Someone paged by hand who has no notification rules: only the timeline says so.
     handles = {p.handle for p in out}
-    for entry in timeline:
+    unreachable = session.scalars(
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident_id, TimelineEntry.kind == "notify.unreachable")
+        .order_by(TimelineEntry.id)
+    )
+    for entry in unreachable:
         step = str(entry.data.get("step", ""))
         user_handle = str(entry.data.get("user", ""))
-        if entry.kind != "notify.unreachable" or not step.startswith("responder:"):
+        if not step.startswith("responder:"):
             continue
         if user_handle in handles:
             continue
@@ -306,13 +308,18 @@ def escalation_state(session: Session, incident_id: int) -> EscalationState | No
     return EscalationState(esc.policy_slug, esc.state, esc.notice, following)
 
 
-def ack_due(
-    session: Session, incident: Incident, timeline: Sequence[TimelineEntryOut], now: datetime
-) -> AckDue:
+def ack_due(session: Session, incident: Incident, now: datetime) -> AckDue:
     """Met when someone responded (acknowledged, or mitigated/resolved without an ack) by the
     target of the incident's severity; missed when they did so later or not at all by now."""
     level = severity_config.severity_matrix(session).level(incident.severity)
-    first = next((e for e in timeline if e.kind == "incident.acknowledged"), None)
+    first = session.scalars(
+        select(TimelineEntry)
+        .where(
+            TimelineEntry.incident_id == incident.id, TimelineEntry.kind == "incident.acknowledged"
+        )
+        .order_by(TimelineEntry.id)
+        .limit(1)
+    ).one_or_none()
     responded = incident.acknowledged_at or incident.mitigated_at or incident.resolved_at
     by = first.actor if first is not None else None
     if level.mtta is None:
@@ -324,13 +331,11 @@ def ack_due(
     return AckDue(due, minutes, "missed" if now > due else "pending", None, None)
 
 
-def assemble(
-    session: Session, incident: Incident, timeline: Sequence[TimelineEntryOut], now: datetime
-) -> WhosOnIt:
+def assemble(session: Session, incident: Incident, now: datetime) -> WhosOnIt:
     return WhosOnIt(
-        paged=paged_people(session, incident.id, timeline),
+        paged=paged_people(session, incident.id),
         escalation=escalation_state(session, incident.id),
-        ack=ack_due(session, incident, timeline, now),
+        ack=ack_due(session, incident, now),
         responders=[
             AddedResponder(u.handle, u.name, r.added_by, r.added_at)
             for r, u in incident_access.responders(session, incident.id)
