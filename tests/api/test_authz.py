@@ -164,3 +164,35 @@ def test_feed_and_heartbeat_secrets_never_logged(
     err = capsys.readouterr().err
     assert "s3cr3t-feed-value" not in err and "hb-key-value-123" not in err
     assert "/ical/[REDACTED].ics" in err
+
+
+def test_a_narrow_token_never_mints_a_wider_one(api: Api) -> None:
+    """An admin's read-only token cannot create, revoke or end sessions; a respond token only
+    hands on respond/read; an admin token can make a gate-only token."""
+    admin = api.headers("admin")
+    made = api.client.post("/api/v1/tokens", json={"name": "ro", "scopes": ["read"]}, headers=admin)
+    read_only = {"Authorization": f"Bearer {made.json()['token']}"}
+    for scopes in (["admin"], ["read"]):
+        res = api.client.post(
+            "/api/v1/tokens", json={"name": "up", "scopes": scopes}, headers=read_only
+        )
+        assert res.status_code == 403, res.text
+    assert api.client.delete("/api/v1/tokens/1", headers=read_only).status_code == 403
+    assert api.client.post("/api/v1/me/logout-everywhere", headers=read_only).status_code == 403
+    responder = api.headers("responder")
+    wider = api.client.post(
+        "/api/v1/tokens", json={"name": "up", "scopes": ["admin"]}, headers=responder
+    )
+    assert wider.status_code == 403
+    narrower = api.client.post(
+        "/api/v1/tokens", json={"name": "ro", "scopes": ["read"]}, headers=responder
+    )
+    assert narrower.status_code == 201
+    gate = api.client.post("/api/v1/tokens", json={"name": "ci", "scopes": ["gate"]}, headers=admin)
+    assert gate.status_code == 201 and gate.json()["scopes"] == ["gate"]
+    everyone = api.client.get("/api/v1/tokens?all=true", headers=admin).json()
+    assert sorted(t["name"] for t in everyone if t["name"] in ("ro", "up", "ci")) == [
+        "ci",
+        "ro",
+        "ro",
+    ]

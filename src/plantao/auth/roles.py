@@ -35,6 +35,8 @@ class Scope(StrEnum):
 
 
 ALL_SCOPES = frozenset({Scope.READ, Scope.RESPOND, Scope.ADMIN})
+READING = frozenset({Scope.READ, Scope.RESPOND, Scope.ADMIN})
+WRITING = frozenset({Scope.RESPOND, Scope.ADMIN})
 
 
 class Need(StrEnum):
@@ -62,6 +64,20 @@ _SCOPES_FOR_NEED = {
     Need.ADMIN: frozenset({Scope.ADMIN}),
     Need.GATE: frozenset({Scope.GATE, Scope.READ, Scope.RESPOND, Scope.ADMIN}),
 }
+
+
+_IMPLIED = {
+    Scope.ADMIN: frozenset(Scope),
+    Scope.RESPOND: frozenset({Scope.RESPOND, Scope.READ}),
+    Scope.READ: frozenset({Scope.READ}),
+    Scope.GATE: frozenset({Scope.GATE}),
+    Scope.INTAKE: frozenset({Scope.INTAKE}),
+}
+
+
+def implied(scopes: frozenset[Scope]) -> frozenset[Scope]:
+    """Every scope at most as wide as ``scopes`` (what a token may hand on to a new one)."""
+    return frozenset().union(*(_IMPLIED[s] for s in scopes)) if scopes else frozenset()
 
 
 def parse_scopes(values: Iterable[str]) -> frozenset[Scope]:
@@ -130,6 +146,13 @@ class Access:
         where = "on this team" if team_id is not None else "on any team"
         have = role.value if role is not None else "no role"
         return f"this needs the {wanted.value} role {where}; you have {have}"
+
+    def require_scope(self, allowed: frozenset[Scope], what: str) -> None:
+        """For routes about the caller's own things (their tokens, their sessions), where no
+        team role applies but a narrowed token must still not reach them."""
+        if not (self.scopes & allowed):
+            have = ", ".join(sorted(s.value for s in self.scopes))
+            raise PermissionDenied(f"the token's scopes ({have}) do not allow {what}")
 
     def allows(self, need: Need, team_id: int | None = None, *, granted: bool = False) -> bool:
         return self.denial(need, team_id, granted=granted) is None

@@ -14,7 +14,7 @@ from plantao.api.errors import problem_responses
 from plantao.api.params import Id
 from plantao.auth import service as auth_service
 from plantao.auth.models import ApiToken
-from plantao.auth.roles import Need
+from plantao.auth.roles import READING, WRITING, Need, Scope, implied
 from plantao.errors import PermissionDenied
 from plantao.people import directory
 
@@ -70,6 +70,7 @@ def _handles(session: SessionDep) -> dict[int, str]:
 @router.get("", response_model=list[TokenOut])
 def list_tokens(session: SessionDep, who: Anyone, all: bool = False) -> list[TokenOut]:
     """Your tokens; with ``all=true`` (admin) everyone's."""
+    who.access.require_scope(READING, "reading tokens")
     if all:
         who.require(Need.ADMIN)
     handles = _handles(session)
@@ -79,7 +80,13 @@ def list_tokens(session: SessionDep, who: Anyone, all: bool = False) -> list[Tok
 
 @router.post("", response_model=TokenCreated, status_code=201)
 def create_token(body: TokenIn, session: SessionDep, who: Anyone) -> TokenCreated:
-    """A token for yourself, with at most your own rights (the scopes narrow them)."""
+    """A token for yourself, with at most your own rights (the scopes narrow them). A token
+    can only create tokens with its own scopes or fewer, so a leaked narrow token never mints
+    a wider one."""
+    who.access.require_scope(WRITING, "creating tokens")
+    wanted = frozenset(Scope(s) for s in body.scopes)
+    if who.token_id is not None and not wanted <= implied(who.access.scopes):
+        raise PermissionDenied("a token can only create tokens with its own scopes or fewer")
     if body.user is not None and body.user != who.handle:
         who.require(Need.ADMIN)
         owner = directory.get(session, body.user)
@@ -102,7 +109,8 @@ def create_token(body: TokenIn, session: SessionDep, who: Anyone) -> TokenCreate
 @router.delete("/{token_id}", response_model=TokenOut)
 def revoke_token(token_id: Id, session: SessionDep, who: Anyone) -> TokenOut:
     """Revoke one of your tokens (an admin: anyone's)."""
-    owner_id = None if who.is_admin else who.user_id
+    who.access.require_scope(WRITING, "revoking tokens")
+    owner_id = None if who.can(Need.ADMIN) else who.user_id
     row = auth_service.revoke_token(session, token_id, actor=who.audit_actor, owner_id=owner_id)
     session.commit()
     return _out(row, _handles(session).get(row.user_id, "?"))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantao.api.deps import Admin, Anyone, SessionDep, Viewer, get_factory
 from plantao.api.errors import problem_responses
 from plantao.auth import service as auth_service
-from plantao.auth.roles import Need
+from plantao.auth.roles import WRITING, Need
 from plantao.people import audit_query, directory, teams
 from plantao.people.audit_query import AuditFilter
 from plantao.people.models import AuditEntry, User
@@ -104,6 +104,7 @@ def me(session: SessionDep, who: Anyone) -> UserOut:
 @router.post("/api/v1/me/logout-everywhere", response_model=LoggedOut)
 def logout_everywhere(session: SessionDep, who: Anyone) -> LoggedOut:
     """End every browser session of the caller (tokens stay; revoke those separately)."""
+    who.access.require_scope(WRITING, "ending sessions")
     ended = auth_service.end_user_sessions(session, who.user_id)
     session.commit()
     return LoggedOut(sessions_ended=ended)
