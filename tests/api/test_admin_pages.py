@@ -181,7 +181,7 @@ def test_deliveries_page_lists_all_with_filters_and_retries(api: Api) -> None:
 
 def test_deliveries_need_a_manager(api: Api) -> None:
     """A responder can neither see nor retry deliveries (page or API); a manager of the
-    incident's team can, and a manager of another team cannot retry it."""
+    incident's team sees and retries them, a manager of another team neither sees nor retries."""
     dead, other, _ = _deliveries(api)
     api.login("responder")
     assert api.client.get("/deliveries").status_code == 403
@@ -195,9 +195,13 @@ def test_deliveries_need_a_manager(api: Api) -> None:
         make_user(session, "otto", team_roles={"web": "manager"})
         mara_token = token_for(session, mara, ["respond"])
     api.client.post("/login", data={"handle": "otto", "password": PASSWORD})
-    assert api.client.get("/deliveries").status_code == 200
+    otto_sees = api.client.get("/deliveries")
+    assert otto_sees.status_code == 200  # another team's deliveries (and addresses) stay hidden
+    assert f'id="delivery-{dead}"' not in otto_sees.text
+    assert f'id="delivery-{other}"' not in otto_sees.text
     assert post(api, f"/deliveries/{dead}/retry", {}, "/deliveries").status_code == 403
     api.client.post("/login", data={"handle": "mara", "password": PASSWORD})
+    assert f'id="delivery-{dead}"' in api.client.get("/deliveries").text
     assert post(api, f"/deliveries/{dead}/retry", {}, "/deliveries").status_code == 303
     with_token = {"Authorization": f"Bearer {mara_token}"}
     with session_scope(api.factory) as session:

@@ -31,8 +31,13 @@ def list_deliveries(
     user_id: int | None = None,
     before_id: int | None = None,
     limit: int = 100,
+    visible_to: tuple[frozenset[int], int] | None = None,
 ) -> list[Delivery]:
-    """Newest first; ``before_id`` pages back (keyset on the id)."""
+    """Newest first; ``before_id`` pages back (keyset on the id).
+
+    ``visible_to`` = (team ids, user id) limits the list to deliveries of those teams'
+    incidents and to the person's own: deliveries carry contact addresses, so a manager of one
+    team does not read another team's."""
     if state is not None and state not in DELIVERY_STATES:
         raise ValidationFailed(f"state: unknown state {state!r}; use {', '.join(DELIVERY_STATES)}")
     if not 1 <= limit <= 500:
@@ -48,6 +53,14 @@ def list_deliveries(
         stmt = stmt.where(Delivery.user_id == user_id)
     if before_id is not None:
         stmt = stmt.where(Delivery.id < before_id)
+    if visible_to is not None:
+        team_ids, own_id = visible_to
+        of_teams = (
+            select(Incident.id)
+            .join(Service, Service.id == Incident.service_id)
+            .where(Service.team_id.in_(sorted(team_ids)))
+        )
+        stmt = stmt.where((Delivery.user_id == own_id) | Delivery.incident_id.in_(of_teams))
     return list(session.scalars(stmt))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from plantao.api.deps import SessionDep
 from plantao.api.params import Id
 from plantao.auth.principal import Principal
-from plantao.auth.roles import Need
+from plantao.auth.roles import RANK, Need, Role
 from plantao.errors import DomainError, NotFound
 from plantao.incidents import service as incident_service
 from plantao.notify import outbox_admin
@@ -30,6 +30,16 @@ FIELDS = ("state", "channel", "user", "incident")
 
 def _typed(request: Request) -> dict[str, str]:
     return {name: request.query_params.get(name, "").strip()[:64] for name in FIELDS}
+
+
+def _visible_to(principal: Principal) -> tuple[frozenset[int], int] | None:
+    """None (everything) for a manager of every team; else the teams they manage, plus their
+    own deliveries."""
+    everywhere = principal.access.global_role
+    if everywhere is not None and RANK[everywhere] >= RANK[Role.MANAGER]:
+        return None
+    managed = frozenset(t for t in principal.access.team_roles if principal.can(Need.MANAGE, t))
+    return managed, principal.user_id
 
 
 def _listing(
@@ -65,6 +75,7 @@ def _listing(
             incident_id=incident_id,
             before_id=before_id,
             limit=PAGE,
+            visible_to=_visible_to(principal),
         )
     except DomainError as exc:
         error, status_code = exc.detail, exc.status
@@ -94,7 +105,8 @@ def _listing(
 
 @router.get("/deliveries", response_class=HTMLResponse, response_model=None)
 def deliveries_page(request: Request, session: SessionDep) -> Response:
-    """Managers see every delivery, newest first; filters: state, channel, user, incident."""
+    """Managers see their teams' deliveries (admins every one), newest first; filters: state,
+    channel, user, incident."""
     principal = admin_common.reader(request, session, Need.MANAGE)
     if isinstance(principal, Response):
         return principal
