@@ -164,3 +164,17 @@ def test_expired_session_with_a_note_too_long_to_keep_shows_it_to_copy(api: Api)
     assert "too long to keep until you log in again" in visible_text(res.text)
     assert html.escape(note, quote=False) in res.text
     assert f'href="/login?next=/incidents/{ref}"' in res.text
+
+
+def test_error_banners_are_in_the_readers_language(api: Api) -> None:
+    """In Portuguese the stale tab reads "Já foi reconhecido por …" and a refused note says
+    why in Portuguese, keeping the text."""
+    ref = api.open_incident(f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([am_alert()]))
+    api.login("responder")
+    stale = page_html(api, ref, "?lang=pt-BR")
+    api.client.post(f"/api/v1/incidents/{ref}/acknowledge", headers=api.headers("admin"))
+    res = api.client.post(f"/incidents/{ref}/acknowledge", data={"csrf": api.csrf(stale)})
+    assert res.status_code == 409
+    assert "Já foi reconhecido por admin-u às" in visible_text(res.text)
+    empty = api.client.post(f"/incidents/{ref}/notes", data={"csrf": api.csrf(stale), "text": " "})
+    assert empty.status_code == 422 and "A nota está vazia." in visible_text(empty.text)

@@ -16,6 +16,7 @@ the signed cookie, sends the browser to log in and back, and asks once more befo
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ from plantao.people import directory
 from plantao.runbooks import checklists as runbook_checklists
 from plantao.runbooks import linking as runbook_linking
 from plantao.runbooks import triage
-from plantao.web import alert_words, incident_timeline, rendering, whos_on_it
+from plantao.web import alert_words, error_pages, incident_timeline, rendering, whos_on_it
 from plantao.web.i18n import TEXTS
 
 router = APIRouter(include_in_schema=False)
@@ -240,13 +241,38 @@ def _refused(
     incident = incident_service.get(session, ref)
     context = page_context(request, session, principal, incident)
     status = exc.status if exc is not None else 409
-    banner: dict[str, Any] = {"kind": kind, "detail": exc.detail if exc else None}
+    texts = TEXTS[rendering.lang(request)]
+    banner: dict[str, Any] = {"kind": kind, "detail": _words(exc.detail, texts) if exc else None}
     if kind is None:
         banner["kind"] = {409: "conflict", 422: "invalid", 403: "denied"}.get(status, "conflict")
     if isinstance(exc, InvalidTransition):
         banner |= _already(session, incident)
     context |= {"banner": banner, "typed": post.fields, "pending": _pending_for(request, incident)}
     return rendering.render(request, "incident.html", principal, status_code=status, **context)
+
+
+#: Server messages this page's forms meet, worded in the reader's language (``inc_err_*``);
+#: the ones every page meets (roles, lifecycle) are ``error_pages.word``'s.
+_MESSAGES = (
+    (re.compile(r"^the note is longer than (\d+) characters$"), "inc_err_note_long"),
+    (re.compile(r"^the note is empty$"), "inc_err_note_empty"),
+    (re.compile(r"^\S+ is (\w+); only an acknowledged incident can be snoozed$"), "inc_err_snooze"),
+    (re.compile(r"^(\S+) is already a responder on \S+$"), "inc_err_responder_twice"),
+    (re.compile(r"^handle: nobody active is called '(.*)'$"), "inc_err_no_person"),
+    (re.compile(r"^\S+'s service has no escalation policy$"), "inc_err_no_policy"),
+    (re.compile(r"^\S+'s escalation policy is exhausted$"), "inc_err_exhausted"),
+    (re.compile(r"^\S+ is (\w+); reopen it to escalate$"), "inc_err_escalate_closed"),
+)
+
+
+def _words(detail: str, texts: dict[str, str]) -> str:
+    for pattern, key in _MESSAGES:
+        found = pattern.match(detail)
+        if found:
+            statuses = {status.value for status in Status}
+            values = [texts[v].lower() if v in statuses else v for v in found.groups()]
+            return texts[key].format(*values)
+    return error_pages.word(detail, texts)
 
 
 def _already(session: Session, incident: Incident) -> dict[str, Any]:
