@@ -325,6 +325,7 @@ def test_web_incident_page_runbooks_triage_risk(rapi: tuple[Api, Settings]) -> N
     page = api.client.get(f"/incidents/{ref}")
     assert page.status_code == 200
     assert "Checkout returns errors" in page.text and "confirm-runbook" in page.text
+    assert f'href="/incidents/{ref}/runs"' in page.text  # step runs are one click away
     assert "Triage (2 minutes)" in page.text and "☐" in page.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf is not None

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from plantao.api.deps import SESSION_KEY
@@ -23,12 +24,21 @@ from plantao.auth import web_sessions
 from plantao.auth.principal import Principal
 from plantao.auth.roles import Need
 from plantao.errors import DomainError, Unauthenticated
+from plantao.runbooks.checklist_markdown import inline_html
 from plantao.urls import safe_link
 from plantao.web.i18n import TEXTS, pick_language
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # Every href built from outside data goes through this filter (plantao.urls.safe_link).
 templates.env.filters["safe_link"] = safe_link
+
+
+def _checklist_markdown(text: object) -> Markup:
+    return Markup(inline_html(str(text)))  # noqa: S704 - inline_html escapes; raw HTML is off
+
+
+# A checklist item's inline Markdown (runbook checklists keep theirs), rendered safely.
+templates.env.filters["checklist_markdown"] = _checklist_markdown
 
 
 class CsrfFailed(DomainError):

@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -42,7 +41,6 @@ from plantao.incidents import access as incident_access
 from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
 from plantao.runbooks import library_access, linking, step_requests
-from plantao.runbooks.checklist_markdown import inline_html
 from plantao.runbooks.document import Runbook
 from plantao.runbooks.models import RunbookRun
 from plantao.runbooks.step_guard import Action, ParamSpec, command_digest
@@ -52,13 +50,6 @@ from plantao.web.i18n import TEXTS
 router = APIRouter(include_in_schema=False)
 RUNS = "/incidents/{ref}/runs"
 PARAM_PREFIX = "param_"
-
-
-def _checklist_markdown(text: object) -> Markup:
-    return Markup(inline_html(str(text)))  # noqa: S704 - inline_html escapes; raw HTML is off
-
-
-rendering.templates.env.filters["checklist_markdown"] = _checklist_markdown
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ filled by ``str.format``."""
 from __future__ import annotations
 
 EN: dict[str, str] = {
+    "inc_run_steps": "Run a runbook step (with its guards)",
     "inc_actions": "Actions",
     "inc_live": "Live",
     "inc_whos_on_it": "Who's on it",
@@ -182,6 +183,7 @@ EN: dict[str, str] = {
 }
 
 PT_BR: dict[str, str] = {
+    "inc_run_steps": "Executar um passo de runbook (com suas salvaguardas)",
     "inc_actions": "Ações",
     "inc_live": "Ao vivo",
     "inc_whos_on_it": "Quem está atuando",
