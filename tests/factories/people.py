@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from plantao.auth import passwords
@@ -32,9 +35,18 @@ def make_user(
     )
     for slug, role in (team_roles or {}).items():
         teams.set_role(session, teams.get(session, slug), user, role)
-    if password is not None:
+    if password == PASSWORD:
+        # argon2id costs ~0.1 s a hash by design; the shared test password is hashed once.
+        user.password_hash = _password_hash()
+        session.flush()
+    elif password is not None:
         passwords.set_password(session, user, password)
     return user
+
+
+@functools.cache
+def _password_hash() -> str:
+    return PasswordHasher().hash(PASSWORD)
 
 
 def token_for(session: Session, user: User, scopes: list[str] | None = None) -> str:
