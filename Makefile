@@ -52,7 +52,9 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	# Four processes: most tests wait on PostgreSQL commits, servers and a browser, not the CPU;
+	# a file's tests stay in one process so its module-wide servers start once.
+	$(BIN)/pytest -n 4 --dist loadfile
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/pytest tests/unit -q

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Web sessions live in the database: idle and absolute lifetimes.
     session_idle_minutes: int = Field(default=120, ge=1)
     session_max_hours: int = Field(default=12, ge=1)
+    # How often open live-update streams re-check their sessions (logout everywhere and
+    # expiry cut streams within this delay).
+    live_session_check_seconds: float = Field(default=60.0, ge=0.5, le=3600)
     base_url: str = "http://127.0.0.1:8080"
     host: str = "127.0.0.1"
     port: int = 8080

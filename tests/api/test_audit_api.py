@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from plantao import clock
+from plantao.auth import passwords
+from plantao.db import session_scope
+from plantao.people import directory
 from tests.api.conftest import Api
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -51,6 +54,8 @@ def _items(body: dict[str, Any]) -> list[dict[str, Any]]:
 def test_filters_by_actor_action_prefix_object_and_time(api: Api) -> None:
     """Each filter narrows the log: actor, action prefix, object type and id, since/until."""
     _people_at(api)
+    with session_scope(api.factory) as session:  # a password set by the system (plantao)
+        passwords.set_password(session, directory.get(session, "caio-d"), "a long enough one")
     mine = _items(_audit(api, actor="admin-u"))
     assert [e["action"] for e in mine] == [
         "user.update",

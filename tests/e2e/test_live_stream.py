@@ -33,7 +33,7 @@ from tests.factories.requirements import require_component
 
 pytestmark = pytest.mark.e2e
 
-SESSION_CHECK_WAIT = 75.0  # the hub's one-minute session check, plus a poll and some slack
+SESSION_CHECK_WAIT = 15.0  # the servers' 2 s session check (tests/e2e/conftest.py) and slack
 
 
 def _log_in(server: PlantaoServer) -> httpx.Client:

@@ -15,7 +15,7 @@ from plantao.engine.runner import EngineLoop, Handler, JobKind, Retry, by_name
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.jobs.service import Claimed
-from plantao.oncall import escalations, heartbeats
+from plantao.oncall import escalations, heartbeats, snooze
 from plantao.runbooks import linking, step_requests
 from tests.factories.threads import run_together
 
@@ -180,12 +180,14 @@ def test_registry_declares_each_kind_once_with_its_urgency() -> None:
     assert set(kinds) == {
         escalations.JOB_KIND,
         heartbeats.JOB_KIND,
+        snooze.JOB_KIND,
         linking.LINK_JOB,
         step_requests.STEP_RUN_JOB,
     }
     assert {name for name, kind in kinds.items() if kind.urgent} == {
         escalations.JOB_KIND,
         heartbeats.JOB_KIND,
+        snooze.JOB_KIND,
     }
 
 

@@ -113,7 +113,9 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
-    app.state.live_hub = live_routes.make_hub(app)
+    app.state.live_hub = live_routes.make_hub(
+        app, session_check=settings.live_session_check_seconds
+    )
     app.state.intake_writer = IntakeWriter(
         app.state.sessions,
         postgres=PostgresInbox(engine, app.state.sessions)
