@@ -102,6 +102,7 @@ def apply(
     from plantao.cli.operator import audit_actor
     from plantao.configfile import service as config_service
     from plantao.configfile.schema import ConfigError, load_text
+    from plantao.oncall import default_policies
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -119,6 +120,7 @@ def apply(
     session = factory()
     try:
         changes = config_service.apply(session, config, prune=prune, actor=audit_actor())
+        unpaged = default_policies.unpaged_services(session)
         if dry_run:
             session.rollback()
         else:
@@ -132,6 +134,14 @@ def apply(
     real = [c for c in changes if c.action != "keep"]
     for change in real:
         typer.echo(str(change))
+    for slug in unpaged:
+        warning = (
+            f"warning: service '{slug}' has no escalation policy, nor has its team or the "
+            "installation (defaults.escalation_policy): its incidents page nobody"
+        )
+        typer.echo(warning, err=True)
+        if dry_run:
+            typer.echo(warning)
     suffix = " (dry run: nothing applied)" if dry_run else ""
     typer.echo(f"{len(real)} change(s){suffix}" if real else f"no changes{suffix}")
 

@@ -11,7 +11,7 @@ from plantao.configfile.durations import parse_duration
 from plantao.configfile.schema import ConfigFile
 from plantao.notify import contacts as notify_contacts
 from plantao.notify.specs import ContactMethodSpec, NotificationRuleSpec, ThrottleSpec
-from plantao.oncall import heartbeats, settings, window_store
+from plantao.oncall import default_policies, heartbeats, settings, window_store
 from plantao.oncall import service as oncall_service
 from plantao.people.actor import AuditActor
 from plantao.people.models import User
@@ -62,6 +62,14 @@ def apply_oncall(
             session, services[svc.slug], svc.escalation_policy, actor=actor
         )
         note("service policy", action, f"{svc.slug} → {svc.escalation_policy or 'none'}")
+    if config.teams is not None or config.defaults is not None:
+        global_slug, team_slugs = default_policies.stored(session)
+        if config.defaults is not None:
+            global_slug = config.defaults.escalation_policy
+        if config.teams is not None:
+            team_slugs = {t.slug: t.escalation_policy for t in config.teams if t.escalation_policy}
+        action = default_policies.put(session, global_slug, team_slugs)
+        note("default escalation policies", action, "defaults")
     changes.extend(_contacts(session, config, users))
     if config.working_hours is not None:
         body = config.working_hours.stored()

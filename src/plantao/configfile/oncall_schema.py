@@ -382,6 +382,15 @@ def oncall_references(config: Any) -> list[str]:
                 f"services[{index}].escalation_policy: unknown escalation policy "
                 f"'{svc.escalation_policy}'"
             )
+    for index, team in enumerate(config.teams or []):
+        if team.escalation_policy and team.escalation_policy not in policies:
+            problems.append(
+                f"teams[{index}].escalation_policy: unknown escalation policy "
+                f"'{team.escalation_policy}'"
+            )
+    default = config.defaults.escalation_policy if config.defaults else None
+    if default and default not in policies:
+        problems.append(f"defaults.escalation_policy: unknown escalation policy '{default}'")
     for index, hb in enumerate(config.heartbeats or []):
         if services is not None and hb.service not in services:
             problems.append(f"heartbeats[{index}].service: unknown service '{hb.service}'")

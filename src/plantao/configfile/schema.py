@@ -52,6 +52,8 @@ class TeamSpec(_Strict):
     slug: str = Field(pattern=SLUG)
     name: str = Field(min_length=1, max_length=200)
     members: list[MemberSpec] = Field(default_factory=list)
+    # The policy of this team's services that name none (before the global default).
+    escalation_policy: str | None = None
 
     @field_validator("members", mode="before")
     @classmethod
@@ -202,6 +204,13 @@ class SeverityMatrixSpec(_Strict):
         return self.model_dump(exclude_none=True)
 
 
+class DefaultsSpec(_Strict):
+    """Installation-wide defaults; ``escalation_policy`` covers services that have no policy
+    and whose team has none (so an incident never pages nobody without saying so)."""
+
+    escalation_policy: str | None = None
+
+
 class ConfigFile(_Strict):
     version: Literal[1] = 1
     teams: list[TeamSpec] | None = None
@@ -217,6 +226,7 @@ class ConfigFile(_Strict):
     working_hours: WorkingHoursSpec | None = None
     maintenance_windows: list[MaintenanceWindowSpec] | None = None
     heartbeats: list[HeartbeatSpec] | None = None
+    defaults: DefaultsSpec | None = None
 
     @model_validator(mode="after")
     def _references(self) -> ConfigFile:

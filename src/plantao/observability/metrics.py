@@ -47,6 +47,11 @@ ENGINE_CYCLE = Histogram(
     "Duration of one engine cycle (claim and run due jobs, delivery step)",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0),
 )
+INCIDENTS_UNPAGED = Counter(
+    "plantao_incidents_unpaged_total",
+    "Incidents opened with no escalation policy after fallback (service, team, global): "
+    "nobody was paged",
+)
 INBOX_FAILED = Counter(
     "plantao_intake_inbox_failed_total",
     "Inbox entries set aside because they could not be applied (kept, retryable)",

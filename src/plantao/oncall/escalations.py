@@ -29,9 +29,17 @@ from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import OPEN_STATES, Status
 from plantao.incidents.models import Incident
 from plantao.jobs import service as job_service
-from plantao.oncall import escalation_plan, paging, schedules, settings, window_store
+from plantao.observability import metrics
+from plantao.oncall import (
+    default_policies,
+    escalation_plan,
+    paging,
+    schedules,
+    settings,
+    window_store,
+)
 from plantao.oncall.escalation_plan import Cursor, CursorKind, PolicySnapshot, Urgency
-from plantao.oncall.models import Escalation, EscalationPolicy, Page, ServicePolicy
+from plantao.oncall.models import Escalation, EscalationPolicy, Page
 from plantao.people.models import User
 
 #: The job kind of escalation timers, named here only; ``engine/handlers.py`` runs it, urgent.
@@ -59,25 +67,37 @@ def _schedule(session: Session, esc: Escalation, due_at: datetime) -> None:
 
 
 def policy_for_service(session: Session, service_id: int) -> EscalationPolicy | None:
-    return session.scalars(
-        select(EscalationPolicy)
-        .join(ServicePolicy, ServicePolicy.policy_id == EscalationPolicy.id)
-        .where(ServicePolicy.service_id == service_id)
-    ).one_or_none()
+    """The service's policy after fallback (its own, its team's default, the global one)."""
+    return policies_for_services(session, [service_id]).get(service_id)
 
 
 def policies_for_services(
     session: Session, service_ids: Sequence[int]
 ) -> dict[int, EscalationPolicy]:
-    """The policy of each of ``service_ids`` that has one, in one query."""
-    if not service_ids:
-        return {}
-    rows = session.execute(
-        select(ServicePolicy.service_id, EscalationPolicy)
-        .join(EscalationPolicy, ServicePolicy.policy_id == EscalationPolicy.id)
-        .where(ServicePolicy.service_id.in_(sorted(set(service_ids))))
-    )
-    return dict(rows.tuples().all())
+    """The policy of each of ``service_ids`` that has one after fallback, in a few queries."""
+    resolved = default_policies.resolve(session, service_ids)
+    return {sid: r.policy for sid, r in resolved.items() if r.policy is not None}
+
+
+def _note_unpaged(session: Session, incidents: Sequence[Incident]) -> None:
+    """A ``paging.nobody`` timeline entry (and the counter) for incidents no policy covers:
+    an incident that pages nobody must say so where responders and dashboards look."""
+    if not incidents:
+        return
+    resolved = default_policies.resolve(session, [i.service_id for i in incidents])
+    for incident in incidents:
+        found = resolved.get(incident.service_id)
+        if found is None:
+            continue
+        _note(
+            session,
+            incident.id,
+            "paging.nobody",
+            found.nobody_message(),
+            service=found.service_slug,
+            team=found.team_slug,
+        )
+        metrics.INCIDENTS_UNPAGED.inc()
 
 
 def get(session: Session, incident_id: int, *, for_update: bool = False) -> Escalation | None:
@@ -96,6 +116,7 @@ def start(session: Session, incident: Incident) -> Escalation | None:
     else:
         policy = policy_for_service(session, incident.service_id)
         if policy is None:
+            _note_unpaged(session, [incident])
             return None
         snapshot = PolicySnapshot.from_dict(policy.body)
         esc = Escalation(
@@ -159,6 +180,7 @@ def start_new(session: Session, incidents: Sequence[Incident]) -> None:
     rows: list[dict[str, Any]] = []
     timers: list[job_service.NewJob] = []
     token = 1  # what _schedule makes of a fresh row's 0
+    _note_unpaged(session, [i for i in incidents if i.service_id not in policies])
     for incident in incidents:
         found = policies.get(incident.service_id)
         if found is None:
@@ -324,6 +346,16 @@ def _fire(session: Session, incident: Incident, esc: Escalation, *, manual_by: s
             f"{label.capitalize()} reached nobody ({'; '.join(why) or 'no targets'})",
             cursor=cursor.to_dict(),
         )
+        if esc.fired == 1 and manual_by is None:
+            _note(
+                session,
+                incident.id,
+                "paging.nobody",
+                f"Nobody was paged: the first step of escalation policy '{esc.policy_slug}' "
+                f"reached nobody ({'; '.join(why) or 'no targets'})",
+                policy=esc.policy_slug,
+            )
+            metrics.INCIDENTS_UNPAGED.inc()
     following = escalation_plan.advance(snapshot, cursor, now, reached_nobody=not reached)
     esc.cursor = following.cursor.to_dict()
     esc.notice = None

@@ -153,6 +153,17 @@ class WhosOnIt:
     ack: AckDue
     responders: list[AddedResponder]
     snooze: oncall_snooze.Snooze | None
+    unpaged: str | None = None  # the latest ``paging.nobody`` entry's message
+
+
+def unpaged_reason(session: Session, incident_id: int) -> str | None:
+    """Why nobody was paged, from the latest ``paging.nobody`` timeline entry (None: paged)."""
+    return session.scalars(
+        select(TimelineEntry.message)
+        .where(TimelineEntry.incident_id == incident_id, TimelineEntry.kind == "paging.nobody")
+        .order_by(TimelineEntry.id.desc())
+        .limit(1)
+    ).one_or_none()
 
 
 def delivery_state(row: Delivery) -> tuple[str, str | None]:
@@ -341,4 +352,5 @@ def assemble(session: Session, incident: Incident, now: datetime) -> WhosOnIt:
             for r, u in incident_access.responders(session, incident.id)
         ],
         snooze=oncall_snooze.current(session, incident),
+        unpaged=unpaged_reason(session, incident.id),
     )
