@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from plantao.catalog.models import Service
+from plantao.cli.app import app as cli_app
+from plantao.config import get_settings
 from plantao.incidents.models import TimelineEntry
 from plantao.oncall import default_policies, escalations
+from tests.factories.config import STANDARD
 from tests.factories.oncall import ONCALL, fire, pages, settle, setup_oncall
 
 #: ONCALL with the checkout service naming no policy of its own.
@@ -134,3 +140,32 @@ def test_first_step_reaching_nobody_says_nobody_was_paged(
         "(schedule 'future' has nobody on call)"
     ]
     assert _unpaged_total() == before + 1
+
+
+def test_apply_warns_about_services_that_page_nobody(
+    factory: sessionmaker[Session], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``plantao apply`` names each service with no policy after fallback on stderr, and the
+    dry run's output lists them too; a global default silences the warning."""
+    config = tmp_path / "plantao.yaml"
+    config.write_text(STANDARD, encoding="utf-8")
+    monkeypatch.setenv("PLANTAO_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        dry = CliRunner().invoke(cli_app, ["apply", "-f", str(config), "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        warning = "warning: service 'checkout' has no escalation policy"
+        assert warning in dry.stdout and warning in dry.stderr
+        real = CliRunner().invoke(cli_app, ["apply", "-f", str(config)])
+        assert warning in real.stderr and warning not in real.stdout
+        covered = (
+            STANDARD
+            + "escalation_policies: [{slug: sre, name: SRE, steps: [{targets: [{user: ana}]}]}]\n"
+            + "defaults: {escalation_policy: sre}\n"
+        )
+        config.write_text(covered, encoding="utf-8")
+        quiet = CliRunner().invoke(cli_app, ["apply", "-f", str(config)])
+        assert quiet.exit_code == 0, quiet.output
+        assert "warning:" not in quiet.stderr
+    finally:
+        get_settings.cache_clear()
