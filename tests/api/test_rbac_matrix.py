@@ -136,6 +136,8 @@ def matrix(db_url: str, engine: Engine, factory: sessionmaker[Session]) -> Itera
 
 def outcome(status: int, call: Call) -> str:
     """'allowed', 'denied' (401/403, or a denial status the call declares) or 'error'."""
+    if status in call.answers:
+        return "allowed"
     if status >= 500:
         return "error"
     if status in (401, 403) or status in call.denied:
