@@ -24,7 +24,11 @@ def test_get_by_number_or_human_id(api: Api) -> None:
     assert by_human["status"] == "triggered" and by_human["severity"] == "sev1"
     assert by_human["priority"] == "P0"
     assert len(by_human["alerts"]) == 1
-    assert [e["kind"] for e in by_human["timeline"]] == ["incident.triggered", "alert.attached"]
+    assert [e["kind"] for e in by_human["timeline"]] == [
+        "incident.triggered",
+        "alert.attached",
+        "paging.nobody",  # the standard services have no escalation policy
+    ]
     assert by_human["targets"]["update_every_minutes"] == 15
     missing = api.client.get("/api/v1/incidents/INC-20000101-9", headers=api.headers("viewer"))
     assert missing.status_code == 404
