@@ -16,21 +16,14 @@ import pytest
 
 from tests.e2e.conftest import PlantaoServer
 from tests.e2e.test_browser import TIMEOUT_MS, browser, log_in, open_incident
-from tests.e2e.ui_harness import (
-    FAILING_IMPACTS,
-    PNG_MAGIC,
-    VIEWPORT_HEIGHT,
-    axe_violations,
-    describe,
-    horizontal_overflow,
-    install_axe,
-)
+from tests.e2e.ui_harness import check_page, install_axe
 from tests.factories.payloads import am_alert, am_webhook
 
 pytestmark = pytest.mark.e2e
 __all__ = ["browser"]  # the fixture, imported so this module can use it
 
 LIVE_TIMEOUT_MS = 20_000
+LIVE_OPEN = "[data-live-state=open]"
 
 
 @pytest.fixture
@@ -47,35 +40,8 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def check_live_page(page: Any, url: str, expect_text: list[str], out_dir: Path) -> list[Path]:
-    """``ui_harness.check_page``'s checks (no horizontal scroll, axe-core, visible text, a
-    screenshot at 1366 then 390 px) for a page that follows the live stream: its stream never
-    ends, so the page is loaded until the stream is open, not until the network is idle."""
-    from playwright.sync_api import expect
-
-    shots = []
-    for width in (1366, 390):
-        page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
-        page.goto(url, wait_until="load")
-        expect(page.locator("[data-live-state=open]")).to_have_count(1)
-        where = f"{url} at {width}px"
-        overflow = horizontal_overflow(page)
-        assert overflow is None, f"{where}: horizontal scroll: {overflow}"
-        violations = axe_violations(page)
-        if violations:
-            print(f"axe-core on {where}:\n{describe(violations)}")
-        failing = [v for v in violations if v.get("impact") in FAILING_IMPACTS]
-        assert not failing, f"{where}: serious/critical axe violations:\n{describe(failing)}"
-        for text in expect_text:
-            visible = page.get_by_text(text).filter(visible=True)
-            try:
-                expect(visible.first).to_be_visible()
-            except AssertionError:
-                raise AssertionError(f"{where}: no visible element shows {text!r}") from None
-        shot = out_dir / f"incident-list-{width}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.read_bytes().startswith(PNG_MAGIC), f"{where}: bad screenshot"
-        shots.append(shot)
-    return shots
+    """``ui_harness.check_page`` once the page's live stream is open (it never goes idle)."""
+    return check_page(page, url, expect_text=expect_text, out_dir=out_dir, ready=LIVE_OPEN)
 
 
 def row_display(page: Any) -> str:

@@ -17,15 +17,8 @@ import pytest
 
 from tests.e2e.conftest import PlantaoServer, start_plantao, stop_plantao
 from tests.e2e.test_browser import browser, log_in, person  # noqa: F401 - the fixture
-from tests.e2e.ui_harness import (
-    FAILING_IMPACTS,
-    PNG_MAGIC,
-    VIEWPORT_HEIGHT,
-    axe_violations,
-    describe,
-    horizontal_overflow,
-    install_axe,
-)
+from tests.e2e.ui_harness import check_page as harness_check_page
+from tests.e2e.ui_harness import install_axe
 from tests.factories.payloads import am_alert, am_webhook
 from tests.factories.runbooks import write_pack
 
@@ -57,33 +50,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlantaoServer]:
 def check_page(
     page: Any, url: str, *, expect_text: tuple[str, ...] | list[str], out_dir: Path
 ) -> None:
-    """``ui_harness.check_page`` for a page that follows the live stream: the stream never
-    ends, so the page is loaded until its stream is open instead of until the network is idle
-    (which never comes). Same checks: no horizontal scroll, axe-core, visible text, a
-    screenshot, at 1366 and then 390 px."""
-    from playwright.sync_api import expect
-
-    for width in (1366, 390):
-        page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
-        page.goto(url, wait_until="load")
-        expect(page.locator("[data-live-state=open]")).to_have_count(1)
-        where = f"{url} at {width}px"
-        overflow = horizontal_overflow(page)
-        assert overflow is None, f"{where}: horizontal scroll: {overflow}"
-        violations = axe_violations(page)
-        if violations:
-            print(f"axe-core on {where}:\n{describe(violations)}")
-        failing = [v for v in violations if v.get("impact") in FAILING_IMPACTS]
-        assert not failing, f"{where}: serious/critical axe violations:\n{describe(failing)}"
-        for text in expect_text:
-            visible = page.get_by_text(text).filter(visible=True)
-            try:
-                expect(visible.first).to_be_visible()
-            except AssertionError:
-                raise AssertionError(f"{where}: no visible element shows {text!r}") from None
-        shot = out_dir / f"runs-{len(list(out_dir.glob('*.png')))}-{width}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.read_bytes().startswith(PNG_MAGIC), f"{where}: bad screenshot"
+    """``ui_harness.check_page`` once the page's live stream is open (it never goes idle)."""
+    harness_check_page(
+        page, url, expect_text=expect_text, out_dir=out_dir, ready="[data-live-state=open]"
+    )
 
 
 def _context(browser: Any) -> Any:  # noqa: F811 - browser is the imported fixture

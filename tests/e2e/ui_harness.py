@@ -160,10 +160,12 @@ def check_page(
     expect_text: Sequence[str] = (),
     out_dir: Path | None = None,
     axe_exclude: Sequence[str] = (),
+    ready: str | None = None,
 ) -> list[Path]:
     """Load ``url`` at each width and check layout, accessibility and content (see the module
     docstring); the screenshots taken, one per width. ``axe_exclude``: CSS selectors axe
-    skips (for content the page does not control, e.g. a rendered runbook; say why)."""
+    skips (for content the page does not control, e.g. a rendered runbook; say why).
+    ``ready``: a selector that must match once before checking (a live page: its stream open)."""
     from playwright.sync_api import expect
 
     folder = out_dir or Path(tempfile.mkdtemp(prefix="plantao-shots-"))
@@ -173,6 +175,8 @@ def check_page(
         page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
         page.goto(url, wait_until="load")
         _ensure_axe(page)
+        if ready is not None:
+            expect(page.locator(ready)).to_have_count(1)
         where = f"{url} at {width}px"
 
         overflow = horizontal_overflow(page)
