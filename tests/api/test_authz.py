@@ -197,3 +197,11 @@ def test_a_narrow_token_never_mints_a_wider_one(api: Api) -> None:
         "ro",
         "ro",
     ]
+
+
+def test_the_people_list_shows_each_persons_team_roles(api: Api) -> None:
+    """GET /api/v1/users names every person's teams and roles (read in one query for all)."""
+    listed = api.client.get("/api/v1/users", headers=api.headers("viewer")).json()
+    by_handle = {u["handle"]: u for u in listed}
+    assert by_handle["ana"]["teams"] == [{"team": "sre", "role": "responder"}]
+    assert by_handle["admin-u"]["teams"] == [] and by_handle["admin-u"]["global_role"] == "admin"

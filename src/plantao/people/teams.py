@@ -42,6 +42,19 @@ def teams_of(session: Session, user_id: int) -> list[tuple[Team, str]]:
     return [(t, r) for t, r in rows]
 
 
+def teams_of_everyone(session: Session) -> dict[int, list[tuple[Team, str]]]:
+    """Every user's teams and roles in one query (listing people must not ask per person)."""
+    rows = session.execute(
+        select(TeamMembership.user_id, Team, TeamMembership.role)
+        .join(Team, Team.id == TeamMembership.team_id)
+        .order_by(Team.slug)
+    ).all()
+    found: dict[int, list[tuple[Team, str]]] = {}
+    for user_id, team, role in rows:
+        found.setdefault(user_id, []).append((team, role))
+    return found
+
+
 def set_role(
     session: Session, team: Team, user: User, role: str | None, *, actor: AuditActor = SYSTEM
 ) -> bool:

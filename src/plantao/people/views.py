@@ -19,7 +19,7 @@ from plantao.auth import service as auth_service
 from plantao.auth.roles import WRITING, Need
 from plantao.people import audit_query, directory, teams
 from plantao.people.audit_query import AuditFilter
-from plantao.people.models import AuditEntry, User
+from plantao.people.models import AuditEntry, Team, User
 
 router = APIRouter(tags=["people"], responses=problem_responses())
 
@@ -88,10 +88,14 @@ class LoggedOut(BaseModel):
     sessions_ended: int
 
 
-def _user_out(session: SessionDep, user: User) -> UserOut:
+def _user_out(
+    session: SessionDep, user: User, memberships: list[tuple[Team, str]] | None = None
+) -> UserOut:
+    if memberships is None:
+        memberships = teams.teams_of(session, user.id)
     return UserOut(
         **directory.snapshot(user),
-        teams=[TeamRoleOut(team=t.slug, role=r) for t, r in teams.teams_of(session, user.id)],
+        teams=[TeamRoleOut(team=t.slug, role=r) for t, r in memberships],
     )
 
 
@@ -112,7 +116,8 @@ def logout_everywhere(session: SessionDep, who: Anyone) -> LoggedOut:
 
 @router.get("/api/v1/users", response_model=list[UserOut])
 def list_users(session: SessionDep, _who: Viewer) -> list[UserOut]:
-    return [_user_out(session, u) for u in directory.list_users(session)]
+    everyone = teams.teams_of_everyone(session)
+    return [_user_out(session, u, everyone.get(u.id, [])) for u in directory.list_users(session)]
 
 
 @router.get("/api/v1/users/{handle}", response_model=UserOut)
