@@ -10,6 +10,8 @@ from plantao.alerts import models as alerts_models
 from plantao.auth import models as auth_models
 from plantao.catalog import models as catalog_models
 from plantao.changes import models as changes_models
+from plantao.command import models as command_models
+from plantao.comms import models as comms_models
 from plantao.db import Base
 from plantao.incidents import models as incidents_models
 from plantao.intake import models as intake_models
@@ -25,6 +27,8 @@ MODULES = (
     auth_models,
     catalog_models,
     changes_models,
+    command_models,
+    comms_models,
     incidents_models,
     intake_models,
     jobs_models,

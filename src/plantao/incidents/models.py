@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -27,6 +27,12 @@ class StatusType(TypeDecorator[Status]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Status | None:
         return None if value is None else Status(value)
+
+
+#: Reasons to declare an incident by hand (seed 002 "Critérios de abertura"). ``security`` and
+#: ``data_leak`` set the data-risk posture: escalation beyond level 1 starts at once. Checked by
+#: the schemas at the edge (a CHECK would make SQLite rebuild ``incidents`` to add it).
+INCIDENT_CATEGORIES = ("customer_report", "slo_breach", "data_leak", "cost", "security", "other")
 
 
 class Incident(Base):
@@ -59,6 +65,12 @@ class Incident(Base):
     closed_at: Mapped[datetime | None]
     last_alert_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(200))
+    #: What a person wrote when declaring it by hand (alerts leave it empty).
+    description: Mapped[str | None] = mapped_column(Text)
+    #: Visible only to its responders and admins (security, LGPD: seed 002, 003 §8.4).
+    private: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Why it was declared by hand (seed 002 "Critérios de abertura"); None for alerts.
+    category: Mapped[str | None] = mapped_column(String(32))
 
 
 class TimelineEntry(Base):
@@ -116,11 +128,26 @@ class IncidentReaction(Base):
     created_at: Mapped[datetime]
 
 
+RESPONDER_STATES = ("paged", "acknowledged", "joined")
+
+
 class IncidentResponder(Base):
-    """A person added to an incident by hand. Being one lets them act on it even when the
-    incident belongs to a team where they hold no responder role (RBAC by team)."""
+    """A person added to an incident: by hand, or through a schedule or escalation policy
+    asked to help ("page the DBA", seed 003 §9.2). Being one lets them act on it even when the
+    incident belongs to a team where they hold no responder role (RBAC by team), and see it when
+    it is private.
+
+    ``state``: ``paged`` (outbox rows written), ``acknowledged`` (they answered the page),
+    ``joined`` (they are working on it; someone added by hand joins at once).
+    ``via``: ``user``, ``schedule:<slug>`` or ``policy:<slug>``.
+    """
 
     __tablename__ = "incident_responders"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN (" + ", ".join(f"'{s}'" for s in RESPONDER_STATES) + ")", name="state_known"
+        ),
+    )
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
     )
@@ -129,3 +156,8 @@ class IncidentResponder(Base):
     )
     added_by: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="joined", server_default="joined")
+    via: Mapped[str] = mapped_column(String(200), default="user", server_default="user")
+    paged_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    joined_at: Mapped[datetime | None]

@@ -80,13 +80,20 @@ class NotificationRule(Base):
 
 
 class Delivery(Base):
-    """One message to one contact method: the outbox row (see the module docstring)."""
+    """One message to one contact method: the outbox row (see the module docstring).
+
+    ``kind``: ``page`` (a person paged), ``digest`` (throttled pages bundled), ``message`` (a
+    status update or other incident communication to a stakeholder). A message to a channel
+    that belongs to nobody (an e-mail list, a Slack/Teams/Mattermost incoming webhook) has no
+    ``user_id``/``contact_method_id``; its ``channel`` and ``address`` say where it goes.
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
         CheckConstraint(f"state IN ({_in(DELIVERY_STATES)})", name="state_known"),
-        CheckConstraint("kind IN ('page', 'digest')", name="kind_known"),
+        CheckConstraint("kind IN ('page', 'digest', 'message')", name="kind_known"),
+        CheckConstraint("user_id IS NOT NULL OR address IS NOT NULL", name="has_recipient"),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_contact_released", "contact_method_id", "released_at"),
         Index("ix_deliveries_incident_state", "incident_id", "state"),
@@ -96,11 +103,13 @@ class Delivery(Base):
     idempotency_key: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(8), default="page")
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     contact_method_id: Mapped[int | None] = mapped_column(
         ForeignKey("contact_methods.id", ondelete="SET NULL")
     )
     channel: Mapped[str] = mapped_column(String(16))
+    #: Where a ``message`` without a contact method goes (e-mail address or webhook URL).
+    address: Mapped[str | None] = mapped_column(String(2048))
     step: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(500))
     urgency: Mapped[str] = mapped_column(String(8))

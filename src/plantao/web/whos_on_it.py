@@ -223,8 +223,8 @@ def paged_people(session: Session, incident_id: int) -> list[PagedPerson]:
         if bundled
         else {}
     )
-    by_page: dict[tuple[int, str], list[DeliveryLine]] = {}
-    urgency: dict[tuple[int, str], str] = {}
+    by_page: dict[tuple[int | None, str], list[DeliveryLine]] = {}
+    urgency: dict[tuple[int | None, str], str] = {}
     for row, contact in rows:
         by_page.setdefault((row.user_id, row.step), []).append(_line(row, contact, digests))
         urgency.setdefault((row.user_id, row.step), row.urgency)

@@ -1,0 +1,2 @@
+"""Incident command: roles (one hat per person), responders, status updates and their cadence,
+stakeholders, the setup and close checklists."""
