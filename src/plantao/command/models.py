@@ -155,6 +155,8 @@ class Stakeholder(Base):
     kind: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     address: Mapped[str | None] = mapped_column(String(2048))
+    #: Signs a generic webhook's body (``X-Plantao-Signature``); never shown after creation.
+    secret: Mapped[str | None] = mapped_column(String(512))
     language: Mapped[str] = mapped_column(String(8), default="en")
     min_severity: Mapped[str] = mapped_column(String(8), default="sev4")
     origin: Mapped[str] = mapped_column(String(8), default="api")

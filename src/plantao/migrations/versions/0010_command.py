@@ -160,6 +160,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("address", sa.String(length=2048), nullable=True),
+        sa.Column("secret", sa.String(length=512), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("min_severity", sa.String(length=8), nullable=False),
         sa.Column("origin", sa.String(length=8), nullable=False),
