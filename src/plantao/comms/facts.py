@@ -42,6 +42,37 @@ class UpdateFacts:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A note on the incident's timeline (``fact``, ``inference``, ``action``, ``decision``):
+    the executive summary's "what we know / think / did", the escalation's "what was tried"."""
+
+    kind: str
+    text: str
+    author: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class EscalationAsk:
+    """What the person escalating adds (seed 003 §9.3); typed when composing, not stored."""
+
+    help_needed: str
+    if_no_answer: str | None = None
+    answer_within_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class DataLoss:
+    """Seed 003 §8.2: restored from the backup taken at ``backup_at``; what was written between
+    ``lost_from`` and ``lost_until`` is gone. Typed when composing the notice."""
+
+    backup_at: datetime
+    lost_from: datetime
+    lost_until: datetime
+    scope: str | None = None  # which data ("orders", "uploads")
+
+
+@dataclass(frozen=True)
 class IncidentFacts:
     """The incident as a message describes it."""
 
@@ -66,3 +97,17 @@ class IncidentFacts:
     resolved_at: datetime | None = None
     latest: UpdateFacts | None = None
     history: tuple[UpdateFacts, ...] = field(default_factory=tuple)
+    acknowledged_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    #: When these facts were gathered ("duration so far" in an escalation).
+    as_of: datetime | None = None
+    #: Timeline notes, oldest first (see :class:`Note`).
+    notes: tuple[Note, ...] = ()
+    #: The risk posture recorded last (``low``/``medium``/``high``...) and why.
+    risk: str | None = None
+    risk_rationale: str | None = None
+    #: Who signs messages to customers ("The ACME team"); templates have a wording without it.
+    organisation: str | None = None
+    #: Only when a person composes an escalation or a data-loss notice (preview inputs).
+    escalation: EscalationAsk | None = None
+    data_loss: DataLoss | None = None
