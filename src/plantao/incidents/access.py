@@ -3,6 +3,10 @@
 A responder of team A cannot act on team B's incidents unless someone added them to the
 incident as a responder (``incident_responders``). Looked up here rather than stored on the
 incident, so moving a service to another team moves its incidents' permissions with it.
+
+Every route that names an incident goes through :func:`get_to_read` or :func:`get_to_act`,
+which first apply :mod:`plantao.incidents.visibility`: a private incident someone may not see
+is "not found", before any role check could answer 403 and confirm it exists.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from plantao.auth.principal import Principal
 from plantao.auth.roles import RANK, Need
 from plantao.catalog.models import Service
 from plantao.incidents import service as incident_service
+from plantao.incidents import visibility
 from plantao.incidents.models import Incident, IncidentResponder
 from plantao.people.models import User
 
@@ -50,9 +55,24 @@ def require(
     who.require(need, team_of(session, incident), granted=granted)
 
 
+def may_see(session: Session, who: Principal, incident: Incident) -> bool:
+    return visibility.can_see(session, incident, who.user_id, who.is_admin)
+
+
+def get_to_read(
+    session: Session, ref: str | int, who: Principal, *, for_update: bool = False
+) -> Incident:
+    """The incident, once ``who`` may see it; a private one they may not see is not found, with
+    the same error as a reference that matches nothing."""
+    incident = incident_service.get(session, ref, for_update=for_update)
+    if not may_see(session, who, incident):
+        raise visibility.hidden(ref)
+    return incident
+
+
 def get_to_act(session: Session, ref: str, who: Principal, need: Need = Need.RESPOND) -> Incident:
     """The incident locked for update, once ``who`` is known to be allowed to act on it."""
-    incident = incident_service.get(session, ref, for_update=True)
+    incident = get_to_read(session, ref, who, for_update=True)
     require(session, who, incident, need)
     return incident
 

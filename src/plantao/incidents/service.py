@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, event, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -437,10 +437,14 @@ def list_incidents(
     until: datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    visible: ColumnElement[bool] | None = None,
 ) -> Page:
+    """``visible``: who is asking, as ``visibility.visible_clause`` (None: everything)."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(f"limit: must be between 1 and {MAX_PAGE}")
     stmt = select(Incident)
+    if visible is not None:
+        stmt = stmt.where(visible)
     wanted: set[str] = set()
     for s in statuses:
         if s == "open":
