@@ -78,15 +78,42 @@ def get_to_act(session: Session, ref: str, who: Principal, need: Need = Need.RES
 
 
 def add_responder(session: Session, incident: Incident, user: User, *, actor: str) -> bool:
-    """Add ``user`` to the incident; False when they already were. Flushes."""
+    """Add ``user`` to the incident, ``joined`` at once (someone put them on it by hand: a
+    role, a form; paging them is ``plantao.command.responders``); False when they already were.
+    Flushes."""
     if is_added_responder(session, incident.id, user.id):
         return False
     now = clock.now()
     session.add(
-        IncidentResponder(incident_id=incident.id, user_id=user.id, added_by=actor, added_at=now)
+        IncidentResponder(
+            incident_id=incident.id,
+            user_id=user.id,
+            added_by=actor,
+            added_at=now,
+            state="joined",
+            via="user",
+            joined_at=now,
+        )
     )
     message = f"{actor} added {user.handle} as a responder"
     item = incident_service.TimelineItem("responder.added", actor, message, {"user": user.handle})
+    incident_service.append(session, incident.id, [item], at=now)
+    session.flush()
+    return True
+
+
+def acknowledge_page(session: Session, incident: Incident, user: User) -> bool:
+    """A paged responder answered their page (signed ack link, API, web): ``acknowledged``.
+    False when they are no responder or not in the ``paged`` state (already answered). Flushes."""
+    row = session.get(IncidentResponder, (incident.id, user.id))
+    if row is None or row.state != "paged":
+        return False
+    now = clock.now()
+    row.state, row.acknowledged_at = "acknowledged", now
+    message = f"{user.handle} acknowledged the page as a responder"
+    item = incident_service.TimelineItem(
+        "responder.acknowledged", user.handle, message, {"user": user.handle, "via": row.via}
+    )
     incident_service.append(session, incident.id, [item], at=now)
     session.flush()
     return True
