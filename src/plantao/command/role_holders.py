@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ class Holder:
     user_id: int
     handle: str
     name: str
+    assigned_at: datetime | None = None
 
 
 def holders(session: Session, incident_ids: Sequence[int]) -> dict[int, list[Holder]]:
@@ -27,13 +29,20 @@ def holders(session: Session, incident_ids: Sequence[int]) -> dict[int, list[Hol
     if not incident_ids:
         return out
     rows = session.execute(
-        select(IncidentRole.incident_id, IncidentRole.role, User.id, User.handle, User.name)
+        select(
+            IncidentRole.incident_id,
+            IncidentRole.role,
+            User.id,
+            User.handle,
+            User.name,
+            IncidentRole.assigned_at,
+        )
         .join(User, User.id == IncidentRole.user_id)
         .where(IncidentRole.incident_id.in_(sorted(set(incident_ids))))
         .order_by(IncidentRole.id)
     ).tuples()
-    for incident_id, role, user_id, handle, name in rows:
-        out.setdefault(incident_id, []).append(Holder(role, user_id, handle, name))
+    for incident_id, role, user_id, handle, name, assigned_at in rows:
+        out.setdefault(incident_id, []).append(Holder(role, user_id, handle, name, assigned_at))
     return out
 
 

@@ -14,7 +14,9 @@ markers were written in:
    makes pending timers stale) and pages queued before they left triggered are cancelled
    (one UPDATE);
 4. alerts attached → one ``runbooks.link`` job per chunk of incidents, as intake did;
-5. the markers are deleted.
+5. acknowledged by a person → they are its Incident Commander when it has none
+   (``command.roles.ic_from_acknowledgements``, seed 002: "IC é o on-call até delegar");
+6. the markers are deleted.
 
 A failure rolls all of it back and the markers wait for the next cycle. Delivery checks the
 pending markers when it leases a page, so a page made stale by an acknowledgement is never sent
@@ -28,6 +30,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.command import roles as command_roles
 from plantao.db import run_transaction
 from plantao.incidents import reactions
 from plantao.incidents.lifecycle import Status
@@ -103,6 +106,17 @@ def react_to(session: Session, markers: Sequence[IncidentReaction]) -> int:
             (m.incident_id, [(a["labels"], a["annotations"]) for a in m.alerts or []])
             for m in markers
             if m.kind == reactions.ALERTS and m.incident_id in incidents
+        ],
+    )
+    # 002 Paging: the on-call who acknowledges is IC until they delegate.
+    command_roles.ic_from_acknowledgements(
+        session,
+        [
+            (m.incident_id, m.actor or "")
+            for m in markers
+            if m.kind == reactions.STATUS
+            and m.status == Status.ACKNOWLEDGED.value
+            and m.incident_id in incidents
         ],
     )
     reactions.forget(session, [m for m in markers if m.id is not None])
