@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from plantao.alerts import service as alert_service
 from plantao.catalog import service as catalog_service
 from plantao.changes import service as change_service
+from plantao.command import role_holders
 from plantao.incidents import lifecycle, severity_config
 from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
@@ -20,6 +21,7 @@ from plantao.incidents.schemas import (
     ChangeOut,
     IncidentDetail,
     IncidentOut,
+    RoleOut,
     TimelineEntryOut,
 )
 
@@ -43,6 +45,7 @@ def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentO
     services = {s.id: s.slug for s in catalog_service.list_services(session)}
     counts = alert_service.counts_for_incidents(session, [i.id for i in incidents])
     matrix = severity_config.severity_matrix(session)
+    hats = role_holders.holders(session, [i.id for i in incidents])
     out = []
     for incident in incidents:
         level = matrix.level(incident.severity)
@@ -50,6 +53,7 @@ def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentO
             IncidentOut(
                 id=incident.id,
                 human_id=incident.human_id,
+                number=incident.human_id,
                 title=incident.title,
                 status=incident.status,
                 severity=incident.severity,
@@ -67,6 +71,13 @@ def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentO
                     a.value for a in lifecycle.allowed_actions(lifecycle.Status(incident.status))
                 ],
                 targets=_targets(session, incident),
+                description=incident.description,
+                private=incident.private,
+                category=incident.category,
+                roles=[
+                    RoleOut(role=h.role, user=h.handle, name=h.name, assigned_at=h.assigned_at)
+                    for h in hats.get(incident.id, [])
+                ],
             )
         )
     return out

@@ -38,10 +38,21 @@ class AlertOut(BaseModel):
     flap_count: int
 
 
+class RoleOut(BaseModel):
+    """Who wears one hat (seed 002 RACI)."""
+
+    role: str
+    user: str
+    name: str
+    assigned_at: datetime | None
+
+
 class IncidentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     human_id: str
+    #: The human id again (``INC-YYYYMMDD-N``), under the name the declare API promises.
+    number: str
     title: str
     status: str
     severity: str
@@ -57,6 +68,10 @@ class IncidentOut(BaseModel):
     alert_count: int
     allowed_actions: list[str]
     targets: dict[str, Any]
+    description: str | None = None
+    private: bool = False
+    category: str | None = None
+    roles: list[RoleOut] = []
 
 
 class ChangeOut(BaseModel):
