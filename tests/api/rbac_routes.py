@@ -209,6 +209,21 @@ def SILENCE(_w: World, _c: str) -> Any:  # noqa: N802
     return {"name": "matrix", "ends_at": future()["end"], "services": ["checkout"]}
 
 
+def STAKEHOLDER(_w: World, _c: str) -> Any:  # noqa: N802
+    return {
+        "scope": "team",
+        "scope_slug": "sre",
+        "name": f"matrix-{next(_serial)}",
+        "kind": "email",
+        "address": "cs@example.com",
+    }
+
+
+SPARE_STK = {
+    "stakeholder_id": lambda w, c: str(
+        w.admin("POST", "/api/v1/stakeholders", STAKEHOLDER(w, c))["id"]
+    )
+}
 OVERRIDES = "/api/v1/schedules/{slug}/overrides"
 INCIDENT = "/api/v1/incidents/{ref}"
 RUNS = INCIDENT + "/runbooks/{rid}/actions/{action}/runs"
@@ -296,6 +311,11 @@ _ROUTES = [
     # notifications: contact addresses are personal data; retrying is managing
     Call("GET", "/api/v1/deliveries", Need.ADMIN),
     Call("POST", "/api/v1/deliveries/{delivery_id}/retry", Need.MANAGE_B),
+    # stakeholders: addresses are personal data and webhook URLs credentials; team B's
+    # stakeholders are B's managers' (global ones an admin's)
+    Call("GET", "/api/v1/stakeholders", Need.MANAGE_B),
+    Call("POST", "/api/v1/stakeholders", Need.MANAGE_B, STAKEHOLDER),
+    Call("DELETE", "/api/v1/stakeholders/{stakeholder_id}", Need.MANAGE_B, params=SPARE_STK),
 ]  # fmt: skip
 ROUTES: dict[tuple[str, str], Call] = {(c.method, c.path): c for c in _ROUTES}
 assert len(ROUTES) == len(_ROUTES), "an operation is classified twice"

@@ -22,6 +22,7 @@ from plantao.api.security_headers import SecurityHeaders
 from plantao.auth import keyring
 from plantao.auth import views as token_views
 from plantao.catalog import views as catalog_views
+from plantao.command.views import stakeholders as stakeholder_views
 from plantao.config import Settings, get_settings
 from plantao.db import make_engine, make_sessionmaker
 from plantao.engine.runner import make_loop, start_in_thread
@@ -137,6 +138,7 @@ def create_app(
     app.include_router(oncall_views.router)
     app.include_router(runbook_views.router)
     app.include_router(notify_views.router)
+    app.include_router(stakeholder_views.router)
     app.include_router(web_views.router)
     app.include_router(live_routes.router)
     app.mount(

@@ -1,0 +1,1 @@
+"""Incident command API routers (entry-point code: may import any domain)."""
