@@ -7,16 +7,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from plantao.api import incident_presenter as presenter
 from plantao.api.deps import Responder, SessionDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.catalog import service as catalog_service
+from plantao.command import checklists as command_checklists
+from plantao.errors import Unauthenticated
 from plantao.incidents import access as incident_access
+from plantao.incidents import privacy, visibility
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
-from plantao.incidents.schemas import ActionIn, IncidentDetail, IncidentPage, NoteIn, SeverityIn
+from plantao.incidents.schemas import (
+    ActionIn,
+    CloseIn,
+    IncidentDetail,
+    IncidentPage,
+    NoteIn,
+    SeverityIn,
+)
 from plantao.oncall import snooze as oncall_snooze
+from plantao.oncall.models import Page
+from plantao.people.models import User
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=problem_responses())
 
@@ -28,7 +41,7 @@ def _split(values: list[str] | None) -> list[str]:
 @router.get("", response_model=IncidentPage)
 def list_incidents(
     session: SessionDep,
-    _who: Viewer,
+    who: Viewer,
     status: Annotated[
         list[str] | None, Query(description="open, triggered, ... (comma list)")
     ] = None,
@@ -51,6 +64,7 @@ def list_incidents(
         until=until,
         cursor=cursor,
         limit=limit,
+        visible=visibility.visible_clause(who.user_id, who.is_admin),
     )
     return IncidentPage(
         items=presenter.summaries(session, page.items), next_cursor=page.next_cursor
@@ -58,8 +72,8 @@ def list_incidents(
 
 
 @router.get("/{ref}", response_model=IncidentDetail)
-def get_incident(ref: str, session: SessionDep, _who: Viewer) -> IncidentDetail:
-    return presenter.detail(session, incident_service.get(session, ref))
+def get_incident(ref: str, session: SessionDep, who: Viewer) -> IncidentDetail:
+    return presenter.detail(session, incident_access.get_to_read(session, ref, who))
 
 
 def _act(
@@ -103,9 +117,20 @@ def reopen(
 
 @router.post("/{ref}/close", response_model=IncidentDetail)
 def close(
-    ref: str, session: SessionDep, who: Responder, body: ActionIn | None = None
+    ref: str, session: SessionDep, who: Responder, body: CloseIn | None = None
 ) -> IncidentDetail:
-    return _act(session, who, ref, Action.CLOSE, body)
+    """Close a resolved incident. With close-checklist items unchecked, ``reason`` is required
+    (409 naming the items otherwise, nothing changed) and goes on the timeline with them."""
+    incident = incident_access.get_to_act(session, ref, who)
+    command_checklists.close(
+        session,
+        incident,
+        actor=who.actor,
+        note=body.note if body else None,
+        reason=body.reason if body else None,
+    )
+    session.commit()
+    return presenter.detail(session, incident)
 
 
 @router.post("/{ref}/notes", response_model=IncidentDetail, status_code=201)
@@ -141,5 +166,28 @@ def snooze(ref: str, body: SnoozeIn, session: SessionDep, who: Responder) -> Inc
     snooze ends (409 unless it is acknowledged)."""
     incident = incident_access.get_to_act(session, ref, who)
     oncall_snooze.snooze(session, incident, body.minutes, actor=who.actor)
+    session.commit()
+    return presenter.detail(session, incident)
+
+
+class VisibilityIn(BaseModel):
+    """``private``: only the incident's responders and admins see it."""
+
+    model_config = ConfigDict(extra="forbid")
+    private: bool
+
+
+@router.post("/{ref}/visibility", response_model=IncidentDetail)
+def set_visibility(
+    ref: str, body: VisibilityIn, session: SessionDep, who: Responder
+) -> IncidentDetail:
+    """Make the incident private or public. Making it private adds the caller as a responder,
+    and keeps the people already paged for it (docs/incident-command.md, Private incidents)."""
+    incident = incident_access.get_to_act(session, ref, who)
+    paged = session.scalars(select(Page.user_id).where(Page.incident_id == incident.id))
+    actor = session.get(User, who.user_id)
+    if actor is None:  # the token's owner was deleted while this request ran
+        raise Unauthenticated("the caller no longer exists")
+    privacy.set_private(session, incident, body.private, actor=actor, keep=list(paged))
     session.commit()
     return presenter.detail(session, incident)

@@ -11,8 +11,8 @@ from plantao import clock
 from plantao.api.deps import Admin, Responder, SessionDep, SettingsDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.api.params import Id
+from plantao.auth.principal import Principal
 from plantao.incidents import access as incident_access
-from plantao.incidents import service as incident_service
 from plantao.oncall import service as oncall_service
 from plantao.oncall import window_store
 from plantao.oncall.models import ScheduleOverride, Silence
@@ -213,8 +213,8 @@ def heartbeat(key: str, session: SessionDep) -> HeartbeatOut:
     )
 
 
-def _escalation(session: SessionDep, ref: str) -> EscalationOut:
-    incident = incident_service.get(session, ref)
+def _escalation(session: SessionDep, ref: str, who: Principal) -> EscalationOut:
+    incident = incident_access.get_to_read(session, ref, who)
     esc = oncall_service.escalations.get(session, incident.id)
     pages = [
         {"firing": f, "step": label, "user": user, "urgency": urgency, "at": at.isoformat()}
@@ -230,8 +230,8 @@ def _escalation(session: SessionDep, ref: str) -> EscalationOut:
 
 
 @router.get("/api/v1/incidents/{ref}/escalation", response_model=EscalationOut)
-def get_escalation(ref: str, session: SessionDep, _who: Viewer) -> EscalationOut:
-    return _escalation(session, ref)
+def get_escalation(ref: str, session: SessionDep, who: Viewer) -> EscalationOut:
+    return _escalation(session, ref, who)
 
 
 @router.post("/api/v1/incidents/{ref}/escalate", response_model=EscalationOut)
@@ -239,4 +239,4 @@ def escalate(ref: str, session: SessionDep, who: Responder) -> EscalationOut:
     incident = incident_access.get_to_act(session, ref, who)
     oncall_service.escalate_now(session, incident.id, who.actor)
     session.commit()
-    return _escalation(session, ref)
+    return _escalation(session, ref, who)

@@ -12,7 +12,6 @@ from plantao.api.errors import problem_responses
 from plantao.api.params import Id
 from plantao.errors import PermissionDenied
 from plantao.incidents import access as incident_access
-from plantao.incidents import service as incident_service
 from plantao.runbooks import (
     checklists,
     coverage,
@@ -71,8 +70,8 @@ def get_runbook(
 
 
 @router.get(INCIDENT + "/runbooks", response_model=IncidentRunbooks)
-def incident_runbooks(ref: str, session: SessionDep, _who: Viewer) -> IncidentRunbooks:
-    incident = incident_service.get(session, ref)
+def incident_runbooks(ref: str, session: SessionDep, who: Viewer) -> IncidentRunbooks:
+    incident = incident_access.get_to_read(session, ref, who)
     return linking.incident_runbooks(session, incident.id)
 
 
@@ -95,8 +94,8 @@ def confirm_runbook(
 
 
 @router.get(INCIDENT + "/checklists", response_model=list[ChecklistOut])
-def list_checklists(ref: str, session: SessionDep, _who: Viewer) -> list[ChecklistOut]:
-    return checklists.checklists(session, incident_service.get(session, ref).id)
+def list_checklists(ref: str, session: SessionDep, who: Viewer) -> list[ChecklistOut]:
+    return checklists.checklists(session, incident_access.get_to_read(session, ref, who).id)
 
 
 def _one(session: SessionDep, incident_id: int, checklist_id: int) -> ChecklistOut:
@@ -203,23 +202,24 @@ def request_run(
 
 
 @router.get(INCIDENT + "/runs", response_model=list[RunOut])
-def list_runs(ref: str, session: SessionDep, _who: Viewer) -> list[RunOut]:
+def list_runs(ref: str, session: SessionDep, who: Viewer) -> list[RunOut]:
     """The incident's step runs, oldest first, with status and redacted output."""
-    incident = incident_service.get(session, ref)
+    incident = incident_access.get_to_read(session, ref, who)
     return [run_out(r) for r in step_requests.list_for_incident(session, incident.id)]
 
 
 @router.get(INCIDENT + "/runs/{run_id}", response_model=RunOut)
-def get_run(ref: str, run_id: Id, session: SessionDep, _who: Viewer) -> RunOut:
+def get_run(ref: str, run_id: Id, session: SessionDep, who: Viewer) -> RunOut:
     """One step run: status and redacted output."""
-    return run_out(step_requests.get(session, incident_service.get(session, ref), run_id))
+    incident = incident_access.get_to_read(session, ref, who)
+    return run_out(step_requests.get(session, incident, run_id))
 
 
 @router.get(ACTION_RUNS + "/{run_id}", response_model=RunOut, include_in_schema=False)
 def get_action_run(
-    ref: str, rid: str, action: str, run_id: Id, session: SessionDep, _who: Viewer
+    ref: str, rid: str, action: str, run_id: Id, session: SessionDep, who: Viewer
 ) -> RunOut:
-    return get_run(ref, run_id, session, _who)
+    return get_run(ref, run_id, session, who)
 
 
 @router.post(INCIDENT + "/runs/{run_id}/approve", response_model=RunOut)
