@@ -165,7 +165,7 @@ def incident_page(ref: str, request: Request, session: SessionDep, timeline: str
     principal = rendering.current(request, session)
     if principal is None:
         return rendering.to_login(request)
-    incident = incident_service.get(session, ref)
+    incident = incident_access.get_to_read(session, ref, principal)
     context = page_context(request, session, principal, incident, all_timeline=timeline == "all")
     context["pending"] = _pending_for(request, incident)
     if request.query_params.get("discarded") == "1":
@@ -182,7 +182,7 @@ def incident_partial(ref: str, section: str, request: Request, session: SessionD
     template = SECTIONS.get(section)
     if template is None:
         raise NotFound(f"no section '{section}' on the incident page")
-    incident = incident_service.get(session, ref)
+    incident = incident_access.get_to_read(session, ref, principal)
     context = page_context(request, session, principal, incident)
     answer = rendering.render(request, template, principal, **context)
     answer.headers["cache-control"] = "no-store"
@@ -238,7 +238,7 @@ def _refused(
     kind: str | None = None,
 ) -> Response:
     """The incident page as it is now, saying why nothing changed, with what was typed."""
-    incident = incident_service.get(session, ref)
+    incident = incident_access.get_to_read(session, ref, principal)
     context = page_context(request, session, principal, incident)
     status = exc.status if exc is not None else 409
     texts = TEXTS[rendering.lang(request)]

@@ -38,7 +38,6 @@ from plantao.auth.principal import Principal
 from plantao.config import Settings
 from plantao.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from plantao.incidents import access as incident_access
-from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
 from plantao.runbooks import library_access, linking, step_requests
 from plantao.runbooks.document import Runbook
@@ -287,7 +286,9 @@ def runs_page(ref: str, request: Request, session: SessionDep) -> Response:
     principal = rendering.current(request, session)
     if principal is None:
         return rendering.to_login(request)
-    return _runs_page(request, session, principal, incident_service.get(session, ref))
+    return _runs_page(
+        request, session, principal, incident_access.get_to_read(session, ref, principal)
+    )
 
 
 @router.get(RUNS + "/{run_id}", response_class=HTMLResponse, response_model=None)
@@ -295,7 +296,7 @@ def run_page(ref: str, run_id: int, request: Request, session: SessionDep) -> Re
     principal = rendering.current(request, session)
     if principal is None:
         return rendering.to_login(request)
-    incident = incident_service.get(session, ref)
+    incident = incident_access.get_to_read(session, ref, principal)
     run = step_requests.get(session, incident, run_id)
     return _run_page(request, session, principal, incident, run)
 
@@ -366,7 +367,7 @@ def _request_run(ref: str, request: Request, session: Session, form: dict[str, s
     except DomainError as exc:
         session.rollback()
         attempt.message = _refusal(TEXTS[rendering.lang(request)], exc, attempt, danger)
-        incident = incident_service.get(session, ref)
+        incident = incident_access.get_to_read(session, ref, principal)
         return _runs_page(
             request, session, principal, incident, attempt=attempt, status_code=exc.status
         )
@@ -437,7 +438,7 @@ def approve_run_form(
             session.commit()  # the refusal's audit entry; the step run itself is unchanged
         else:
             session.rollback()
-        incident = incident_service.get(session, ref)
+        incident = incident_access.get_to_read(session, ref, principal)
         shown = step_requests.get(session, incident, run_id)
         return _run_page(
             request, session, principal, incident, shown, banner=message, status_code=exc.status
