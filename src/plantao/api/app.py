@@ -22,7 +22,12 @@ from plantao.api.security_headers import SecurityHeaders
 from plantao.auth import keyring
 from plantao.auth import views as token_views
 from plantao.catalog import views as catalog_views
+from plantao.command.views import checklists as command_checklist_views
+from plantao.command.views import declare as declare_views
+from plantao.command.views import responders as responder_views
+from plantao.command.views import roles as role_views
 from plantao.command.views import stakeholders as stakeholder_views
+from plantao.command.views import updates as status_update_views
 from plantao.config import Settings, get_settings
 from plantao.db import make_engine, make_sessionmaker
 from plantao.engine.runner import make_loop, start_in_thread
@@ -132,13 +137,18 @@ def create_app(
     app.include_router(health.router)
     app.include_router(intake_views.router)
     app.include_router(incident_views.router)
+    app.include_router(declare_views.router)
+    app.include_router(role_views.router)
     app.include_router(catalog_views.router)
     app.include_router(token_views.router)
     app.include_router(people_views.router)
     app.include_router(oncall_views.router)
     app.include_router(runbook_views.router)
     app.include_router(notify_views.router)
+    app.include_router(responder_views.router)
     app.include_router(stakeholder_views.router)
+    app.include_router(status_update_views.router)
+    app.include_router(command_checklist_views.router)
     app.include_router(web_views.router)
     app.include_router(live_routes.router)
     app.mount(

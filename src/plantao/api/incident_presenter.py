@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from plantao.alerts import service as alert_service
 from plantao.catalog import service as catalog_service
 from plantao.changes import service as change_service
-from plantao.command import role_holders
+from plantao.command import cadence, responders, role_holders
 from plantao.incidents import lifecycle, severity_config
 from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
@@ -101,4 +101,5 @@ def detail(session: Session, incident: Incident) -> IncidentDetail:
                 session, incident.service_id, before=incident.detected_at
             )
         ],
+        responders=responders.listing(session, incident.id),
     )

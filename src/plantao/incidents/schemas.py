@@ -47,6 +47,22 @@ class RoleOut(BaseModel):
     assigned_at: datetime | None
 
 
+class ResponderOut(BaseModel):
+    """Someone asked onto the incident, and whether they answered: ``paged``,
+    ``acknowledged`` or ``joined``; ``via`` is ``user``, ``schedule:<slug>`` or
+    ``policy:<slug>``."""
+
+    user: str
+    name: str
+    state: str
+    via: str
+    added_by: str
+    added_at: datetime
+    paged_at: datetime | None
+    acknowledged_at: datetime | None
+    joined_at: datetime | None
+
+
 class IncidentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -87,6 +103,7 @@ class IncidentDetail(IncidentOut):
     alerts: list[AlertOut]
     timeline: list[TimelineEntryOut]
     recent_changes: list[ChangeOut]
+    responders: list[ResponderOut] = []
 
 
 class IncidentPage(BaseModel):

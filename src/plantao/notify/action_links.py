@@ -19,10 +19,11 @@ from plantao import clock
 from plantao.auth import keyring
 from plantao.config import Settings, get_settings
 from plantao.errors import InvalidTransition, NotFound
+from plantao.incidents import access as incident_access
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action as IncidentAction
 from plantao.incidents.models import Incident
-from plantao.notify import link_tokens, rendering
+from plantao.notify import link_tokens, paging, rendering
 from plantao.notify.link_tokens import ActionClaim, ActionLinkError, LinkAction
 from plantao.notify.models import UsedActionNonce
 from plantao.people.models import User
@@ -51,7 +52,7 @@ class ActionPreview:
 @dataclass(frozen=True)
 class ActionResult:
     preview: ActionPreview
-    outcome: str  # "acknowledged", "resolved", "escalated", "no-op"
+    outcome: str  # "acknowledged", "resolved", "escalated", "responder", "no-op"
     message: str
 
 
@@ -133,11 +134,29 @@ def change_status(session: Session, redeemed: Redeemed) -> ActionResult:
         with session.begin_nested():
             incident_service.act(session, incident, transition, actor=actor, reason="signed link")
     except InvalidTransition:
+        if redeemed.action is LinkAction.ACK and _answer_page(session, redeemed):
+            message = f"{incident.human_id}: {actor} acknowledged the page as a responder"
+            return ActionResult(redeemed.preview, "responder", message)
         return ActionResult(
             redeemed.preview, "no-op", f"{incident.human_id} is already {incident.status}"
         )
+    if redeemed.action is LinkAction.ACK:
+        _answer_page(session, redeemed)
     done = "acknowledged" if redeemed.action is LinkAction.ACK else "resolved"
     return ActionResult(redeemed.preview, done, f"{incident.human_id} {done} by {actor}")
+
+
+def _answer_page(session: Session, redeemed: Redeemed) -> bool:
+    """A responder paged onto the incident (``plantao.command.responders``) answered with the
+    link: they are ``acknowledged``, and their later unsent responder pages are cancelled. An
+    acknowledged incident's ack link thus still means "I am on it" for someone paged later."""
+    user = session.get(User, int(redeemed.preview.claim.subject))
+    if user is None or not incident_access.acknowledge_page(session, redeemed.incident, user):
+        return False
+    paging.cancel_responder_pages(
+        session, redeemed.incident.id, user.id, f"acknowledged by {user.handle}"
+    )
+    return True
 
 
 def purge_used_nonces(session: Session) -> int:

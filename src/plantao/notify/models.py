@@ -33,6 +33,10 @@ CONTACT_TYPES = ("email", "webhook", "slack", "mattermost", "teams", "sms", "voi
 DELIVERY_STATES = ("pending", "leased", "retrying", "held", "bundled", "sent", "dead", "cancelled")
 #: States a delivery can still leave without being sent; ``cancel_pending_for_incident`` ends them.
 UNSENT_STATES = ("pending", "retrying", "held")
+#: The step of a page to someone added to an incident as a responder (``responder:<via>``):
+#: the incident's acknowledgement does not make it stale (they were asked for on purpose);
+#: their own answer, or the incident's resolution, does.
+RESPONDER_STEP_PREFIX = "responder:"
 
 
 def _in(values: tuple[str, ...]) -> str:

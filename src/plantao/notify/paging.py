@@ -30,7 +30,13 @@ from plantao.incidents.models import Incident
 from plantao.notify import link_tokens, rendering
 from plantao.notify.channels.base import ActionLink
 from plantao.notify.link_tokens import LinkAction
-from plantao.notify.models import UNSENT_STATES, ContactMethod, Delivery, NotificationRule
+from plantao.notify.models import (
+    RESPONDER_STEP_PREFIX,
+    UNSENT_STATES,
+    ContactMethod,
+    Delivery,
+    NotificationRule,
+)
 from plantao.people.models import User
 
 #: The actions every page offers as signed links, in the order their buttons appear.
@@ -215,6 +221,31 @@ def cancel_pending_for_incident(session: Session, incident_id: int, reason: str)
         .where(
             Delivery.incident_id == incident_id,
             Delivery.kind == "page",
+            Delivery.state.in_(UNSENT_STATES),
+        )
+        .values(
+            state="cancelled",
+            last_error=f"cancelled: {reason}"[:4000],
+            finished_at=clock.now(),
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel_responder_pages(session: Session, incident_id: int, user_id: int, reason: str) -> int:
+    """Cancel the unsent responder pages (``responder:<via>`` steps) of one person on one
+    incident: they answered (acknowledged or joined), so the later rules (an SMS five minutes
+    after the e-mail) must not go out."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.incident_id == incident_id,
+            Delivery.user_id == user_id,
+            Delivery.kind == "page",
+            Delivery.step.startswith(RESPONDER_STEP_PREFIX),
             Delivery.state.in_(UNSENT_STATES),
         )
         .values(
