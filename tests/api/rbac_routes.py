@@ -199,6 +199,8 @@ PD_EVENT = {
 PD_CHANGE = {"routing_key": PD_KEY, "payload": {"summary": "matrix", "source": "matrix"}}
 GENERIC = _const({"title": "matrix"})
 ASSUMPTION = _const({"assumption": "a", "evidence": "b", "signal": "c", "fallback": "d"})
+DECLARED = _const({"title": "matrix", "service": "checkout", "severity": "sev4"})
+ROLE = {"role": _key("scribe")}
 
 
 def OVERRIDE_FOR_ANA(_w: World, _c: str) -> Any:  # noqa: N802 - a body, like the constants
@@ -248,6 +250,10 @@ _ROUTES = [
     # incidents: reading is open to every signed-in person, acting needs team B
     Call("GET", "/api/v1/incidents", Need.READ),
     Call("GET", INCIDENT, Need.READ),
+    # declaring by hand needs the responder role on the service's team (checkout: B)
+    Call("POST", "/api/v1/incidents", Need.ACT_B, DECLARED),
+    Call("PUT", INCIDENT + "/roles/{role}", Need.ACT_B, _const({"user": "ana"}), ROLE),
+    Call("DELETE", INCIDENT + "/roles/{role}", Need.ACT_B, params=ROLE, query={"user": "ana"}),
     Call("POST", INCIDENT + "/acknowledge", Need.ACT_B),
     Call("POST", INCIDENT + "/mitigate", Need.ACT_B),
     Call("POST", INCIDENT + "/resolve", Need.ACT_B),
@@ -377,6 +383,7 @@ FORM_RULES: list[tuple[str, Form]] = [
     (r"^/tokens/\d+/revoke$", Form.OTHERS_TOKEN),
     (r"^/incidents/[^/]+/pending/discard$", Form.SELF),
     (r"^/incidents/bulk$", Form.BULK),
+    (r"^/incidents/new$", Form.DENY),  # declaring needs a responder role
     (r"^/incidents/[^/]+/.+$", Form.DENY),
     (r"^/schedules/[^/]+/overrides(/\d+/delete)?$", Form.DENY),
     (r"^/silences(/windows|/\d+/end)?$", Form.DENY),
@@ -389,6 +396,7 @@ FORM_RULES: list[tuple[str, Form]] = [
 #: Every page an admin reaches, as a viewer sees it; a page no rule matches fails the walk.
 PAGE_RULES: list[tuple[str, Form]] = [
     (r"^/(audit|settings|inbox)(/|$)", Form.DENY),  # admin
+    (r"^/incidents/new$", Form.DENY),  # declaring needs a responder role somewhere
     (r"^/deliveries(/|$)", Form.DENY),  # managers: contact addresses, retries
     (
         r"^/$|^/(incidents|oncall|policies|schedules|silences|services|heartbeats|runbooks"

@@ -87,7 +87,7 @@ def _handles(session: Session, user_ids: Sequence[int]) -> dict[int, str]:
     if not user_ids:
         return {}
     rows = session.execute(select(User.id, User.handle).where(User.id.in_(sorted(set(user_ids)))))
-    return dict(rows.tuples())
+    return {uid: handle for uid, handle in rows.tuples()}  # noqa: C416 - rows, not pairs
 
 
 def format_handoff(old: str | None, new: str, handoff: Handoff) -> str:
