@@ -22,8 +22,6 @@ from plantao.api.security_headers import SecurityHeaders
 from plantao.auth import keyring
 from plantao.auth import views as token_views
 from plantao.catalog import views as catalog_views
-from plantao.command.views import declare as declare_views
-from plantao.command.views import roles as role_views
 from plantao.command.views import checklists as command_checklist_views
 from plantao.command.views import declare as declare_views
 from plantao.command.views import responders as responder_views
@@ -139,8 +137,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(intake_views.router)
     app.include_router(incident_views.router)
-    app.include_router(declare_views.router)
-    app.include_router(role_views.router)
     app.include_router(declare_views.router)
     app.include_router(role_views.router)
     app.include_router(catalog_views.router)
