@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
+from plantao.command import cadence
 from plantao.config import Settings
 from plantao.db import make_engine, make_sessionmaker, run_transaction, session_scope
 from plantao.engine.reactions import ReactionStep, react
@@ -189,8 +190,9 @@ def test_the_inbox_step_starts_escalations_in_its_own_transaction(
     factory: sessionmaker[Session], frozen: datetime
 ) -> None:
     """Applied by the engine's inbox step, an alert's incident commits with its escalation
-    started and its runbook-link job queued, and no opened/alerts marker is left behind; an
-    acknowledgement applied in the same batch still leaves its status marker for the step."""
+    started, its status-update reminder and runbook-link jobs queued, and no opened/alerts
+    marker is left behind; an acknowledgement applied in the same batch still leaves its status
+    marker for the step."""
     setup_oncall(factory)
 
     def store(session: Session) -> None:
@@ -213,7 +215,7 @@ def test_the_inbox_step_starts_escalations_in_its_own_transaction(
     assert _markers(factory) == 0
     with factory() as s:
         kinds = s.scalars(select(Job.kind).order_by(Job.id)).all()
-    assert kinds == [escalations.JOB_KIND, LINK_JOB]
+    assert kinds == [escalations.JOB_KIND, cadence.JOB_KIND, LINK_JOB]
     act(factory, inc, Action.ACKNOWLEDGE)
     assert _markers(factory) == 1  # written: delivery reads it to recognise stale pages
     assert run_transaction(factory, react) == 1

@@ -5,6 +5,7 @@ Domains name their kinds and provide the functions; the engine only calls them.
 
 from __future__ import annotations
 
+from plantao.command import cadence, reminding
 from plantao.config import Settings, get_settings
 from plantao.engine import oncall as oncall_jobs
 from plantao.engine.apply_inbox import InboxStep
@@ -22,6 +23,7 @@ def registry(settings: Settings | None = None) -> dict[str, JobKind]:
         JobKind(escalations.JOB_KIND, oncall_jobs.escalate, urgent=True),
         JobKind(heartbeats.JOB_KIND, oncall_jobs.heartbeat, urgent=True),
         JobKind(snooze.JOB_KIND, snooze.end_job, urgent=True),
+        JobKind(cadence.JOB_KIND, reminding.remind_job, urgent=True),
         JobKind(linking.LINK_JOB, lambda factory, job: linking.link_job(factory, job, conf)),
         JobKind(
             step_requests.STEP_RUN_JOB,

@@ -16,7 +16,9 @@ markers were written in:
 4. alerts attached → one ``runbooks.link`` job per chunk of incidents, as intake did;
 5. acknowledged by a person → they are its Incident Commander when it has none
    (``command.roles.ic_from_acknowledgements``, seed 002: "IC é o on-call até delegar");
-6. the markers are deleted.
+6. opened, moved through the lifecycle or given another severity → the status-update cadence
+   timer starts, stops, restarts or takes the new interval (``command.cadence``);
+7. the markers are deleted.
 
 A failure rolls all of it back and the markers wait for the next cycle. Delivery checks the
 pending markers when it leases a page, so a page made stale by an acknowledgement is never sent
@@ -30,6 +32,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.command import cadence
 from plantao.command import roles as command_roles
 from plantao.db import run_transaction
 from plantao.incidents import reactions
@@ -100,6 +103,11 @@ def react_to(session: Session, markers: Sequence[IncidentReaction]) -> int:
         delivery.cancel_stale_pages(
             session, sorted({m.incident_id for m in left}), [m.id for m in left]
         )
+    # The status-update cadence follows the status, then the severity, as they are now.
+    moved = opened | {m.incident_id for m in markers if m.kind == reactions.STATUS}
+    cadence.reconcile(session, [incidents[i] for i in sorted(moved) if i in incidents])
+    resized = {m.incident_id for m in markers if m.kind == reactions.SEVERITY}
+    cadence.resync(session, [incidents[i] for i in sorted(resized) if i in incidents])
     linking.schedule_linking_many(
         session,
         [

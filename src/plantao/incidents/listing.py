@@ -11,7 +11,9 @@ severity filters are turned into the set of urgency values they allow, so they n
 index range instead of filtering rows read in another order.
 
 "Mine" needs to know who was paged, which on-call records above this package; the caller
-passes those incident ids as a subquery (:attr:`Viewer.paged`).
+passes those incident ids as a subquery (:attr:`Viewer.paged`). Every page leaves out the
+private incidents the viewer may not see (:func:`plantao.incidents.visibility.visible_clause`,
+checked on the rows the index scan reads: private incidents are few).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from sqlalchemy.orm import Session
 from plantao.catalog.models import Service
 from plantao.errors import ValidationFailed
 from plantao.incidents import severity as severity_rules
+from plantao.incidents import visibility
 from plantao.incidents.lifecycle import OPEN_STATES, Status
 from plantao.incidents.models import Incident, IncidentResponder, TimelineEntry
 from plantao.people.models import Team, User
@@ -124,12 +127,13 @@ class Filters:
 class Viewer:
     """Who "mine" is: incidents of their teams, those they were added to as a responder, those
     they acknowledged, and ``paged``: ids of incidents that paged them (a subquery from on-call,
-    which sits above this package)."""
+    which sits above this package). ``is_admin``: sees private incidents they are not on."""
 
     user_id: int
     handle: str
     team_ids: frozenset[int]
     paged: Select[tuple[int]] | None = None
+    is_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,6 +245,8 @@ def list_page(
             keys = keys.where(urgency_column().in_(allowed))
     if filters.mine:
         keys = keys.where(_mine(viewer))
+    if not viewer.is_admin:
+        keys = keys.where(visibility.visible_clause(viewer.user_id, viewer.is_admin))
     if cursor:
         after_rank, after_at, after_id = decode_cursor(cursor)
         keys = keys.where(

@@ -96,7 +96,7 @@ class IncidentCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-REACTION_KINDS = ("opened", "status", "alerts")
+REACTION_KINDS = ("opened", "status", "alerts", "severity")
 
 
 class IncidentReaction(Base):
@@ -107,6 +107,7 @@ class IncidentReaction(Base):
     ``actor``. ``alerts``: new alerts joined it; ``alerts`` holds their labels and annotations
     (what runbook linking ranks on), because alert rows are written without returning ids and
     finding them again by identity would read a storm incident's every alert per batch.
+    ``severity``: the severity changed (the status-update cadence takes the new interval).
     """
 
     __tablename__ = "incident_reactions"

@@ -26,6 +26,7 @@ from plantao.incidents.models import Incident, IncidentReaction
 OPENED = "opened"
 STATUS = "status"
 ALERTS = "alerts"
+SEVERITY = "severity"
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,23 @@ def status_changed(session: Session, incident: Incident, after: Status, actor: s
                 "incident_id": incident.id,
                 "kind": STATUS,
                 "status": after.value,
+                "actor": actor[:200],
+                "alerts": None,
+                "created_at": clock.now(),
+            }
+        ],
+    )
+
+
+def severity_changed(session: Session, incident: Incident, actor: str) -> None:
+    """The incident's severity changed (its update cadence follows the new interval)."""
+    _write(
+        session,
+        [
+            {
+                "incident_id": incident.id,
+                "kind": SEVERITY,
+                "status": None,
                 "actor": actor[:200],
                 "alerts": None,
                 "created_at": clock.now(),

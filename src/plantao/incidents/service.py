@@ -335,6 +335,7 @@ def change_severity(
         incident.id,
         [TimelineItem("incident.severity", actor, message, {"from": before, "to": target})],
     )
+    reactions.severity_changed(session, incident, actor)
     return incident
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import ColumnElement, exists, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from plantao.errors import NotFound
 from plantao.incidents.models import Incident, IncidentResponder
@@ -31,7 +31,9 @@ def allows(*, private: bool, responders: Collection[int], user_id: int, is_admin
     return not private or is_admin or user_id in responders
 
 
-def _is_responder(incident_id: ColumnElement[int] | int, user_id: int) -> ColumnElement[bool]:
+def _is_responder(
+    incident_id: InstrumentedAttribute[int] | int, user_id: int
+) -> ColumnElement[bool]:
     return exists().where(
         IncidentResponder.incident_id == incident_id, IncidentResponder.user_id == user_id
     )

@@ -300,6 +300,7 @@ def incidents_page(
         handle=principal.handle,
         team_ids=frozenset(principal.access.team_roles),
         paged=select(Page.incident_id).where(Page.user_id == principal.user_id),
+        is_admin=principal.is_admin,
     )
     page = listing.list_page(session, filters, viewer=viewer, cursor=cursor)
     rows = rows_for(session, principal, page)

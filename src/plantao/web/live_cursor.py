@@ -13,6 +13,10 @@ from three tables, without triggers or a change log of our own:
   with any row newer than the last id seen, and compares with the previous read: a row that
   appeared, changed state or attempts, or left the unfinished set names its incident.
 
+Private incidents: each change carries whether the incident is private and, if so, who may see
+it (its responders, read in the same transaction: ``incidents.visibility.audiences``), so the hub
+sends its event only to those streams (and to admins).
+
 Ids are not commit order on PostgreSQL: a transaction that took id 100 may commit after one that
 took 101. An id skipped over is therefore kept as a *gap* and looked for again for
 ``GAP_SECONDS`` (a rolled-back insert leaves a gap that never fills; it is forgotten then).
@@ -28,6 +32,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.incidents import visibility
 from plantao.incidents.models import Incident, TimelineEntry
 from plantao.notify.models import UNSENT_STATES, Delivery
 
@@ -41,7 +46,8 @@ _TITLE_MAX = 200
 
 @dataclass(frozen=True)
 class IncidentChange:
-    """One incident that changed since the previous read."""
+    """One incident that changed since the previous read. ``private``: only ``audience`` (user
+    ids of its responders) and admins may be told about it."""
 
     id: int
     ref: str
@@ -49,6 +55,15 @@ class IncidentChange:
     status: str
     title: str
     new: bool
+    private: bool = False
+    audience: frozenset[int] = frozenset()
+
+    def visible_to(self, user_id: int | None, is_admin: bool) -> bool:
+        if user_id is None:
+            return not self.private
+        return visibility.allows(
+            private=self.private, responders=self.audience, user_id=user_id, is_admin=is_admin
+        )
 
 
 @dataclass
@@ -186,8 +201,11 @@ class ChangeCursor:
                     Incident.severity,
                     Incident.status,
                     Incident.title,
+                    Incident.private,
                 ).where(Incident.id.in_(ids[start : start + 1000]))
             ).all()
+            private = [r.id for r in rows if r.private]
+            audience = visibility.audiences(session, private) if private else {}
             out.extend(
                 IncidentChange(
                     id=r.id,
@@ -196,6 +214,8 @@ class ChangeCursor:
                     status=str(r.status),
                     title=r.title[:_TITLE_MAX],
                     new=r.id in new,
+                    private=bool(r.private),
+                    audience=audience.get(r.id, frozenset()),
                 )
                 for r in rows
             )

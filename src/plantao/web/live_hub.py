@@ -11,7 +11,9 @@ database work runs in a thread; while no stream is open the hub does not read at
 Fan-out: each stream has a bounded queue of pre-encoded Server-Sent Events chunks (one chunk
 per read, shared by every unfiltered stream). A stream whose queue is full is *dropped*: its
 response ends and the browser reconnects, so a stalled client never slows the others or holds
-memory. Every ``session_check`` seconds the hub asks (one thread hop for all streams) which of
+memory. A private incident's events go only to the streams of people who may see it (the
+change carries its audience; the shared chunk holds public incidents only). Every
+``session_check`` seconds the hub asks (one thread hop for all streams) which of
 their web sessions ended — logout, logout everywhere, idle or expired — and ends those streams.
 """
 
@@ -52,13 +54,33 @@ SessionCheck = Callable[[set[str]], set[str]]
 
 @dataclass(eq=False)
 class Subscriber:
-    """One open stream: what it wants (``incident``: one ref, or None for all) and its queue."""
+    """One open stream: what it wants (``incident``: one ref, or None for all), its queue, and
+    who reads it (``user_id``, ``is_admin``: which private incidents it is told about; a
+    stream of nobody in particular hears of public incidents only)."""
 
     sid: str
     incident: str | None
     queue: asyncio.Queue[bytes]
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     reason: str | None = None
+    user_id: int | None = None
+    is_admin: bool = False
+
+    def chunk(self, public: dict[str, bytes], everything: bytes, private: PrivateFrames) -> bytes:
+        """What this stream is sent of one read."""
+        mine = b"".join(
+            f
+            for change, f in private
+            if (self.incident is None or change.ref == self.incident)
+            and change.visible_to(self.user_id, self.is_admin)
+        )
+        if self.incident is None:
+            return everything + mine
+        return public.get(self.incident, b"") + mine
+
+
+#: The frames of one read's private incidents, each with the change (its audience).
+PrivateFrames = Sequence[tuple[IncidentChange, bytes]]
 
 
 def frame(change: IncidentChange) -> bytes:
@@ -191,8 +213,21 @@ class LiveHub:
 
     # -- streams ---------------------------------------------------------------------------
 
-    def subscribe(self, *, sid: str, incident: str | None = None) -> Subscriber:
-        subscriber = Subscriber(sid=sid, incident=incident, queue=asyncio.Queue(self.queue_size))
+    def subscribe(
+        self,
+        *,
+        sid: str,
+        incident: str | None = None,
+        user_id: int | None = None,
+        is_admin: bool = False,
+    ) -> Subscriber:
+        subscriber = Subscriber(
+            sid=sid,
+            incident=incident,
+            queue=asyncio.Queue(self.queue_size),
+            user_id=user_id,
+            is_admin=is_admin,
+        )
         self.subscribers.add(subscriber)
         LIVE_STREAMS.set(len(self.subscribers))
         if self._listening is not None:
@@ -216,11 +251,15 @@ class LiveHub:
         if not changes:
             return
         frames: dict[str, bytes] = {}
+        private: list[tuple[IncidentChange, bytes]] = []
         for change in changes:
-            frames[change.ref] = frames.get(change.ref, b"") + frame(change)
+            if change.private:
+                private.append((change, frame(change)))
+            else:
+                frames[change.ref] = frames.get(change.ref, b"") + frame(change)
         everything = b"".join(frames.values())
         for subscriber in list(self.subscribers):
-            chunk = everything if subscriber.incident is None else frames.get(subscriber.incident)
+            chunk = subscriber.chunk(frames, everything, private)
             if not chunk:
                 continue
             try:

@@ -11,7 +11,8 @@ token: this is a page's companion, not an API). Each change to an incident is on
 with ``retry: 3000``, sends a ``: keepalive`` comment every 15 s (proxies and browsers close
 silent connections), and ends when the client goes, when the client cannot keep up, when the
 web session ends (checked every minute: logout everywhere cuts open streams) or when the server
-stops. ``?incident=INC-…`` narrows it to one incident's events. ``static/live.js`` consumes it.
+stops. ``?incident=INC-…`` narrows it to one incident's events. A private incident's events reach
+only the streams of its responders and admins. ``static/live.js`` consumes it.
 """
 
 from __future__ import annotations
@@ -142,4 +143,7 @@ async def live_incidents(
         raise Unauthenticated("log in to follow incidents live")
     principal.require(Need.READ)
     hub: LiveHub = request.app.state.live_hub
-    return EventStream(hub, hub.subscribe(sid=sid, incident=incident))
+    subscriber = hub.subscribe(
+        sid=sid, incident=incident, user_id=principal.user_id, is_admin=principal.is_admin
+    )
+    return EventStream(hub, subscriber)

@@ -61,6 +61,12 @@ def upgrade() -> None:
             "has_recipient", "user_id IS NOT NULL OR address IS NOT NULL"
         )
 
+    with op.batch_alter_table("incident_reactions", schema=None) as batch_op:
+        batch_op.drop_constraint("kind_known", type_="check")
+        batch_op.create_check_constraint(
+            "kind_known", "kind IN ('opened', 'status', 'alerts', 'severity')"
+        )
+
     op.create_table(
         "incident_roles",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -208,6 +214,11 @@ def downgrade() -> None:
     op.drop_table("status_updates")
     op.drop_index("ux_incident_roles_single", table_name="incident_roles")
     op.drop_table("incident_roles")
+
+    op.execute("DELETE FROM incident_reactions WHERE kind = 'severity'")
+    with op.batch_alter_table("incident_reactions", schema=None) as batch_op:
+        batch_op.drop_constraint("kind_known", type_="check")
+        batch_op.create_check_constraint("kind_known", "kind IN ('opened', 'status', 'alerts')")
 
     # Messages to stakeholders have no place in the old outbox.
     op.execute("DELETE FROM deliveries WHERE kind = 'message' OR user_id IS NULL")
