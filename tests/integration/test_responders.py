@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.command import responders
 from plantao.db import run_transaction
+from plantao.engine.reactions import react
 from plantao.errors import Conflict, NotFound, ValidationFailed
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
@@ -280,3 +281,18 @@ def test_a_resolved_incident_takes_no_responders(
     act(factory, incident, Action.RESOLVE)
     with pytest.raises(Conflict, match="is resolved; reopen it to add responders"):
         _add(factory, incident, user="carla")
+
+
+def test_responder_pages_outlive_the_acknowledgement_not_the_resolution(
+    factory: sessionmaker[Session], incident: int
+) -> None:
+    """carla, paged as a responder while the incident is triggered, still gets her pages when
+    ana acknowledges it (the engine's reaction cancels only escalation pages); resolving the
+    incident cancels them."""
+    _add(factory, incident, schedule="dba")
+    act(factory, incident, Action.ACKNOWLEDGE)
+    run_transaction(factory, react)
+    assert [state for _, _, state in _deliveries(factory, incident)] == ["pending"] * 2
+    act(factory, incident, Action.RESOLVE)
+    run_transaction(factory, react)
+    assert [state for _, _, state in _deliveries(factory, incident)] == ["cancelled"] * 2

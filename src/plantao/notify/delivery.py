@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import literal, select, update
+from sqlalchemy import ColumnElement, and_, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -60,7 +60,7 @@ from plantao.notify.channels.email import EmailChannel, SmtpSettings
 from plantao.notify.channels.slack import SlackChannel
 from plantao.notify.channels.teams import TeamsChannel
 from plantao.notify.channels.webhook import WebhookChannel
-from plantao.notify.models import UNSENT_STATES, ContactMethod, Delivery
+from plantao.notify.models import RESPONDER_STEP_PREFIX, UNSENT_STATES, ContactMethod, Delivery
 from plantao.people.models import User
 
 __all__ = [
@@ -295,6 +295,27 @@ def lease_due(
     return leased
 
 
+#: A responder page (``RESPONDER_STEP_PREFIX``) goes stale only once its incident is over:
+#: those people were asked for on purpose, whoever acknowledged the incident meanwhile.
+_OVER = (Status.RESOLVED.value, Status.CLOSED.value)
+
+
+def _made_stale(markers: list[int] | None = None) -> ColumnElement[bool]:
+    """SQL: the page was queued before its incident left triggered (for a responder page:
+    before it was resolved or closed); ``markers`` as in ``left_triggered_since``."""
+    responder = Delivery.step.startswith(RESPONDER_STEP_PREFIX)
+    over = [
+        IncidentReaction.incident_id == Delivery.incident_id,
+        IncidentReaction.kind == reactions.STATUS,
+        IncidentReaction.status.in_(_OVER),
+        IncidentReaction.created_at >= Delivery.created_at,
+    ]
+    if markers is not None:
+        over.append(IncidentReaction.id.in_(markers))
+    left = reactions.left_triggered_since(Delivery.incident_id, Delivery.created_at, among=markers)
+    return or_(and_(~responder, left), and_(responder, exists().where(*over)))
+
+
 def _stale(session: Session, rows: list[Delivery]) -> set[int]:
     """The ids of picked pages whose incident left the triggered state after they were queued."""
     pages = [r.id for r in rows if r.kind == "page" and r.incident_id is not None]
@@ -304,7 +325,7 @@ def _stale(session: Session, rows: list[Delivery]) -> set[int]:
         session.scalars(
             select(Delivery.id).where(
                 Delivery.id.in_(pages),
-                reactions.left_triggered_since(Delivery.incident_id, Delivery.created_at),
+                _made_stale(),
             )
         )
     )
@@ -314,7 +335,8 @@ def cancel_stale_pages(session: Session, incident_ids: list[int], markers: list[
     """Cancel, in one UPDATE, the unsent pages of ``incident_ids`` queued before one of the
     status ``markers`` took the incident out of the triggered state; the reason names the
     transition and who made it (``cancelled: acknowledged by ana``). Pages queued after it (a
-    person escalating an acknowledged incident) stay. In-flight (``leased``) rows are being
+    person escalating an acknowledged incident) stay, and so do responder pages until the
+    incident is resolved or closed. In-flight (``leased``) rows are being
     handed to a provider already: cancelling could not un-send them, so they finish."""
     if not incident_ids or not markers:
         return 0
@@ -336,9 +358,7 @@ def cancel_stale_pages(session: Session, incident_ids: list[int], markers: list[
             Delivery.incident_id.in_(sorted(set(incident_ids))),
             Delivery.kind == "page",
             Delivery.state.in_(UNSENT_STATES),
-            reactions.left_triggered_since(
-                Delivery.incident_id, Delivery.created_at, among=markers
-            ),
+            _made_stale(markers),
         )
         .values(
             state="cancelled",
