@@ -12,6 +12,7 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.cli import inbox as inbox_cli
+from plantao.cli import incidents as incidents_cli
 from plantao.cli import oncall as oncall_cli
 from plantao.cli import people as people_cli
 from plantao.cli import runbooks as runbooks_cli
@@ -32,6 +33,7 @@ incidents_app = typer.Typer(no_args_is_help=True, help="List and act on incident
 integrations_app = typer.Typer(no_args_is_help=True, help="Integrations and their intake URLs.")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data for a first look.")
 app.add_typer(incidents_app, name="incidents")
+incidents_cli.register(incidents_app)
 app.add_typer(people_cli.tokens_app, name="tokens")
 app.add_typer(people_cli.users_app, name="users")
 app.add_typer(people_cli.teams_app, name="teams")
