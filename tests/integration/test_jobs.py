@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
+from plantao.command import cadence
 from plantao.db import run_transaction
 from plantao.engine.handlers import registry
 from plantao.engine.runner import EngineLoop, Handler, JobKind, Retry, by_name
@@ -175,7 +176,8 @@ def test_slow_lane_runs_other_jobs_beside_the_cycle(factory: sessionmaker[Sessio
 
 
 def test_registry_declares_each_kind_once_with_its_urgency() -> None:
-    """The registry runs every kind the domains enqueue; only the on-call timers are urgent."""
+    """The registry runs every kind the domains enqueue; only the timers that reach people
+    (on-call, status-update reminders) are urgent."""
     kinds = registry()
     assert set(kinds) == {
         escalations.JOB_KIND,
@@ -183,11 +185,13 @@ def test_registry_declares_each_kind_once_with_its_urgency() -> None:
         snooze.JOB_KIND,
         linking.LINK_JOB,
         step_requests.STEP_RUN_JOB,
+        cadence.JOB_KIND,
     }
     assert {name for name, kind in kinds.items() if kind.urgent} == {
         escalations.JOB_KIND,
         heartbeats.JOB_KIND,
         snooze.JOB_KIND,
+        cadence.JOB_KIND,
     }
 
 
