@@ -273,6 +273,15 @@ _ROUTES = [
     Call("POST", INCIDENT + "/checklists/{cid}/items/{iid}/uncheck", Need.ACT_B),
     Call("POST", INCIDENT + "/risk", Need.ACT_B, _const({"level": "low", "rationale": "matrix"})),
     Call("POST", INCIDENT + "/assumptions", Need.ACT_B, ASSUMPTION),
+    # the setup and close checklists (incident command)
+    Call("GET", INCIDENT + "/command-checklists", Need.READ),
+    Call(
+        "PUT",
+        INCIDENT + "/command-checklists/{checklist}/{item}",
+        Need.ACT_B,
+        _const({"done": True, "value": "public"}),
+        {"checklist": _key("setup"), "item": _key("status_page")},
+    ),
     Call("POST", RUNS, Need.ACT_B, _const({"params": {}})),
     Call("GET", INCIDENT + "/runs", Need.READ),
     Call("GET", INCIDENT + "/runs/{run_id}", Need.READ),

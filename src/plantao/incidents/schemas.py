@@ -116,6 +116,13 @@ class ActionIn(BaseModel):
     note: str | None = Field(default=None, max_length=20_000)
 
 
+class CloseIn(ActionIn):
+    """Closing with close-checklist items unchecked needs ``reason`` (recorded on the
+    timeline with the items); without one the close is refused (409) naming them."""
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=20_000)

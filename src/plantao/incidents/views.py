@@ -13,12 +13,20 @@ from plantao.api import incident_presenter as presenter
 from plantao.api.deps import Responder, SessionDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.catalog import service as catalog_service
+from plantao.command import checklists as command_checklists
 from plantao.errors import Unauthenticated
 from plantao.incidents import access as incident_access
 from plantao.incidents import privacy, visibility
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
-from plantao.incidents.schemas import ActionIn, IncidentDetail, IncidentPage, NoteIn, SeverityIn
+from plantao.incidents.schemas import (
+    ActionIn,
+    CloseIn,
+    IncidentDetail,
+    IncidentPage,
+    NoteIn,
+    SeverityIn,
+)
 from plantao.oncall import snooze as oncall_snooze
 from plantao.oncall.models import Page
 from plantao.people.models import User
@@ -109,9 +117,20 @@ def reopen(
 
 @router.post("/{ref}/close", response_model=IncidentDetail)
 def close(
-    ref: str, session: SessionDep, who: Responder, body: ActionIn | None = None
+    ref: str, session: SessionDep, who: Responder, body: CloseIn | None = None
 ) -> IncidentDetail:
-    return _act(session, who, ref, Action.CLOSE, body)
+    """Close a resolved incident. With close-checklist items unchecked, ``reason`` is required
+    (409 naming the items otherwise, nothing changed) and goes on the timeline with them."""
+    incident = incident_access.get_to_act(session, ref, who)
+    command_checklists.close(
+        session,
+        incident,
+        actor=who.actor,
+        note=body.note if body else None,
+        reason=body.reason if body else None,
+    )
+    session.commit()
+    return presenter.detail(session, incident)
 
 
 @router.post("/{ref}/notes", response_model=IncidentDetail, status_code=201)

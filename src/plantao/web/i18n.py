@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from plantao.web.texts import admin, core, error_pages, incident, incident_list, oncall, runs, sso
+from plantao.web.texts import (
+    admin,
+    checklists,
+    comms,
+    core,
+    error_pages,
+    incident,
+    incident_list,
+    oncall,
+    runs,
+    sso,
+)
 
 AREAS: tuple[ModuleType, ...] = (
     core,
@@ -19,6 +30,8 @@ AREAS: tuple[ModuleType, ...] = (
     incident,
     oncall,
     runs,
+    checklists,
+    comms,
 )
 
 

@@ -53,7 +53,14 @@ from plantao.people import directory
 from plantao.runbooks import checklists as runbook_checklists
 from plantao.runbooks import linking as runbook_linking
 from plantao.runbooks import triage
-from plantao.web import alert_words, error_pages, incident_timeline, rendering, whos_on_it
+from plantao.web import (
+    alert_words,
+    checklist_view,
+    error_pages,
+    incident_timeline,
+    rendering,
+    whos_on_it,
+)
 from plantao.web.i18n import TEXTS
 
 router = APIRouter(include_in_schema=False)
@@ -154,6 +161,7 @@ def page_context(
         "checklists": runbook_checklists.checklists(session, incident.id),
         "risk": incident_timeline.latest_risk(session, incident.id),
         "triage": triage.triage_checklist(rendering.lang(request)),
+        "command_checklists": checklist_view.assemble(session, incident, rendering.lang(request)),
     }
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from plantao.web import (
     audit_pages,
+    checklist_forms,
     delivery_pages,
     inbox_pages,
     incident_list_pages,
@@ -46,6 +47,7 @@ for module in (
     incident_runbook_forms,
     runbook_run_pages,
     incident_oncall_forms,
+    checklist_forms,  # before incident_pages: its /close outranks the catch-all
     incident_pages,  # last: its /incidents/{ref}/{action} form route is a catch-all
 ):
     router.include_router(module.router)

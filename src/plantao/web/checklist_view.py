@@ -1,0 +1,86 @@
+"""What the incident page shows of the setup and close checklists (``incident/checklists.html``):
+the items answered, in the reader's language, and whether each list is shown at all.
+
+The setup list is shown until it is complete (seed 002: it is the channel's opening routine),
+the close list once the incident is resolved (000/001 "Validação", 004), when it matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from plantao.command import checklist_items as defs
+from plantao.command import checklists
+from plantao.incidents.lifecycle import Status
+from plantao.incidents.models import Incident
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: str
+    label: str
+    done: bool
+    source: str | None
+    by: str | None
+    at: datetime | None
+    value: str | None
+    required: bool
+    tickable: bool
+    value_kind: str
+
+
+@dataclass(frozen=True)
+class ChecklistView:
+    name: str
+    items: list[ItemView]
+    shown: bool
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for i in self.items if i.done)
+
+    @property
+    def complete(self) -> bool:
+        return all(i.done for i in self.items)
+
+    @property
+    def unchecked(self) -> list[ItemView]:
+        return [i for i in self.items if not i.done]
+
+
+def _view(states: list[defs.ItemState], lang: str) -> list[ItemView]:
+    return [
+        ItemView(
+            id=s.item.id,
+            label=s.item.label(lang),
+            done=s.done,
+            source=s.source,
+            by=s.by,
+            at=s.at,
+            value=s.value,
+            required=s.required,
+            tickable=s.item.tickable,
+            value_kind=s.item.value,
+        )
+        for s in states
+    ]
+
+
+def assemble(session: Session, incident: Incident, lang: str) -> dict[str, ChecklistView]:
+    """``{"setup": ..., "close": ...}`` for the page."""
+    lists = checklists.states(session, incident)
+    setup = _view(lists[defs.SETUP], lang)
+    status = Status(incident.status)
+    return {
+        "setup": ChecklistView(
+            defs.SETUP,
+            setup,
+            shown=status is not Status.CLOSED and not all(i.done for i in setup),
+        ),
+        "close": ChecklistView(
+            defs.CLOSE, _view(lists[defs.CLOSE], lang), shown=status is Status.RESOLVED
+        ),
+    }
