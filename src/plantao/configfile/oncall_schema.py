@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from plantao.configfile.durations import parse_duration
-from plantao.configfile.located import matchers_at_index
+from plantao.configfile.located import LocatedError, matchers_at_index
 from plantao.oncall.escalation_plan import PolicySnapshot, Step, Target
+from plantao.oncall.unresolved_plan import UnresolvedLevel, check_levels, seed_levels
 from plantao.oncall.layers import WEEKDAY_NAMES, parse_hhmm
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -158,6 +159,23 @@ class StepSpec(_Strict):
         return value
 
 
+class UnresolvedSpec(_Strict):
+    """``{after: 30m, step: 2}``: still acknowledged ``after`` the trigger → page step 2."""
+
+    after: str | int
+    step: int
+
+    @field_validator("after")
+    @classmethod
+    def _after(cls, value: str | int) -> str | int:
+        if parse_duration(value) <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
+
+    def level(self) -> UnresolvedLevel:
+        return UnresolvedLevel(parse_duration(self.after), self.step)
+
+
 class PolicySpec(_Strict):
     slug: str = Field(pattern=SLUG)
     name: str = Field(min_length=1, max_length=200)
@@ -165,6 +183,40 @@ class PolicySpec(_Strict):
     cycle_delay: str | int | None = None
     steps: list[StepSpec] = Field(min_length=1, max_length=50)
     fallback: list[TargetSpec] | None = Field(default=None, min_length=1)
+    #: Escalation while acknowledged but unresolved: a list of levels, ``true`` for seed 003's
+    #: (step 2 after 30m, step 3 after 1h, those the policy has), omitted/false/[] for none.
+    unresolved: list[UnresolvedSpec] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_levels(cls, data: Any) -> Any:
+        """``unresolved: true`` means seed 003's levels the policy has; ``false`` none."""
+        if not isinstance(data, dict) or not isinstance(data.get("unresolved"), bool):
+            return data
+        steps = data.get("steps")
+        count = len(steps) if isinstance(steps, list) else 0
+        if data["unresolved"] and count < 2:
+            raise LocatedError(
+                ".unresolved",
+                "true needs a policy with a step 2 to escalate to (this one has one step)",
+            )
+        levels = seed_levels(count) if data["unresolved"] else ()
+        return data | {
+            "unresolved": [
+                {"after": int(level.after.total_seconds()), "step": level.step} for level in levels
+            ]
+        }
+
+    @model_validator(mode="after")
+    def _unresolved(self) -> PolicySpec:
+        problem = check_levels(self.unresolved_levels(), len(self.steps))
+        if problem is not None:
+            where, _, message = problem.partition(": ")
+            raise LocatedError(f".unresolved{where}", message)
+        return self
+
+    def unresolved_levels(self) -> tuple[UnresolvedLevel, ...]:
+        return tuple(u.level() for u in self.unresolved)
 
     def snapshot(self) -> PolicySnapshot:
         return PolicySnapshot(
@@ -175,6 +227,7 @@ class PolicySpec(_Strict):
             repeat=self.repeat,
             fallback=None if self.fallback is None else tuple(t.target() for t in self.fallback),
             cycle_delay=None if self.cycle_delay is None else parse_duration(self.cycle_delay),
+            unresolved=self.unresolved_levels(),
         )
 
 

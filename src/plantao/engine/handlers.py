@@ -12,7 +12,7 @@ from plantao.engine.apply_inbox import InboxStep
 from plantao.engine.delivery_step import DeliveryStep
 from plantao.engine.reactions import ReactionStep
 from plantao.engine.step import JobKind, Step, by_name
-from plantao.oncall import escalations, heartbeats, snooze
+from plantao.oncall import escalations, heartbeats, snooze, unresolved
 from plantao.runbooks import linking, step_jobs, step_requests
 
 
@@ -23,6 +23,7 @@ def registry(settings: Settings | None = None) -> dict[str, JobKind]:
         JobKind(escalations.JOB_KIND, oncall_jobs.escalate, urgent=True),
         JobKind(heartbeats.JOB_KIND, oncall_jobs.heartbeat, urgent=True),
         JobKind(snooze.JOB_KIND, snooze.end_job, urgent=True),
+        JobKind(unresolved.JOB_KIND, unresolved.run_job, urgent=True),
         JobKind(cadence.JOB_KIND, reminding.remind_job, urgent=True),
         JobKind(linking.LINK_JOB, lambda factory, job: linking.link_job(factory, job, conf)),
         JobKind(

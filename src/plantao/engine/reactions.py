@@ -39,7 +39,7 @@ from plantao.incidents import reactions
 from plantao.incidents.lifecycle import Status
 from plantao.incidents.models import Incident, IncidentReaction
 from plantao.notify import delivery
-from plantao.oncall import escalations
+from plantao.oncall import escalations, unresolved
 from plantao.runbooks import linking
 
 #: Markers per transaction: a storm opening a thousand incidents a second is a few cycles.
@@ -103,6 +103,9 @@ def react_to(session: Session, markers: Sequence[IncidentReaction]) -> int:
         delivery.cancel_stale_pages(
             session, sorted({m.incident_id for m in left}), [m.id for m in left]
         )
+    # Acknowledged and still unresolved: escalate further later (mitigate/resolve stop it).
+    acked_or_ended = sorted(opened | {m.incident_id for m in left})
+    unresolved.follow(session, [incidents[i] for i in acked_or_ended if i in incidents])
     # The status-update cadence follows the status, then the severity, as they are now.
     moved = opened | {m.incident_id for m in markers if m.kind == reactions.STATUS}
     cadence.reconcile(session, [incidents[i] for i in sorted(moved) if i in incidents])

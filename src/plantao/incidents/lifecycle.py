@@ -30,6 +30,17 @@ class Action(StrEnum):
     CLOSE = "close"
 
 
+class SystemAction(StrEnum):
+    """Moves Plantão makes itself, never a person: kept out of :class:`Action` so no URL, CLI
+    argument or API body can name them, and out of :func:`allowed_actions`.
+
+    ``SNOOZE_END``: a snooze ran out (``oncall.snooze``): the pager takes the acknowledged
+    incident back to triggered and its escalation starts again from step 1.
+    """
+
+    SNOOZE_END = "snooze_end"
+
+
 OPEN_STATES = frozenset({Status.TRIGGERED, Status.ACKNOWLEDGED, Status.MITIGATED})
 
 _TABLE: dict[Status, dict[Action, Status]] = {
@@ -54,6 +65,11 @@ _TABLE: dict[Status, dict[Action, Status]] = {
 }
 
 
+_SYSTEM_TABLE: dict[Status, dict[SystemAction, Status]] = {
+    Status.ACKNOWLEDGED: {SystemAction.SNOOZE_END: Status.TRIGGERED},
+}
+
+
 def allowed_actions(status: Status) -> list[Action]:
     return list(_TABLE[status])
 
@@ -65,6 +81,17 @@ def transition(status: Status, action: Action) -> Status:
         allowed = ", ".join(a.value for a in _TABLE[status]) or "none (closed is final)"
         raise InvalidTransition(
             f"cannot {action.value} an incident that is {status.value}; allowed: {allowed}"
+        )
+    return target
+
+
+def system_transition(status: Status, action: SystemAction) -> Status:
+    """The state after a :class:`SystemAction`, or InvalidTransition (a snooze can only end
+    on an incident that is still acknowledged)."""
+    target = _SYSTEM_TABLE.get(status, {}).get(action)
+    if target is None:
+        raise InvalidTransition(
+            f"cannot {action.value.replace('_', ' ')} an incident that is {status.value}"
         )
     return target
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from plantao.oncall.rotation import WEEKDAYS, resolve_local
+from plantao.oncall.unresolved_plan import UnresolvedLevel, check_levels
 
 __all__ = [
     "DEFAULT_CYCLE_DELAY",
@@ -103,6 +104,8 @@ class PolicySnapshot:
     repeat: int = 0
     fallback: tuple[Target, ...] | None = None
     cycle_delay: timedelta | None = None
+    #: Escalation while acknowledged but unresolved (``oncall.unresolved_plan``); () = none.
+    unresolved: tuple[UnresolvedLevel, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -113,6 +116,9 @@ class PolicySnapshot:
             raise ValueError("fallback must be None or name at least one target")
         if self.cycle_delay is not None and self.cycle_delay < timedelta(0):
             raise ValueError("cycle_delay cannot be negative")
+        problem = check_levels(self.unresolved, len(self.steps))
+        if problem is not None:
+            raise ValueError(f"unresolved{problem}")
 
     @property
     def effective_cycle_delay(self) -> timedelta:
@@ -122,8 +128,10 @@ class PolicySnapshot:
         return last if last > timedelta(0) else DEFAULT_CYCLE_DELAY
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; delays are seconds so the JSON stays language-neutral."""
-        return {
+        """A JSON-ready dict; delays are seconds so the JSON stays language-neutral. The
+        ``unresolved`` key is written only when there are levels, so the stored body of a
+        policy without them is what it was before they existed (re-applying keeps it)."""
+        body: dict[str, Any] = {
             "version": 1,
             "steps": [
                 {
@@ -138,6 +146,9 @@ class PolicySnapshot:
                 None if self.cycle_delay is None else _seconds(self.cycle_delay)
             ),
         }
+        if self.unresolved:
+            body["unresolved"] = [level.to_dict() for level in self.unresolved]
+        return body
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PolicySnapshot:
@@ -158,6 +169,7 @@ class PolicySnapshot:
             repeat=int(data.get("repeat", 0)),
             fallback=None if fallback is None else tuple(Target.from_dict(t) for t in fallback),
             cycle_delay=None if cycle is None else timedelta(seconds=cycle),
+            unresolved=tuple(UnresolvedLevel.from_dict(u) for u in data.get("unresolved") or ()),
         )
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from plantao import clock
 from plantao.alerts import service as alert_service
 from plantao.catalog.models import Service
-from plantao.errors import Conflict, NotFound
+from plantao.errors import Conflict
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import OPEN_STATES, Status
 from plantao.incidents.models import Incident
@@ -33,8 +33,7 @@ from plantao.observability import metrics
 from plantao.oncall import (
     default_policies,
     escalation_plan,
-    paging,
-    schedules,
+    reach,
     settings,
     window_store,
 )
@@ -131,8 +130,14 @@ def start(session: Session, incident: Incident) -> Escalation | None:
             notice=None,
             started_at=now,
             updated_at=now,
+            unresolved_next=0,
+            unresolved_token=0,
+            unresolved_due_at=None,
+            unresolved_since=now,
         )
         session.add(esc)
+    if esc.unresolved_since is None:  # reopened: "not resolved after" counts from now
+        esc.unresolved_since = now
     first = escalation_plan.first(snapshot, now)
     esc.cursor = first.cursor.to_dict()
     esc.state = "active"
@@ -199,6 +204,10 @@ def start_new(session: Session, incidents: Sequence[Incident]) -> None:
                 "notice": None,
                 "started_at": now,
                 "updated_at": now,
+                "unresolved_next": 0,
+                "unresolved_token": 0,
+                "unresolved_due_at": None,
+                "unresolved_since": incident.triggered_at,
             }
         )
         timers.append(
@@ -304,27 +313,18 @@ def _fire(session: Session, incident: Incident, esc: Escalation, *, manual_by: s
             f"Escalation policy '{esc.policy_slug}' exhausted without acknowledgement "
             f"after {snapshot.repeat + 1} pass(es); notifying the fallback",
         )
-    targets = escalation_plan.targets_at(snapshot, cursor)
-    resolution = escalation_plan.resolve_targets(
-        targets, lambda slug, at: _on_call(session, slug, at), now
-    )
-    handles = list(resolution.users)
-    users = {
-        u.handle: u for u in session.scalars(select(User).where(User.handle.in_(handles or [""])))
-    }
-    reached = [h for h in handles if h in users]
     urgency = escalation_plan.urgency_for(incident.severity).value
     esc.fired += 1
-    for handle in reached:
-        paging.page(
-            session,
-            incident_id=incident.id,
-            user_id=users[handle].id,
-            urgency=urgency,
-            reason=f"policy '{esc.policy_slug}', {label}",
-            firing=esc.fired,
-            label=label,
-        )
+    found = reach.page_targets(
+        session,
+        incident,
+        escalation_plan.targets_at(snapshot, cursor),
+        firing=esc.fired,
+        label=label,
+        reason=f"policy '{esc.policy_slug}', {label}",
+        at=now,
+    )
+    reached = list(found.users)
     by = f" by {manual_by}" if manual_by else ""
     if reached:
         _note(
@@ -337,13 +337,12 @@ def _fire(session: Session, incident: Incident, esc: Escalation, *, manual_by: s
             urgency=urgency,
         )
     else:
-        why = [f"schedule '{s}' has nobody on call" for s in resolution.empty_schedules]
-        why += [f"unknown user '{h}'" for h in handles if h not in users]
+        why = "; ".join(found.why_nobody)
         _note(
             session,
             incident.id,
             "oncall.unreached",
-            f"{label.capitalize()} reached nobody ({'; '.join(why) or 'no targets'})",
+            f"{label.capitalize()} reached nobody ({why})",
             cursor=cursor.to_dict(),
         )
         if esc.fired == 1 and manual_by is None:
@@ -352,7 +351,7 @@ def _fire(session: Session, incident: Incident, esc: Escalation, *, manual_by: s
                 incident.id,
                 "paging.nobody",
                 f"Nobody was paged: the first step of escalation policy '{esc.policy_slug}' "
-                f"reached nobody ({'; '.join(why) or 'no targets'})",
+                f"reached nobody ({why})",
                 policy=esc.policy_slug,
             )
             metrics.INCIDENTS_UNPAGED.inc()
@@ -374,13 +373,6 @@ def _fire(session: Session, incident: Incident, esc: Escalation, *, manual_by: s
     elif esc.state == "active":
         _schedule(session, esc, following.due_at)
     session.flush()
-
-
-def _on_call(session: Session, slug: str, at: datetime) -> list[str]:
-    try:
-        return schedules.who_is_on_call(session, slug, at)
-    except NotFound:
-        return []
 
 
 def run_timer(session: Session, incident_id: int, token: int) -> str:

@@ -89,6 +89,13 @@ class Escalation(Base):
     notice: Mapped[str | None] = mapped_column(String(300))
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    #: Escalation while acknowledged but unresolved (``oncall.unresolved``): the index of the
+    #: next level of ``snapshot["unresolved"]``, its own fencing token, when it is due, and the
+    #: instant its ``after`` counts from (the trigger or the reopen; None once mitigated).
+    unresolved_next: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unresolved_token: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unresolved_due_at: Mapped[datetime | None]
+    unresolved_since: Mapped[datetime | None]
 
 
 class Page(Base):

@@ -12,9 +12,9 @@ own ``incident.snoozed`` entry. That entry carries a random token the job repeat
 snooze, a resolve or a reopen makes the job stale without anyone having to find and cancel it
 (the same fencing idea as escalation tokens).
 
-Why the transition is written here and not in ``incidents.lifecycle``: acknowledged → triggered
-is not a move a person makes; it is the pager taking the incident back when a snooze ends, and
-only this module may do it, only from acknowledged.
+The transition itself is ``incidents.lifecycle``'s (``SystemAction.SNOOZE_END``, acknowledged →
+triggered): a move the pager makes, never a person, so it is not an ``Action`` anyone can ask
+for from the API, the CLI or a page.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantao import clock
 from plantao.db import run_transaction
 from plantao.errors import Conflict, ValidationFailed
-from plantao.incidents import reactions
+from plantao.incidents import lifecycle, reactions
 from plantao.incidents import service as incident_service
-from plantao.incidents.lifecycle import Status
+from plantao.incidents.lifecycle import Status, SystemAction
 from plantao.incidents.models import Incident, TimelineEntry
 from plantao.jobs import service as job_service
 from plantao.jobs.service import Claimed
@@ -145,7 +145,7 @@ def end(session: Session, incident_id: int, token: str) -> str:
     if incident.status is not Status.ACKNOWLEDGED:
         return "stale"
     snoozed = _from_entry(entry)
-    incident.status = Status.TRIGGERED
+    incident.status = lifecycle.system_transition(incident.status, SystemAction.SNOOZE_END)
     session.flush()
     incident_service.append(
         session,

@@ -38,6 +38,17 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("category", sa.String(length=32), nullable=True))
 
+    # Escalation while acknowledged but unresolved (oncall/unresolved.py).
+    with op.batch_alter_table("oncall_escalations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("unresolved_next", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("unresolved_token", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch_op.add_column(sa.Column("unresolved_due_at", _WHEN, nullable=True))
+        batch_op.add_column(sa.Column("unresolved_since", _WHEN, nullable=True))
+
     with op.batch_alter_table("incident_responders", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("state", sa.String(length=16), server_default="joined", nullable=False)
@@ -236,6 +247,12 @@ def downgrade() -> None:
         batch_op.drop_column("paged_at")
         batch_op.drop_column("via")
         batch_op.drop_column("state")
+
+    with op.batch_alter_table("oncall_escalations", schema=None) as batch_op:
+        batch_op.drop_column("unresolved_since")
+        batch_op.drop_column("unresolved_due_at")
+        batch_op.drop_column("unresolved_token")
+        batch_op.drop_column("unresolved_next")
 
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_column("category")
