@@ -27,6 +27,7 @@ import httpx
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.command import stakeholders
 from plantao.config import Settings
 from plantao.db import run_transaction
 from plantao.notify import action_links, delivery
@@ -148,7 +149,14 @@ class DeliveryStep:
             return 1 if self._backlog else 0
         leased = run_transaction(
             factory,
-            lambda s: delivery.lease_due(s, self.settings, worker, limit=free, lease=self.lease),
+            lambda s: delivery.lease_due(
+                s,
+                self.settings,
+                worker,
+                limit=free,
+                lease=self.lease,
+                secrets=stakeholders.webhook_secrets,
+            ),
         )
         self._backlog = len(leased) == free
         if not leased:

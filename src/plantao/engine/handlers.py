@@ -9,6 +9,7 @@ from plantao.command import cadence, reminding
 from plantao.config import Settings, get_settings
 from plantao.engine import oncall as oncall_jobs
 from plantao.engine.apply_inbox import InboxStep
+from plantao.engine.comms_fanout import CommsFanoutStep
 from plantao.engine.delivery_step import DeliveryStep
 from plantao.engine.reactions import ReactionStep
 from plantao.engine.step import JobKind, Step, by_name
@@ -38,4 +39,4 @@ def steps(settings: Settings | None = None) -> list[Step]:
     the reactions to what it (and every other writer) changed, then (after the urgent jobs)
     the outbox."""
     settings = settings or get_settings()
-    return [InboxStep(settings), ReactionStep(), DeliveryStep(settings)]
+    return [InboxStep(settings), ReactionStep(), CommsFanoutStep(settings), DeliveryStep(settings)]

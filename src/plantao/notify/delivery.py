@@ -20,6 +20,8 @@ Leasing (:func:`lease_due`), in one transaction:
    A row never released before is checked with :func:`plantao.notify.throttle.decide` against
    the contact's ``released_at`` times: allowed → ``released_at = now``; held → ``held`` until
    the window opens. Retries and digests are not throttled again.
+   A ``message`` to a list or a channel (no contact method, an ``address``) is throttled per
+   address instead and never bundled (:mod:`plantao.notify.addressed`).
 4. **Lease.** ``state='leased'``, ``locked_by=<worker>``, ``attempts += 1``,
    ``lease_until = now + lease``. (``locked_by``, ``attempts``) is the fencing token.
 
@@ -46,7 +48,7 @@ from plantao.incidents import reactions
 from plantao.incidents.lifecycle import Status
 from plantao.incidents.models import IncidentReaction
 from plantao.jobs import leasing
-from plantao.notify import backoff, rendering, throttle
+from plantao.notify import addressed, backoff, rendering, throttle
 from plantao.notify.channels.base import (
     ActionLink,
     Channel,
@@ -214,8 +216,13 @@ def lease_due(
     *,
     limit: int,
     lease: timedelta,
+    secrets: addressed.SecretLookup | None = None,
 ) -> list[Leased]:
-    """Lease up to ``limit`` due deliveries to ``worker`` (see the module docstring)."""
+    """Lease up to ``limit`` due deliveries to ``worker`` (see the module docstring).
+
+    Rows addressed to a list or channel rather than a contact method are throttled per
+    address and targeted by :mod:`plantao.notify.addressed`; ``secrets`` finds the signing
+    secret of a generic webhook among them."""
     if limit <= 0:
         return []
     now = clock.now()
@@ -230,6 +237,9 @@ def lease_due(
                 row.state, row.last_error, row.finished_at = "cancelled", STALE, now
                 row.lease_until = None
         rows = [row for row in rows if row.id not in stale]
+    to_address = addressed.release(
+        session, [r for r in rows if addressed.is_addressed(r)], now, secrets
+    )
     contact_ids = sorted({r.contact_method_id for r in rows if r.contact_method_id is not None})
     contacts = {
         c.id: c
@@ -262,6 +272,14 @@ def lease_due(
         )
     leased: list[Leased] = []
     for row in rows:
+        if addressed.is_addressed(row):
+            if row.id in to_address:
+                attempt = leasing.lease_row(DELIVERIES, row, worker, now + lease)
+                item = Leased(
+                    row.id, attempt, worker, row.channel, _message(row), to_address[row.id]
+                )
+                leased.append(item)
+            continue
         contact = contacts.get(row.contact_method_id) if row.contact_method_id else None
         if contact is None:
             row.state = "dead"

@@ -219,7 +219,7 @@ class DeliveryOut(BaseModel):
     kind: str
     incident_id: int | None
     incident_ref: str
-    user_id: int
+    user_id: int | None
     contact_method_id: int | None
     channel: str
     step: str

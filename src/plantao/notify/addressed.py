@@ -1,0 +1,90 @@
+"""Outbox rows that belong to nobody: messages to an e-mail list or a chat channel's webhook.
+
+A status update to a stakeholder that is a list or a channel (``plantao.command.stakeholders``)
+is a ``deliveries`` row with no user and no contact method: its ``channel`` and ``address``
+say where it goes. Leasing treats it like a page except for two things decided here:
+
+* **Target.** The row's own ``address``; a generic ``webhook`` is signed with the secret its
+  owner keeps (the caller passes a lookup, because the stakeholders live above ``notify``).
+* **Throttle.** Per address, a sliding window like a contact method's, but wider
+  (:data:`LIMIT` per :data:`WINDOW`): a channel is shared by every incident that informs it, and
+  a burst of Sev1 updates must not wait a quarter of an hour. A message over the limit is not
+  bundled into a digest (nobody's language or name to write one in); it stays ``pending``,
+  due when the window opens, so nothing is dropped and the order is kept. On PostgreSQL a
+  transaction-scoped advisory lock per address makes two engines agree on the window.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plantao.db import is_postgres
+from plantao.notify import throttle
+from plantao.notify.channels.base import ContactTarget
+from plantao.notify.models import Delivery
+
+__all__ = ["LIMIT", "WINDOW", "SecretLookup", "is_addressed", "release"]
+
+LIMIT = 20
+WINDOW = timedelta(minutes=15)
+#: ``(session, webhook URLs) → {URL: signing secret}``
+SecretLookup = Callable[[Session, list[str]], dict[str, str]]
+_LOCK_SPACE = 0x504C4144  # "PLAD": keeps these advisory locks apart from other users'
+
+
+def is_addressed(row: Delivery) -> bool:
+    """A row that goes to its own address rather than to a contact method."""
+    return row.contact_method_id is None and row.user_id is None and row.address is not None
+
+
+def _lock(session: Session, addresses: Sequence[str]) -> None:
+    if not is_postgres(session):
+        return  # SQLite: one writer, one engine
+    for address in sorted(set(addresses)):  # in order: no deadlock between engines
+        key = zlib.crc32(address.encode()) - 2**31
+        session.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, key)))
+
+
+def release(
+    session: Session,
+    rows: Sequence[Delivery],
+    now: datetime,
+    secrets: SecretLookup | None,
+) -> dict[int, ContactTarget]:
+    """The targets of the addressed ``rows`` the throttle lets out now (by row id); the others
+    are put back to wait for their window (``pending``, due later). Flushes nothing itself."""
+    if not rows:
+        return {}
+    addresses = [r.address for r in rows if r.address is not None]
+    _lock(session, addresses)
+    recent: dict[str, list[datetime]] = {}
+    for address in sorted(set(addresses)):
+        recent[address] = list(
+            session.scalars(
+                select(Delivery.released_at).where(
+                    Delivery.address == address,
+                    Delivery.contact_method_id.is_(None),
+                    Delivery.released_at > now - WINDOW,
+                )
+            )
+        )
+    webhooks = sorted({r.address for r in rows if r.channel == "webhook" and r.address})
+    keys = secrets(session, webhooks) if secrets is not None and webhooks else {}
+    targets: dict[int, ContactTarget] = {}
+    for row in rows:
+        address = row.address or ""
+        if row.released_at is None:
+            decision = throttle.decide(recent[address], now, limit=LIMIT, window=WINDOW)
+            if isinstance(decision, throttle.Hold):
+                row.state, row.next_attempt_at, row.lease_until = "pending", decision.until, None
+                row.last_error = f"throttled: more than {LIMIT} messages to this address"
+                continue
+            row.released_at = now
+            recent[address].append(now)
+        targets[row.id] = ContactTarget(address=address, secret=keys.get(address))
+    return targets
