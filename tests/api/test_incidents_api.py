@@ -35,7 +35,8 @@ def test_get_by_number_or_human_id(api: Api) -> None:
 
 
 def test_lifecycle_through_api(api: Api) -> None:
-    """Acknowledge → mitigate → resolve → close, each on the timeline with the actor."""
+    """Acknowledge → mitigate → resolve → close (with a reason: the close checklist is not
+    ticked), each on the timeline with the actor."""
     ref = _open(api)
     h = api.headers("responder")
     for verb, status in (
@@ -44,7 +45,8 @@ def test_lifecycle_through_api(api: Api) -> None:
         ("resolve", "resolved"),
         ("close", "closed"),
     ):
-        res = api.client.post(f"/api/v1/incidents/{ref}/{verb}", headers=h)
+        body = {"reason": "lifecycle test"} if verb == "close" else None
+        res = api.client.post(f"/api/v1/incidents/{ref}/{verb}", headers=h, json=body)
         assert res.status_code == 200, res.text
         assert res.json()["status"] == status
     detail = res.json()
