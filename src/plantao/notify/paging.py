@@ -24,8 +24,8 @@ from plantao.catalog import service as catalog_service
 from plantao.config import Settings, get_settings
 from plantao.db import is_postgres, wake_engines
 from plantao.errors import NotFound, ValidationFailed
+from plantao.incidents import privacy, severity_config
 from plantao.incidents import service as incident_service
-from plantao.incidents import severity_config
 from plantao.incidents.models import Incident
 from plantao.notify import link_tokens, rendering
 from plantao.notify.channels.base import ActionLink
@@ -108,6 +108,7 @@ def page_user(
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
+    privacy.admit_paged(session, incident, user.id)  # a private incident: they may see it now
     rules = session.execute(
         select(NotificationRule, ContactMethod)
         .join(ContactMethod, ContactMethod.id == NotificationRule.contact_method_id)
