@@ -217,20 +217,23 @@ def delete(session: Session, row: Stakeholder) -> None:
     session.flush()
 
 
-def declare(session: Session, specs: Sequence[StakeholderSpec], *, actor: str) -> list[str]:
-    """Make the ``origin='config'`` stakeholders exactly ``specs``; returns what changed.
+def declare(
+    session: Session, specs: Sequence[StakeholderSpec], *, actor: str
+) -> list[tuple[str, str, str]]:
+    """Make the ``origin='config'`` stakeholders exactly ``specs``; returns what changed as
+    ``(action, name, detail)`` with action ``create``/``update``/``delete`` and name
+    ``<scope>/<slug>/<name>`` (``global/<name>``).
 
-    Changes read like ``+ stakeholder service checkout/cs-list``, ``~ ... (address)``,
-    ``- ...``. Stakeholders added through the API are left alone; a config entry that names
-    one of them is refused (the API's row would silently become the file's). Applying the same
-    input twice returns ``[]``. Every spec is validated before anything is written.
+    Stakeholders added through the API are left alone; a config entry that names one of them
+    is refused (the API's row would silently become the file's). Applying the same input twice
+    returns ``[]``. Every spec is validated before anything is written.
     """
     valids = [validate(session, spec) for spec in specs]
     keys = [(v.spec.scope, v.spec.scope_slug, v.spec.name) for v in valids]
     if len(set(keys)) != len(keys):
         raise ValidationFailed("stakeholders: names must be unique within a scope")
     existing = {(r.scope, r.scope_slug, r.name): r for r in list_stakeholders(session)}
-    changes: list[str] = []
+    changes: list[tuple[str, str, str]] = []
     for valid, key in zip(valids, keys, strict=True):
         label = "/".join(k for k in key if k)
         row = existing.get(key)
@@ -238,18 +241,18 @@ def declare(session: Session, specs: Sequence[StakeholderSpec], *, actor: str) -
             raise ValidationFailed(f"{_where(valid.spec)} was added through the API; rename one")
         if row is None:
             create(session, valid.spec, actor=actor, origin="config")
-            changes.append(f"+ stakeholder {label}")
+            changes.append(("create", label, ""))
             continue
         before = _fields(row)
         _fill(row, valid)
         changed = [name for name, value in _fields(row).items() if before[name] != value]
         if changed:
-            changes.append(f"~ stakeholder {label} ({', '.join(changed)})")
+            changes.append(("update", label, ", ".join(changed)))
     wanted = set(keys)
     for key, row in existing.items():
         if row.origin == "config" and key not in wanted:
             session.delete(row)
-            changes.append(f"- stakeholder {'/'.join(k for k in key if k)}")
+            changes.append(("delete", "/".join(k for k in key if k), ""))
     session.flush()
     return changes
 

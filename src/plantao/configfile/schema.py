@@ -48,10 +48,26 @@ class MemberSpec(_Strict):
     role: RoleName = "responder"
 
 
+class StakeholderItem(_Strict):
+    """Who is kept informed (top level, or under a team or a service): ``{name: cs, kind:
+    email, address: cs@example.com, language: pt-BR}``, ``{name: ana, kind: user, user: ana}``,
+    ``{name: ops, kind: slack, address: https://...}``; a generic ``webhook`` has a ``secret``.
+    Checked further when applied (``plantao.command.stakeholders.validate``)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["user", "email", "slack", "teams", "mattermost", "webhook"]
+    user: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, max_length=2048)
+    secret: str | None = Field(default=None, max_length=512)
+    language: Literal["en", "pt-BR"] = "en"
+    min_severity: str = "sev4"
+
+
 class TeamSpec(_Strict):
     slug: str = Field(pattern=SLUG)
     name: str = Field(min_length=1, max_length=200)
     members: list[MemberSpec] = Field(default_factory=list)
+    stakeholders: list[StakeholderItem] | None = None
     # The policy of this team's services that name none (before the global default).
     escalation_policy: str | None = None
 
@@ -121,6 +137,7 @@ class ServiceSpec(_Strict):
     team: str | None = None
     description: str = ""
     escalation_policy: str | None = None
+    stakeholders: list[StakeholderItem] | None = None
 
 
 class IntegrationSpec(_Strict):
@@ -227,6 +244,7 @@ class ConfigFile(_Strict):
     maintenance_windows: list[MaintenanceWindowSpec] | None = None
     heartbeats: list[HeartbeatSpec] | None = None
     defaults: DefaultsSpec | None = None
+    stakeholders: list[StakeholderItem] | None = None
 
     @model_validator(mode="after")
     def _references(self) -> ConfigFile:

@@ -28,6 +28,7 @@ from plantao.configfile.common import Change, new_integration_key
 from plantao.configfile.durations import parse_duration
 from plantao.configfile.oncall_apply import APPLY, apply_oncall, heartbeat_integration_ids
 from plantao.configfile.schema import ConfigFile
+from plantao.configfile.stakeholder_apply import apply_stakeholders
 from plantao.errors import Conflict
 from plantao.people import audit, directory
 from plantao.people.actor import AuditActor
@@ -203,6 +204,7 @@ def apply(
             doc.updated_at = clock.now()
             changes.append(Change("severity matrix", "update", "severity_matrix"))
     changes.extend(apply_oncall(session, config, services, users, integrations, actor=actor))
+    changes.extend(apply_stakeholders(session, config, actor=actor.handle))
     if prune:
         changes.extend(_prune(session, config, teams, users, services, integrations, actor))
     if changes:
