@@ -262,6 +262,13 @@ _ROUTES = [
     Call("POST", INCIDENT + "/notes", Need.ACT_B, _const({"text": "matrix note"})),
     Call("POST", INCIDENT + "/severity", Need.ACT_B, _const({"severity": "sev2"})),
     Call("POST", INCIDENT + "/snooze", Need.ACT_B, _const({"minutes": 10})),
+    Call(
+        "POST",
+        INCIDENT + "/status-updates",
+        Need.ACT_B,
+        _const({"status": "investigating", "impact": "matrix impact"}),
+    ),
+    Call("GET", INCIDENT + "/status-updates", Need.READ),
     Call("POST", INCIDENT + "/visibility", Need.ACT_B, _const({"private": False})),
     Call("GET", INCIDENT + "/escalation", Need.READ),
     Call("POST", INCIDENT + "/escalate", Need.ACT_B),

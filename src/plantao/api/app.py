@@ -173,4 +173,5 @@ def create_app(
     app.add_middleware(RequestContext)
     _register_collector(app)
     notify_views.register_outbox_collector(app.state.sessions)
+    status_update_views.register_overdue_collector(app.state.sessions)
     return app

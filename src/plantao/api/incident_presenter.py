@@ -46,6 +46,7 @@ def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentO
     counts = alert_service.counts_for_incidents(session, [i.id for i in incidents])
     matrix = severity_config.severity_matrix(session)
     hats = role_holders.holders(session, [i.id for i in incidents])
+    dues = cadence.dues(session, [i.id for i in incidents])
     out = []
     for incident in incidents:
         level = matrix.level(incident.severity)
@@ -78,6 +79,8 @@ def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentO
                     RoleOut(role=h.role, user=h.handle, name=h.name, assigned_at=h.assigned_at)
                     for h in hats.get(incident.id, [])
                 ],
+                next_update_due_at=dues[incident.id].next_due_at if incident.id in dues else None,
+                update_overdue=incident.id in dues and dues[incident.id].overdue,
             )
         )
     return out

@@ -88,6 +88,9 @@ class IncidentOut(BaseModel):
     private: bool = False
     category: str | None = None
     roles: list[RoleOut] = []
+    #: When the next status update is due (None: at close, or no cadence running).
+    next_update_due_at: datetime | None = None
+    update_overdue: bool = False
 
 
 class ChangeOut(BaseModel):
