@@ -11,6 +11,7 @@ from types import ModuleType
 from plantao.web.texts import (
     admin,
     checklists,
+    command,
     comms,
     core,
     error_pages,
@@ -31,6 +32,7 @@ AREAS: tuple[ModuleType, ...] = (
     oncall,
     runs,
     checklists,
+    command,
     comms,
 )
 

@@ -59,6 +59,7 @@ from plantao.web import (
     error_pages,
     incident_timeline,
     rendering,
+    role_card,
     whos_on_it,
 )
 from plantao.web.i18n import TEXTS
@@ -161,6 +162,7 @@ def page_context(
         "checklists": runbook_checklists.checklists(session, incident.id),
         "risk": incident_timeline.latest_risk(session, incident.id),
         "triage": triage.triage_checklist(rendering.lang(request)),
+        **role_card.roles_context(session, incident, can_write),
         "command_checklists": checklist_view.assemble(session, incident, rendering.lang(request)),
     }
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from plantao.web import (
     audit_pages,
     checklist_forms,
+    declare_pages,
     delivery_pages,
     inbox_pages,
     incident_list_pages,
@@ -18,6 +19,7 @@ from plantao.web import (
     login_pages,
     oncall_pages,
     people_pages,
+    role_forms,
     runbook_pages,
     runbook_run_pages,
     schedule_pages,
@@ -33,6 +35,7 @@ for module in (
     login_pages,
     sso_pages,
     incident_list_pages,
+    declare_pages,  # before incident_pages: /incidents/new is no incident
     runbook_pages,
     delivery_pages,
     service_pages,
@@ -48,6 +51,7 @@ for module in (
     runbook_run_pages,
     incident_oncall_forms,
     checklist_forms,  # before incident_pages: its /close outranks the catch-all
+    role_forms,  # before incident_pages: its /roles outranks the catch-all
     incident_pages,  # last: its /incidents/{ref}/{action} form route is a catch-all
 ):
     router.include_router(module.router)
