@@ -12,6 +12,7 @@ from plantao.api.errors import problem_responses
 from plantao.api.params import Id
 from plantao.errors import PermissionDenied
 from plantao.incidents import access as incident_access
+from plantao.oncall import unresolved as oncall_unresolved
 from plantao.runbooks import (
     checklists,
     coverage,
@@ -147,6 +148,7 @@ def record_risk(
         actor=who.actor,
         lang=settings.language,
     )
+    oncall_unresolved.risk_raised(session, incident)  # seed 003 §9.1: high risk escalates now
     session.commit()
     return posture.latest_risk(session, incident.id) or {}
 

@@ -9,7 +9,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from plantao.api.deps import SessionDep
+from plantao.auth.principal import Principal
 from plantao.errors import DomainError
+from plantao.incidents.models import Incident
+from plantao.oncall import unresolved as oncall_unresolved
 from plantao.runbooks import checklists as runbook_checklists
 from plantao.runbooks import library_access as runbook_library
 from plantao.runbooks import linking as runbook_linking
@@ -102,14 +105,19 @@ def risk_form(
     pending: Annotated[str, Form()] = "",
 ) -> Response:
     lang = rendering.lang(request)
+
+    def record(inc: Incident, who: Principal) -> None:
+        runbook_posture.record_risk(
+            session, inc, level=level, rationale=rationale, actor=who.actor, lang=lang
+        )
+        oncall_unresolved.risk_raised(session, inc)  # seed 003 §9.1: high risk escalates now
+
     return change_incident(
         request,
         session,
         csrf,
         ref,
-        lambda inc, who: runbook_posture.record_risk(
-            session, inc, level=level, rationale=rationale, actor=who.actor, lang=lang
-        ),
+        record,
         post=FormPost("risk", {"level": level, "rationale": rationale}, pending),
     )
 
