@@ -24,6 +24,8 @@ from plantao.comms.models import TemplateOverride
 from plantao.comms.render import Rendered, Source
 from plantao.comms.samples import samples
 from plantao.errors import NotFound, ValidationFailed
+from plantao.people import audit
+from plantao.people.actor import AuditActor
 
 SUBJECT_SOURCE_MAX = 1000
 BODY_SOURCE_MAX = 20_000
@@ -70,36 +72,51 @@ def validate(name: str, language: str, source: Source) -> None:
 
 
 def save(
-    session: Session, name: str, language: str, source: Source, *, actor: str
+    session: Session, name: str, language: str, source: Source, *, actor: AuditActor
 ) -> TemplateOverride:
-    """Store (or replace) the override once it renders for every sample. Flushes."""
+    """Store (or replace) the override once it renders for every sample; audited. Flushes."""
+    source = Source(source.subject.strip(), source.body.replace("\r\n", "\n"))
     validate(name, language, source)
     row = session.get(TemplateOverride, (name, language))
-    body = source.body.replace("\r\n", "\n")
+    before = None if row is None else {"subject": row.subject, "body": row.body}
     if row is None:
         row = TemplateOverride(name=name, language=language)
         session.add(row)
-    row.subject = source.subject.strip()
-    row.body = body
-    row.updated_by = actor
+    row.subject = source.subject
+    row.body = source.body
+    row.updated_by = actor.handle
     row.updated_at = clock.now()
     session.flush()
+    after = {"subject": row.subject, "body": row.body}
+    audit.record(
+        session,
+        actor,
+        "comms.template",
+        "template",
+        f"{name}/{language}",
+        before=before,
+        after=after,
+    )
     return row
 
 
-def delete(session: Session, name: str, language: str) -> None:
-    """Back to the shipped template; NotFound when there was no override. Flushes."""
+def delete(session: Session, name: str, language: str, *, actor: AuditActor) -> None:
+    """Back to the shipped template; NotFound when there was no override; audited. Flushes."""
     comms_render.check_name(name)
     row = session.get(TemplateOverride, (name, _language(language)))
     if row is None:
         raise NotFound(f"'{name}' in {language} has no override")
+    before = {"subject": row.subject, "body": row.body}
     session.delete(row)
     session.flush()
+    audit.record(
+        session, actor, "comms.template_reset", "template", f"{name}/{language}", before=before
+    )
 
 
 def get(session: Session, name: str, language: str) -> TemplateOverride | None:
     comms_render.check_name(name)
-    return session.get(TemplateOverride, (name, comms_render.language_for(language)))
+    return session.get(TemplateOverride, (name, _language(language)))
 
 
 def all_overrides(session: Session) -> dict[tuple[str, str], Source]:
