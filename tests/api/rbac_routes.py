@@ -272,6 +272,11 @@ _ROUTES = [
     Call("POST", INCIDENT + "/visibility", Need.ACT_B, _const({"private": False})),
     Call("GET", INCIDENT + "/escalation", Need.READ),
     Call("POST", INCIDENT + "/escalate", Need.ACT_B),
+    # responders: paging more people is acting; acknowledging a page is the paged person's own
+    Call("GET", INCIDENT + "/responders", Need.READ),
+    Call("POST", INCIDENT + "/responders", Need.ACT_B, _const({"schedule": "primary"})),
+    Call("POST", INCIDENT + "/responders/{handle}/acknowledge", Need.OWN_WRITE, params={"handle": _owner}),
+    Call("POST", INCIDENT + "/join", Need.ACT_B),
     Call("GET", INCIDENT + "/runbooks", Need.READ),
     Call("POST", INCIDENT + "/runbooks/{rid}/confirm", Need.ACT_B),
     Call("GET", INCIDENT + "/checklists", Need.READ),

@@ -234,24 +234,25 @@ def test_add_responder_grants_rbac_and_pages_them(api: Api, frozen: datetime) ->
     api.login("responder")
     page = page_html(api, ref)
     res = api.client.post(
-        f"/incidents/{ref}/responders", data={"csrf": api.csrf(page), "handle": "outsider"}
+        f"/incidents/{ref}/responders", data={"csrf": api.csrf(page), "target": "user:outsider"}
     )
     assert res.status_code == 200
-    panel = visible_text(page_section(res.text, "inc-oncall"))
-    assert "Outsider (outsider) · added by responder-u" in panel
-    assert "queued e-mail (mail)" in panel
-    assert "responder-u added outsider as a responder" in visible_text(res.text)
+    responders = visible_text(page_section(res.text, "inc-responders"))
+    assert "Outsider (outsider) Paged named directly · added by responder-u" in responders
+    assert "queued e-mail (mail)" in visible_text(page_section(res.text, "inc-oncall"))
+    assert "Paged outsider as responder" in visible_text(res.text)
     with session_scope(api.factory) as session:
-        rows = session.scalars(select(Delivery).where(Delivery.step == "responder:responder-u"))
+        rows = session.scalars(select(Delivery).where(Delivery.step == "responder:user"))
         assert [r.channel for r in rows] == ["email"]
     twice = api.client.post(
-        f"/incidents/{ref}/responders", data={"csrf": api.csrf(page), "handle": "outsider"}
+        f"/incidents/{ref}/responders", data={"csrf": api.csrf(page), "target": "user:outsider"}
     )
-    assert twice.status_code == 409 and "already a responder" in twice.text
+    assert twice.status_code == 409 and "already on this incident" in twice.text
     unknown = api.client.post(
-        f"/incidents/{ref}/responders", data={"csrf": api.csrf(page), "handle": "nobody-here"}
+        f"/incidents/{ref}/responders", data={"csrf": api.csrf(page), "target": "user:nobody"}
     )
-    assert unknown.status_code == 422 and 'value="nobody-here"' in unknown.text
+    assert unknown.status_code == 422 and "&#39;nobody&#39; does not exist" in unknown.text
+    assert '<option value="user:nobody"' not in unknown.text
     api.client.post("/logout", data={"csrf": api.csrf(page)})
     api.client.post("/login", data={"handle": "outsider", "password": PASSWORD, "next": "/"})
     mine = page_html(api, ref)

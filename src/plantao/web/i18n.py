@@ -18,8 +18,10 @@ from plantao.web.texts import (
     incident,
     incident_list,
     oncall,
+    responders,
     runs,
     sso,
+    stakeholders,
 )
 
 AREAS: tuple[ModuleType, ...] = (
@@ -34,6 +36,8 @@ AREAS: tuple[ModuleType, ...] = (
     checklists,
     command,
     comms,
+    responders,
+    stakeholders,
 )
 
 

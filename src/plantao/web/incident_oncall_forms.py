@@ -1,12 +1,8 @@
-"""The "Who's on it" panel's forms: escalate now, add a responder (who is then paged), snooze,
-and create a silence from the incident's alerts.
+"""The "Who's on it" panel's forms: escalate now, snooze, and create a silence from the
+incident's alerts (adding responders is ``plantao.web.responder_forms``).
 
 Each goes through :func:`plantao.web.incident_pages.change_incident`, so it has the same
 session, CSRF and role checks, error pages and expired-session handling as every incident form.
-Adding a responder and paging them are two use cases (``incidents.access.add_responder``, which
-also grants them the right to act on this incident, and ``notify.paging.page_user``, which
-writes the outbox rows) in one transaction: the page is never sent for an addition that rolled
-back.
 """
 
 from __future__ import annotations
@@ -22,16 +18,12 @@ from plantao import clock
 from plantao.api.deps import SessionDep
 from plantao.auth.principal import Principal
 from plantao.auth.roles import Need
-from plantao.errors import Conflict, ValidationFailed
-from plantao.incidents import access as incident_access
+from plantao.errors import ValidationFailed
 from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
-from plantao.notify import paging as notify_paging
 from plantao.oncall import service as oncall_service
 from plantao.oncall import snooze as oncall_snooze
 from plantao.oncall import window_store
-from plantao.oncall.escalation_plan import urgency_for
-from plantao.people import directory
 from plantao.web.incident_pages import SILENCE_HOURS, FormPost, change_incident
 
 router = APIRouter(include_in_schema=False)
@@ -52,44 +44,6 @@ def escalate_form(
         ref,
         lambda inc, who: oncall_service.escalate_now(session, inc.id, who.actor),
         post=FormPost("escalate", {}, pending),
-    )
-
-
-def add_and_page(session: Session, incident: Incident, who: Principal, handle: str) -> None:
-    """Add the person as a responder (they may act on the incident from now on) and page them
-    at the incident's urgency."""
-    wanted = handle.strip().lower()
-    user = directory.by_handle(session, wanted) if wanted else None
-    if user is None or user.kind != "user" or user.disabled_at is not None:
-        raise ValidationFailed(f"handle: nobody active is called '{handle.strip()}'")
-    if not incident_access.add_responder(session, incident, user, actor=who.actor):
-        raise Conflict(f"{user.handle} is already a responder on {incident.human_id}")
-    notify_paging.page_user(
-        session,
-        incident_id=incident.id,
-        user_id=user.id,
-        urgency=urgency_for(incident.severity).value,
-        reason=f"added as a responder by {who.actor}",
-        step=f"responder:{who.actor}",
-    )
-
-
-@router.post("/incidents/{ref}/responders", response_model=None)
-def responder_form(
-    ref: str,
-    request: Request,
-    session: SessionDep,
-    csrf: Annotated[str, Form()],
-    handle: Annotated[str, Form()] = "",
-    pending: Annotated[str, Form()] = "",
-) -> Response:
-    return change_incident(
-        request,
-        session,
-        csrf,
-        ref,
-        lambda inc, who: add_and_page(session, inc, who, handle),
-        post=FormPost("responder", {"handle": handle}, pending),
     )
 
 

@@ -55,10 +55,13 @@ from plantao.runbooks import linking as runbook_linking
 from plantao.runbooks import triage
 from plantao.web import (
     alert_words,
+    change_rollbacks,
     checklist_view,
     error_pages,
     incident_timeline,
+    message_pages,
     rendering,
+    responder_panel,
     role_card,
     whos_on_it,
 )
@@ -78,6 +81,7 @@ PENDING_MAX_BYTES = 2400
 SECTIONS = {
     "summary": "incident/summary.html",
     "oncall": "incident/oncall.html",
+    "responders": "incident/responders.html",
     "alerts": "incident/alerts.html",
     "runbooks": "incident/runbooks.html",
     "timeline": "incident/timeline.html",
@@ -138,6 +142,7 @@ def page_context(
             session, incident.service_id, before=incident.detected_at
         ),
         "who": whos_on_it.assemble(session, incident, clock.now()),
+        "rsp": responder_panel.panel(session, principal, incident, can_write),
         "can_write": can_write,
         "can_manage": can_write
         and incident_access.allowed(session, principal, incident, Need.MANAGE),
