@@ -28,6 +28,7 @@ from plantao.command.views import responders as responder_views
 from plantao.command.views import roles as role_views
 from plantao.command.views import stakeholders as stakeholder_views
 from plantao.command.views import updates as status_update_views
+from plantao.comms import views as comms_views
 from plantao.config import Settings, get_settings
 from plantao.db import make_engine, make_sessionmaker
 from plantao.engine.runner import make_loop, start_in_thread
@@ -149,6 +150,7 @@ def create_app(
     app.include_router(stakeholder_views.router)
     app.include_router(status_update_views.router)
     app.include_router(command_checklist_views.router)
+    app.include_router(comms_views.router)
     app.include_router(web_views.router)
     app.include_router(live_routes.router)
     app.mount(

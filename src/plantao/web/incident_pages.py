@@ -167,6 +167,7 @@ def page_context(
         "checklists": runbook_checklists.checklists(session, incident.id),
         "risk": incident_timeline.latest_risk(session, incident.id),
         "triage": triage.triage_checklist(rendering.lang(request)),
+        "messages": message_pages.card(),
         **role_card.roles_context(session, incident, can_write),
         "command_checklists": checklist_view.assemble(session, incident, rendering.lang(request)),
     }
