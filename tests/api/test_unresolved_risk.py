@@ -41,6 +41,9 @@ def _acknowledged(api: Api) -> tuple[str, int]:
         incident_id = incident_service.get(s, ref).id
         esc = escalations.get(s, incident_id)
         assert esc is not None and esc.unresolved_due_at is not None  # level 2 waits 30 min
+    shown = api.client.get(f"/api/v1/incidents/{ref}/escalation", headers=api.headers("viewer"))
+    assert shown.status_code == 200 and shown.json()["unresolved_level"] == 2
+    assert shown.json()["unresolved_due_at"] is not None
     return ref, incident_id
 
 

@@ -80,6 +80,10 @@ def test_levels_2_at_30_min_and_3_at_1_h_counted_from_the_trigger(
     carla (step 3) at 1 h, each on the timeline; nothing more afterwards."""
     loop, inc = _acknowledged_at_two_minutes(factory)
     assert pages(factory, inc) == [("ana", "step 1 of 3")]
+    with factory() as s:
+        esc = escalations.get(s, inc)
+        assert esc is not None
+        assert unresolved.next_level(esc) == (2, frozen + timedelta(minutes=30))
     clock.advance(timedelta(minutes=27, seconds=59))  # 29:59 after the trigger
     settle(loop)
     assert len(pages(factory, inc)) == 1

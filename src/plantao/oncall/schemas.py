@@ -120,3 +120,6 @@ class EscalationOut(BaseModel):
     state: str
     next_due_at: datetime | None
     pages: list[dict[str, str | int]]
+    #: Acknowledged and not resolved: the level (its step) that pages next, and when.
+    unresolved_level: int | None = None
+    unresolved_due_at: datetime | None = None

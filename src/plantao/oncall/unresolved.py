@@ -98,6 +98,14 @@ def _pending(esc: Escalation) -> bool:
     return esc.unresolved_next < len(_snapshot(esc).unresolved)
 
 
+def next_level(esc: Escalation) -> tuple[int, datetime] | None:
+    """The level (its step number) scheduled to page next and when, if one is."""
+    levels = _snapshot(esc).unresolved
+    if esc.unresolved_due_at is None or esc.unresolved_next >= len(levels):
+        return None
+    return levels[esc.unresolved_next].step, esc.unresolved_due_at
+
+
 def _risk(session: Session, incident: Incident) -> str | None:
     latest = posture.latest_risk(session, incident.id)
     level = None if latest is None else latest.get("level")

@@ -14,6 +14,7 @@ from plantao.api.params import Id
 from plantao.auth.principal import Principal
 from plantao.incidents import access as incident_access
 from plantao.oncall import service as oncall_service
+from plantao.oncall import unresolved as oncall_unresolved
 from plantao.oncall import window_store
 from plantao.oncall.models import ScheduleOverride, Silence
 from plantao.oncall.schemas import (
@@ -220,12 +221,15 @@ def _escalation(session: SessionDep, ref: str, who: Principal) -> EscalationOut:
         {"firing": f, "step": label, "user": user, "urgency": urgency, "at": at.isoformat()}
         for f, label, user, urgency, at in oncall_service.pages(session, incident.id)
     ]
+    pending = oncall_unresolved.next_level(esc) if esc else None
     return EscalationOut(
         incident=incident.human_id,
         policy=esc.policy_slug if esc else "",
         state=esc.state if esc else "none",
         next_due_at=esc.due_at if esc else None,
         pages=pages,
+        unresolved_level=pending[0] if pending else None,
+        unresolved_due_at=pending[1] if pending else None,
     )
 
 
