@@ -22,6 +22,7 @@ from plantao.web.texts import (
     runs,
     sso,
     stakeholders,
+    updates,
 )
 
 AREAS: tuple[ModuleType, ...] = (
@@ -38,6 +39,7 @@ AREAS: tuple[ModuleType, ...] = (
     comms,
     responders,
     stakeholders,
+    updates,
 )
 
 

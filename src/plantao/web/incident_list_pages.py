@@ -31,6 +31,7 @@ from plantao.api.deps import SessionDep
 from plantao.auth.principal import Principal
 from plantao.auth.roles import Need
 from plantao.catalog import service as catalog_service
+from plantao.command import cadence
 from plantao.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from plantao.incidents import access as incident_access
 from plantao.incidents import listing, severity_config
@@ -73,6 +74,8 @@ class Row:
     can_act: bool
     triggered_local: str
     ack_due_local: str | None
+    #: The next status update is past due (seed 002 cadence).
+    update_overdue: bool = False
 
 
 def on_it(session: Session, incident_ids: Sequence[int]) -> dict[int, OnIt]:
@@ -231,6 +234,7 @@ def _zone(principal: Principal) -> ZoneInfo:
 
 def rows_for(session: Session, principal: Principal, page: listing.ListPage) -> list[Row]:
     facts = on_it(session, [r.id for r in page.rows])
+    dues = cadence.dues(session, [r.id for r in page.rows])
     matrix = severity_config.severity_matrix(session)
     now = clock.now()
     zone = _zone(principal)
@@ -254,6 +258,7 @@ def rows_for(session: Session, principal: Principal, page: listing.ListPage) -> 
                 ),
                 triggered_local=local_text(item.triggered_at, zone),
                 ack_due_local=local_text(due, zone) if waiting and due is not None else None,
+                update_overdue=item.id in dues and dues[item.id].overdue,
             )
         )
     return rows

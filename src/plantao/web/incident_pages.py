@@ -63,6 +63,7 @@ from plantao.web import (
     rendering,
     responder_panel,
     role_card,
+    update_panel,
     whos_on_it,
 )
 from plantao.web.i18n import TEXTS
@@ -170,6 +171,7 @@ def page_context(
         "messages": message_pages.card(),
         **role_card.roles_context(session, incident, can_write),
         "command_checklists": checklist_view.assemble(session, incident, rendering.lang(request)),
+        **update_panel.panel(session, principal, incident),
     }
 
 

@@ -31,6 +31,7 @@ from plantao.web import (
     sso_pages,
     template_admin_pages,
     token_pages,
+    update_forms,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -59,6 +60,7 @@ for module in (
     message_pages,
     checklist_forms,  # before incident_pages: its /close outranks the catch-all
     role_forms,  # before incident_pages: its /roles outranks the catch-all
+    update_forms,  # before incident_pages: its /status-updates outranks the catch-all
     incident_pages,  # last: its /incidents/{ref}/{action} form route is a catch-all
 ):
     router.include_router(module.router)
