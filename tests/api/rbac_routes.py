@@ -227,6 +227,8 @@ SPARE_STK = {
     )
 }
 OVERRIDES = "/api/v1/schedules/{slug}/overrides"
+COMMS_TEMPLATE = "/api/v1/comms/templates/{name}/{language}"
+TEMPLATE = {"name": _key("status_update"), "language": _key("en")}
 INCIDENT = "/api/v1/incidents/{ref}"
 RUNS = INCIDENT + "/runbooks/{rid}/actions/{action}/runs"
 _ROUTES = [
@@ -344,6 +346,12 @@ _ROUTES = [
     Call("GET", "/api/v1/stakeholders", Need.MANAGE_B),
     Call("POST", "/api/v1/stakeholders", Need.MANAGE_B, STAKEHOLDER),
     Call("DELETE", "/api/v1/stakeholders/{stakeholder_id}", Need.MANAGE_B, params=SPARE_STK),
+    # message templates: everyone reads them, managers and admins change them; a preview reads
+    Call("GET", "/api/v1/comms/templates", Need.READ),
+    Call("GET", COMMS_TEMPLATE, Need.READ, params=TEMPLATE),
+    Call("PUT", COMMS_TEMPLATE, Need.MANAGE_B, _const({"subject": "{{ incident.ref }}", "body": "x"}), TEMPLATE),
+    Call("DELETE", COMMS_TEMPLATE, Need.MANAGE_B, params=TEMPLATE),
+    Call("POST", INCIDENT + "/messages/preview", Need.READ, _const({"template": "status_update"})),
 ]  # fmt: skip
 ROUTES: dict[tuple[str, str], Call] = {(c.method, c.path): c for c in _ROUTES}
 assert len(ROUTES) == len(_ROUTES), "an operation is classified twice"
@@ -413,12 +421,14 @@ FORM_RULES: list[tuple[str, Form]] = [
     (r"^/users(/[^/]+/(role|enable|disable))?$", Form.DENY),
     (r"^/teams/[^/]+/members$", Form.DENY),
     (r"^/settings/[\w-]+$", Form.DENY),
+    (r"^/admin/templates/[\w-]+/[\w-]+(/reset)?$", Form.DENY),  # managers, admins
 ]
 #: Every page an admin reaches, as a viewer sees it; a page no rule matches fails the walk.
 PAGE_RULES: list[tuple[str, Form]] = [
     (r"^/(audit|settings|inbox)(/|$)", Form.DENY),  # admin
     (r"^/incidents/new$", Form.DENY),  # declaring needs a responder role somewhere
     (r"^/deliveries(/|$)", Form.DENY),  # managers: contact addresses, retries
+    (r"^/admin/templates(/|$)", Form.DENY),  # managers: message templates
     (
         r"^/$|^/(incidents|oncall|policies|schedules|silences|services|heartbeats|runbooks"
         r"|tokens|users|teams)(/|$)",
