@@ -16,7 +16,7 @@ from plantao.engine.runner import EngineLoop, Handler, JobKind, Retry, by_name
 from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.jobs.service import Claimed
-from plantao.oncall import escalations, heartbeats, snooze
+from plantao.oncall import escalations, heartbeats, snooze, unresolved
 from plantao.runbooks import linking, step_requests
 from tests.factories.threads import run_together
 
@@ -183,6 +183,7 @@ def test_registry_declares_each_kind_once_with_its_urgency() -> None:
         escalations.JOB_KIND,
         heartbeats.JOB_KIND,
         snooze.JOB_KIND,
+        unresolved.JOB_KIND,
         linking.LINK_JOB,
         step_requests.STEP_RUN_JOB,
         cadence.JOB_KIND,
@@ -191,6 +192,7 @@ def test_registry_declares_each_kind_once_with_its_urgency() -> None:
         escalations.JOB_KIND,
         heartbeats.JOB_KIND,
         snooze.JOB_KIND,
+        unresolved.JOB_KIND,
         cadence.JOB_KIND,
     }
 
