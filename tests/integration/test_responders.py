@@ -3,13 +3,17 @@ first step onto an incident through the outbox, and their answers (acknowledged,
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from plantao.cli.app import app as cli_app
 from plantao.command import responders
+from plantao.config import get_settings
 from plantao.db import run_transaction
 from plantao.engine.reactions import react
 from plantao.errors import Conflict, NotFound, ValidationFailed
@@ -296,3 +300,30 @@ def test_responder_pages_outlive_the_acknowledgement_not_the_resolution(
     act(factory, incident, Action.RESOLVE)
     run_transaction(factory, react)
     assert [state for _, _, state in _deliveries(factory, incident)] == ["cancelled"] * 2
+
+
+def test_the_cli_pages_a_schedule_and_lists_responders(
+    factory: sessionmaker[Session],
+    incident: int,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``plantao incidents responders add REF --schedule dba`` pages carla as the shell's
+    operator; ``list`` shows her paged; an empty schedule exits 1 saying why."""
+    monkeypatch.setenv("PLANTAO_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        with factory() as s:
+            ref = incident_service.get(s, incident).human_id
+        cli = CliRunner()
+        added = cli.invoke(cli_app, ["incidents", "responders", "add", ref, "--schedule", "dba"])
+        assert added.exit_code == 0, added.output
+        assert added.output == f"{ref}: paged carla as responder\n"
+        listed = cli.invoke(cli_app, ["incidents", "responders", "list", ref])
+        operator = f"cli:{getpass.getuser()}"
+        assert listed.output == f"carla\tpaged\tschedule:dba\tadded by {operator}\n"
+        empty = cli.invoke(cli_app, ["incidents", "responders", "add", ref, "--schedule", "future"])
+        assert empty.exit_code == 1
+        assert "schedule 'future' has nobody on call now" in empty.output
+    finally:
+        get_settings.cache_clear()
