@@ -5,16 +5,20 @@ severity change takes the new interval, and two engines never remind twice."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from plantao import clock
+from plantao.cli.app import app
 from plantao.command import cadence, reminding, updates
 from plantao.command.models import IncidentRole, UpdateCadence
 from plantao.command.update_schemas import StatusUpdateIn
+from plantao.config import get_settings
 from plantao.db import run_transaction
 from plantao.errors import ValidationFailed
 from plantao.incidents import service as incident_service
@@ -271,3 +275,39 @@ def test_a_resolution_update_names_its_facts_and_ends_the_timer(
     assert _due(factory, inc) is None
     _advance(loop, 120)
     assert _overdue(factory, inc) == []
+
+
+def test_cli_posts_and_lists_updates(
+    factory: sessionmaker[Session], frozen: datetime, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plantao incidents update posts (the next due time printed), refuses a resolved update
+    without its facts (exit 1, reason on stderr, nothing posted), and updates lists them."""
+    loop = setup_oncall(factory, CONFIG)
+    inc = fire(factory)
+    settle(loop)
+    monkeypatch.setenv("PLANTAO_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        ok = runner.invoke(
+            app,
+            ["incidents", "update", str(inc), "--status", "identified", "--impact",
+             "10% of checkouts fail", "--step", "roll back|ana|2026-11-22T12:30:00+00:00"],
+        )  # fmt: skip
+        assert ok.exit_code == 0, ok.output
+        assert ok.output.strip().endswith(
+            "initial update posted (identified); next update due 2026-11-22 12:15 UTC"
+        )
+        bad = runner.invoke(
+            app, ["incidents", "update", str(inc), "--status", "resolved", "--impact", "x"]
+        )
+        assert bad.exit_code == 1 and "root_cause" in bad.output
+        listed = runner.invoke(app, ["incidents", "updates", str(inc), "--json"])
+        assert listed.exit_code == 0, listed.output
+        [row] = json.loads(listed.output)
+        assert row["next_steps"] == [
+            {"action": "roll back", "owner": "ana", "eta": "2026-11-22T12:30:00+00:00"}
+        ]
+        assert row["posted_by"].startswith("cli:")
+    finally:
+        get_settings.cache_clear()
