@@ -417,6 +417,7 @@ FORM_RULES: list[tuple[str, Form]] = [
     (r"^/schedules/[^/]+/overrides(/\d+/delete)?$", Form.DENY),
     (r"^/silences(/windows|/\d+/end)?$", Form.DENY),
     (r"^/deliveries/\d+/retry$", Form.DENY),
+    (r"^/stakeholders(/\d+/delete)?$", Form.DENY),
     (r"^/inbox/(retry|\d+/retry)$", Form.DENY),
     (r"^/users(/[^/]+/(role|enable|disable))?$", Form.DENY),
     (r"^/teams/[^/]+/members$", Form.DENY),
@@ -428,6 +429,7 @@ PAGE_RULES: list[tuple[str, Form]] = [
     (r"^/(audit|settings|inbox)(/|$)", Form.DENY),  # admin
     (r"^/incidents/new$", Form.DENY),  # declaring needs a responder role somewhere
     (r"^/deliveries(/|$)", Form.DENY),  # managers: contact addresses, retries
+    (r"^/stakeholders(/|$)", Form.DENY),  # managers: addresses, webhook hosts
     (r"^/admin/templates(/|$)", Form.DENY),  # managers: message templates
     (
         r"^/$|^/(incidents|oncall|policies|schedules|silences|services|heartbeats|runbooks"
