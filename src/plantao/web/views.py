@@ -29,6 +29,7 @@ from plantao.web import (
     settings_pages,
     silence_pages,
     sso_pages,
+    stakeholder_pages,
     template_admin_pages,
     token_pages,
     update_forms,
