@@ -372,6 +372,7 @@ def test_live_partial_has_only_the_sections(api: Api) -> None:
         "inc-alerts",
         "inc-runbooks",
         "inc-checklists",
+        "inc-command-checklists",
         "inc-timeline",
     ]
     assert "<header" not in part.text and "<html" not in part.text

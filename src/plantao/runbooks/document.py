@@ -26,6 +26,7 @@ import yaml
 from plantao.matchers import Matcher, MatcherError, parse_matcher
 from plantao.runbooks.body import Section, Step, fold, parse_body, section_kind
 from plantao.runbooks.problems import Collector, Problem, RunbookError, Severity
+from plantao.runbooks.rollback_match import RevertSpec, check_actions, parse_reverts
 from plantao.runbooks.step_guard import Action, ParamSpec, parse_param_spec
 
 __all__ = [
@@ -60,6 +61,7 @@ KNOWN_KEYS = frozenset(
         "review_every",
         "tags",
         "parameters",
+        "reverts",
     }
 )
 
@@ -90,6 +92,8 @@ class Runbook:
     other_sections: tuple[Section, ...] = ()
     steps: tuple[Step, ...] = ()
     actions: tuple[Action, ...] = ()
+    #: Which of its steps revert which change events (:mod:`plantao.runbooks.rollback_match`).
+    reverts: tuple[RevertSpec, ...] = ()
     warnings: tuple[Problem, ...] = ()
     lines: Mapping[str, int] = field(default_factory=dict)  # front-matter path -> file line
 
@@ -150,6 +154,7 @@ def parse_runbook(text: str, path: str | Path) -> Runbook:
     meta = _parse_meta(data, col)
     body = "\n".join(lines[end + 1 :])
     sections, others, steps, actions = parse_body(body, body_first_line, meta["parameters"], col)
+    check_actions(meta["reverts"], actions, col)
     if col.errors:
         raise RunbookError(col.errors)
     return Runbook(
@@ -215,6 +220,7 @@ def _parse_meta(data: Mapping[str, Any], col: Collector) -> dict[str, Any]:
     meta["review_every"] = _parse_period(data.get("review_every", "30d"), col)
     meta["alerts"] = _parse_alerts(data.get("alerts"), col)
     meta["parameters"] = _parse_parameters(data.get("parameters"), col)
+    meta["reverts"] = parse_reverts(data.get("reverts"), col)
     return meta
 
 

@@ -171,6 +171,9 @@ def page_context(
         "messages": message_pages.card(),
         **role_card.roles_context(session, incident, can_write),
         "command_checklists": checklist_view.assemble(session, incident, rendering.lang(request)),
+        "change_lines": change_rollbacks.assemble(
+            request.app.state.settings, session, incident, rendering.lang(request)
+        ),
         **update_panel.panel(session, principal, incident),
     }
 

@@ -178,6 +178,34 @@ def _books(session: Session, settings: Settings, incident: Incident, lang: str) 
     return books
 
 
+def _requested_book(settings: Settings, attempt: Attempt) -> list[BookView]:
+    """The step a link or a refused form names when no linked runbook has it (a change's
+    "Roll back" link opens a rollback step of a runbook the incident may not link): that
+    runbook, with that step only."""
+    runbook = library_access.library(settings).get(attempt.runbook, attempt.lang or "en")
+    if runbook is None or runbook.action(attempt.action) is None:
+        return []
+    steps = tuple(s for s in _steps(runbook) if s.action.id == attempt.action)
+    url = f"/runbooks/{runbook.id}?lang={runbook.lang}"
+    return [BookView(runbook.id, runbook.title, url, None, True, steps)]
+
+
+def _prefilled(request: Request) -> Attempt | None:
+    """``?runbook=&action=&lang=&param_<name>=``: a step to show with these values typed in
+    (nothing is requested until the person sends the form)."""
+    query = request.query_params
+    if not query.get("runbook") or not query.get("action"):
+        return None
+    return Attempt(
+        runbook=query["runbook"],
+        action=query["action"],
+        lang=query.get("lang", ""),
+        values={
+            k.removeprefix(PARAM_PREFIX): v for k, v in query.items() if k.startswith(PARAM_PREFIX)
+        },
+    )
+
+
 def _run_view(
     settings: Settings,
     principal: Principal,
@@ -238,6 +266,8 @@ def _runs_page(
     ]
     runs.reverse()  # newest first: the one just requested is at the top
     books = _books(session, settings, incident, lang)
+    if attempt is not None and not any(attempt.is_for(s) for b in books for s in b.steps):
+        books.extend(_requested_book(settings, attempt))
     shown = [step for book in books for step in book.steps] if ctx["enabled"] else []
     in_form = ctx["can_act"] and attempt is not None and any(attempt.is_for(s) for s in shown)
     return rendering.render(
@@ -286,9 +316,8 @@ def runs_page(ref: str, request: Request, session: SessionDep) -> Response:
     principal = rendering.current(request, session)
     if principal is None:
         return rendering.to_login(request)
-    return _runs_page(
-        request, session, principal, incident_access.get_to_read(session, ref, principal)
-    )
+    incident = incident_access.get_to_read(session, ref, principal)
+    return _runs_page(request, session, principal, incident, attempt=_prefilled(request))
 
 
 @router.get(RUNS + "/{run_id}", response_class=HTMLResponse, response_model=None)
