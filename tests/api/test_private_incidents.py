@@ -389,3 +389,38 @@ def test_making_it_private_needs_a_responder_on_it_and_is_on_the_timeline(
     assert seen.status_code == 200 and seen.json()["title"] == CANARY
     with session_scope(api.factory) as session:
         assert directory.by_handle(session, "insider") is not None
+
+
+def test_the_incident_page_toggles_visibility_in_both_languages(api: Api) -> None:
+    """A responder makes a public incident private from its page and public again: the page
+    says "Private", the timeline says who did it (in pt-BR too), a viewer sees no form."""
+    ref = _open(api, "ToggleMe")
+    api.login("viewer")
+    page = api.client.get(f"/incidents/{ref}")
+    assert "Everyone with access to Plantão sees it." in page.text
+    assert f'action="/incidents/{ref}/visibility"' not in page.text
+    api.login("responder")
+    page = api.client.get(f"/incidents/{ref}")
+    assert f'action="/incidents/{ref}/visibility"' in page.text
+    res = api.client.post(
+        f"/incidents/{ref}/visibility",
+        data={"csrf": api.csrf(page.text), "private": "1"},
+        follow_redirects=False,
+    )
+    assert res.status_code == 303 and res.headers["location"] == f"/incidents/{ref}"
+    page = api.client.get(f"/incidents/{ref}")
+    assert 'class="status warn vis-private">Private<' in page.text
+    assert "responder-u made the incident private" in page.text
+    assert ">Make public<" in page.text
+    page = api.client.get(f"/incidents/{ref}?lang=pt-BR")
+    assert "responder-u tornou o incidente privado" in page.text
+    assert ">Tornar público<" in page.text
+    res = api.client.post(
+        f"/incidents/{ref}/visibility",
+        data={"csrf": api.csrf(page.text), "private": "0"},
+        follow_redirects=False,
+    )
+    assert res.status_code == 303
+    assert "responder-u tornou o incidente público" in api.client.get(f"/incidents/{ref}").text
+    detail = api.client.get(f"/api/v1/incidents/{ref}", headers=api.headers("viewer")).json()
+    assert detail["private"] is False
