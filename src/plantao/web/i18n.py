@@ -23,6 +23,7 @@ from plantao.web.texts import (
     sso,
     stakeholders,
     updates,
+    visibility,
 )
 
 AREAS: tuple[ModuleType, ...] = (
@@ -40,6 +41,7 @@ AREAS: tuple[ModuleType, ...] = (
     responders,
     stakeholders,
     updates,
+    visibility,
 )
 
 

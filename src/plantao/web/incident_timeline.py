@@ -164,6 +164,9 @@ def _simple(
         return text + (t["inc_tl_reason"].format(reason=reason) if reason else "")
     if kind == "incident.snooze_ended":
         return t["inc_tl_snooze_ended"]
+    if kind == "incident.visibility":
+        key = "vis_tl_private" if data.get("private") else "vis_tl_public"
+        return t[key].format(actor=message.partition(" made ")[0])
     if kind == "responder.added":
         actor = message.partition(" added ")[0]
         return t["inc_tl_responder_added"].format(actor=actor, user=data.get("user", "?"))

@@ -16,6 +16,7 @@ from plantao.web import (
     incident_oncall_forms,
     incident_pages,
     incident_runbook_forms,
+    incident_visibility_forms,
     login_pages,
     message_pages,
     oncall_pages,
@@ -62,6 +63,7 @@ for module in (
     checklist_forms,  # before incident_pages: its /close outranks the catch-all
     role_forms,  # before incident_pages: its /roles outranks the catch-all
     update_forms,  # before incident_pages: its /status-updates outranks the catch-all
+    incident_visibility_forms,  # before incident_pages: its /visibility outranks the catch-all
     incident_pages,  # last: its /incidents/{ref}/{action} form route is a catch-all
 ):
     router.include_router(module.router)
