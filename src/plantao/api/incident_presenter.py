@@ -19,11 +19,13 @@ from plantao.incidents.models import Incident
 from plantao.incidents.schemas import (
     AlertOut,
     ChangeOut,
+    DeliveryOut,
     IncidentDetail,
     IncidentOut,
     RoleOut,
     TimelineEntryOut,
 )
+from plantao.web import whos_on_it
 
 
 def _targets(session: Session, incident: Incident) -> dict[str, object]:
@@ -105,4 +107,26 @@ def detail(session: Session, incident: Incident) -> IncidentDetail:
             )
         ],
         responders=responders.listing(session, incident.id),
+        deliveries=[
+            _delivery(person.handle, line)
+            for person in whos_on_it.paged_people(session, incident.id)
+            for line in person.deliveries
+        ],
+    )
+
+
+def _delivery(user: str, line: whos_on_it.DeliveryLine) -> DeliveryOut:
+    """A delivery as the incident page's "Who's on it" shows it (state named the same way,
+    reason redacted)."""
+    return DeliveryOut(
+        user=user,
+        channel=line.channel,
+        contact=line.contact,
+        state=line.state,
+        reason=line.reason,
+        attempts=line.attempts,
+        created_at=line.created_at,
+        next_attempt_at=line.next_attempt_at,
+        sent_at=line.sent_at,
+        finished_at=line.finished_at,
     )

@@ -102,11 +102,31 @@ class ChangeOut(BaseModel):
     details: dict[str, Any]
 
 
+class DeliveryOut(BaseModel):
+    """One page to one person's contact method and what became of it: ``state`` is queued,
+    sending, held, retrying, sent, failed (refused for good, e.g. e-mail not configured), dead
+    (gave up after its attempts), cancelled or bundled; ``reason`` is the provider's last error,
+    with credentials redacted."""
+
+    user: str
+    channel: str
+    contact: str | None
+    state: str
+    reason: str | None
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    finished_at: datetime | None
+
+
 class IncidentDetail(IncidentOut):
     alerts: list[AlertOut]
     timeline: list[TimelineEntryOut]
     recent_changes: list[ChangeOut]
     responders: list[ResponderOut] = []
+    #: Every page's deliveries, oldest page first (failed and retrying ones included).
+    deliveries: list[DeliveryOut] = []
 
 
 class IncidentPage(BaseModel):

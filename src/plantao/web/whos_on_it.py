@@ -22,6 +22,7 @@ from plantao.incidents import access as incident_access
 from plantao.incidents import severity_config
 from plantao.incidents.models import Incident, TimelineEntry
 from plantao.notify.models import ContactMethod, Delivery
+from plantao.observability.scrub import scrub
 from plantao.oncall import escalations, schedules
 from plantao.oncall import snooze as oncall_snooze
 from plantao.oncall.escalation_plan import Cursor, CursorKind, PolicySnapshot, targets_at
@@ -41,6 +42,8 @@ _SHOWN_STATE = {
 }
 #: How ``notify.delivery.record`` words a delivery that ran out of attempts (dead, not failed).
 _GAVE_UP = "gave up after"
+#: A provider's error as shown on the incident (the whole text stays on /deliveries).
+REASON_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -167,8 +170,9 @@ def unpaged_reason(session: Session, incident_id: int) -> str | None:
 
 
 def delivery_state(row: Delivery) -> tuple[str, str | None]:
-    """The state the panel shows for an outbox row, and why (the provider's last error)."""
-    reason = row.last_error
+    """The state the panel shows for an outbox row, and why (the provider's last error, its
+    credentials redacted: an error may quote a webhook URL whose path is the secret)."""
+    reason = scrub(row.last_error)[:REASON_MAX] if row.last_error else None
     if row.state == "dead":
         gave_up = (reason or "").startswith(_GAVE_UP)
         return ("dead" if gave_up else "failed"), reason
