@@ -27,7 +27,7 @@ class Row:
     """One responder, with ``via`` split for the reader's language."""
 
     responder: ResponderOut
-    via_kind: str  # user, schedule, policy
+    via_kind: str  # user, schedule, policy, page (paged by the escalation, private incident)
     via_name: str
 
 
@@ -43,7 +43,7 @@ class Panel:
 
 def _row(r: ResponderOut) -> Row:
     kind, _, name = r.via.partition(":")
-    return Row(r, kind if kind in ("schedule", "policy") else "user", name)
+    return Row(r, kind if kind in ("schedule", "policy", "page") else "user", name)
 
 
 def _schedules(session: Session) -> list[tuple[str, str, list[str]]]:
