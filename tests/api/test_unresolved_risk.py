@@ -76,3 +76,22 @@ def test_web_risk_form_high_escalates_levels_at_once(api: Api) -> None:
         ("bruno", "level 2, risk posture high"),
         ("carla", "level 3, risk posture high"),
     ]
+
+
+def test_incident_page_shows_the_next_level_and_the_escalation_in_portuguese(api: Api) -> None:
+    """Acknowledged: the escalation card says which level pages next and when; once the levels
+    fired (high posture), the timeline and the paged list say so in the reader's language."""
+    ref, _ = _acknowledged(api)
+    api.login("admin")
+    waiting = api.client.get(f"/incidents/{ref}?lang=pt-BR").text
+    assert "nível 2, sem resolução após 30 min" in waiting
+    api.client.post(
+        f"/api/v1/incidents/{ref}/risk",
+        json={"level": "high", "rationale": "possible data leak"},
+        headers=api.headers("admin"),
+    )
+    fired = api.client.get(f"/incidents/{ref}?lang=pt-BR").text
+    assert "Postura de risco alta: escalado imediatamente para o nível 3 (acionou carla)" in fired
+    assert "nível 2, imediato (postura de risco alta)" in fired
+    english = api.client.get(f"/incidents/{ref}?lang=en").text
+    assert "High risk posture: escalated at once to level 2 (paged bruno)" in english

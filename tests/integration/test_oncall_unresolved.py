@@ -314,3 +314,24 @@ def test_low_urgency_waits_for_working_hours(
     assert any(
         "escalating the unresolved incident deferred to working hours" in m for m in messages
     )
+
+
+def test_a_level_that_reaches_nobody_says_so_and_the_next_one_still_runs(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """Level 2's schedule has nobody on call: the timeline says so at 30 min; level 3 (carla)
+    still pages at 1 h."""
+    text = LEVELS.replace(
+        "- {delay: 5m, targets: [{schedule: secondary}]}",
+        "- {delay: 5m, targets: [{schedule: future}]}",
+    )
+    loop, inc = _acknowledged_at_two_minutes(factory, text)
+    clock.advance(timedelta(minutes=28))
+    settle(loop)
+    clock.advance(timedelta(minutes=30))
+    settle(loop)
+    assert _entries(factory, inc) == [
+        "Level 2, unresolved 30 min reached nobody (schedule 'future' has nobody on call)",
+        "Not resolved after 1 h: escalated to level 3 (paged carla)",
+    ]
+    assert pages(factory, inc)[1:] == [L3]

@@ -134,13 +134,14 @@ def _fire(
         level = snapshot.unresolved[index]
         after = describe_after(level.after)
         head = f"Not resolved after {after}" if risk is None else f"Security/data risk ({risk})"
+        label = f"level {level.step}, " + (f"unresolved {after}" if risk is None else risk)
         esc.fired += 1
         found = reach.page_targets(
             session,
             incident,
             snapshot.steps[level.step - 1].targets,
             firing=esc.fired,
-            label=f"level {level.step}, " + (f"unresolved {after}" if risk is None else risk),
+            label=label,
             reason=f"policy '{esc.policy_slug}', {head.lower()}: level {level.step}",
             at=now,
         )
@@ -165,7 +166,7 @@ def _fire(
                 session,
                 incident.id,
                 "oncall.unreached",
-                f"{head}: level {level.step} reached nobody ({'; '.join(found.why_nobody)})",
+                f"L{label[1:]} reached nobody ({'; '.join(found.why_nobody)})",
                 **data,
             )
         esc.unresolved_next = index + 1

@@ -22,6 +22,7 @@ from plantao.web.texts import (
     runs,
     sso,
     stakeholders,
+    unresolved,
     updates,
     visibility,
 )
@@ -41,6 +42,7 @@ AREAS: tuple[ModuleType, ...] = (
     responders,
     stakeholders,
     updates,
+    unresolved,
     visibility,
 )
 

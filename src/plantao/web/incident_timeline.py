@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plantao.incidents.models import TimelineEntry
+from plantao.web import unresolved_labels
 from plantao.web.whos_on_it import StepLabel, parse_label
 
 Texts = Mapping[str, str]
@@ -104,6 +105,8 @@ def step_text(label: StepLabel | None, t: Texts) -> str:
         return ""
     if label.kind == "fallback":
         return t["inc_step_fallback"]
+    if label.kind == "level":
+        return unresolved_labels.level_text(label, t)
     if label.kind != "step":
         return label.text
     text = t["inc_step_n"].format(step=label.step, steps=label.steps)
@@ -197,6 +200,8 @@ def _simple(
 
 
 def _oncall(kind: str, data: Mapping[str, object], message: str, t: Texts) -> str | None:
+    if kind == "oncall.unresolved":
+        return unresolved_labels.entry_text(data, t)
     if kind == "oncall.paged":
         found = _PAGED.match(message)
         if found is None:

@@ -26,6 +26,7 @@ from plantao.auth.roles import Need
 from plantao.errors import DomainError, Unauthenticated
 from plantao.runbooks.checklist_markdown import inline_html
 from plantao.urls import safe_link
+from plantao.web import unresolved_labels
 from plantao.web.i18n import TEXTS, pick_language
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -39,6 +40,8 @@ def _checklist_markdown(text: object) -> Markup:
 
 # A checklist item's inline Markdown (runbook checklists keep theirs), rendered safely.
 templates.env.filters["checklist_markdown"] = _checklist_markdown
+# A page label of the escalation of an unresolved incident ("level 2, …"), translated.
+templates.env.filters["unresolved_level"] = unresolved_labels.level_text
 
 
 class CsrfFailed(DomainError):

@@ -25,11 +25,15 @@ from plantao.notify.models import ContactMethod, Delivery
 from plantao.observability.scrub import scrub
 from plantao.oncall import escalations, schedules
 from plantao.oncall import snooze as oncall_snooze
+from plantao.oncall import unresolved as oncall_unresolved
 from plantao.oncall.escalation_plan import Cursor, CursorKind, PolicySnapshot, targets_at
 from plantao.oncall.models import Page
+from plantao.oncall.unresolved_plan import describe_after
 from plantao.people.models import User
 
 _STEP = re.compile(r"^step (\d+) of (\d+)(?:, repeat (\d+)/(\d+))?$")
+#: ``oncall.unresolved``'s labels: ``level 2, unresolved 30 min``, ``level 3, category security``.
+_LEVEL = re.compile(r"^level (\d+), (.+)$")
 #: Outbox states as the panel names them (``notify.models`` documents the state machine).
 _SHOWN_STATE = {
     "pending": "queued",
@@ -62,6 +66,9 @@ def parse_label(text: str) -> StepLabel:
     """The label on-call writes on a page (``step 2 of 3, repeat 1/1``, ``fallback``)."""
     if text == "fallback":
         return StepLabel("fallback")
+    level = _LEVEL.match(text)
+    if level is not None:  # escalated while acknowledged and not resolved (step = the level)
+        return StepLabel("level", step=int(level.group(1)), text=level.group(2))
     found = _STEP.match(text)
     if found is None:
         return StepLabel("other", text=text)
@@ -320,6 +327,17 @@ def escalation_state(session: Session, incident_id: int) -> EscalationState | No
             for t in targets_at(snapshot, cursor)
         ]
         following = NextStep(label_of(snapshot, cursor), esc.due_at, targets)
+    pending = oncall_unresolved.next_level(esc) if following is None else None
+    if pending is not None:  # acknowledged: the next level if it is still not resolved then
+        step, due = pending
+        snapshot = PolicySnapshot.from_dict(esc.snapshot)
+        after = describe_after(snapshot.unresolved[esc.unresolved_next].after)
+        targets = [
+            (t.kind, t.ref, [t.ref] if t.kind == "user" else _on_call(session, t.ref, due))
+            for t in snapshot.steps[step - 1].targets
+        ]
+        label = StepLabel("level", step=step, text=f"unresolved {after}")
+        following = NextStep(label, due, targets)
     return EscalationState(esc.policy_slug, esc.state, esc.notice, following)
 
 
