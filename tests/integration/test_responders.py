@@ -327,3 +327,23 @@ def test_the_cli_pages_a_schedule_and_lists_responders(
         assert "schedule 'future' has nobody on call now" in empty.output
     finally:
         get_settings.cache_clear()
+
+
+def test_acknowledging_the_incident_answers_the_responders_page(
+    factory: sessionmaker[Session], incident: int
+) -> None:
+    """dora, paged as a responder, acknowledges the incident from the web or API: the engine's
+    reaction step marks her page acknowledged too; carla, also paged, stays paged."""
+    _add(factory, incident, user="dora")
+    _add(factory, incident, user="carla")
+
+    def dora_acks(s: Session) -> None:
+        inc = incident_service.get(s, incident, for_update=True)
+        incident_service.act(s, inc, Action.ACKNOWLEDGE, actor="dora")
+
+    run_transaction(factory, dora_acks)
+    run_transaction(factory, react)
+    assert _rows(factory, incident) == {
+        "dora": ("acknowledged", "user"),
+        "carla": ("paged", "user"),
+    }

@@ -19,6 +19,7 @@ schedule or policy that reaches nobody now, or only people who already are respo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -239,6 +240,31 @@ def acknowledge(session: Session, incident: Incident, user: User) -> bool:
         session, incident.id, user.id, f"acknowledged by {user.handle}"
     )
     return True
+
+
+def answered_by_acknowledgement(session: Session, acks: Sequence[tuple[int, str]]) -> int:
+    """Paged responders who acknowledged the incident itself (web, API, CLI) answered their
+    page too: ``acknowledged``, later responder pages cancelled. ``acks``: ``(incident_id,
+    actor)``, from the engine's reaction step; one query finds the few rows. Returns how many."""
+    wanted = {(i, a) for i, a in acks if a}
+    if not wanted:
+        return 0
+    rows = session.execute(
+        select(Incident, User)
+        .join(IncidentResponder, IncidentResponder.incident_id == Incident.id)
+        .join(User, User.id == IncidentResponder.user_id)
+        .where(
+            IncidentResponder.incident_id.in_(sorted({i for i, _ in wanted})),
+            IncidentResponder.state == "paged",
+            User.handle.in_(sorted({a for _, a in wanted})),
+        )
+        .order_by(Incident.id, User.id)
+    ).all()
+    return sum(
+        acknowledge(session, incident, user)
+        for incident, user in rows
+        if (incident.id, user.handle) in wanted
+    )
 
 
 def join(session: Session, incident: Incident, user: User) -> bool:

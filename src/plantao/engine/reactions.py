@@ -16,6 +16,7 @@ markers were written in:
 4. alerts attached → one ``runbooks.link`` job per chunk of incidents, as intake did;
 5. acknowledged by a person → they are its Incident Commander when it has none
    (``command.roles.ic_from_acknowledgements``, seed 002: "IC é o on-call até delegar");
+   and a responder paged onto it (``command.responders``) answered their page;
 6. opened, moved through the lifecycle or given another severity → the status-update cadence
    timer starts, stops, restarts or takes the new interval (``command.cadence``);
 7. the markers are deleted.
@@ -33,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.command import cadence
+from plantao.command import responders as command_responders
 from plantao.command import roles as command_roles
 from plantao.db import run_transaction
 from plantao.incidents import reactions
@@ -128,6 +130,15 @@ def react_to(session: Session, markers: Sequence[IncidentReaction]) -> int:
             if m.kind == reactions.STATUS
             and m.status == Status.ACKNOWLEDGED.value
             and m.incident_id in incidents
+        ],
+    )
+    # A responder paged onto the incident who acknowledged it answered their page too.
+    command_responders.answered_by_acknowledgement(
+        session,
+        [
+            (m.incident_id, m.actor or "")
+            for m in markers
+            if m.kind == reactions.STATUS and m.status == Status.ACKNOWLEDGED.value
         ],
     )
     reactions.forget(session, [m for m in markers if m.id is not None])
