@@ -18,9 +18,10 @@ from plantao.errors import NotFound
 from plantao.incidents import access, listing, privacy, visibility
 from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident, IncidentResponder, TimelineEntry
+from plantao.notify import outbox_admin
 from plantao.people import directory
 from plantao.people.models import User
-from tests.factories.oncall import fire, pages, settle, setup_oncall
+from tests.factories.oncall import ana_mailed_after, fire, pages, settle, setup_oncall
 from tests.factories.people import make_user
 
 
@@ -191,3 +192,21 @@ def test_making_an_incident_private_keeps_the_actor_and_those_already_paged(
         ]
         assert not incident_service.get(session, incident_id).private
         assert len(access.responders(session, incident_id)) == 2
+
+
+def test_the_deliveries_of_a_private_incident_are_hidden_from_outsiders(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """The outbox list (the /deliveries page) leaves out a private incident's deliveries for a
+    manager who is not on it; the paged person (now a responder) and an admin's view keep them."""
+    loop = setup_oncall(factory, ana_mailed_after("0m"))
+    secret = fire(factory, name="Mailed")
+    _make_private(factory, secret)
+    settle(loop)
+    with session_scope(factory) as session:
+        mona = make_user(session, "mona", team_roles={"sre": "manager"})
+        ana = _user(session, "ana")
+        every = outbox_admin.list_deliveries(session)
+        assert [d.incident_id for d in every] == [secret]
+        assert outbox_admin.list_deliveries(session, hidden_for=mona.id) == []
+        assert outbox_admin.list_deliveries(session, hidden_for=ana.id) == every

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, exists, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from plantao.errors import NotFound
@@ -52,6 +52,15 @@ def visible_clause(user_id: int, is_admin: bool) -> ColumnElement[bool]:
     if is_admin:
         return true()
     return or_(Incident.private.is_(False), _is_responder(Incident.id, user_id))
+
+
+def hidden_from(user_id: int) -> Select[tuple[int]]:
+    """The ids of the private incidents this (non-admin) person may not see, as a subquery:
+    for filtering rows that point at incidents (deliveries) with ``NOT IN``; private incidents
+    are few, so this set stays small where the visible one would be every incident."""
+    return select(Incident.id).where(
+        Incident.private.is_(True), ~_is_responder(Incident.id, user_id)
+    )
 
 
 def audiences(session: Session, incident_ids: Sequence[int]) -> dict[int, frozenset[int]]:

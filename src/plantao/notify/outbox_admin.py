@@ -13,6 +13,7 @@ from plantao import clock
 from plantao.catalog.models import Service
 from plantao.db import wake_engines
 from plantao.errors import Conflict, NotFound, ValidationFailed
+from plantao.incidents import visibility
 from plantao.incidents.models import Incident
 from plantao.notify.models import DELIVERY_STATES, Delivery
 from plantao.people import audit
@@ -32,12 +33,14 @@ def list_deliveries(
     before_id: int | None = None,
     limit: int = 100,
     visible_to: tuple[frozenset[int], int] | None = None,
+    hidden_for: int | None = None,
 ) -> list[Delivery]:
     """Newest first; ``before_id`` pages back (keyset on the id).
 
     ``visible_to`` = (team ids, user id) limits the list to deliveries of those teams'
     incidents and to the person's own: deliveries carry contact addresses, so a manager of one
-    team does not read another team's."""
+    team does not read another team's. ``hidden_for`` (a user id; None for an admin) leaves
+    out the deliveries of private incidents that person may not see."""
     if state is not None and state not in DELIVERY_STATES:
         raise ValidationFailed(f"state: unknown state {state!r}; use {', '.join(DELIVERY_STATES)}")
     if not 1 <= limit <= 500:
@@ -61,6 +64,9 @@ def list_deliveries(
             .where(Service.team_id.in_(sorted(team_ids)))
         )
         stmt = stmt.where((Delivery.user_id == own_id) | Delivery.incident_id.in_(of_teams))
+    if hidden_for is not None:
+        hidden = visibility.hidden_from(hidden_for)
+        stmt = stmt.where(Delivery.incident_id.is_(None) | Delivery.incident_id.not_in(hidden))
     return list(session.scalars(stmt))
 
 

@@ -16,7 +16,7 @@ from plantao.api.params import Id
 from plantao.auth.principal import Principal
 from plantao.auth.roles import RANK, Need, Role
 from plantao.errors import DomainError, NotFound
-from plantao.incidents import service as incident_service
+from plantao.incidents import access as incident_access
 from plantao.notify import outbox_admin
 from plantao.notify.models import DELIVERY_STATES
 from plantao.people import directory
@@ -65,7 +65,9 @@ def _listing(
                 raise NotFound(f"user '{values['user']}' does not exist")
             user_id = found.id
         incident_id = (
-            incident_service.get(session, values["incident"]).id if values["incident"] else None
+            incident_access.get_to_read(session, values["incident"], principal).id
+            if values["incident"]
+            else None
         )
         deliveries = outbox_admin.list_deliveries(
             session,
@@ -76,6 +78,7 @@ def _listing(
             before_id=before_id,
             limit=PAGE,
             visible_to=_visible_to(principal),
+            hidden_for=None if principal.is_admin else principal.user_id,
         )
     except DomainError as exc:
         error, status_code = exc.detail, exc.status
