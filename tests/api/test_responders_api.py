@@ -184,8 +184,9 @@ def test_only_the_paged_person_acknowledges_their_page(api: Api, frozen: datetim
 
 def test_the_page_pages_a_schedule_and_shows_states(api: Api, frozen: datetime) -> None:
     """On the incident page: the form offers schedules with who is on call; paging 'dba'
-    shows carla as paged; an empty schedule is refused in pt-BR with the form kept; carla,
-    logged in, acknowledges her page, then joins."""
+    shows carla as paged; an empty schedule is refused in pt-BR with the form kept (and the
+    timeline says who was paged in pt-BR); carla, logged in, acknowledges her page, then
+    joins."""
     ref = _world(api)
     api.login("responder")
     page = page_html(api, ref)
@@ -209,6 +210,7 @@ def test_the_page_pages_a_schedule_and_shows_states(api: Api, frozen: datetime) 
     assert "a escala &#39;empty&#39; não tem ninguém de plantão agora" in refused.text
     assert 'value="socorro"' in refused.text
     assert '<option value="schedule:empty" selected>' in refused.text
+    assert "Acionou carla como responsável (pela escala &#39;dba&#39;): lag" in refused.text
     page_html(api, ref, "?lang=en")
     api.client.post("/logout", data={"csrf": api.csrf(page)})
     api.client.post("/login", data={"handle": "carla", "password": PASSWORD, "next": "/"})

@@ -42,6 +42,12 @@ EN: dict[str, str] = {
     "rsp_err_choose": "Choose whom to page.",
     "rsp_err_over": "This incident is over: reopen it to add responders.",
     "rsp_err_message_long": "The message is longer than {0} characters.",
+    "rsp_tl_paged": "Paged {users} as responder{via}",
+    "rsp_tl_paged_many": "Paged {users} as responders{via}",
+    "rsp_tl_via_schedule": " (via schedule '{name}')",
+    "rsp_tl_via_policy": " (via policy '{name}')",
+    "rsp_tl_acknowledged": "{user} acknowledged the page as a responder",
+    "rsp_tl_joined": "{user} joined as a responder",
     # The names of this panel's actions when kept across an expired session
     # (``incident_pages`` looks up ``inc_pending_<label>``).
     "inc_pending_responder_ack": "acknowledge your page",
@@ -85,6 +91,12 @@ PT_BR: dict[str, str] = {
     "rsp_err_choose": "Escolha quem acionar.",
     "rsp_err_over": "Este incidente terminou: reabra-o para adicionar responsáveis.",
     "rsp_err_message_long": "A mensagem tem mais de {0} caracteres.",
+    "rsp_tl_paged": "Acionou {users} como responsável{via}",
+    "rsp_tl_paged_many": "Acionou {users} como responsáveis{via}",
+    "rsp_tl_via_schedule": " (pela escala '{name}')",
+    "rsp_tl_via_policy": " (pela política '{name}')",
+    "rsp_tl_acknowledged": "{user} reconheceu o acionamento como responsável",
+    "rsp_tl_joined": "{user} entrou como responsável",
     "inc_pending_responder_ack": "reconhecer seu acionamento",
     "inc_pending_join": "entrar no incidente",
 }
