@@ -127,9 +127,30 @@ def shipped(name: str, language: str, template_dir: Path | None = None) -> Sourc
     return _shipped(name, lang)
 
 
+#: The longest string or list a template may build with ``*`` or ``**`` (a message is short;
+#: ``'x' * 10**9`` in an override must not take the server's memory).
+PRODUCT_MAX = 100_000
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox with ``*`` and ``**`` bounded (Jinja2 leaves them unchecked)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+            raise ValueError("exponent too large in a message template")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
+                if sized and len(seq) * times > PRODUCT_MAX:
+                    raise ValueError("a message template built too long a string")
+        return super().call_binop(context, operator, left, right)
+
+
 @lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _Sandbox(
         undefined=StrictUndefined,
         autoescape=False,  # plain text: escaping belongs to the channel that sends it
         trim_blocks=True,
@@ -213,7 +234,17 @@ def _render_parts(source: Source, lang: str, facts: IncidentFacts, tz: ZoneInfo)
     for part, text in (("subject", source.subject), ("body", source.body)):
         try:
             parts[part] = _compiled(text).render(context)
-        except (TemplateError, TypeError, ValueError, AttributeError) as exc:
+        except (
+            TemplateError,
+            ArithmeticError,
+            AttributeError,
+            LookupError,
+            RecursionError,
+            TypeError,
+            ValueError,
+        ) as exc:
+            # An operator's template can fail in any of these ways ({{ 1/0 }}, {{ x[9] }}):
+            # each is that template's error, answered with its line, never a server error.
             raise ValidationFailed(_located(exc, part)) from None
     subject = " ".join(parts["subject"].split())[:SUBJECT_MAX]
     return Rendered(subject, _tidy(parts["body"]))

@@ -171,3 +171,13 @@ def test_operator_directory_overrides_the_shipped_file(tmp_path: object) -> None
 def test_duration_words(minutes: int, text: str) -> None:
     """Durations read as people write them."""
     assert wording.duration(minutes) == text
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{{ 1 / 0 }}", "{{ incident.roles[99] }}", "{{ 'x' * 10**9 }}", "{{ 2 ** 100000 }}", "{% for"],
+)
+def test_a_failing_or_runaway_template_is_a_validation_error(body: str) -> None:
+    """Arithmetic, index, size and syntax failures are refused as template errors, not crashes."""
+    with pytest.raises(ValidationFailed, match="body"):
+        render.render_source(Source("s", body), "en", samples.bare("sev1", "P0", 15))
