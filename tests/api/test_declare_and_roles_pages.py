@@ -98,7 +98,8 @@ def test_roles_card_assigns_hands_over_and_refuses_a_second_hat(api: Api) -> Non
         data={"csrf": csrf, "role": "scribe", "holder": "bruno", "handoff_context": "kept"},
     )
     assert refused.status_code == 409
-    assert "bruno is already the incident_commander" in refused.text
+    assert "bruno already wears the Incident Commander hat on this incident" in refused.text
+    assert 'name="handoff_context"' in refused.text and ">kept</textarea>" in refused.text
     removed = api.client.post(
         f"{ref}/roles/remove", data={"csrf": csrf, "role": "incident_commander", "holder": "bruno"}
     )
@@ -116,3 +117,9 @@ def test_roles_card_in_portuguese(api: Api) -> None:
     ]
     page = api.client.get(ref)
     assert "Papéis" in page.text and "Uma pessoa, um chapéu" in page.text
+    csrf = api.csrf(page.text)
+    stale = api.client.post(
+        f"{ref}/roles/remove", data={"csrf": csrf, "role": "scribe", "holder": "ana"}
+    )
+    assert stale.status_code == 409
+    assert "Essa pessoa não tem mais o papel de Scribe" in stale.text

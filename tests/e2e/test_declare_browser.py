@@ -118,7 +118,9 @@ def test_declare_then_assign_the_ic_in_the_browser(
     page.click("#cmd-assign-form .cmd-handoff > summary")
     page.fill("#cmd-handoff-context", "kept after the refusal")
     page.click(".cmd-assign-submit")
-    expect(page.locator("#inc-banner")).to_contain_text("ana is already the incident_commander")
+    expect(page.locator("#inc-banner")).to_contain_text(
+        "ana already wears the Incident Commander hat"
+    )
     assert page.input_value("#cmd-handoff-context") == "kept after the refusal"
     expect(page.locator("#inc-roles .cmd-role[data-role=scribe]")).to_contain_text("nobody")
 

@@ -4,11 +4,16 @@ hand over (with the IC hand-off) and remove a role.
 The forms go through :func:`plantao.web.incident_pages.change_incident`, so they share the
 session, CSRF and role checks, the in-place error banner that keeps what was typed, and the
 expired-session handling of every incident form. The card's data is
-:func:`plantao.web.role_card.roles_context`.
+:func:`plantao.web.role_card.roles_context`. The refusals people meet here (a second hat, an
+unknown person, a role someone no longer holds: a stale tab) are worded in the reader's
+language; a role no longer held is a 409 on the page, not a 404 page.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -17,10 +22,38 @@ from fastapi.responses import Response
 from plantao.api.deps import SessionDep
 from plantao.auth.principal import Principal
 from plantao.command import roles
+from plantao.errors import Conflict, NotFound, ValidationFailed
 from plantao.incidents.models import Incident
+from plantao.web import rendering
+from plantao.web.i18n import TEXTS
 from plantao.web.incident_pages import FormPost, change_incident
 
 router = APIRouter(include_in_schema=False)
+
+_SECOND_HAT = re.compile(r"^(\S+) is already the (\w+) of \S+: one hat per person")
+_NO_PERSON = re.compile(r"^user: nobody active is called '(.*)'$")
+_NOT_HOLDER = re.compile(r"^(\S+ is not|nobody is) the (\w+) of \S+$")
+
+
+@contextmanager
+def _in_words(request: Request) -> Iterator[None]:
+    """Re-raise the role rules' refusals worded for the reader (``cmd_err_*``)."""
+    t = TEXTS[rendering.lang(request)]
+    try:
+        yield
+    except (Conflict, ValidationFailed, NotFound) as exc:
+        if found := _SECOND_HAT.match(exc.detail):
+            user, role = found.groups()
+            raise Conflict(t["cmd_err_second_hat"].format(user=user, role=_role(t, role))) from None
+        if found := _NO_PERSON.match(exc.detail):
+            raise ValidationFailed(t["cmd_err_no_person"].format(user=found.group(1))) from None
+        if found := _NOT_HOLDER.match(exc.detail):
+            raise Conflict(t["cmd_err_not_holder"].format(role=_role(t, found.group(2)))) from None
+        raise
+
+
+def _role(t: dict[str, str], role: str) -> str:
+    return t.get(f"cmd_role_{role}", role)
 
 
 @router.post("/incidents/{ref}/roles", response_model=None)
@@ -38,18 +71,19 @@ def assign_form(
 ) -> Response:
     def change(incident: Incident, who: Principal) -> None:
         roles.check_role(role)
-        person = roles.person(session, holder)
-        handoff = roles.Handoff(
-            context=handoff_context, status=handoff_status, next_steps=handoff_next_steps
-        )
-        roles.assign(
-            session,
-            incident,
-            role,
-            person,
-            actor=who.actor,
-            handoff=handoff if role == roles.IC else None,
-        )
+        with _in_words(request):
+            person = roles.person(session, holder)
+            handoff = roles.Handoff(
+                context=handoff_context, status=handoff_status, next_steps=handoff_next_steps
+            )
+            roles.assign(
+                session,
+                incident,
+                role,
+                person,
+                actor=who.actor,
+                handoff=handoff if role == roles.IC else None,
+            )
 
     fields = {
         "role": role,
@@ -75,8 +109,9 @@ def remove_form(
 ) -> Response:
     def change(incident: Incident, who: Principal) -> None:
         roles.check_role(role)
-        person = roles.person(session, holder) if holder else None
-        roles.unassign(session, incident, role, person, actor=who.actor)
+        with _in_words(request):
+            person = roles.person(session, holder) if holder else None
+            roles.unassign(session, incident, role, person, actor=who.actor)
 
     return change_incident(
         request,

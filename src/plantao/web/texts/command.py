@@ -58,6 +58,9 @@ EN: dict[str, str] = {
     "cmd_handoff_next": "Next steps",
     "cmd_declared_by": "Declared by {actor}",
     "cmd_private_badge": "Private",
+    "cmd_err_second_hat": "{user} already wears the {role} hat on this incident: one hat per person. Remove that role first.",
+    "cmd_err_no_person": "Nobody active is called '{user}'.",
+    "cmd_err_not_holder": "That person no longer holds the {role} role (the page was out of date).",
     "inc_pending_role": "assign a role",
     "inc_pending_role_remove": "remove a role",
 }
@@ -116,6 +119,9 @@ PT_BR: dict[str, str] = {
     "cmd_handoff_next": "Próximos passos",
     "cmd_declared_by": "Declarado por {actor}",
     "cmd_private_badge": "Privado",
+    "cmd_err_second_hat": "{user} já usa o chapéu de {role} neste incidente: uma pessoa, um chapéu. Remova esse papel antes.",
+    "cmd_err_no_person": "Ninguém ativo se chama '{user}'.",
+    "cmd_err_not_holder": "Essa pessoa não tem mais o papel de {role} (a página estava desatualizada).",
     "inc_pending_role": "atribuir um papel",
     "inc_pending_role_remove": "remover um papel",
 }
