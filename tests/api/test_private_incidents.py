@@ -424,3 +424,13 @@ def test_the_incident_page_toggles_visibility_in_both_languages(api: Api) -> Non
     assert "responder-u tornou o incidente público" in api.client.get(f"/incidents/{ref}").text
     detail = api.client.get(f"/api/v1/incidents/{ref}", headers=api.headers("viewer")).json()
     assert detail["private"] is False
+
+
+def test_the_list_marks_private_incidents_for_those_who_see_them(api: Api, secret: Secret) -> None:
+    """On the web list, the private incident's row carries a "Private" badge (its responder)."""
+    _log_in(api, "insider")
+    rows = api.client.get("/?status=").text
+    row = rows[rows.index(f'href="/incidents/{secret.ref}"') :]
+    assert row[: row.index("</td>")].count("vis-private") == 1
+    public = rows[rows.index(f'href="/incidents/{secret.public_ref}"') :]
+    assert "vis-private" not in public[: public.index("</td>")]

@@ -154,6 +154,7 @@ class Listed:
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     urgency: int
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,7 @@ def list_page(
             Incident.acknowledged_at,
             _acknowledged_by(),
             page.c.urgency,
+            Incident.private,
         )
         .join(page, page.c.id == Incident.id)
         .join(Service, Service.id == Incident.service_id)
@@ -300,6 +302,7 @@ def list_page(
             acknowledged_at=r[11],
             acknowledged_by=r[12],
             urgency=int(r[13]),
+            private=bool(r[14]),
         )
         for r in session.execute(stmt)
     ]
