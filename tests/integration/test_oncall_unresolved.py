@@ -335,3 +335,33 @@ def test_a_level_that_reaches_nobody_says_so_and_the_next_one_still_runs(
         "Not resolved after 1 h: escalated to level 3 (paged carla)",
     ]
     assert pages(factory, inc)[1:] == [L3]
+
+
+def test_the_same_timer_run_twice_at_once_fires_once(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """Two transactions run the level-2 job with the same token at the same moment (a lease
+    that expired while the first still ran): the incident lock orders them, the second finds
+    the token moved on, bruno is paged once."""
+    loop, inc = _acknowledged_at_two_minutes(factory)
+    with factory() as s:
+        esc = escalations.get(s, inc)
+        assert esc is not None
+        token = esc.unresolved_token
+    clock.advance(timedelta(minutes=28))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        barrier.wait()
+        outcomes.append(run_transaction(factory, lambda s: unresolved.run_timer(s, inc, token)))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["fired", "stale"]
+    assert pages(factory, inc)[1:] == [L2]
+    settle(loop)  # the job row itself then finds a stale token too
+    assert pages(factory, inc)[1:] == [L2]
