@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from plantao.configfile.durations import parse_duration
 from plantao.configfile.located import LocatedError, matchers_at_index
 from plantao.oncall.escalation_plan import PolicySnapshot, Step, Target
-from plantao.oncall.unresolved_plan import UnresolvedLevel, check_levels, seed_levels
 from plantao.oncall.layers import WEEKDAY_NAMES, parse_hhmm
+from plantao.oncall.unresolved_plan import UnresolvedLevel, check_levels, seed_levels
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
