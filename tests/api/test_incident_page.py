@@ -369,6 +369,7 @@ def test_live_partial_has_only_the_sections(api: Api) -> None:
     assert ids == [
         "inc-summary",
         "inc-oncall",
+        "inc-responders",
         "inc-alerts",
         "inc-runbooks",
         "inc-checklists",
