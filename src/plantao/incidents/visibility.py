@@ -6,13 +6,15 @@ to global admins. For anyone else it does not exist: every route answers the ver
 nonexistent reference gets (:func:`hidden`), never a 403 that would confirm it is there, and
 lists, searches, counts and live events leave it out.
 
-Three shapes of the same rule, so callers never restate it:
+Several shapes of the same rule, so callers never restate it:
 
 - :func:`allows`: the rule itself on plain facts (pure; the live hub applies it to events it
-  has already read);
+  has already read, with :func:`audiences`: who may see each private incident of a batch);
 - :func:`can_see`: one incident already loaded (one indexed look-up, only when it is private);
 - :func:`visible_clause`: a SQL condition on ``incidents`` for list queries (``NOT private OR
-  EXISTS (responder row)``): no query per row.
+  EXISTS (responder row)``): no query per row;
+- :func:`hidden_from`: the (few) private incidents someone may not see, for filtering rows of
+  other tables that point at incidents (deliveries).
 """
 
 from __future__ import annotations
