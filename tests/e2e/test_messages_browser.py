@@ -66,12 +66,20 @@ def _declare(server: PlantaoServer) -> str:
 def test_preview_a_customer_email_from_the_incident_page(
     server: PlantaoServer, page: Any, tmp_path: Path
 ) -> None:
-    """The Messages card's form opens the preview of the chosen template and language, showing
-    the incident's ref and title in a copyable block; the page passes axe and fits 390 px."""
+    """The incident page (with its Messages card) and the preview it opens for the chosen
+    template and language, showing the incident's ref and title in a copyable block, pass axe
+    and fit 390 px."""
     from playwright.sync_api import expect
 
     ref = _declare(server)
     log_in(page, server, path=f"/login?next=/incidents/{ref}")
+    check_page(
+        page,
+        f"{server.base_url}/incidents/{ref}",
+        expect_text=["Messages", "Preview"],
+        out_dir=tmp_path,
+        ready="[data-live-state=open]",
+    )
     page.select_option("#com-template", "customer_email")
     page.select_option("#com-language", "pt-BR")
     page.click("#inc-messages button[type=submit]")
