@@ -166,3 +166,14 @@ def test_preview_refuses_unknown_template_and_time_zone(api: Api) -> None:
     assert _preview(api, ref, template="nope").status_code == 404
     assert _preview(api, ref, template="status_update", time_zone="Mars/Base").status_code == 422
     assert _preview(api, "INC-20000101-9", template="status_update").status_code == 404
+
+
+def test_preview_of_a_private_incident_is_not_found_for_who_may_not_see_it(api: Api) -> None:
+    """A viewer cannot render a private incident's messages (404, as for no incident); an
+    admin can."""
+    ref = _declare(api, private=True)
+    assert _preview(api, ref, template="status_update").status_code == 404
+    assert _preview(api, ref, "admin", template="status_update").status_code == 200
+    api.login("viewer")
+    page = api.client.get(f"/incidents/{ref}/messages/preview")
+    assert page.status_code == 404
