@@ -104,7 +104,7 @@ def test_roles_card_assigns_hands_over_and_refuses_a_second_hat(api: Api) -> Non
         f"{ref}/roles/remove", data={"csrf": csrf, "role": "incident_commander", "holder": "bruno"}
     )
     assert removed.status_code == 200
-    assert "removed bruno as Incident Commander" in removed.text
+    assert "bruno is no longer Incident Commander" in removed.text
 
 
 def test_roles_card_in_portuguese(api: Api) -> None:
@@ -123,3 +123,6 @@ def test_roles_card_in_portuguese(api: Api) -> None:
     )
     assert stale.status_code == 409
     assert "Essa pessoa não tem mais o papel de Scribe" in stale.text
+    done = api.client.post(f"{ref}/roles", data={"csrf": csrf, "role": "scribe", "holder": "ana"})
+    assert "ana agora é Scribe" in done.text
+    assert "Declarado à mão: Relato de cliente: Three tickets in ten minutes" in done.text

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plantao.incidents.models import TimelineEntry
-from plantao.web import responder_words, unresolved_labels
+from plantao.web import responder_words, role_words, unresolved_labels
 from plantao.web.whos_on_it import StepLabel, parse_label
 
 Texts = Mapping[str, str]
@@ -175,6 +175,8 @@ def _simple(
         return t["inc_tl_responder_added"].format(actor=actor, user=data.get("user", "?"))
     if kind in responder_words.KINDS:
         return responder_words.describe(kind, data, t)
+    if kind in role_words.KINDS:
+        return role_words.describe(kind, data, message, t)
     if kind == "silence.created":
         until = data.get("until")
         when = local(datetime.fromisoformat(until)) if isinstance(until, str) else "?"
