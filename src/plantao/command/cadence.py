@@ -27,12 +27,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plantao import clock
 from plantao.command.models import StatusUpdate, UpdateCadence
+from plantao.db import is_postgres
 from plantao.incidents import severity_config
 from plantao.incidents.lifecycle import Status
 from plantao.incidents.models import Incident
@@ -113,6 +116,7 @@ def reconcile(session: Session, incidents: Sequence[Incident]) -> int:
     rows = _locked(session, [i.id for i in incidents])
     now = clock.now()
     jobs: list[job_service.NewJob] = []
+    new: list[dict[str, Any]] = []  # one INSERT for the batch (a storm opens hundreds)
     changed = 0
     for incident in sorted(incidents, key=lambda i: i.id):
         row = rows.get(incident.id)
@@ -120,17 +124,18 @@ def reconcile(session: Session, incidents: Sequence[Incident]) -> int:
         if row is None:
             every = interval(matrix, incident.severity)
             due = None if ended else first_due(incident.severity, every, incident.triggered_at)
-            row = UpdateCadence(
-                incident_id=incident.id,
-                state=STOPPED if ended else ACTIVE,
-                interval_seconds=_seconds(every),
-                next_due_at=due,
-                token=1,
-                reminders=0,
-                overdue_since=None,
-                updated_at=now,
+            new.append(
+                {
+                    "incident_id": incident.id,
+                    "state": STOPPED if ended else ACTIVE,
+                    "interval_seconds": _seconds(every),
+                    "next_due_at": due,
+                    "token": 1,
+                    "reminders": 0,
+                    "overdue_since": None,
+                    "updated_at": now,
+                }
             )
-            session.add(row)
             if due is not None:
                 jobs.append(_job(incident.id, 1, due))
             changed += 1
@@ -144,6 +149,9 @@ def reconcile(session: Session, incidents: Sequence[Incident]) -> int:
             job = _arm(row, first_due(incident.severity, every, now), now)
             jobs += [job] if job else []
             changed += 1
+    if new:  # an engine reacting to another marker of the same incident may have won
+        builder = postgresql.insert if is_postgres(session) else sqlite.insert
+        session.execute(builder(UpdateCadence).on_conflict_do_nothing(), new)
     session.flush()
     job_service.enqueue_many(session, jobs)
     return changed
