@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantao.errors import NotFound
-from plantao.incidents import access as incident_access
 from plantao.incidents import severity_config
 from plantao.incidents.models import Incident, TimelineEntry
 from plantao.notify.models import ContactMethod, Delivery
@@ -149,19 +148,10 @@ class AckDue:
 
 
 @dataclass(frozen=True)
-class AddedResponder:
-    handle: str
-    name: str
-    added_by: str
-    added_at: datetime
-
-
-@dataclass(frozen=True)
 class WhosOnIt:
     paged: list[PagedPerson]
     escalation: EscalationState | None
     ack: AckDue
-    responders: list[AddedResponder]
     snooze: oncall_snooze.Snooze | None
     unpaged: str | None = None  # the latest ``paging.nobody`` entry's message
 
@@ -369,10 +359,6 @@ def assemble(session: Session, incident: Incident, now: datetime) -> WhosOnIt:
         paged=paged_people(session, incident.id),
         escalation=escalation_state(session, incident.id),
         ack=ack_due(session, incident, now),
-        responders=[
-            AddedResponder(u.handle, u.name, r.added_by, r.added_at)
-            for r, u in incident_access.responders(session, incident.id)
-        ],
         snooze=oncall_snooze.current(session, incident),
         unpaged=unpaged_reason(session, incident.id),
     )
