@@ -20,7 +20,8 @@ import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, select
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from plantao.db import is_postgres
@@ -43,11 +44,17 @@ def is_addressed(row: Delivery) -> bool:
 
 
 def _lock(session: Session, addresses: Sequence[str]) -> None:
-    if not is_postgres(session):
+    """One statement taking every address's advisory lock, in key order (no deadlock between
+    engines locking overlapping sets)."""
+    if not is_postgres(session) or not addresses:
         return  # SQLite: one writer, one engine
-    for address in sorted(set(addresses)):  # in order: no deadlock between engines
-        key = zlib.crc32(address.encode()) - 2**31
-        session.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, key)))
+    keys = sorted({zlib.crc32(a.encode()) - 2**31 for a in addresses})
+    rows = func.unnest(array(keys, type_=Integer)).table_valued("key").render_derived()
+    session.execute(
+        select(func.pg_advisory_xact_lock(_LOCK_SPACE, rows.c.key))
+        .select_from(rows)
+        .order_by(rows.c.key)
+    )
 
 
 def release(
@@ -62,17 +69,16 @@ def release(
         return {}
     addresses = [r.address for r in rows if r.address is not None]
     _lock(session, addresses)
-    recent: dict[str, list[datetime]] = {}
-    for address in sorted(set(addresses)):
-        recent[address] = list(
-            session.scalars(
-                select(Delivery.released_at).where(
-                    Delivery.address == address,
-                    Delivery.contact_method_id.is_(None),
-                    Delivery.released_at > now - WINDOW,
-                )
-            )
+    recent: dict[str, list[datetime]] = {a: [] for a in addresses}
+    for address, at in session.execute(
+        select(Delivery.address, Delivery.released_at).where(
+            Delivery.contact_method_id.is_(None),
+            Delivery.released_at > now - WINDOW,
+            Delivery.address.in_(sorted(set(addresses))),
         )
+    ):
+        if address is not None and at is not None:
+            recent[address].append(at)
     webhooks = sorted({r.address for r in rows if r.channel == "webhook" and r.address})
     keys = secrets(session, webhooks) if secrets is not None and webhooks else {}
     targets: dict[int, ContactTarget] = {}

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -101,6 +102,14 @@ class Delivery(Base):
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_contact_released", "contact_method_id", "released_at"),
         Index("ix_deliveries_incident_state", "incident_id", "state"),
+        # The per-address throttle of messages to lists and channels (notify/addressed.py)
+        # reads the last window's releases; the address itself may be too long for a btree.
+        Index(
+            "ix_deliveries_addressed_released",
+            "released_at",
+            sqlite_where=text("contact_method_id IS NULL"),
+            postgresql_where=text("contact_method_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

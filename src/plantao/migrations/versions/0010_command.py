@@ -71,6 +71,13 @@ def upgrade() -> None:
         batch_op.create_check_constraint(
             "has_recipient", "user_id IS NOT NULL OR address IS NOT NULL"
         )
+    op.create_index(
+        "ix_deliveries_addressed_released",
+        "deliveries",
+        ["released_at"],
+        sqlite_where=sa.text("contact_method_id IS NULL"),
+        postgresql_where=sa.text("contact_method_id IS NULL"),
+    )
 
     with op.batch_alter_table("incident_reactions", schema=None) as batch_op:
         batch_op.drop_constraint("kind_known", type_="check")
@@ -231,6 +238,7 @@ def downgrade() -> None:
         batch_op.drop_constraint("kind_known", type_="check")
         batch_op.create_check_constraint("kind_known", "kind IN ('opened', 'status', 'alerts')")
 
+    op.drop_index("ix_deliveries_addressed_released", table_name="deliveries")
     # Messages to stakeholders have no place in the old outbox.
     op.execute("DELETE FROM deliveries WHERE kind = 'message' OR user_id IS NULL")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
