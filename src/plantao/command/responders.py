@@ -269,7 +269,9 @@ def answered_by_acknowledgement(session: Session, acks: Sequence[tuple[int, str]
 
 def join(session: Session, incident: Incident, user: User) -> bool:
     """``user`` is working on the incident: ``joined`` (added when they were not a responder);
-    False when they already had joined."""
+    False when they already had joined. Only people join (a service account is a 422)."""
+    if user.kind != "user":
+        raise ValidationFailed(f"{user.handle} is a service account; only people join incidents")
     row = _row(session, incident, user)
     if row is None:
         incident_access.add_responder(session, incident, user, actor=user.handle)
