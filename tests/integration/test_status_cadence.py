@@ -6,6 +6,7 @@ severity change takes the new interval, and two engines never remind twice."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from plantao.command.models import IncidentRole, UpdateCadence
 from plantao.command.update_schemas import StatusUpdateIn
 from plantao.config import get_settings
 from plantao.db import run_transaction
+from plantao.engine.runner import EngineLoop
 from plantao.errors import ValidationFailed
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
@@ -206,16 +208,30 @@ def test_a_severity_change_takes_the_new_interval(
 
 
 def test_two_engines_never_remind_twice(factory: sessionmaker[Session], frozen: datetime) -> None:
-    """Two engine loops on one database, and the same job replayed: one reminder, one message."""
+    """Two engine loops running at once on one database, and the same job replayed: one
+    reminder, one message."""
     setup_oncall(factory, CONFIG)
     first, second = oncall_loop(factory), oncall_loop(factory)
     inc = fire(factory)
     settle(first)
     _comms_lead(factory, inc, "bruno")
     clock.advance(timedelta(minutes=5))
-    for _ in range(5):
-        first.run_once()
-        second.run_once()
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(engine_loop: EngineLoop) -> None:
+        try:
+            barrier.wait()
+            settle(engine_loop)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(x,)) for x in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
     assert len(_overdue(factory, inc)) == 1
     assert len(_reminders(factory, inc)) == 1
     replay = run_transaction(factory, lambda s: reminding.remind(s, inc, 1))
