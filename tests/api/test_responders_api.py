@@ -223,3 +223,25 @@ def test_the_page_pages_a_schedule_and_shows_states(api: Api, frozen: datetime) 
     assert 'data-user="carla" data-state="acknowledged"' in acked.text
     joined = api.client.post(f"/incidents/{ref}/join", data={"csrf": api.csrf(mine)})
     assert 'data-user="carla" data-state="joined"' in joined.text
+
+
+def test_the_mailed_ack_link_answers_the_page_of_an_acknowledged_incident(
+    api: Api, frozen: datetime
+) -> None:
+    """The incident is acknowledged; carla, paged afterwards, posts her page's ack link: 200,
+    "carla acknowledged the page as a responder", and she is acknowledged (not a no-op)."""
+    ref = _world(api)
+    assert (
+        api.client.post(_url(ref, "/acknowledge"), headers=api.headers("responder")).status_code
+        == 200
+    )
+    api.client.post(_url(ref), json={"user": "carla"}, headers=api.headers("responder"))
+    with session_scope(api.factory) as s:
+        links = s.scalars(select(Delivery.links).where(Delivery.step == "responder:user")).one()
+    url = next(link["url"] for link in links if link["action"] == "ack")
+    path = url.removeprefix("http://plantao.test")
+    done = api.client.post(path, data={"action": "ack"})
+    assert done.status_code == 200, done.text
+    assert "carla acknowledged the page as a responder." in visible_text(done.text)
+    items = api.client.get(_url(ref), headers=api.headers("viewer")).json()["items"]
+    assert [(r["user"], r["state"]) for r in items] == [("carla", "acknowledged")]
