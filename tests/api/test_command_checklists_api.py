@@ -133,7 +133,8 @@ def test_close_list_answered_closes_without_reason(api: Api, frozen: datetime) -
 
 def test_page_shows_setup_list_and_ticks_through_its_form(api: Api, frozen: datetime) -> None:
     """The incident page shows the setup list while it is incomplete, with a tick form per
-    item a person answers; posting the status page form ticks it (303 back to the page)."""
+    item a person answers; posting the status page form ticks it (303 back to the page), and
+    the timeline says so in the reader's language."""
     ref = _incident(api)
     api.login("responder")
     page = page_html(api, ref)
@@ -150,10 +151,11 @@ def test_page_shows_setup_list_and_ticks_through_its_form(api: Api, frozen: date
     assert res.status_code == 303
     text = visible_text(page_section(page_html(api, ref), "inc-command-checklists"))
     assert "1 of 5 done" in text and "Not needed" in text and "ticked by responder-u" in text
-    portuguese = visible_text(
-        page_section(page_html(api, ref, "?lang=pt-BR"), "inc-command-checklists")
-    )
+    pt_page = page_html(api, ref, "?lang=pt-BR")
+    portuguese = visible_text(page_section(pt_page, "inc-command-checklists"))
     assert "Preparação do incidente" in portuguese and "Não se aplica" in portuguese
+    timeline = visible_text(page_section(pt_page, "inc-timeline"))
+    assert "Marcado “Status Page decidido: público, ou não se aplica”: Não se aplica" in timeline
 
 
 def test_page_close_button_refused_then_closed_with_reason(api: Api, frozen: datetime) -> None:

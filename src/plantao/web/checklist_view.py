@@ -7,6 +7,7 @@ the close list once the incident is resolved (000/001 "Validação", 004), when 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,6 +68,30 @@ def _view(states: list[defs.ItemState], lang: str) -> list[ItemView]:
         )
         for s in states
     ]
+
+
+def timeline_text(kind: str, data: Mapping[str, object], t: Mapping[str, str]) -> str | None:
+    """A ``checklist.ticked`` / ``unticked`` / ``skipped`` timeline entry in the reader's
+    language (the stored message is English); None for other kinds."""
+    lang = t.get("chk_lang", "en")
+
+    def label(checklist: object, item: object) -> str:
+        found = defs.find(str(checklist), str(item))
+        return found.label(lang) if found else str(item)
+
+    if kind in (checklists.TICKED, checklists.UNTICKED):
+        name = label(data.get("checklist"), data.get("item"))
+        if kind == checklists.UNTICKED:
+            return t["chk_tl_unticked"].format(item=name)
+        value = data.get("value")
+        if value in defs.STATUS_PAGE_VALUES:
+            value = t["chk_public" if value == "public" else "chk_not_needed"]
+        return t["chk_tl_ticked"].format(item=name) + (f": {value}" if value else "")
+    if kind == checklists.SKIPPED:
+        items = data.get("items")
+        names = [label(data.get("checklist"), i) for i in items] if isinstance(items, list) else []
+        return t["chk_tl_skipped"].format(items="; ".join(names), reason=data.get("reason", ""))
+    return None
 
 
 def assemble(session: Session, incident: Incident, lang: str) -> dict[str, ChecklistView]:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plantao.incidents.models import TimelineEntry
-from plantao.web import responder_words, role_words, unresolved_labels
+from plantao.web import checklist_view, responder_words, role_words, unresolved_labels
 from plantao.web.whos_on_it import StepLabel, parse_label
 
 Texts = Mapping[str, str]
@@ -194,6 +194,8 @@ def _simple(
         return t[f"inc_tl_{kind.replace('.', '_')}"].format(item=_after(message, verb))
     if kind == "checklist.attached":
         return t["inc_tl_checklist_attached"].format(title=_after(message, "Checklist attached: "))
+    if kind.startswith("checklist.") and (words := checklist_view.timeline_text(kind, data, t)):
+        return words
     if kind == "oncall.deferred":
         until = data.get("until")
         when = local(datetime.fromisoformat(until)) if isinstance(until, str) else "?"

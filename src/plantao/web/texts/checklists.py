@@ -7,7 +7,11 @@ with ``chk_``."""
 from __future__ import annotations
 
 EN: dict[str, str] = {
+    "chk_lang": "en",
     "chk_heading": "Incident checklists",
+    "chk_tl_ticked": "Ticked “{item}”",
+    "chk_tl_unticked": "Unticked “{item}”",
+    "chk_tl_skipped": "Closed with unchecked items ({items}): {reason}",
     "chk_setup_title": "Incident setup",
     "chk_setup_hint": "Until every item is done: who holds which hat, the timeline, the status page, the mitigation plan and the next update.",
     "chk_close_title": "Before closing",
@@ -39,7 +43,11 @@ EN: dict[str, str] = {
 }
 
 PT_BR: dict[str, str] = {
+    "chk_lang": "pt-BR",
     "chk_heading": "Checklists do incidente",
+    "chk_tl_ticked": "Marcado “{item}”",
+    "chk_tl_unticked": "Desmarcado “{item}”",
+    "chk_tl_skipped": "Encerrado com itens pendentes ({items}): {reason}",
     "chk_setup_title": "Preparação do incidente",
     "chk_setup_hint": "Até que todos os itens estejam feitos: quem veste cada chapéu, a linha do tempo, o Status Page, o plano de mitigação e a próxima atualização.",
     "chk_close_title": "Antes de encerrar",
