@@ -9,7 +9,9 @@ English and half in Portuguese), starts ``plantao serve --no-engine`` (productio
 plus ``--workers`` ``plantao worker`` engines (two engines race for every update), opens
 ``--incidents`` Sev1 incidents through generic intake and posts ``--updates`` status updates
 through ``POST /api/v1/incidents/{ref}/status-updates``, one every ``--interval`` seconds,
-round-robin over the incidents. Each update's impact names it (``bench-update-N``).
+round-robin over the incidents, ``--settle`` seconds after the incidents opened (their own
+work, escalation and runbook linking, is done before the clock starts). Each update's impact
+names it (``bench-update-N``).
 
 Figures:
 
@@ -115,6 +117,9 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=20)
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between updates")
     parser.add_argument("--workers", type=int, default=2, help="plantao worker engines")
+    parser.add_argument(
+        "--settle", type=float, default=5.0, help="seconds between opening and the first update"
+    )
     parser.add_argument("--drain", type=float, default=30.0, help="max wait for stragglers")
     parser.add_argument("--postgres-url", default=default_postgres_url())
     args = parser.parse_args()
@@ -156,6 +161,9 @@ def main() -> None:
             wait_for(plantao.database_url, "SELECT count(*) FROM incidents", args.incidents)
             with psycopg.connect(plantao.database_url) as conn:
                 refs = [str(r[0]) for r in conn.execute("SELECT human_id FROM incidents")]
+            # The incidents' own work (reactions, runbook linking, the cadence timers) and the
+            # engines' first sends happen before the clock starts: this measures fan-out.
+            time.sleep(args.settle)
             start = time.monotonic()
             for n in range(args.updates):
                 time.sleep(max(0.0, start + n * args.interval - time.monotonic()))
