@@ -201,6 +201,8 @@ def test_the_page_pages_a_schedule_and_shows_states(api: Api, frozen: datetime) 
     assert res.status_code == 200
     text = visible_text(page_section(res.text, "inc-responders"))
     assert "Carla (carla) Paged on call on schedule dba · added by responder-u" in text
+    paged = visible_text(page_section(res.text, "inc-oncall"))
+    assert "Carla (carla) · added by responder-u · high urgency" in paged
     page_html(api, ref, "?lang=pt-BR")
     refused = api.client.post(
         f"/incidents/{ref}/responders",

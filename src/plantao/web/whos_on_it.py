@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from plantao.errors import NotFound
 from plantao.incidents import severity_config
-from plantao.incidents.models import Incident, TimelineEntry
+from plantao.incidents.models import Incident, IncidentResponder, TimelineEntry
 from plantao.notify.models import ContactMethod, Delivery
 from plantao.observability.scrub import scrub
 from plantao.oncall import escalations, schedules
@@ -244,7 +244,10 @@ def paged_people(session: Session, incident_id: int) -> list[PagedPerson]:
                 deliveries=by_page.get(key, []),
             )
         )
-    # Pages not written by an escalation step: a person added by hand was paged directly.
+    # Pages not written by an escalation step: a person asked onto the incident as a responder
+    # (``plantao.command.responders``, step ``responder:<via>``) was paged directly; who added
+    # them is on their responder row.
+    adders = _adders(session, incident_id)
     users = {
         u.id: u
         for u in session.scalars(
@@ -264,7 +267,9 @@ def paged_people(session: Session, incident_id: int) -> list[PagedPerson]:
                 paged_at=first.created_at,
                 step=None,
                 urgency=urgency[(user_id, step)],
-                added_by=step.removeprefix("responder:") if step.startswith("responder:") else None,
+                added_by=adders.get(user.handle, step.removeprefix("responder:"))
+                if step.startswith("responder:")
+                else None,
                 deliveries=lines,
             )
         )
@@ -290,10 +295,20 @@ def paged_people(session: Session, incident_id: int) -> list[PagedPerson]:
                 paged_at=entry.at,
                 step=None,
                 urgency="",
-                added_by=step.removeprefix("responder:"),
+                added_by=adders.get(user_handle, step.removeprefix("responder:")),
             )
         )
     return sorted(out, key=lambda p: p.paged_at)
+
+
+def _adders(session: Session, incident_id: int) -> dict[str, str]:
+    """Who added each of the incident's responders, by handle."""
+    query = (
+        select(User.handle, IncidentResponder.added_by)
+        .join(User, User.id == IncidentResponder.user_id)
+        .where(IncidentResponder.incident_id == incident_id)
+    )
+    return dict(session.execute(query).tuples().all())
 
 
 def _on_call(session: Session, slug: str, at: datetime) -> list[str]:
