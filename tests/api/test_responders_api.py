@@ -85,7 +85,7 @@ def _written(api: Api) -> tuple[int, int]:
 
 def test_adding_a_policy_answers_201_with_every_responder(api: Api, frozen: datetime) -> None:
     """POST {"policy": "dbas"} pages carla and dora: 201 with the list in its documented shape;
-    GET lists the same; the incident's detail carries them too."""
+    GET lists the same (by human id or by id); the incident's detail carries them too."""
     ref = _world(api)
     res = api.client.post(
         _url(ref),
@@ -114,6 +114,8 @@ def test_adding_a_policy_answers_201_with_every_responder(api: Api, frozen: date
     assert listed.status_code == 200 and listed.json()["items"] == items
     detail = api.client.get(_url(ref, ""), headers=api.headers("viewer")).json()
     assert [r["user"] for r in detail["responders"]] == ["carla", "dora"]
+    by_id = api.client.get(_url(str(detail["id"])), headers=api.headers("viewer"))
+    assert by_id.status_code == 200 and by_id.json()["items"] == items
     assert _written(api) == (2, 2)
 
 
