@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from plantao.command.models import Stakeholder
 from plantao.db import session_scope
+from plantao.people.models import AuditEntry
 from tests.api.conftest import Api
 from tests.factories.people import make_user, token_for
 
@@ -114,3 +115,23 @@ def test_responder_cannot_add_or_list(api: Api) -> None:
     res = api.client.post(URL, json=_body(), headers=api.headers("responder"))
     assert res.status_code == 403
     assert _count(api) == 0
+
+
+def test_changes_are_audited_without_secrets(api: Api) -> None:
+    """Adding and removing a stakeholder are audit entries; the secret and URL path are not."""
+    body = _body(
+        kind="webhook", address="https://h.example.com/path-secret", secret="z" * 32, name="bot"
+    )
+    made = api.client.post(URL, json=body, headers=api.headers("admin")).json()
+    api.client.delete(f"{URL}/{made['id']}", headers=api.headers("admin"))
+    with session_scope(api.factory) as session:
+        entries = list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.object_type == "stakeholder")
+                .order_by(AuditEntry.id)
+            )
+        )
+        assert [e.action for e in entries] == ["stakeholder.create", "stakeholder.delete"]
+        text = repr([(e.before, e.after) for e in entries])
+    assert "z" * 32 not in text and "path-secret" not in text

@@ -32,6 +32,8 @@ from plantao.command.models import STAKEHOLDER_KINDS, STAKEHOLDER_SCOPES, Stakeh
 from plantao.errors import Conflict, NotFound, ValidationFailed
 from plantao.incidents.models import Incident, IncidentResponder
 from plantao.incidents.severity import SEVERITY_NAMES, normalize
+from plantao.people import audit
+from plantao.people.actor import AuditActor
 from plantao.people.models import Team, User
 
 __all__ = [
@@ -165,9 +167,15 @@ def _fill(row: Stakeholder, valid: _Valid) -> None:
 
 
 def create(
-    session: Session, spec: StakeholderSpec, *, actor: str, origin: str = "api"
+    session: Session,
+    spec: StakeholderSpec,
+    *,
+    actor: str,
+    origin: str = "api",
+    audit_actor: AuditActor | None = None,
 ) -> Stakeholder:
-    """Add a stakeholder; 409 when the scope already has one of that name. Flushes."""
+    """Add a stakeholder; 409 when the scope already has one of that name. Flushes. With
+    ``audit_actor`` (a person through the API or the web) the audit log records it."""
     valid = validate(session, spec)
     taken = session.scalar(
         select(
@@ -191,7 +199,25 @@ def create(
     _fill(row, valid)
     session.add(row)
     session.flush()
+    if audit_actor is not None:
+        audit.record(
+            session, audit_actor, "stakeholder.create", "stakeholder", row.id, after=_shown(row)
+        )
     return row
+
+
+def _shown(row: Stakeholder) -> dict[str, object]:
+    """What the audit log keeps: never the secret, a webhook URL only up to its host."""
+    return {
+        "scope": row.scope,
+        "scope_slug": row.scope_slug,
+        "name": row.name,
+        "kind": row.kind,
+        "user_id": row.user_id,
+        "address": shown_address(row),
+        "language": row.language,
+        "min_severity": row.min_severity,
+    }
 
 
 def get(session: Session, stakeholder_id: int) -> Stakeholder:
@@ -211,8 +237,12 @@ def list_stakeholders(session: Session) -> list[Stakeholder]:
     )
 
 
-def delete(session: Session, row: Stakeholder) -> None:
+def delete(session: Session, row: Stakeholder, *, audit_actor: AuditActor | None = None) -> None:
     """Remove a stakeholder; deliveries already written for them stay (they are history)."""
+    if audit_actor is not None:
+        audit.record(
+            session, audit_actor, "stakeholder.delete", "stakeholder", row.id, before=_shown(row)
+        )
     session.delete(row)
     session.flush()
 

@@ -141,7 +141,7 @@ def add_stakeholder_form(
             stakeholders.require_manage(session, who, scope, slug)
         except NotFound as exc:
             raise ValidationFailed(f"{scope}: {exc.detail}") from exc
-        row = stakeholders.create(session, spec, actor=who.actor)
+        row = stakeholders.create(session, spec, actor=who.actor, audit_actor=who.audit_actor)
     except DomainError as exc:
         session.rollback()
         return _listing(request, session, who, form=form, error=exc.detail, status_code=exc.status)
@@ -161,7 +161,7 @@ def delete_stakeholder_form(
         stakeholders.require_manage(session, who, row.scope, row.scope_slug)
         if row.origin == "config":
             raise Conflict(f"{row.name} is declared in plantao.yaml; remove it there")
-        stakeholders.delete(session, row)
+        stakeholders.delete(session, row, audit_actor=who.audit_actor)
     except DomainError as exc:
         session.rollback()
         return _listing(request, session, who, error=exc.detail, status_code=exc.status)

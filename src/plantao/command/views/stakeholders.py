@@ -90,7 +90,10 @@ def list_stakeholders(session: SessionDep, _who: Manager) -> list[StakeholderOut
 def add_stakeholder(body: StakeholderIn, session: SessionDep, who: Manager) -> StakeholderOut:
     _authorize(session, who, body.scope, body.scope_slug)
     row = stakeholders.create(
-        session, stakeholders.StakeholderSpec(**body.model_dump()), actor=who.actor
+        session,
+        stakeholders.StakeholderSpec(**body.model_dump()),
+        actor=who.actor,
+        audit_actor=who.audit_actor,
     )
     session.commit()
     return _out(row, _handles(session, [row]))
@@ -102,6 +105,6 @@ def delete_stakeholder(stakeholder_id: Id, session: SessionDep, who: Manager) ->
     stakeholders.require_manage(session, who, row.scope, row.scope_slug)
     if row.origin == "config":
         raise Conflict(f"stakeholder {row.name!r} is declared in plantao.yaml; remove it there")
-    stakeholders.delete(session, row)
+    stakeholders.delete(session, row, audit_actor=who.audit_actor)
     session.commit()
     return Response(status_code=204)
