@@ -309,3 +309,22 @@ def test_messages_to_channels_are_sent_signed_and_throttled_per_address(
         assert all(r.state == "sent" for r in _messages(factory))
     finally:
         step.close()
+
+
+def test_a_person_without_a_contact_method_is_named_on_the_timeline(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """A user stakeholder with no contact method for the urgency gets no row, and the
+    timeline entry says who could not be reached instead of staying silent."""
+    apply_standard(factory)
+    _add(factory, Spec("team", "sre", "ana", "user", user="ana"))
+    [incident] = open_incidents(factory, 1)
+    _post(factory, incident)
+    _fan_out(factory)
+    assert _messages(factory) == []
+    with session_scope(factory) as s:
+        entry = s.scalars(
+            select(TimelineEntry).where(TimelineEntry.kind == comms_fanout.FANNED_OUT)
+        ).one()
+        assert entry.data["unreachable"] == ["ana"]
+        assert "no contact method for this urgency: ana" in entry.message

@@ -99,7 +99,11 @@ def _claim(session: Session, limit: int) -> list[StatusUpdate]:
     return list(session.scalars(leasing.for_update(session, stmt, skip_locked=True)))
 
 
-def _targets(session: Session, row: StatusUpdate, incident: Incident) -> list[_Target]:
+def _targets(
+    session: Session, row: StatusUpdate, incident: Incident
+) -> tuple[list[_Target], list[str]]:
+    """Every target of the update, and the names of person stakeholders it cannot reach (no
+    contact method for its urgency, or disabled)."""
     audience = stakeholders.audience_for(session, incident)
     urgency = "high" if incident.severity == "sev1" else "low"
     people = sorted({s.user_id for s in audience if s.kind == "user" and s.user_id is not None})
@@ -121,15 +125,18 @@ def _targets(session: Session, row: StatusUpdate, incident: Incident) -> list[_T
             contacts.setdefault(contact.user_id, []).append((contact, zone))
     base = f"update:{row.id}"
     out: list[_Target] = []
+    unreachable: list[str] = []
     for stk in audience:
         if stk.kind != "user":
             key = f"{base}:{stk.id}"
             out.append(_Target(stk, stk.kind, key, address=stk.address))
             continue
+        if not contacts.get(stk.user_id or 0):
+            unreachable.append(stk.name)
         for contact, zone in contacts.get(stk.user_id or 0, []):
             key = f"{base}:{stk.id}:{contact.id}"
             out.append(_Target(stk, contact.type, key, None, stk.user_id, contact.id, zone))
-    return out
+    return out, unreachable
 
 
 def fan_out(session: Session, settings: Settings, limit: int = BATCH) -> int:
@@ -150,7 +157,7 @@ def fan_out(session: Session, settings: Settings, limit: int = BATCH) -> int:
     timeline: list[tuple[int, incident_service.TimelineItem]] = []
     for update in claimed:
         incident = incidents[update.incident_id]
-        targets = _targets(session, update, incident)
+        targets, unreachable = _targets(session, update, incident)
         base = replace(facts[incident.id], latest=incident_facts.update_facts(update))
         name = template_for(incident.severity, update.kind)
         try:
@@ -161,10 +168,17 @@ def fan_out(session: Session, settings: Settings, limit: int = BATCH) -> int:
             item = incident_service.TimelineItem(FANNED_OUT, "plantao", message, {"failed": True})
             timeline.append((incident.id, item))
             continue
-        if targets:
+        if targets or unreachable:
             names = sorted({t.stakeholder.name for t in targets})
             message = f"Status update sent to {len(names)} stakeholder(s): {', '.join(names)}"
-            data = {"update_id": update.id, "stakeholders": len(names), "messages": len(targets)}
+            if unreachable:
+                message += f"; no contact method for this urgency: {', '.join(unreachable)}"
+            data = {
+                "update_id": update.id,
+                "stakeholders": len(names),
+                "messages": len(targets),
+                "unreachable": unreachable,
+            }
             item = incident_service.TimelineItem(FANNED_OUT, "plantao", message, data)
             timeline.append((incident.id, item))
     _insert(session, rows)
