@@ -35,6 +35,7 @@ import re
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -55,7 +56,7 @@ SECRET = "bench-webhook-secret-0123456789"  # noqa: S105 - loopback test receive
 _UPDATE = re.compile(r"bench-update-(\d+)")
 
 
-def config_for(stakeholders: int) -> object:
+def config_for(stakeholders: int) -> Callable[[str], str]:
     def config(hook: str) -> str:
         lines = []
         for n in range(stakeholders):
@@ -135,7 +136,7 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="plantao-comms-") as tmp,
         plantao_with_receiver(
             args.postgres_url,
-            config_for(args.stakeholders),  # type: ignore[arg-type]
+            config_for(args.stakeholders),
             received,
             workdir=Path(tmp),
             serve_args=["--no-engine"],
@@ -168,10 +169,10 @@ def main() -> None:
             for n in range(args.updates):
                 time.sleep(max(0.0, start + n * args.interval - time.monotonic()))
                 ref = refs[n % len(refs)]
-                update = {"status": "investigating", "impact": f"bench-update-{n} checkout"}
+                payload = {"status": "investigating", "impact": f"bench-update-{n} checkout"}
                 posted[n] = time.time()
                 client.post(
-                    f"/api/v1/incidents/{ref}/status-updates", json=update
+                    f"/api/v1/incidents/{ref}/status-updates", json=payload
                 ).raise_for_status()
         expected = args.updates * args.stakeholders
         deadline = time.monotonic() + args.drain
