@@ -328,3 +328,30 @@ def test_a_person_without_a_contact_method_is_named_on_the_timeline(
         ).one()
         assert entry.data["unreachable"] == ["ana"]
         assert "no contact method for this urgency: ana" in entry.message
+
+
+def test_a_channel_message_is_cancelled_when_the_incident_turns_private(
+    factory: sessionmaker[Session], frozen: datetime, receiver: WebhookReceiver
+) -> None:
+    """A message written for a channel before its incident was made private is cancelled at
+    lease time, never posted."""
+    apply_standard(factory)
+    _add(factory, Spec("global", "", "chat", "slack", address=f"{receiver.url}/chat"))
+    [incident] = open_incidents(factory, 1)
+    _post(factory, incident)
+    _fan_out(factory)
+
+    def make_private(s: Session) -> None:
+        row = s.get(Incident, incident)
+        assert row is not None
+        row.private = True
+
+    run_transaction(factory, make_private)
+    step = DeliveryStep(Settings(env="test"))
+    try:
+        deliver(step, factory)
+    finally:
+        step.close()
+    [row] = _messages(factory)
+    assert row.state == "cancelled" and row.last_error == addressed.PRIVATE
+    assert receiver.bodies == []

@@ -2,10 +2,12 @@
 
 A status update to a stakeholder that is a list or a channel (``plantao.command.stakeholders``)
 is a ``deliveries`` row with no user and no contact method: its ``channel`` and ``address``
-say where it goes. Leasing treats it like a page except for two things decided here:
+say where it goes. Leasing treats it like a page except for three things decided here:
 
 * **Target.** The row's own ``address``; a generic ``webhook`` is signed with the secret its
   owner keeps (the caller passes a lookup, because the stakeholders live above ``notify``).
+* **Privacy.** A row whose incident was made private after it was written is cancelled, not
+  sent (the fan-out never writes one for a private incident).
 * **Throttle.** Per address, a sliding window like a contact method's, but wider
   (:data:`LIMIT` per :data:`WINDOW`): a channel is shared by every incident that informs it, and
   a burst of Sev1 updates must not wait a quarter of an hour. A message over the limit is not
@@ -25,16 +27,18 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from plantao.db import is_postgres
+from plantao.incidents.models import Incident
 from plantao.notify import throttle
 from plantao.notify.channels.base import ContactTarget
 from plantao.notify.models import Delivery
 
-__all__ = ["LIMIT", "WINDOW", "SecretLookup", "is_addressed", "release"]
+__all__ = ["LIMIT", "PRIVATE", "WINDOW", "SecretLookup", "is_addressed", "release"]
 
 LIMIT = 20
 WINDOW = timedelta(minutes=15)
 #: ``(session, webhook URLs) → {URL: signing secret}``
 SecretLookup = Callable[[Session, list[str]], dict[str, str]]
+PRIVATE = "cancelled: the incident is private now; lists and channels do not hear of it"
 _LOCK_SPACE = 0x504C4144  # "PLAD": keeps these advisory locks apart from other users'
 
 
@@ -57,6 +61,15 @@ def _lock(session: Session, addresses: Sequence[str]) -> None:
     )
 
 
+def _now_private(session: Session, rows: Sequence[Delivery]) -> set[int]:
+    ids = sorted({r.incident_id for r in rows if r.incident_id is not None})
+    if not ids:
+        return set()
+    return set(
+        session.scalars(select(Incident.id).where(Incident.id.in_(ids), Incident.private.is_(True)))
+    )
+
+
 def release(
     session: Session,
     rows: Sequence[Delivery],
@@ -64,7 +77,17 @@ def release(
     secrets: SecretLookup | None,
 ) -> dict[int, ContactTarget]:
     """The targets of the addressed ``rows`` the throttle lets out now (by row id); the others
-    are put back to wait for their window (``pending``, due later). Flushes nothing itself."""
+    are put back to wait for their window (``pending``, due later), and those of an incident
+    made private since they were written are cancelled (a list or a channel never hears of a
+    private incident, not even through a retry). Flushes nothing itself."""
+    if not rows:
+        return {}
+    private = _now_private(session, rows)
+    for row in rows:
+        if row.incident_id in private:
+            row.state, row.finished_at, row.lease_until = "cancelled", now, None
+            row.last_error = PRIVATE
+    rows = [r for r in rows if r.incident_id not in private]
     if not rows:
         return {}
     addresses = [r.address for r in rows if r.address is not None]
