@@ -29,6 +29,7 @@ def test_a_message_to_a_list_shows_on_the_deliveries_api_and_pages(api: Api) -> 
     api.login("admin")
     page = api.client.get("/deliveries")
     assert page.status_code == 200 and message["subject"] in page.text
+    assert "stakeholder execs" in page.text  # who it went to, not a "?"
     incident = api.client.get(f"/incidents/{ref}")
     assert incident.status_code == 200
     assert "Status update sent to 1 stakeholder(s): execs" in incident.text
