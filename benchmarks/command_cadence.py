@@ -116,7 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=200)
     parser.add_argument("--minutes", type=float, default=3.0, help="reminder rounds to watch")
-    parser.add_argument("--spread", type=float, default=20.0, help="seconds to open them over")
+    parser.add_argument("--spread", type=float, default=60.0, help="seconds to open them over")
     parser.add_argument("--workers", type=int, default=2, help="plantao worker engines")
     parser.add_argument("--postgres-url", default=default_postgres_url())
     args = parser.parse_args()
