@@ -327,3 +327,23 @@ def test_cli_posts_and_lists_updates(
         assert row["posted_by"].startswith("cli:")
     finally:
         get_settings.cache_clear()
+
+
+def test_without_a_comms_lead_the_commander_is_reminded_else_nobody_is_said(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """No Comms Lead: the IC (ana, commander since she acknowledged) is reminded; on an
+    incident nobody holds a hat on or responds to, the overdue entry says nobody was reminded."""
+    loop = setup_oncall(factory, CONFIG)
+    inc = fire(factory)
+    settle(loop)
+    act(factory, inc, Action.ACKNOWLEDGE)  # ana: the on-call who acknowledges is IC (seed 002)
+    settle(loop)
+    other = fire(factory, name="Other")
+    settle(loop)
+    _advance(loop, 5)
+    [entry] = _overdue(factory, inc)
+    assert entry.data["as"] == "incident_commander" and entry.data["reminded"] == ["ana"]
+    [lonely] = _overdue(factory, other)
+    assert lonely.data["reminded"] == []
+    assert lonely.message.endswith("reminded nobody (no Comms Lead, IC or responder)")

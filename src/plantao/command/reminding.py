@@ -2,9 +2,10 @@
 
 Who is reminded (seed 002 RACI: the Comms Lead communicates, the IC is accountable): the Comms
 Lead; with none, the Incident Commander; with neither, the responders who acknowledged (else
-every responder added to the incident). While no update comes, the reminder repeats one
-interval later (Sev1 every 15 min, Sev2 30 min, Sev3 2 h): as often as the updates themselves
-are due, so a late Comms Lead is nudged at the pace they are expected to keep, never flooded.
+those who joined; someone only paged has not taken the incident on). While no update comes,
+the reminder repeats one interval later (Sev1 every 15 min, Sev2 30 min, Sev3 2 h): as often as
+the updates themselves are due, so a late Comms Lead is nudged at the pace they are expected to
+keep, never flooded.
 
 Fencing: the job carries the cadence's token. The handler locks the cadence row, drops the job
 unless the token still matches and the incident is open, and takes a new token for the next
@@ -54,7 +55,7 @@ def recipients(session: Session, incident_id: int) -> tuple[str, list[User]]:
         .order_by(IncidentResponder.added_at, User.id)
     ).all()
     acknowledged = [u for state, u in rows if state == "acknowledged"]
-    return "responder", acknowledged or [u for _, u in rows]
+    return "responder", acknowledged or [u for state, u in rows if state == "joined"]
 
 
 def _next_reminder(due: datetime, every: timedelta, now: datetime) -> datetime:
