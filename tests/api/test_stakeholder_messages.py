@@ -13,7 +13,8 @@ from tests.factories.payloads import am_alert, am_webhook
 
 def test_a_message_to_a_list_shows_on_the_deliveries_api_and_pages(api: Api) -> None:
     """A status update fanned out to an e-mail list: /api/v1/deliveries lists it (user_id
-    null), /deliveries and the incident page render."""
+    null), /deliveries names the stakeholder, the incident's Stakeholders card shows the
+    message queued without the address."""
     ref = api.open_incident(f"/api/v1/intake/{AM_KEY}/alertmanager", am_webhook([am_alert()]))
     admin = api.headers("admin")
     body = {"scope": "global", "name": "execs", "kind": "email", "address": "x@example.com"}
@@ -33,3 +34,6 @@ def test_a_message_to_a_list_shows_on_the_deliveries_api_and_pages(api: Api) -> 
     incident = api.client.get(f"/incidents/{ref}")
     assert incident.status_code == 200
     assert "Status update sent to 1 stakeholder(s): execs" in incident.text
+    card = incident.text.split('id="inc-stakeholders"', 1)[1].split("</section>", 1)[0]
+    assert "<strong>execs</strong>" in card and 'data-state="queued"' in card
+    assert "x@example.com" not in card  # addresses stay on /stakeholders

@@ -58,6 +58,7 @@ from plantao.web import (
     change_rollbacks,
     checklist_view,
     error_pages,
+    incident_stakeholders,
     incident_timeline,
     message_pages,
     rendering,
@@ -171,6 +172,7 @@ def page_context(
         "messages": message_pages.card(),
         **role_card.roles_context(session, incident, can_write),
         "command_checklists": checklist_view.assemble(session, incident, rendering.lang(request)),
+        **incident_stakeholders.panel(session, incident),
         "change_lines": change_rollbacks.assemble(
             request.app.state.settings, session, incident, rendering.lang(request)
         ),
