@@ -151,6 +151,11 @@ def test_status_update_from_the_browser_reaches_each_stakeholder_once_in_their_l
     post = json.loads(stack.hooks.bodies[0])
     assert "Impacto" in post["text"] and ref in post["text"]
     assert "Checkout fails for 20" in post["text"]
+    page.goto(f"{server.base_url}/incidents/{ref}")  # the Stakeholders card says it went out
+    card = page.locator("#inc-stakeholders")
+    expect(card.locator('[data-state="sent"]')).to_have_count(2)
+    expect(card).to_contain_text("Execs")
+    expect(card).not_to_contain_text("execs@example.com")
     with server.client() as api:
         incident = api.get(f"/api/v1/incidents/{ref}").json()
         sent = [e for e in incident["timeline"] if e["kind"] == "comms.fanned_out"]
