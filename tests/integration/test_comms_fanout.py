@@ -355,3 +355,31 @@ def test_a_channel_message_is_cancelled_when_the_incident_turns_private(
     [row] = _messages(factory)
     assert row.state == "cancelled" and row.last_error == addressed.PRIVATE
     assert receiver.bodies == []
+
+
+def test_a_failing_channel_is_retried_then_dead_like_a_page(
+    factory: sessionmaker[Session], frozen: datetime, receiver: WebhookReceiver
+) -> None:
+    """A channel answering 500 gets the message retried with backoff, then dead-lettered after
+    the attempt limit, as a page would be."""
+    apply_standard(factory)
+    receiver.statuses["/down"] = 500
+    _add(factory, Spec("global", "", "down", "mattermost", address=f"{receiver.url}/down"))
+    [incident] = open_incidents(factory, 1)
+    _post(factory, incident)
+    _fan_out(factory)
+    settings = Settings(env="test", delivery_max_attempts=2, delivery_backoff_base_seconds=10)
+    step = DeliveryStep(settings)
+    try:
+        deliver(step, factory)
+        [row] = _messages(factory)
+        assert (
+            row.state == "retrying" and row.attempts == 1 and "HTTP 500" in (row.last_error or "")
+        )
+        clock.advance(timedelta(minutes=5))
+        deliver(step, factory)
+    finally:
+        step.close()
+    [row] = _messages(factory)
+    assert row.state == "dead" and row.attempts == 2
+    assert "gave up after 2 attempts" in (row.last_error or "")
