@@ -374,6 +374,7 @@ def test_live_partial_has_only_the_sections(api: Api) -> None:
         "inc-runbooks",
         "inc-checklists",
         "inc-command-checklists",
+        "inc-updates",
         "inc-timeline",
     ]
     assert "<header" not in part.text and "<html" not in part.text

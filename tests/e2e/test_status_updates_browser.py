@@ -1,7 +1,8 @@
 """A status update posted through the incident page's form in a real Chromium on a real
 ``plantao serve``: the card shows the next due time and the form at 1366 and 390 px (no
 horizontal scroll, no serious axe-core finding), and the posted update appears with its next
-step while the API shows the next update due one Sev1 interval later."""
+step while the API shows the next update due one Sev1 interval later; one posted elsewhere
+appears on the open page without a reload."""
 
 from __future__ import annotations
 
@@ -62,3 +63,28 @@ def test_a_status_update_posted_through_the_form(
     page.locator("#inc-updates .upd-post > summary").click()  # folded once updates exist
     form.get_by_label("Resolved").check()
     expect(page.locator("#upd-root-cause")).to_be_visible()
+
+
+def test_an_update_posted_elsewhere_appears_without_a_reload(
+    plantao_sqlite: PlantaoServer, page: Any
+) -> None:
+    """With the page open, an update posted through the API shows up in the card's history
+    (the page was not reloaded: a marker set on window survives)."""
+    from playwright.sync_api import expect
+
+    server = plantao_sqlite
+    ref = open_incident(server)
+    log_in(page, server, path=f"/login?next=/incidents/{ref}")
+    page.goto(f"{server.base_url}/incidents/{ref}")
+    expect(page.locator("[data-live-state=open]")).to_have_count(1, timeout=20_000)
+    page.evaluate("window.__plantaoMarker = 'still here'")
+    with server.client() as client:
+        answer = client.post(
+            f"/api/v1/incidents/{ref}/status-updates",
+            json={"status": "monitoring", "impact": "error rate back under 1%"},
+        )
+        assert answer.status_code == 201, answer.text
+    history = page.locator("#inc-updates .upd-item")
+    expect(history).to_have_count(1, timeout=20_000)
+    expect(history.first).to_contain_text("error rate back under 1%")
+    assert page.evaluate("window.__plantaoMarker") == "still here"
