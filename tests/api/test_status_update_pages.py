@@ -7,6 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from plantao import clock
+from plantao.config import Settings
+from plantao.engine.handlers import registry
+from plantao.engine.reactions import ReactionStep
+from plantao.engine.runner import EngineLoop
 from tests.api.conftest import Api
 from tests.api.test_incident_page import page_html, page_section, visible_text
 from tests.factories.config import GENERIC_KEY
@@ -46,6 +50,8 @@ def test_the_form_posts_an_update_and_the_card_lists_it(api: Api, frozen: dateti
     assert "Initial" in card and "Identified" in card and "10% of checkouts fail" in card
     assert "roll back v1.3" in card and "ana" in card
     assert "by responder-u" in card
+    timeline = visible_text(page_section(page_html(api, ref, "?lang=pt-BR"), "inc-timeline"))
+    assert "Atualização de status Inicial (Identificado): 10% of checkouts fail" in timeline
     res = api.client.get(f"/api/v1/incidents/{ref}", headers=api.headers("viewer"))
     assert datetime.fromisoformat(res.json()["next_update_due_at"]) == frozen + timedelta(
         minutes=15
@@ -71,7 +77,8 @@ def test_a_refused_update_keeps_what_was_typed(api: Api, frozen: datetime) -> No
 
 def test_a_late_update_is_red_on_the_page_and_the_list(api: Api, frozen: datetime) -> None:
     """Past the Sev1 first-message time (5 min): the card and the list row both carry the red
-    "update overdue" badge; a viewer sees it but has no form; pt-BR words it too."""
+    "update overdue" badge; a viewer sees it but has no form; pt-BR words it too, and the
+    engine's reminder entry on the timeline."""
     ref = _open(api)
     clock.advance(timedelta(minutes=6))
     api.login("viewer")
@@ -85,3 +92,9 @@ def test_a_late_update_is_red_on_the_page_and_the_list(api: Api, frozen: datetim
     assert "upd-overdue" in row and "update overdue" in row
     portuguese = visible_text(page_section(page_html(api, ref, "?lang=pt-BR"), "inc-updates"))
     assert "atualização atrasada" in portuguese and "Atualizações de status" in portuguese
+    loop = EngineLoop(api.factory, registry(Settings(env="test")), steps=[ReactionStep()])
+    while loop.run_once():
+        pass
+    timeline = visible_text(page_section(page_html(api, ref, "?lang=pt-BR"), "inc-timeline"))
+    assert "Atualização de status atrasada (vencia" in timeline
+    assert "lembrete para ninguém (sem Comms Lead, IC ou responsável)" in timeline

@@ -144,6 +144,7 @@ def post(session: Session, incident: Incident, data: StatusUpdateIn, *, actor: s
                     "update_id": update.id,
                     "kind": kind,
                     "status": data.status,
+                    "impact": data.impact[:500],
                     "next_update_due_at": None if due is None else due.isoformat(),
                 },
             )

@@ -20,7 +20,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plantao.incidents.models import TimelineEntry
-from plantao.web import checklist_view, responder_words, role_words, unresolved_labels
+from plantao.web import (
+    checklist_view,
+    responder_words,
+    role_words,
+    unresolved_labels,
+    update_words,
+)
 from plantao.web.whos_on_it import StepLabel, parse_label
 
 Texts = Mapping[str, str]
@@ -177,6 +183,8 @@ def _simple(
         return responder_words.describe(kind, data, t)
     if kind in role_words.KINDS:
         return role_words.describe(kind, data, message, t)
+    if kind in update_words.KINDS:
+        return update_words.describe(kind, data, message, t, local)
     if kind == "silence.created":
         until = data.get("until")
         when = local(datetime.fromisoformat(until)) if isinstance(until, str) else "?"

@@ -48,6 +48,10 @@ EN: dict[str, str] = {
     "upd_owner_eta": "{owner}, by {eta}",
     "upd_bad_input": "The update was not posted: {detail}",
     "upd_bad_time": "{field}: not a date and time",
+    "upd_tl_posted": "{kind} status update ({status}): {impact}",
+    "upd_tl_next": "; next update by {due}",
+    "upd_tl_overdue": "Status update overdue (was due {due}): reminded {who}",
+    "upd_tl_nobody": "nobody (no Comms Lead, IC or responder)",
 }
 
 PT_BR: dict[str, str] = {
@@ -94,4 +98,8 @@ PT_BR: dict[str, str] = {
     "upd_owner_eta": "{owner}, até {eta}",
     "upd_bad_input": "A atualização não foi publicada: {detail}",
     "upd_bad_time": "{field}: data e hora inválidas",
+    "upd_tl_posted": "Atualização de status {kind} ({status}): {impact}",
+    "upd_tl_next": "; próxima até {due}",
+    "upd_tl_overdue": "Atualização de status atrasada (vencia {due}): lembrete para {who}",
+    "upd_tl_nobody": "ninguém (sem Comms Lead, IC ou responsável)",
 }
