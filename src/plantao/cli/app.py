@@ -19,7 +19,6 @@ from plantao.cli import responders as responders_cli
 from plantao.cli import runbooks as runbooks_cli
 from plantao.cli import secret as secret_cli
 from plantao.cli import status_updates as status_updates_cli
-from plantao.cli import status_updates as status_updates_cli
 from plantao.config import get_settings
 from plantao.db import make_engine, make_sessionmaker, session_scope
 from plantao.errors import DomainError
@@ -37,7 +36,6 @@ integrations_app = typer.Typer(no_args_is_help=True, help="Integrations and thei
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data for a first look.")
 app.add_typer(incidents_app, name="incidents")
 incidents_cli.register(incidents_app)
-status_updates_cli.register(incidents_app)
 responders_cli.register(incidents_app)
 status_updates_cli.register(incidents_app)
 app.add_typer(people_cli.tokens_app, name="tokens")
