@@ -277,7 +277,12 @@ _ROUTES = [
     # responders: paging more people is acting; acknowledging a page is the paged person's own
     Call("GET", INCIDENT + "/responders", Need.READ),
     Call("POST", INCIDENT + "/responders", Need.ACT_B, _const({"schedule": "primary"})),
-    Call("POST", INCIDENT + "/responders/{handle}/acknowledge", Need.OWN_WRITE, params={"handle": _owner}),
+    Call(
+        "POST",
+        INCIDENT + "/responders/{handle}/acknowledge",
+        Need.OWN_WRITE,
+        params={"handle": _owner},
+    ),
     Call("POST", INCIDENT + "/join", Need.ACT_B),
     Call("GET", INCIDENT + "/runbooks", Need.READ),
     Call("POST", INCIDENT + "/runbooks/{rid}/confirm", Need.ACT_B),
@@ -349,7 +354,13 @@ _ROUTES = [
     # message templates: everyone reads them, managers and admins change them; a preview reads
     Call("GET", "/api/v1/comms/templates", Need.READ),
     Call("GET", COMMS_TEMPLATE, Need.READ, params=TEMPLATE),
-    Call("PUT", COMMS_TEMPLATE, Need.MANAGE_B, _const({"subject": "{{ incident.ref }}", "body": "x"}), TEMPLATE),
+    Call(
+        "PUT",
+        COMMS_TEMPLATE,
+        Need.MANAGE_B,
+        _const({"subject": "{{ incident.ref }}", "body": "x"}),
+        TEMPLATE,
+    ),
     Call("DELETE", COMMS_TEMPLATE, Need.MANAGE_B, params=TEMPLATE),
     Call("POST", INCIDENT + "/messages/preview", Need.READ, _const({"template": "status_update"})),
 ]  # fmt: skip

@@ -368,6 +368,7 @@ def test_live_partial_has_only_the_sections(api: Api) -> None:
     ids = re.findall(r'<section id="([^"]+)"[^>]*data-live-section', part.text)
     assert ids == [
         "inc-summary",
+        "inc-roles",
         "inc-oncall",
         "inc-responders",
         "inc-alerts",
