@@ -151,7 +151,7 @@ def test_whos_on_it_at_desktop_and_phone_widths(
         expect(panel.locator(".inc-ack")).to_contain_text("Target: acknowledge within 5 min")
         expect(page.locator("#inc-alerts")).to_contain_text("Since the 14:02 deploy.")
         expect(page.locator("#inc-alerts a[href^='http://prometheus:9090']")).to_have_count(1)
-        for text in ("Who's on it", "Escalate now", "Add responder", "Timeline"):
+        for text in ("Who's on it", "Escalate now", "Page responders", "Timeline"):
             expect(page.get_by_text(text).filter(visible=True).first).to_be_visible()
         overflow = horizontal_overflow(page)
         assert overflow is None, f"{where}: horizontal scroll: {overflow}"
