@@ -280,8 +280,6 @@ _MESSAGES = (
     (re.compile(r"^the note is longer than (\d+) characters$"), "inc_err_note_long"),
     (re.compile(r"^the note is empty$"), "inc_err_note_empty"),
     (re.compile(r"^\S+ is (\w+); only an acknowledged incident can be snoozed$"), "inc_err_snooze"),
-    (re.compile(r"^(\S+) is already a responder on \S+$"), "inc_err_responder_twice"),
-    (re.compile(r"^handle: nobody active is called '(.*)'$"), "inc_err_no_person"),
     (re.compile(r"^\S+'s service has no escalation policy$"), "inc_err_no_policy"),
     (re.compile(r"^\S+'s escalation policy is exhausted$"), "inc_err_exhausted"),
     (re.compile(r"^\S+ is (\w+); reopen it to escalate$"), "inc_err_escalate_closed"),
