@@ -234,3 +234,22 @@ def test_cli_declare_and_role(
         incident = incident_service.get(s, ref)
         assert incident.private and incident.category == "data_leak"
         assert incident.created_by.startswith("cli:")
+
+
+def test_a_closed_incidents_roles_no_longer_change(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """Assigning a role on a closed incident is a Conflict and leaves its roles as they ended."""
+    setup_oncall(factory)
+    inc = _declare(factory)
+    _assign(factory, inc, "incident_commander", "ana")
+
+    def finish(s: Session) -> None:
+        incident = incident_service.get(s, inc, for_update=True)
+        incident_service.act(s, incident, Action.RESOLVE, actor="ana")
+        incident_service.act(s, incident, Action.CLOSE, actor="ana")
+
+    run_transaction(factory, finish)
+    with pytest.raises(Conflict, match="is closed: its roles can no longer change"):
+        _assign(factory, inc, "scribe", "bruno")
+    assert _hats(factory, inc) == [("incident_commander", "ana")]

@@ -27,6 +27,7 @@ from plantao.command.models import ROLES, IncidentRole
 from plantao.errors import Conflict, NotFound, ValidationFailed
 from plantao.incidents import access
 from plantao.incidents import service as incident_service
+from plantao.incidents.lifecycle import Status
 from plantao.incidents.models import Incident
 from plantao.people import directory
 from plantao.people.models import User
@@ -136,11 +137,14 @@ def assign(
     """Give ``role`` to ``user`` on the (locked) incident; returns ``assigned``,
     ``handed_over`` or ``unchanged`` (they already wear it). Flushes.
 
-    Conflict when they wear another hat; a single-holder role held by someone else passes to
-    ``user`` (a hand-over). ``user`` also becomes a responder of the incident.
+    Conflict when they wear another hat or the incident is closed (its command is over: the
+    roles it ended with are the record the postmortem reads); a single-holder role held by
+    someone else passes to ``user`` (a hand-over). ``user`` also becomes a responder.
     """
     check_role(role)
     handoff = _checked_handoff(role, handoff)
+    if incident.status is Status.CLOSED:
+        raise Conflict(f"{incident.human_id} is closed: its roles can no longer change")
     rows = _rows(session, incident.id)
     worn = next((r for r in rows if r.user_id == user.id), None)
     if worn is not None and worn.role == role:
