@@ -19,6 +19,7 @@ from plantao.jobs import models as jobs_models
 from plantao.notify import models as notify_models
 from plantao.oncall import models as oncall_models
 from plantao.people import models as people_models
+from plantao.postmortems import models as postmortems_models
 from plantao.runbooks import models as runbooks_models
 
 metadata = Base.metadata
@@ -35,5 +36,6 @@ MODULES = (
     notify_models,
     oncall_models,
     people_models,
+    postmortems_models,
     runbooks_models,
 )
