@@ -14,6 +14,7 @@ from plantao.engine.delivery_step import DeliveryStep
 from plantao.engine.reactions import ReactionStep
 from plantao.engine.step import JobKind, Step, by_name
 from plantao.oncall import escalations, heartbeats, snooze, unresolved
+from plantao.postmortems import reminding as postmortem_reminding
 from plantao.runbooks import linking, step_jobs, step_requests
 
 
@@ -26,6 +27,8 @@ def registry(settings: Settings | None = None) -> dict[str, JobKind]:
         JobKind(snooze.JOB_KIND, snooze.end_job, urgent=True),
         JobKind(unresolved.JOB_KIND, unresolved.run_job, urgent=True),
         JobKind(cadence.JOB_KIND, reminding.remind_job, urgent=True),
+        JobKind(postmortem_reminding.POSTMORTEM_JOB, postmortem_reminding.postmortem_job),
+        JobKind(postmortem_reminding.ACTION_JOB, postmortem_reminding.action_job),
         JobKind(linking.LINK_JOB, lambda factory, job: linking.link_job(factory, job, conf)),
         JobKind(
             step_requests.STEP_RUN_JOB,
