@@ -75,6 +75,8 @@ def add_business_days(since: datetime, days: int, calendar: Calendar) -> datetim
     if days < 0:
         raise ValueError("days must be zero or more")
     tz = zone(calendar.time_zone)
+    if days == 0:
+        return since.astimezone(UTC)
     local = since.astimezone(tz)
     day = local.date()
     left = days
@@ -86,7 +88,7 @@ def add_business_days(since: datetime, days: int, calendar: Calendar) -> datetim
             raise ValueError("the calendar has no working day in three years")
         if calendar.is_working_day(day):
             left -= 1
-    wall = datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=tz)
+    wall = datetime.combine(day, local.time().replace(tzinfo=None, fold=0), tzinfo=tz)
     return wall.astimezone(UTC)
 
 
