@@ -230,11 +230,17 @@ def test_parse_workdays_forms(text: str, days: set[int]) -> None:
     assert parse_workdays(text) == frozenset(days)
 
 
-@pytest.mark.parametrize("text", ["", "089", "mon,funday", ",,"])
+@pytest.mark.parametrize("text", ["", "089", "mon,funday", ",,", "monkey"])
 def test_parse_workdays_refuses_nonsense(text: str) -> None:
     """Unknown weekday names, digits outside 1..7 and empty lists are refused."""
     with pytest.raises(ValueError, match="weekday"):
         parse_workdays(text)
+
+
+def test_unknown_weekday_is_named_whole() -> None:
+    """The error names the word as written, not a truncation of it."""
+    with pytest.raises(ValueError, match="unknown weekday 'funday'"):
+        parse_workdays("mon,funday")
 
 
 def test_workdays_text_is_canonical() -> None:

@@ -15,6 +15,7 @@ from plantao.engine.reactions import ReactionStep
 from plantao.engine.step import JobKind, Step, by_name
 from plantao.oncall import escalations, heartbeats, snooze, unresolved
 from plantao.postmortems import reminding as postmortem_reminding
+from plantao.postmortems import starting as postmortem_starting
 from plantao.runbooks import linking, step_jobs, step_requests
 
 
@@ -27,6 +28,7 @@ def registry(settings: Settings | None = None) -> dict[str, JobKind]:
         JobKind(snooze.JOB_KIND, snooze.end_job, urgent=True),
         JobKind(unresolved.JOB_KIND, unresolved.run_job, urgent=True),
         JobKind(cadence.JOB_KIND, reminding.remind_job, urgent=True),
+        JobKind(postmortem_starting.JOB_KIND, postmortem_starting.start_job),
         JobKind(postmortem_reminding.POSTMORTEM_JOB, postmortem_reminding.postmortem_job),
         JobKind(postmortem_reminding.ACTION_JOB, postmortem_reminding.action_job),
         JobKind(linking.LINK_JOB, lambda factory, job: linking.link_job(factory, job, conf)),

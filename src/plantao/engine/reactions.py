@@ -42,6 +42,7 @@ from plantao.incidents.lifecycle import Status
 from plantao.incidents.models import Incident, IncidentReaction
 from plantao.notify import delivery
 from plantao.oncall import escalations, unresolved
+from plantao.postmortems import starting as postmortem_starting
 from plantao.runbooks import linking
 
 #: Markers per transaction: a storm opening a thousand incidents a second is a few cycles.
@@ -139,6 +140,21 @@ def react_to(session: Session, markers: Sequence[IncidentReaction]) -> int:
             (m.incident_id, m.actor or "")
             for m in markers
             if m.kind == reactions.STATUS and m.status == Status.ACKNOWLEDGED.value
+        ],
+    )
+    # Resolved and owing a postmortem (Sev1–3) → a job starts it (postmortems.starting).
+    postmortem_starting.schedule(
+        session,
+        [
+            incidents[i]
+            for i in sorted(
+                {
+                    m.incident_id
+                    for m in markers
+                    if m.kind == reactions.STATUS and m.status == Status.RESOLVED.value
+                }
+            )
+            if i in incidents
         ],
     )
     reactions.forget(session, [m for m in markers if m.id is not None])

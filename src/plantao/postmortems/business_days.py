@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 MAX_DAYS = 366 * 3
 
 WORKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,11 @@ def parse_workdays(text: str) -> frozenset[int]:
     if text.isdigit():
         days = {int(c) for c in text}
     else:
-        names = [p.strip()[:3] for p in text.split(",") if p.strip()]
-        unknown = [n for n in names if n not in WORKDAY_NAMES]
+        words = [p.strip() for p in text.split(",") if p.strip()]
+        unknown = [w for w in words if w not in WORKDAY_NAMES and w not in _FULL_NAMES]
         if unknown:
-            raise ValueError(f"unknown weekday '{unknown[0]}'; use mon..sun")
-        days = {WORKDAY_NAMES.index(n) + 1 for n in names}
+            raise ValueError(f"unknown weekday '{unknown[0][:20]}'; use mon..sun")
+        days = {WORKDAY_NAMES.index(w[:3]) + 1 for w in words}
     if not days or not days <= set(range(1, 8)):
         raise ValueError("working days must name at least one weekday (1..7 or mon..sun)")
     return frozenset(days)

@@ -13,7 +13,7 @@ from plantao.command import role_holders
 from plantao.config import get_settings
 from plantao.incidents.models import Incident
 from plantao.people.models import User
-from plantao.postmortems import drafting, obligations, reminding
+from plantao.postmortems import drafting, obligations, scheduling
 from plantao.postmortems.models import Postmortem, PostmortemVersion
 
 
@@ -70,5 +70,5 @@ def ensure(
         )
     )
     session.flush()
-    reminding.arm_postmortem(session, row)
+    scheduling.scheduled(session, incident, row)
     return row, True
