@@ -226,6 +226,17 @@ SPARE_STK = {
         w.admin("POST", "/api/v1/stakeholders", STAKEHOLDER(w, c))["id"]
     )
 }
+
+
+def GATE_OVERRIDE(_w: World, _c: str) -> Any:  # noqa: N802
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    return {"service": "checkout", "reason": "matrix", "expires_at": expires.isoformat()}
+
+
+GATE_OVERRIDES = "/api/v1/release-gate/overrides"
+SPARE_GATE = {
+    "override_id": lambda w, c: str(w.admin("POST", GATE_OVERRIDES, GATE_OVERRIDE(w, c))["id"])
+}
 OVERRIDES = "/api/v1/schedules/{slug}/overrides"
 COMMS_TEMPLATE = "/api/v1/comms/templates/{name}/{language}"
 TEMPLATE = {"name": _key("status_update"), "language": _key("en")}
@@ -363,6 +374,12 @@ _ROUTES = [
     ),
     Call("DELETE", COMMS_TEMPLATE, Need.MANAGE_B, params=TEMPLATE),
     Call("POST", INCIDENT + "/messages/preview", Need.READ, _const({"template": "status_update"})),
+    # the release gate: a pipeline's gate-only token asks; overrides are an admin's
+    Call("GET", "/api/v1/release-gate", Need.GATE, query={"service": "checkout"}),
+    Call("GET", "/api/v1/release-gate/decisions", Need.READ),
+    Call("GET", GATE_OVERRIDES, Need.READ),
+    Call("POST", GATE_OVERRIDES, Need.ADMIN, GATE_OVERRIDE),
+    Call("DELETE", GATE_OVERRIDES + "/{override_id}", Need.ADMIN, params=SPARE_GATE),
 ]  # fmt: skip
 ROUTES: dict[tuple[str, str], Call] = {(c.method, c.path): c for c in _ROUTES}
 assert len(ROUTES) == len(_ROUTES), "an operation is classified twice"

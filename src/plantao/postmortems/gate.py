@@ -1,0 +1,285 @@
+"""The release gate's answer for one service (seed 002: "AC items block promotions when marked
+must-fix"; an open Sev1/Sev2 on the service blocks too unless configured otherwise).
+
+:func:`evaluate` gathers what blocks with one indexed query per kind (open must-fix actions,
+open incidents, the newest active override, the severities that block) and lets the pure
+:func:`plantao.postmortems.gate_rules.decide` say the answer; :func:`answer` also stores the
+decision (who asked, through what, the answer and its reasons) — every answer a pipeline got
+can be shown later on the service. The web page computes without storing.
+
+Private incidents still block, but their titles (and their actions' titles) are replaced by a
+neutral text for a caller who may not see them — and always in the stored decision, which any
+reader of the service page sees.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from plantao import clock
+from plantao.auth.models import ApiToken
+from plantao.auth.principal import Principal
+from plantao.auth.roles import READING
+from plantao.catalog.models import Service
+from plantao.errors import NotFound, ValidationFailed
+from plantao.incidents import visibility
+from plantao.incidents.models import Incident
+from plantao.people.models import User
+from plantao.postmortems import gate_settings
+from plantao.postmortems.action_ids import format_action_id
+from plantao.postmortems.gate_rules import (
+    ActiveOverride,
+    Answer,
+    BlockingAction,
+    OpenIncident,
+    decide,
+)
+from plantao.postmortems.models import ACTION_OPEN, CorrectiveAction, GateDecision, GateOverride
+
+ENVIRONMENT = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+PRIVATE_INCIDENT = "private incident"
+PRIVATE_ACTION = "action of a private incident"
+_CLOSED = ("resolved", "closed")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The answer as the caller may read it, and as it is stored (private titles hidden)."""
+
+    service: Service
+    environment: str | None
+    answer: Answer
+    stored_blocking: tuple[dict[str, Any], ...]
+
+    def body(self) -> dict[str, Any]:
+        return self.answer.as_dict(self.service.slug, self.environment)
+
+
+def service_by_slug(session: Session, slug: str) -> Service:
+    service = session.scalar(select(Service).where(Service.slug == slug))
+    if service is None:
+        raise NotFound(f"no service '{slug[:64]}'")
+    return service
+
+
+def check_environment(environment: str | None) -> str | None:
+    """None or empty: every environment; otherwise 1..64 of ``A-Z a-z 0-9 . _ -``."""
+    if environment is None or environment == "":
+        return None
+    if not ENVIRONMENT.match(environment):
+        raise ValidationFailed(
+            "environment: 1 to 64 letters, digits, '.', '_' or '-' (like 'production')"
+        )
+    return environment
+
+
+def _visible(who: Principal | None) -> ColumnElement[bool]:
+    """Whether the caller may read the incident's title; a gate-only token reads no incident,
+    so private ones are hidden from it whoever owns it."""
+    if who is None:
+        return visibility.visible_clause(0, True)
+    if not (who.access.scopes & READING):
+        return Incident.private.is_(False)
+    return visibility.visible_clause(who.user_id, who.is_admin)
+
+
+def _actions(
+    session: Session, service_id: int, environment: str | None, who: Principal | None
+) -> list[tuple[BlockingAction, bool, bool]]:
+    """Open must-fix actions that block this environment (an action with no environment blocks
+    every one; a question with no environment is blocked by every action): each with whether
+    its incident is private and whether the caller may see it (``ix_corrective_actions_gate``)."""
+    where = [
+        CorrectiveAction.service_id == service_id,
+        CorrectiveAction.must_fix.is_(True),
+        CorrectiveAction.status.in_(ACTION_OPEN),
+    ]
+    if environment is not None:
+        where.append(
+            or_(CorrectiveAction.environment.is_(None), CorrectiveAction.environment == environment)
+        )
+    rows = session.execute(
+        select(
+            CorrectiveAction.id,
+            CorrectiveAction.title,
+            CorrectiveAction.due_date,
+            CorrectiveAction.environment,
+            Incident.human_id,
+            Incident.private,
+            _visible(who).label("visible"),
+            User.handle,
+        )
+        .join(Incident, Incident.id == CorrectiveAction.incident_id)
+        .outerjoin(User, User.id == CorrectiveAction.owner_user_id)
+        .where(*where)
+    ).all()
+    return [
+        (
+            BlockingAction(
+                id=format_action_id(r.id),
+                incident=r.human_id,
+                title=r.title,
+                owner=r.handle,
+                due=r.due_date,
+                environment=r.environment,
+            ),
+            bool(r.private),
+            bool(r.visible),
+        )
+        for r in rows
+    ]
+
+
+def _incidents(
+    session: Session, service_id: int, severities: frozenset[str], who: Principal | None
+) -> list[tuple[OpenIncident, bool, bool]]:
+    if not severities:
+        return []
+    rows = session.execute(
+        select(
+            Incident.human_id,
+            Incident.title,
+            Incident.severity,
+            Incident.status,
+            Incident.private,
+            _visible(who).label("visible"),
+        ).where(
+            Incident.service_id == service_id,
+            Incident.status.not_in(_CLOSED),
+            Incident.severity.in_(sorted(severities)),
+        )
+    ).all()
+    return [
+        (
+            OpenIncident(id=r.human_id, title=r.title, severity=r.severity, status=str(r.status)),
+            bool(r.private),
+            bool(r.visible),
+        )
+        for r in rows
+    ]
+
+
+def active_override(
+    session: Session, service_id: int, environment: str | None, now: datetime
+) -> GateOverride | None:
+    """The newest override in force: not revoked, not expired, for this environment or for
+    every one (a question with no environment is covered only by an every-environment one)."""
+    env_match: ColumnElement[bool] = GateOverride.environment.is_(None)
+    if environment is not None:
+        env_match = or_(env_match, GateOverride.environment == environment)
+    return session.scalar(
+        select(GateOverride)
+        .where(
+            GateOverride.service_id == service_id,
+            GateOverride.expires_at > now,
+            GateOverride.revoked_at.is_(None),
+            env_match,
+        )
+        .order_by(GateOverride.created_at.desc(), GateOverride.id.desc())
+        .limit(1)
+    )
+
+
+def _masked(
+    reasons: Sequence[dict[str, Any]], hidden: set[str], private_actions: set[str]
+) -> tuple[dict[str, Any], ...]:
+    """Reasons with the titles of hidden incidents (and of their actions) replaced."""
+    out = []
+    for reason in reasons:
+        if reason["incident"] in hidden:
+            neutral = PRIVATE_ACTION if reason["id"] in private_actions else PRIVATE_INCIDENT
+            out.append({**reason, "title": neutral})
+        else:
+            out.append(reason)
+    return tuple(out)
+
+
+def evaluate(
+    session: Session,
+    service: Service,
+    environment: str | None,
+    who: Principal | None,
+    *,
+    now: datetime | None = None,
+) -> Evaluation:
+    """The answer right now, without storing it (``who`` None: the operator, who sees all)."""
+    now = now or clock.now()
+    actions = _actions(session, service.id, environment, who)
+    severities = gate_settings.block_severities(session, service.id)
+    incidents = _incidents(session, service.id, severities, who)
+    override = active_override(session, service.id, environment, now)
+    answer = decide(
+        [a for a, _, _ in actions],
+        [i for i, _, _ in incidents],
+        block_severities=severities,
+        override=None
+        if override is None
+        else ActiveOverride(
+            id=override.id,
+            reason=override.reason,
+            created_by=override.created_by,
+            expires_at=override.expires_at,
+            environment=override.environment,
+        ),
+    )
+    private = {a.incident for a, p, _ in actions if p} | {i.id for i, p, _ in incidents if p}
+    unseen = {a.incident for a, p, v in actions if p and not v}
+    unseen |= {i.id for i, p, v in incidents if p and not v}
+    action_ids = {a.id for a, p, _ in actions if p}
+    shown = replace(answer, blocking=_masked(answer.blocking, unseen, action_ids))
+    return Evaluation(service, environment, shown, _masked(answer.blocking, private, action_ids))
+
+
+def asker(session: Session, who: Principal) -> str:
+    """Who asked, as the decision log names them: the handle and the token's name."""
+    if who.token_id is None:
+        return who.handle[:200]
+    name = session.scalar(select(ApiToken.name).where(ApiToken.id == who.token_id))
+    return f"{who.handle} (token {name})"[:200] if name else who.handle[:200]
+
+
+def answer(
+    session: Session,
+    service_slug: str,
+    environment: str | None,
+    *,
+    asked_by: str,
+    via: str,
+    who: Principal | None,
+) -> tuple[Evaluation, GateDecision]:
+    """Answer and store the decision (flushes; the entry point commits)."""
+    env = check_environment(environment)
+    service = service_by_slug(session, service_slug)
+    now = clock.now()
+    result = evaluate(session, service, env, who, now=now)
+    decision = GateDecision(
+        at=now,
+        service_id=service.id,
+        environment=env,
+        asked_by=asked_by[:200],
+        via=via[:16],
+        allowed=result.answer.allowed,
+        blocking=list(result.stored_blocking),
+        override_id=None if result.answer.override is None else result.answer.override.id,
+    )
+    session.add(decision)
+    session.flush()
+    return result, decision
+
+
+def decisions(
+    session: Session, service_id: int | None = None, *, limit: int = 20
+) -> list[tuple[GateDecision, str]]:
+    """The newest decisions (of one service, or of all), each with its service's slug."""
+    query = select(GateDecision, Service.slug).join(Service, Service.id == GateDecision.service_id)
+    if service_id is not None:
+        query = query.where(GateDecision.service_id == service_id)
+    rows = session.execute(query.order_by(GateDecision.id.desc()).limit(limit)).tuples()
+    return list(rows.all())

@@ -1,0 +1,1 @@
+"""The postmortem domain's API routers (entry-point code)."""
