@@ -27,6 +27,8 @@ from plantao.config import Settings
 from plantao.incidents import severity_config
 from plantao.incidents.models import Incident, TimelineEntry
 from plantao.incidents.severity import Level, SeverityMatrix
+from plantao.postmortems import business_days, calendars
+from plantao.postmortems.models import Postmortem
 
 #: Notes a message quotes at most (the newest), per incident.
 NOTES_KEPT = 50
@@ -71,23 +73,33 @@ def update_facts(row: StatusUpdate) -> UpdateFacts:
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
-    """``start`` plus ``days`` working days (Saturdays and Sundays skipped)."""
-    at = start
-    left = days
-    while left > 0:
-        at += timedelta(days=1)
-        if at.weekday() < 5:
-            left -= 1
-    return at
+    """``start`` plus ``days`` working days of the fallback calendar (Monday–Friday, UTC)."""
+    return business_days.add_business_days(start, days, business_days.Calendar())
 
 
-def rca_due(level: Level, since: datetime) -> datetime | None:
-    """When the severity's RCA window (seed 002: 48 h, 3 or 5 business days) ends."""
-    if level.rca_within is not None:
-        return since + level.rca_within
-    if level.rca_business_days is not None:
-        return add_business_days(since, level.rca_business_days)
-    return None
+def rca_due(
+    level: Level, since: datetime, calendar: business_days.Calendar | None = None
+) -> datetime | None:
+    """When the severity's RCA window (seed 002: 48 h, 3 or 5 business days) ends, counted in
+    the team's business ``calendar`` (see ``postmortems.business_days``)."""
+    hours = None if level.rca_within is None else int(level.rca_within.total_seconds() // 3600)
+    return business_days.window_end(
+        since,
+        hours=hours,
+        business_days=level.rca_business_days,
+        calendar=calendar or business_days.Calendar(),
+    )
+
+
+def _rca_due(
+    level: Level | None,
+    since: datetime,
+    table: dict[int | None, business_days.Calendar],
+    service: Service | None,
+) -> datetime | None:
+    if level is None:
+        return None
+    return rca_due(level, since, calendars.pick(table, service.team_id if service else None))
 
 
 def _minutes(value: timedelta | None) -> int | None:
@@ -155,6 +167,13 @@ def facts_for_many(
     holders = role_holders.holders(session, ids)
     updates = _updates(session, ids)
     notes, risks = _notes(session, ids)
+    # A started postmortem's due date is the promise; otherwise the team's calendar says.
+    promised = dict(
+        session.execute(
+            select(Postmortem.incident_id, Postmortem.due_at).where(Postmortem.incident_id.in_(ids))
+        ).tuples()
+    )
+    team_calendars = calendars.by_team(session)
     out: dict[int, IncidentFacts] = {}
     for incident in incidents:
         level = _level(matrix, incident.severity)
@@ -177,7 +196,9 @@ def facts_for_many(
             commander=next((h.handle for h in hats if h.role == "incident_commander"), None),
             comms_lead=next((h.handle for h in hats if h.role == "comms_lead"), None),
             roles=tuple((h.role, h.handle) for h in hats),
-            rca_due_at=rca_due(level, incident.resolved_at or at) if level else None,
+            rca_due_at=promised[incident.id]
+            if incident.id in promised
+            else _rca_due(level, incident.resolved_at or at, team_calendars, service),
             update_every_minutes=_minutes(level.update_every) if level else None,
             status_page_url=None,
             resolved_at=incident.resolved_at,

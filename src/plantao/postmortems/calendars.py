@@ -40,3 +40,16 @@ def for_team(session: Session, team_id: int | None) -> Calendar:
 def for_incident(session: Session, incident: Incident) -> Calendar:
     team_id = session.scalar(select(Service.team_id).where(Service.id == incident.service_id))
     return for_team(session, team_id)
+
+
+def by_team(session: Session) -> dict[int | None, Calendar]:
+    """Every stored calendar keyed by team id (None: the default), in one query, for callers
+    that need the calendars of many incidents at once (see :func:`pick`)."""
+    return {row.team_id: as_calendar(row) for row in session.scalars(select(BusinessCalendar))}
+
+
+def pick(table: dict[int | None, Calendar], team_id: int | None) -> Calendar:
+    """The calendar of ``team_id`` in a :func:`by_team` table, with the same fallbacks as
+    :func:`for_team`."""
+    found = table.get(team_id) if team_id is not None else None
+    return found or table.get(None) or Calendar()
