@@ -251,7 +251,22 @@ def lint(text: str, language: str | None = None) -> list[Finding]:
                 message = _NAME_PT if portuguese else _NAME_EN
                 findings.append(_finding(number, line, match.start(), match.end(), message))
     findings.sort(key=lambda item: (item[0], item[1]))
-    return [finding for _, _, finding in findings]
+    return _merged(findings, text.splitlines())
+
+
+def _merged(found: list[tuple[int, int, Finding]], lines: list[str]) -> list[Finding]:
+    """One finding per phrase: overlapping matches ("por culpa do") become their union."""
+    out: list[Finding] = []
+    for number, start, finding in found:
+        last = out[-1] if out else None
+        end = start + len(finding.text)
+        if last is not None and last.line == number and start < last.column - 1 + len(last.text):
+            begin = last.column - 1
+            stop = max(begin + len(last.text), end)
+            out[-1] = Finding(number, last.column, lines[number - 1][begin:stop], last.message)
+            continue
+        out.append(finding)
+    return out
 
 
 def detect_language(text: str) -> str:
