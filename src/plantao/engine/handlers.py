@@ -13,9 +13,11 @@ from plantao.engine.comms_fanout import CommsFanoutStep
 from plantao.engine.delivery_step import DeliveryStep
 from plantao.engine.reactions import ReactionStep
 from plantao.engine.step import JobKind, Step, by_name
+from plantao.engine.weekly_review_step import WeeklyReviewStep
 from plantao.oncall import escalations, heartbeats, snooze, unresolved
 from plantao.postmortems import reminding as postmortem_reminding
 from plantao.postmortems import starting as postmortem_starting
+from plantao.postmortems import weekly_schedule
 from plantao.runbooks import linking, step_jobs, step_requests
 
 
@@ -31,6 +33,10 @@ def registry(settings: Settings | None = None) -> dict[str, JobKind]:
         JobKind(postmortem_starting.JOB_KIND, postmortem_starting.start_job),
         JobKind(postmortem_reminding.POSTMORTEM_JOB, postmortem_reminding.postmortem_job),
         JobKind(postmortem_reminding.ACTION_JOB, postmortem_reminding.action_job),
+        JobKind(
+            weekly_schedule.JOB_KIND,
+            lambda factory, job: weekly_schedule.run_job(factory, job, conf.base_url),
+        ),
         JobKind(linking.LINK_JOB, lambda factory, job: linking.link_job(factory, job, conf)),
         JobKind(
             step_requests.STEP_RUN_JOB,
@@ -44,4 +50,10 @@ def steps(settings: Settings | None = None) -> list[Step]:
     the reactions to what it (and every other writer) changed, then (after the urgent jobs)
     the outbox."""
     settings = settings or get_settings()
-    return [InboxStep(settings), ReactionStep(), CommsFanoutStep(settings), DeliveryStep(settings)]
+    return [
+        InboxStep(settings),
+        ReactionStep(),
+        CommsFanoutStep(settings),
+        DeliveryStep(settings),
+        WeeklyReviewStep(),
+    ]
