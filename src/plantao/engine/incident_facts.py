@@ -171,7 +171,9 @@ def facts_for_many(
     promised = dict(
         session.execute(
             select(Postmortem.incident_id, Postmortem.due_at).where(Postmortem.incident_id.in_(ids))
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     team_calendars = calendars.by_team(session)
     out: dict[int, IncidentFacts] = {}
