@@ -106,12 +106,11 @@ def render(facts: DraftFacts, language: str, source: str | None = None) -> str:
 def render_source(source: str, language: str, facts: DraftFacts) -> str:
     """Render ``source``; :class:`ValidationFailed` names the line of a template that fails."""
     lang = language_for(language)
+    template = _compiled(source)
     try:
-        return _compiled(source).render(context(facts, lang)).rstrip() + "\n"
+        return template.render(context(facts, lang)).rstrip() + "\n"
     except TemplateError as exc:
-        line = getattr(exc, "lineno", None)
-        where = f" (line {line})" if line else ""
-        raise ValidationFailed(f"postmortem template: {exc.message}{where}") from None
+        raise _refused(exc) from None
 
 
 @lru_cache(maxsize=16)
@@ -119,9 +118,20 @@ def _compiled(source: str) -> Template:
     try:
         return _ENV.from_string(source)
     except TemplateError as exc:
-        line = getattr(exc, "lineno", None)
-        where = f" (line {line})" if line else ""
-        raise ValidationFailed(f"postmortem template: {exc.message}{where}") from None
+        raise _refused(exc) from None
+
+
+def _refused(exc: TemplateError) -> ValidationFailed:
+    """The error with the template line that failed: a syntax error knows it; a render
+    error's traceback holds it in the template's frame."""
+    line: int | None = getattr(exc, "lineno", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    where = f" (line {line})" if line else ""
+    return ValidationFailed(f"postmortem template: {exc.message}{where}")
 
 
 def context(facts: DraftFacts, lang: str) -> dict[str, Any]:
