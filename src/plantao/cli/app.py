@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.cli import gate as gate_cli
 from plantao.cli import inbox as inbox_cli
 from plantao.cli import incidents as incidents_cli
 from plantao.cli import oncall as oncall_cli
@@ -48,6 +49,7 @@ app.add_typer(runbooks_cli.app, name="runbooks")
 app.add_typer(oncall_cli.app, name="oncall")
 app.add_typer(inbox_cli.app, name="inbox")
 app.add_typer(secret_cli.app, name="secret")
+app.add_typer(gate_cli.app, name="gate")
 
 
 def _sessions() -> sessionmaker[Session]:
