@@ -61,6 +61,7 @@ from plantao.web import (
     incident_stakeholders,
     incident_timeline,
     message_pages,
+    postmortem_card,
     rendering,
     responder_panel,
     role_card,
@@ -177,6 +178,7 @@ def page_context(
             request.app.state.settings, session, incident, rendering.lang(request)
         ),
         **update_panel.panel(session, principal, incident),
+        **postmortem_card.card(session, principal, incident),
     }
 
 
