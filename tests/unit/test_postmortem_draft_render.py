@@ -74,9 +74,19 @@ def test_alerts_far_apart_start_a_new_line() -> None:
     late = T0 + draft_timeline.BURST_GAP + timedelta(minutes=1)
     lines = draft_timeline.lines((_alert(T0, "A"), _alert(late, "B")), "pt-BR")
     assert [line.text for line in lines] == [
-        "Alert attached: A (alertmanager)",
-        "Alert attached: B (alertmanager)",
+        "Alerta anexado: A (alertmanager)",
+        "Alerta anexado: B (alertmanager)",
     ]
+
+
+def test_automated_bursts_other_than_alerts_are_worded() -> None:
+    """Pages sent in a burst are one worded line in each language."""
+    pages = tuple(
+        EntryFact(T0 + timedelta(seconds=n), "notify.paged", "plantao", f"Paging u{n}", {})
+        for n in range(12)
+    )
+    assert draft_timeline.lines(pages, "en")[0].text == "12 pages sent"
+    assert draft_timeline.lines(pages, "pt-BR")[0].text == "12 acionamentos enviados"
 
 
 @pytest.mark.parametrize(

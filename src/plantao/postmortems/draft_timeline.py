@@ -79,12 +79,22 @@ _BURST = {
         "alert.attached": "{n} alerts attached",
         "alert.resolved": "{n} alerts resolved",
         "alert.refired": "{n} alerts fired again",
+        "notify.paged": "{n} pages sent",
+        "notify.unreachable": "{n} pages found nobody reachable",
+        "responder.paged": "{n} responders paged",
+        "comms.fanned_out": "{n} stakeholder messages sent",
+        "status_update.overdue": "{n} reminders that a status update was overdue",
         "other": "{n} × {kind}",
     },
     "pt-BR": {
         "alert.attached": "{n} alertas anexados",
         "alert.resolved": "{n} alertas resolvidos",
         "alert.refired": "{n} alertas dispararam de novo",
+        "notify.paged": "{n} acionamentos enviados",
+        "notify.unreachable": "{n} acionamentos sem ninguém alcançável",
+        "responder.paged": "{n} pessoas acionadas",
+        "comms.fanned_out": "{n} mensagens enviadas às partes interessadas",
+        "status_update.overdue": "{n} lembretes de atualização de status atrasada",
         "other": "{n} × {kind}",
     },
 }
@@ -114,6 +124,17 @@ _WORDS = {
         "top": "mais frequentes",
     },
 }
+
+#: Recorded messages (written in English) whose opening the Portuguese draft translates.
+_PT_OPENINGS = (
+    ("Runbook linked", "Runbook vinculado"),
+    ("Runbook suggested:", "Runbook sugerido:"),
+    ("Confirmed runbook", "Runbook confirmado:"),
+    ("Checked:", "Item marcado:"),
+    ("Unchecked:", "Item desmarcado:"),
+    ("Alert attached:", "Alerta anexado:"),
+    ("Paging", "Acionando"),
+)
 
 
 @dataclass(slots=True)
@@ -161,7 +182,7 @@ def role_label(role: str, language: str) -> str:
 def _burst_text(line: Line, lang: str) -> str:
     words = _BURST[lang]
     text = words.get(line.kind, words["other"]).format(n=f"{line.count:,}", kind=line.kind)
-    if line.last_at is not None and line.last_at != line.at:
+    if line.last_at is not None and f"{line.last_at:%H:%M}" != f"{line.at:%H:%M}":
         text += f" ({_WORDS[lang]['until']} {line.last_at:%H:%M})"
     names = [(name, n) for name, n in line.names.most_common(TOP_NAMES) if name]
     if line.kind.startswith("alert.") and names:
@@ -213,10 +234,19 @@ def _word(entry: EntryFact, lang: str) -> str:
         text = words["update"].format(status=data.get("status", "?"), impact=impact)
         text += f" ({entry.actor})"
     else:
-        text = _one_line(entry.message)
+        text = (
+            _translated(_one_line(entry.message)) if lang == "pt-BR" else _one_line(entry.message)
+        )
         if entry.actor and entry.actor not in text:
             text += f" ({entry.actor})"
     return text
+
+
+def _translated(message: str) -> str:
+    for english, portuguese in _PT_OPENINGS:
+        if message.startswith(english):
+            return portuguese + message[len(english) :]
+    return message
 
 
 def _one_line(text: str) -> str:
