@@ -44,7 +44,7 @@ def lint(markdown: str, language: str) -> list[LintOut]:
 def summary(pm: Postmortem, incident: Incident, owner: str | None) -> PostmortemSummary:
     return PostmortemSummary(
         id=pm.id,
-        status=pm.status,  # type: ignore[arg-type]  # the table's check constraint
+        status=pm.status,
         version=pm.version,
         required=pm.required,
         due_at=pm.due_at,
@@ -83,7 +83,7 @@ def detail(session: Session, pm: Postmortem, incident: Incident) -> PostmortemOu
         ReviewOut(
             reviewer=r.handle,
             name=r.name,
-            decision=r.row.decision,  # type: ignore[arg-type]  # the table's check constraint
+            decision=r.row.decision,
             decided_at=r.row.decided_at,
             decided_version=r.row.decided_version,
             current=r.current,
