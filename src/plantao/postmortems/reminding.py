@@ -194,7 +194,7 @@ def _locked(session: Session, model: type[Any], row_id: int) -> Any:
 
 def remind_postmortem(session: Session, payload: dict[str, Any]) -> str:
     """The ``postmortems.remind`` job body; returns what happened (``sent``, ``stale``,
-    ``finished``, ``unreachable``)."""
+    ``finished``, ``nothing_new``: already sent, or the owner has no contact method)."""
     pm = _locked(session, Postmortem, int(payload["id"]))
     if pm is None or pm.reminder_token != int(payload["token"]) or pm.due_at is None:
         return "stale"
@@ -228,7 +228,7 @@ def remind_postmortem(session: Session, payload: dict[str, Any]) -> str:
     )
     key = f"{POSTMORTEM_JOB}:{pm.id}:{payload['at']}"
     sent = person_messages.send(session, owner, message, key)
-    return "sent" if sent else "unreachable"
+    return "sent" if sent else "nothing_new"
 
 
 def remind_action(session: Session, payload: dict[str, Any]) -> str:
@@ -268,7 +268,7 @@ def remind_action(session: Session, payload: dict[str, Any]) -> str:
     )
     key = f"{ACTION_JOB}:{action.id}:{payload['at']}"
     sent = person_messages.send(session, owner, message, key)
-    return "sent" if sent else "unreachable"
+    return "sent" if sent else "nothing_new"
 
 
 def _handler(
