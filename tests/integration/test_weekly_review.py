@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
 from plantao.config import Settings
+from plantao.configfile.schema import ConfigError, load_text
 from plantao.db import run_transaction
 from plantao.engine.handlers import registry
 from plantao.engine.runner import EngineLoop
@@ -28,6 +29,7 @@ from plantao.postmortems.models import ReviewSending
 from plantao.postmortems.weekly_facts import WeeklyFacts, redacted
 from plantao.postmortems.weekly_schedule import ReviewSetting
 from tests.factories import weekly_review
+from tests.factories.config import apply_config
 from tests.factories.weekly_review import NOW, WEEK
 
 
@@ -228,3 +230,27 @@ def test_setting_moves_the_job_and_disabling_stops_it(
     _loop(factory).run_once()
     assert [j.state for j in _jobs(factory)] == ["done"]
     assert _mail(factory) == []
+
+
+def test_apply_stores_the_setting_once_and_reads_an_unquoted_time(
+    factory: sessionmaker[Session], now: datetime
+) -> None:
+    """``operational_review`` in plantao.yaml is stored (YAML's base-60 ``10:30`` read back as
+    10:30), reported once, and moves the job; applying it again changes nothing."""
+    text = weekly_review.PEOPLE + "operational_review: {weekday: Tuesday, time: 10:30}\n"
+    changes = [str(c) for c in apply_config(factory, text)]
+    assert "+ operational review operational_review" in changes
+    again = [str(c) for c in apply_config(factory, text)]
+    assert not [c for c in again if "operational review" in c]
+    with factory() as s:
+        stored = weekly_schedule.setting(s)
+    assert (stored.send.weekday, stored.send.at.strftime("%H:%M")) == ("tuesday", "10:30")
+    [job] = _jobs(factory)
+    assert job.due_at == datetime(2026, 12, 15, 10, 30, tzinfo=UTC)
+
+
+def test_a_bad_setting_is_refused_by_the_file_schema() -> None:
+    """A weekday or time that is not one is a ConfigError naming the field."""
+    for bad in ("{weekday: someday}", '{time: "25:00"}'):
+        with pytest.raises(ConfigError, match="operational_review"):
+            load_text(f"version: 1\noperational_review: {bad}\n")
