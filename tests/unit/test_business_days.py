@@ -254,3 +254,13 @@ def test_is_working_day() -> None:
     assert BRAZIL.is_working_day(date(2026, 12, 24))
     assert not BRAZIL.is_working_day(date(2026, 12, 25))
     assert not BRAZIL.is_working_day(date(2026, 12, 26))
+
+
+def test_worked_example_of_the_docs() -> None:
+    """docs/business-calendars.md: Thursday 24 Dec 17:00 São Paulo + 3 → Wednesday 30 Dec 17:00
+    there; the same instant in Tokyo → Wednesday 30 Dec 05:00 there."""
+    calendar = Calendar(SAO_PAULO, holidays=frozenset({date(2026, 12, 25), date(2027, 1, 1)}))
+    since = at(SAO_PAULO, 2026, 12, 24, 17, 0)
+    assert add_business_days(since, 3, calendar) == datetime(2026, 12, 30, 20, 0, tzinfo=UTC)
+    in_tokyo = add_business_days(since, 3, Calendar("Asia/Tokyo"))
+    assert in_tokyo == at("Asia/Tokyo", 2026, 12, 30, 5, 0)
