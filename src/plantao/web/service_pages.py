@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse, Response
 from plantao.api.deps import SessionDep
 from plantao.catalog import service as catalog_service
 from plantao.oncall import service_overview
-from plantao.web import admin_common
+from plantao.web import admin_common, gate_pages
 
 router = APIRouter(include_in_schema=False)
+router.include_router(gate_pages.router)  # /services/{slug}/release-gate
 
 MASK = "••••••••"
 #: The URL path of each integration kind's endpoint (PagerDuty's carries the key in the body).
