@@ -106,14 +106,18 @@ def test_saves_are_versions_and_a_stale_base_version_is_409(api: Api) -> None:
 
 
 def test_bad_input_is_4xx_and_changes_nothing(api: Api) -> None:
-    """An empty or oversized text, a text without its base version, an unknown owner, root
-    cause or change, an unknown field: 4xx problems; the postmortem stays at version 1."""
+    """An empty, oversized or unstorable (NUL) text, a text without its base version, an
+    unknown owner, root cause or change, an unknown field: 4xx problems; the postmortem stays
+    at version 1."""
     pm = _start(api, _open(api))
     url = f"/api/v1/postmortems/{pm['id']}"
     h = api.headers("responder")
     assert _save(api, pm, "", 1).status_code == 422
     assert _save(api, pm, "   \n", 1).status_code == 422
     assert _save(api, pm, "x" * 200_001, 1).status_code == 422
+    assert _save(api, pm, "# a\x00b", 1).status_code == 422
+    bad_owner = api.client.get("/api/v1/postmortems", params={"owner": "a\x00"}, headers=h)
+    assert bad_owner.status_code == 200 and bad_owner.json()["items"] == []
     assert api.client.patch(url, headers=h, json={"markdown": "# x"}).status_code == 422
     assert api.client.patch(url, headers=h, json={"owner": "nobody-here"}).status_code == 422
     assert api.client.patch(url, headers=h, json={"root_cause": "gremlins"}).status_code == 422

@@ -11,6 +11,8 @@ until it is reopened.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,23 @@ from plantao.postmortems.models import (
 
 TEXT_MAX = 200_000
 NOTE_MAX = 500
+#: What PostgreSQL's text cannot hold (NUL) and UTF-8 cannot encode (lone surrogates).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: A handle is one line of printable characters.
+_HANDLE = re.compile(r"^[^\x00-\x1f\x7f\ud800-\udfff]{1,64}$")
+
+
+def storable(text: str, field: str) -> None:
+    """Refuse (422) text the database would refuse with an error of its own."""
+    if _UNSTORABLE.search(text):
+        raise ValidationFailed(
+            f"the {field} holds a character that cannot be stored (NUL or a lone surrogate)",
+            errors=[{"field": field, "message": "unstorable character"}],
+        )
+
+
+def handle_ok(handle: str) -> bool:
+    return bool(_HANDLE.match(handle))
 
 
 def start(
@@ -44,6 +63,7 @@ def start(
 
 
 def check_text(markdown: str) -> None:
+    storable(markdown, "markdown")
     if not markdown.strip():
         raise ValidationFailed(
             "the postmortem's text is empty", errors=[{"field": "markdown", "message": "empty"}]
@@ -73,6 +93,8 @@ def save(
     to save). Refused (409) when the postmortem is published or moved past ``base_version``."""
     writable(pm)
     check_text(markdown)
+    if note:
+        storable(note, "note")
     if base_version != pm.version:
         latest = version(session, pm, pm.version)
         by = f" by {latest.author}" if latest is not None else ""
@@ -108,7 +130,7 @@ def save(
 def set_owner(session: Session, pm: Postmortem, handle: str, *, actor: str) -> bool:
     """Name who writes it; its reminders follow the new owner. False when unchanged."""
     writable(pm)
-    user = directory.by_handle(session, handle.strip())
+    user = directory.by_handle(session, handle.strip()) if handle_ok(handle.strip()) else None
     if user is None or user.disabled_at is not None or user.kind != "user":
         raise ValidationFailed(
             f"no person '{handle.strip()}' to own the postmortem",

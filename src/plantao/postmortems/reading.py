@@ -16,6 +16,7 @@ from plantao.incidents import visibility
 from plantao.incidents.models import Incident
 from plantao.people.models import User
 from plantao.postmortems import blameless, publishing, reviewing
+from plantao.postmortems.editing import handle_ok
 from plantao.postmortems.models import Postmortem, PostmortemVersion
 from plantao.postmortems.schemas import (
     IncidentRef,
@@ -111,6 +112,8 @@ def listing(
     owner: str | None = None,
 ) -> list[PostmortemSummary]:
     """Postmortems ``who`` may see, soonest due first (none due: newest first)."""
+    if owner is not None and not handle_ok(owner):
+        return []
     stmt = (
         select(Postmortem, Incident, User.handle)
         .join(Incident, Incident.id == Postmortem.incident_id)

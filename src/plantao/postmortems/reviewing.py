@@ -21,7 +21,7 @@ from plantao.incidents.models import Incident
 from plantao.people import directory
 from plantao.people.models import User
 from plantao.postmortems import history
-from plantao.postmortems.editing import writable
+from plantao.postmortems.editing import handle_ok, storable, writable
 from plantao.postmortems.models import Postmortem, PostmortemReview
 
 DECISIONS = ("approve", "request_changes")
@@ -56,7 +56,7 @@ def reviews(session: Session, pm: Postmortem) -> list[Review]:
 def _reviewer(
     session: Session, handle: str, pm: Postmortem, incident: Incident, submitter: int
 ) -> User:
-    user = directory.by_handle(session, handle.strip())
+    user = directory.by_handle(session, handle.strip()) if handle_ok(handle.strip()) else None
     if user is None or user.disabled_at is not None or user.kind != "user":
         raise ValidationFailed(
             f"no person '{handle.strip()}' to review the postmortem",
@@ -163,6 +163,7 @@ def decide(
         )
     if len(text) > COMMENT_MAX:
         raise ValidationFailed(f"the comment is longer than {COMMENT_MAX} characters")
+    storable(text, "comment")
     now = clock.now()
     row.decision = "approved" if decision == "approve" else "changes_requested"
     row.decided_at, row.decided_version, row.comment = now, pm.version, text or None

@@ -5,7 +5,7 @@ incident's service's?) live in :mod:`plantao.postmortems.editing`."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,7 +51,7 @@ class SubmitIn(BaseModel):
     """Ask these people (handles) to review it."""
 
     model_config = ConfigDict(extra="forbid")
-    reviewers: list[str] = Field(min_length=1, max_length=20)
+    reviewers: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=20)
 
 
 class ReviewIn(BaseModel):
