@@ -11,7 +11,7 @@ a third still open; the rest done, won't-do or open but not must-fix), an open S
 the services, a few overrides, and a gate-only token. Then it asks the gate ``--asks`` times
 for random services (a third with an environment):
 
-- queries only: :func:`plantao.postmortems.gate.evaluate` (the four reads, nothing written);
+- queries only: :func:`plantao.postmortems.gate.evaluate` (its reads, nothing written);
 - use case: :func:`plantao.postmortems.gate.answer` in this process, a new session each,
   committed (what a request does minus HTTP and authentication);
 - HTTP: ``GET /api/v1/release-gate`` with the gate-only token over one keep-alive connection
@@ -210,8 +210,9 @@ def evaluate_only(
     for params in asks:
         started = time.perf_counter()
         with factory() as session:
-            service = gate.service_by_slug(session, params["service"])
-            result = gate.evaluate(session, service, params.get("environment"), None)
+            service, blocking = gate.service_and_severities(session, params["service"])
+            env = params.get("environment")
+            result = gate.evaluate(session, service, env, None, severities=blocking)
             session.rollback()
         timings.append((time.perf_counter() - started) * 1000)
         blocked += not result.answer.allowed

@@ -215,7 +215,7 @@ def decisions(
     try:
         with session_scope(_sessions()) as session:
             found = gate.service_by_slug(session, service)
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {
                     "id": d.id,
                     "at": d.at.isoformat(),

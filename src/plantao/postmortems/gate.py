@@ -20,7 +20,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    false,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -69,6 +80,16 @@ def service_by_slug(session: Session, slug: str) -> Service:
     return service
 
 
+def service_and_severities(session: Session, slug: str) -> tuple[Service, frozenset[str]]:
+    """The service and the incident severities that block it, in one query."""
+    row = session.execute(
+        select(Service, gate_settings.severities_column()).where(Service.slug == slug)
+    ).first()
+    if row is None:
+        raise NotFound(f"no service '{slug[:64]}'")
+    return row[0], gate_settings.of_text(row[1])
+
+
 def check_environment(environment: str | None) -> str | None:
     """None or empty: every environment; otherwise 1..64 of ``A-Z a-z 0-9 . _ -``."""
     if environment is None or environment == "":
@@ -90,12 +111,10 @@ def _visible(who: Principal | None) -> ColumnElement[bool]:
     return visibility.visible_clause(who.user_id, who.is_admin)
 
 
-def _actions(
-    session: Session, service_id: int, environment: str | None, who: Principal | None
-) -> list[tuple[BlockingAction, bool, bool]]:
+def _actions(service_id: int, environment: str | None, visible: ColumnElement[bool]) -> Select[Any]:
     """Open must-fix actions that block this environment (an action with no environment blocks
-    every one; a question with no environment is blocked by every action): each with whether
-    its incident is private and whether the caller may see it (``ix_corrective_actions_gate``)."""
+    every one; a question with no environment is blocked by every action), with whether their
+    incident is private and whether the caller may see it (``ix_corrective_actions_gate``)."""
     where = [
         CorrectiveAction.service_id == service_id,
         CorrectiveAction.must_fix.is_(True),
@@ -105,76 +124,58 @@ def _actions(
         where.append(
             or_(CorrectiveAction.environment.is_(None), CorrectiveAction.environment == environment)
         )
-    rows = session.execute(
+    return (
         select(
-            CorrectiveAction.id,
-            CorrectiveAction.title,
-            CorrectiveAction.due_date,
-            CorrectiveAction.environment,
-            Incident.human_id,
-            Incident.private,
-            _visible(who).label("visible"),
-            User.handle,
+            literal("action").label("kind"),
+            CorrectiveAction.id.label("num"),
+            CorrectiveAction.title.label("title"),
+            CorrectiveAction.due_date.label("due"),
+            CorrectiveAction.environment.label("environment"),
+            Incident.human_id.label("incident"),
+            Incident.private.label("private"),
+            visible.label("visible"),
+            User.handle.label("who"),
+            type_coerce(null(), String()).label("severity"),
+            type_coerce(null(), String()).label("status"),
+            type_coerce(null(), GateOverride.expires_at.type).label("expires_at"),
         )
         .join(Incident, Incident.id == CorrectiveAction.incident_id)
         .outerjoin(User, User.id == CorrectiveAction.owner_user_id)
         .where(*where)
-    ).all()
-    return [
-        (
-            BlockingAction(
-                id=format_action_id(r.id),
-                incident=r.human_id,
-                title=r.title,
-                owner=r.handle,
-                due=r.due_date,
-                environment=r.environment,
-            ),
-            bool(r.private),
-            bool(r.visible),
-        )
-        for r in rows
-    ]
+    )
 
 
 def _incidents(
-    session: Session, service_id: int, severities: frozenset[str], who: Principal | None
-) -> list[tuple[OpenIncident, bool, bool]]:
-    if not severities:
-        return []
-    rows = session.execute(
-        select(
-            Incident.human_id,
-            Incident.title,
-            Incident.severity,
-            Incident.status,
-            Incident.private,
-            _visible(who).label("visible"),
-        ).where(
-            Incident.service_id == service_id,
-            Incident.status.not_in(_CLOSED),
-            Incident.severity.in_(sorted(severities)),
-        )
-    ).all()
-    return [
-        (
-            OpenIncident(id=r.human_id, title=r.title, severity=r.severity, status=str(r.status)),
-            bool(r.private),
-            bool(r.visible),
-        )
-        for r in rows
-    ]
+    service_id: int, severities: frozenset[str], visible: ColumnElement[bool]
+) -> Select[Any]:
+    """Open incidents of the service of a blocking severity."""
+    return select(
+        literal("incident"),
+        Incident.id,
+        Incident.title,
+        null(),
+        null(),
+        Incident.human_id,
+        Incident.private,
+        visible,
+        null(),
+        Incident.severity,
+        Incident.status,
+        null(),
+    ).where(
+        Incident.service_id == service_id,
+        Incident.status.not_in(_CLOSED),
+        Incident.severity.in_(sorted(severities)),
+    )
 
 
-def active_override(
-    session: Session, service_id: int, environment: str | None, now: datetime
-) -> GateOverride | None:
+def _override(service_id: int, environment: str | None, now: datetime) -> Select[Any]:
     """The newest override in force: not revoked, not expired, for this environment or for
     every one (a question with no environment is covered only by an every-environment one)."""
     env_match: ColumnElement[bool] = GateOverride.environment.is_(None)
     if environment is not None:
         env_match = or_(env_match, GateOverride.environment == environment)
-    return session.scalar(
+    newest = (
         select(GateOverride)
         .where(
             GateOverride.service_id == service_id,
@@ -184,7 +185,68 @@ def active_override(
         )
         .order_by(GateOverride.created_at.desc(), GateOverride.id.desc())
         .limit(1)
+        .subquery()
     )
+    return select(
+        literal("override"),
+        newest.c.id,
+        newest.c.reason,
+        null(),
+        newest.c.environment,
+        null(),
+        false(),
+        false(),
+        newest.c.created_by,
+        null(),
+        null(),
+        newest.c.expires_at,
+    )
+
+
+def _gather(
+    session: Session,
+    service_id: int,
+    environment: str | None,
+    severities: frozenset[str],
+    who: Principal | None,
+    now: datetime,
+) -> tuple[
+    list[tuple[BlockingAction, bool, bool]],
+    list[tuple[OpenIncident, bool, bool]],
+    ActiveOverride | None,
+]:
+    """Everything that decides the answer, in one round trip (a ``UNION ALL``; a gate answer
+    is mostly the cost of its statements, not of the database's work)."""
+    visible = _visible(who)
+    parts = [_actions(service_id, environment, visible), _override(service_id, environment, now)]
+    if severities:
+        parts.append(_incidents(service_id, severities, visible))
+    actions, incidents, override = [], [], None
+    for r in session.execute(union_all(*parts)).all():
+        if r.kind == "action":
+            action = BlockingAction(
+                id=format_action_id(r.num),
+                incident=r.incident,
+                title=r.title,
+                owner=r.who,
+                due=r.due,
+                environment=r.environment,
+            )
+            actions.append((action, bool(r.private), bool(r.visible)))
+        elif r.kind == "incident":
+            incident = OpenIncident(
+                id=r.incident, title=r.title, severity=r.severity, status=str(r.status)
+            )
+            incidents.append((incident, bool(r.private), bool(r.visible)))
+        else:
+            override = ActiveOverride(
+                id=r.num,
+                reason=r.title,
+                created_by=r.who,
+                expires_at=r.expires_at,
+                environment=r.environment,
+            )
+    return actions, incidents, override
 
 
 def _masked(
@@ -208,26 +270,18 @@ def evaluate(
     who: Principal | None,
     *,
     now: datetime | None = None,
+    severities: frozenset[str] | None = None,
 ) -> Evaluation:
     """The answer right now, without storing it (``who`` None: the operator, who sees all)."""
     now = now or clock.now()
-    actions = _actions(session, service.id, environment, who)
-    severities = gate_settings.block_severities(session, service.id)
-    incidents = _incidents(session, service.id, severities, who)
-    override = active_override(session, service.id, environment, now)
+    if severities is None:
+        severities = gate_settings.block_severities(session, service.id)
+    actions, incidents, override = _gather(session, service.id, environment, severities, who, now)
     answer = decide(
         [a for a, _, _ in actions],
         [i for i, _, _ in incidents],
         block_severities=severities,
-        override=None
-        if override is None
-        else ActiveOverride(
-            id=override.id,
-            reason=override.reason,
-            created_by=override.created_by,
-            expires_at=override.expires_at,
-            environment=override.environment,
-        ),
+        override=override,
     )
     private = {a.incident for a, p, _ in actions if p} | {i.id for i, p, _ in incidents if p}
     unseen = {a.incident for a, p, v in actions if p and not v}
@@ -256,9 +310,9 @@ def answer(
 ) -> tuple[Evaluation, GateDecision]:
     """Answer and store the decision (flushes; the entry point commits)."""
     env = check_environment(environment)
-    service = service_by_slug(session, service_slug)
+    service, severities = service_and_severities(session, service_slug)
     now = clock.now()
-    result = evaluate(session, service, env, who, now=now)
+    result = evaluate(session, service, env, who, now=now, severities=severities)
     decision = GateDecision(
         at=now,
         service_id=service.id,

@@ -4,9 +4,10 @@ else the installation default row (``service_id`` NULL), else seed 002's ``sev1,
 
 from __future__ import annotations
 
-from sqlalchemy import nulls_last, or_, select
+from sqlalchemy import ColumnElement, func, nulls_last, or_, select
 from sqlalchemy.orm import Session
 
+from plantao.catalog.models import Service
 from plantao.postmortems.models import SEVERITIES, GateSetting
 
 DEFAULT = "sev1,sev2"
@@ -18,6 +19,27 @@ def parse(text: str) -> frozenset[str]:
     return frozenset(s.strip() for s in text.split(",") if s.strip() in SEVERITIES)
 
 
+def of_text(text: str | None) -> frozenset[str]:
+    """What :func:`severities_column` read: None (no row at all) is the seed default."""
+    return parse(DEFAULT if text is None else text)
+
+
+def severities_column() -> ColumnElement[str | None]:
+    """The same answer as :func:`block_severities`, as a column of a query on ``services``
+    (so the gate reads the service and its setting in one round trip)."""
+    own = (
+        select(GateSetting.block_open_severities)
+        .where(GateSetting.service_id == Service.id)
+        .scalar_subquery()
+    )
+    default = (
+        select(GateSetting.block_open_severities)
+        .where(GateSetting.service_id.is_(None))
+        .scalar_subquery()
+    )
+    return func.coalesce(own, default)
+
+
 def block_severities(session: Session, service_id: int) -> frozenset[str]:
     """One query: the service's row first, then the default row."""
     text = session.scalar(
@@ -26,4 +48,4 @@ def block_severities(session: Session, service_id: int) -> frozenset[str]:
         .order_by(nulls_last(GateSetting.service_id.desc()))
         .limit(1)
     )
-    return parse(DEFAULT if text is None else text)
+    return of_text(text)
