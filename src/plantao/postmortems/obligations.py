@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from plantao import clock
 from plantao.incidents import severity_config
 from plantao.incidents.models import Incident
+from plantao.incidents.severity import SeverityMatrix
 from plantao.postmortems import business_days, calendars
 
 
@@ -19,6 +20,16 @@ from plantao.postmortems import business_days, calendars
 class Obligation:
     required: bool
     due_at: datetime | None
+
+
+def owes(matrix: SeverityMatrix, severity: str) -> bool:
+    """Whether an incident of ``severity`` owes a postmortem (its level has an RCA window);
+    cheap, for callers that ask about many incidents with one matrix."""
+    try:
+        level = matrix.level(severity)
+    except ValueError:
+        return False
+    return level.rca_within is not None or level.rca_business_days is not None
 
 
 def of(session: Session, incident: Incident) -> Obligation:

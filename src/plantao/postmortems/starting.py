@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.db import run_transaction
+from plantao.incidents import severity_config
 from plantao.incidents.lifecycle import Status
 from plantao.incidents.models import Incident
 from plantao.jobs import service as job_service
@@ -58,10 +59,11 @@ def schedule(session: Session, incidents: Sequence[Incident]) -> int:
             )
         )
     )
+    matrix = severity_config.severity_matrix(session)
     jobs = [
         job_service.NewJob(JOB_KIND, {"incident_id": incident_id}, dedup_key=key)
         for key, incident_id in sorted(keys.items(), key=lambda kv: kv[1])
-        if key not in waiting and obligations.of(session, ended[incident_id]).required
+        if key not in waiting and obligations.owes(matrix, ended[incident_id].severity)
     ]
     job_service.enqueue_many(session, jobs)
     return len(jobs)
