@@ -335,3 +335,25 @@ def test_unknown_postmortem_is_404_and_a_viewer_reads_lists(api: Api) -> None:
     assert api.client.get("/api/v1/postmortems/999/actions", headers=h).status_code == 404
     assert api.client.get("/api/v1/postmortems/999/suggestions", headers=h).status_code == 404
     assert api.client.get(ACTIONS, headers=api.headers("viewer")).status_code == 200
+
+
+def test_a_measure_change_is_recorded_and_a_tickets_query_is_not(api: Api) -> None:
+    """Changing only the measure lands on the timeline; a ticket link's query string (where a
+    pasted link may carry a signature) stays out of the timeline and the audit log."""
+    pm = _postmortem(api, _incident(api))
+    ac = _add(api, pm)["id"]
+    h = api.headers("responder")
+    res = api.client.patch(f"{ACTIONS}/{ac}", json={"measure": "drill passes"}, headers=h)
+    assert res.status_code == 200 and res.json()["measure"] == "drill passes"
+    link = "https://jira.example.com/browse/OPS-7?sig=s3cr3t"
+    res = api.client.patch(f"{ACTIONS}/{ac}", json={"ticket_url": link}, headers=h)
+    assert res.status_code == 200 and res.json()["ticket_url"] == link
+    with session_scope(api.factory) as session:
+        changed = list(
+            session.scalars(
+                select(TimelineEntry.message).where(TimelineEntry.kind == "action.changed")
+            )
+        )
+        audited = list(session.scalars(select(AuditEntry.after).where(AuditEntry.object_id == ac)))
+    assert len(changed) == 2 and "measure" in changed[0]
+    assert "OPS-7" in changed[1] and "s3cr3t" not in " ".join(changed) + str(audited)

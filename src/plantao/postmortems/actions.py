@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -197,10 +198,20 @@ def _snapshot(row: CorrectiveAction) -> dict[str, Any]:
         "must_fix": row.must_fix,
         "status": row.status,
         "reason": row.reason,
-        "ticket_url": row.ticket_url,
+        "ticket_url": _link_shown(row.ticket_url),
+        "measure": row.measure,
         "environment": row.environment,
         "service_id": row.service_id,
     }
+
+
+def _link_shown(url: str | None) -> str | None:
+    """A ticket link as the timeline and the audit log keep it: without its query and fragment,
+    where a pasted link may carry a session or signature."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 def create(
@@ -279,6 +290,10 @@ def _apply(
     if name in ("measure", "ticket_url", "reason", "environment") and value == "":
         value = None
     setattr(row, name, value)
+    if name == "ticket_url":
+        return _link_shown(value)
+    if name == "measure":
+        return "changed" if value else "cleared"
     return value.isoformat() if isinstance(value, date) else value
 
 
