@@ -25,6 +25,7 @@ from plantao.incidents import access
 from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident, TimelineEntry
 from plantao.people import directory
+from plantao.postmortems import records
 from tests.api.conftest import Api
 from tests.factories.config import AM_KEY
 from tests.factories.payloads import am_alert, am_webhook
@@ -94,6 +95,7 @@ def secret(api: Api) -> Secret:
         insider = make_user(session, "insider", global_role="viewer")
         incident = incident_service.get(session, ref)
         access.add_responder(session, incident, insider, actor="admin-u")
+        records.ensure(session, incident, actor="admin-u")  # its postmortem is read, too
         token = token_for(session, insider)
         incident_id = incident.id
     day = ref.split("-")[1]
