@@ -20,7 +20,7 @@ from plantao.errors import NotFound, PermissionDenied
 from plantao.postmortems import access, editing, exporting, reading
 from plantao.postmortems.schemas import PostmortemSummary
 from plantao.runbooks.render import to_html
-from plantao.web import rendering
+from plantao.web import action_panel, rendering
 from plantao.web.postmortem_view import page_context, when
 
 router = APIRouter(include_in_schema=False)
@@ -84,7 +84,9 @@ def postmortem_page(pm_id: Id, request: Request, session: SessionDep) -> Respons
     if principal is None:
         return rendering.to_login(request)
     pm, incident = access.to_read(session, pm_id, principal)
-    context = page_context(session, principal, pm, incident, rendering.lang(request))
+    language = rendering.lang(request)
+    context = page_context(session, principal, pm, incident, language)
+    context |= action_panel.panel_context(session, pm, principal, language)
     saved = request.query_params.get("saved", "")
     if saved.isdigit():
         context["banner"] = {"kind": "saved", "version": int(saved)}
