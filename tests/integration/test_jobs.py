@@ -17,6 +17,7 @@ from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.jobs.service import Claimed
 from plantao.oncall import escalations, heartbeats, snooze, unresolved
+from plantao.postmortems import reminding, starting
 from plantao.runbooks import linking, step_requests
 from tests.factories.threads import run_together
 
@@ -187,6 +188,9 @@ def test_registry_declares_each_kind_once_with_its_urgency() -> None:
         linking.LINK_JOB,
         step_requests.STEP_RUN_JOB,
         cadence.JOB_KIND,
+        starting.JOB_KIND,
+        reminding.POSTMORTEM_JOB,
+        reminding.ACTION_JOB,
     }
     assert {name for name, kind in kinds.items() if kind.urgent} == {
         escalations.JOB_KIND,
