@@ -25,7 +25,7 @@ from plantao.incidents.severity import SEVERITY_NAMES
 from plantao.postmortems import access as pm_access
 from plantao.postmortems import actions
 from plantao.postmortems.models import ACTION_KINDS, ACTION_STATUSES
-from plantao.web import action_panel, rendering
+from plantao.web import action_panel, admin_common, rendering
 
 router = APIRouter(include_in_schema=False)
 
@@ -120,6 +120,7 @@ def render_action(
         kinds=ACTION_KINDS,
         severities=SEVERITY_NAMES,
         notice=request.query_params.get("saved"),
+        when=admin_common.moments(principal),
     )
 
 
