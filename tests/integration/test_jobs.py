@@ -17,7 +17,7 @@ from plantao.jobs import service as job_service
 from plantao.jobs.models import Job
 from plantao.jobs.service import Claimed
 from plantao.oncall import escalations, heartbeats, snooze, unresolved
-from plantao.postmortems import reminding, starting
+from plantao.postmortems import reminding, starting, weekly_schedule
 from plantao.runbooks import linking, step_requests
 from tests.factories.threads import run_together
 
@@ -191,6 +191,7 @@ def test_registry_declares_each_kind_once_with_its_urgency() -> None:
         starting.JOB_KIND,
         reminding.POSTMORTEM_JOB,
         reminding.ACTION_JOB,
+        weekly_schedule.JOB_KIND,
     }
     assert {name for name, kind in kinds.items() if kind.urgent} == {
         escalations.JOB_KIND,
