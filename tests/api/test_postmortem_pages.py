@@ -120,7 +120,7 @@ def test_a_stale_save_is_409_and_keeps_the_typed_text(api: Api) -> None:
 
 def test_review_and_publish_forms(api: Api) -> None:
     """The responder asks the admin to review; the admin approves from the page; the responder
-    publishes; the page then offers Reopen and no editor link."""
+    publishes; the page then offers Reopen and no editor (409 until reopened)."""
     ref = _open(api)
     api.login("responder")
     pm_id = _start_from_the_card(api, ref)
@@ -154,6 +154,7 @@ def test_review_and_publish_forms(api: Api) -> None:
     assert res.status_code == 303
     page = api.client.get(f"/postmortems/{pm_id}").text
     assert 'id="pm-reopen-form"' in page and f"/postmortems/{pm_id}/edit" not in page
+    assert api.client.get(f"/postmortems/{pm_id}/edit").status_code == 409
     assert "Published" in visible_text(page)
 
 

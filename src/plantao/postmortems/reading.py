@@ -111,7 +111,8 @@ def listing(
     overdue: bool | None = None,
     owner: str | None = None,
 ) -> list[PostmortemSummary]:
-    """Postmortems ``who`` may see, soonest due first (none due: newest first)."""
+    """Postmortems ``who`` may see: unpublished before published, soonest due first (none
+    due: newest first)."""
     if owner is not None and not handle_ok(owner):
         return []
     stmt = (
@@ -138,7 +139,10 @@ def listing(
             | (Postmortem.due_at > now)
         )
     stmt = stmt.order_by(
-        Postmortem.due_at.is_(None), Postmortem.due_at, Postmortem.id.desc()
+        Postmortem.status == "published",
+        Postmortem.due_at.is_(None),
+        Postmortem.due_at,
+        Postmortem.id.desc(),
     ).limit(LIST_MAX)
     return [summary(pm, inc, handle) for pm, inc, handle in session.execute(stmt).all()]
 

@@ -103,6 +103,7 @@ def edit_page(pm_id: Id, request: Request, session: SessionDep) -> Response:
     pm, incident = access.to_read(session, pm_id, principal)
     if not access.may_edit(session, principal, incident):
         raise PermissionDenied("editing a postmortem needs the responder role on its team")
+    editing.writable(pm)  # published: 409, reopen it first
     language = rendering.lang(request)
     context = page_context(session, principal, pm, incident, language)
     context["form"] = {"markdown": pm.markdown, "base_version": pm.version, "note": ""}

@@ -81,8 +81,8 @@ def list_postmortems(
     overdue: bool | None = None,
     owner: Annotated[str | None, Query(max_length=64)] = None,
 ) -> PostmortemList:
-    """Postmortems of the incidents you may see, soonest due first; filter by state, overdue
-    (past the RCA window and not published) and owner's handle."""
+    """Postmortems of the incidents you may see, unpublished first, soonest due first; filter
+    by state, overdue (past the RCA window and not published) and owner's handle."""
     return PostmortemList(
         items=reading.listing(session, who, status=status, overdue=overdue, owner=owner)
     )
