@@ -55,7 +55,8 @@ def _add_form(csrf: str, **over: str) -> dict[str, str]:
 
 def test_a_responder_adds_an_action_from_the_panel_and_sees_it(api: Api, frozen: datetime) -> None:
     """The panel's form adds AC-01 (303 back to the postmortem); the panel lists it with its
-    must-fix badge, due day relative and absolute, kind and ticket link."""
+    must-fix badge, due day relative and absolute, kind and ticket link, on its own page and on
+    the postmortem's."""
     pm, _ = _postmortem(api)
     api.login("responder")
     page = api.client.get(f"/postmortems/{pm}/actions")
@@ -68,6 +69,8 @@ def test_a_responder_adds_an_action_from_the_panel_and_sees_it(api: Api, frozen:
     assert "AC-01" in panel and "Alarm on p99 latency" in panel and "must fix" in panel
     assert "2026-12-20" in panel and "in 28 days" in panel and "Prevention" in panel
     assert 'href="https://jira.example.com/browse/OPS-9"' in panel
+    on_postmortem = api.client.get(f"/postmortems/{pm}")
+    assert on_postmortem.status_code == 200 and 'id="action-AC-01"' in on_postmortem.text
 
 
 def test_a_refused_action_keeps_what_was_typed(api: Api) -> None:
