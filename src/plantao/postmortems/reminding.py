@@ -120,7 +120,10 @@ def _url(path: str) -> str:
     return f"{get_settings().base_url.rstrip('/')}{path}"
 
 
-def _jobs(kind: str, key: str, token: int, due: str, instants: list[datetime]) -> list[Any]:
+def _jobs(
+    kind: str, key: str, token: int, due: str, instants: list[datetime]
+) -> list[job_service.NewJob]:
+    """One job per reminder still ahead; ``n`` is its place in the schedule (0: before)."""
     now = clock.now()
     return [
         job_service.NewJob(
