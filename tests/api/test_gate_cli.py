@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
+from plantao.catalog.models import Service
 from plantao.cli.app import app
 from plantao.cli.gate import reason_line
 from plantao.config import get_settings
+from plantao.db import session_scope
 from tests.api.conftest import Api
-from tests.factories.gate import add_action, declare, set_status
+from tests.factories.gate import add_action, declare, past_override, set_status
 
 
 @pytest.fixture
@@ -70,6 +73,18 @@ def test_override_then_revoke(api: Api, cli: CliRunner) -> None:
     assert "override #" in res.stdout and "overridden: AC-" in res.stdout
     assert cli.invoke(app, ["gate", "revoke", number]).exit_code == 0
     assert check(cli).exit_code == 1
+
+
+def test_expired_override_exits_1(api: Api, cli: CliRunner) -> None:
+    """An override that has expired lets nothing through: exit 1."""
+    ref = declare(api.client, api.tokens["admin"])
+    add_action(api.factory, ref)
+    with session_scope(api.factory) as session:
+        service_id = session.scalars(select(Service.id).where(Service.slug == "checkout")).one()
+    past_override(api.factory, service_id)
+    res = check(cli)
+    assert res.exit_code == 1, res.output
+    assert "override" not in res.stdout
 
 
 def test_override_refuses_bad_expiry(api: Api, cli: CliRunner) -> None:
