@@ -31,7 +31,8 @@ def _load(session: Session, pm_id: int, *, for_update: bool = False) -> Postmort
         raise missing(pm_id)
     stmt = select(Postmortem).where(Postmortem.id == pm_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        # The row was read before the lock: refresh it, or a save would check a stale version.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     found = session.scalars(stmt).one_or_none()
     if found is None:
         raise missing(pm_id)
