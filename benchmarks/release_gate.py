@@ -1,7 +1,7 @@
 """The release gate's answer time with 10,000 corrective actions in PostgreSQL.
 
 Run: .venv/bin/python benchmarks/release_gate.py [--services 200] [--actions 10000]
-     [--asks 2000] [--postgres-url URL]
+     [--asks 2000] [--postgres-url URL] [--no-engine-in-serve]
 
 On a PostgreSQL database created for the run and dropped after (``PLANTAO_BENCH_POSTGRES_URL``,
 else ``PLANTAO_TEST_POSTGRES_URL``), it starts ``plantao serve`` (production settings, on
@@ -251,17 +251,28 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=10_000)
     parser.add_argument("--asks", type=int, default=2000)
     parser.add_argument("--postgres-url", default=default_postgres_url())
+    parser.add_argument(
+        "--no-engine-in-serve",
+        action="store_true",
+        help="serve without the engine thread (PLANTAO_ENGINE_IN_SERVE=false), as with workers",
+    )
     args = parser.parse_args()
     rng = random.Random(20261202)
     print_header(
         "release gate benchmark",
         f"PostgreSQL, {args.services} services, {args.actions} corrective actions, "
-        f"{args.asks} questions for random services (use case, then HTTP with a gate token)",
+        f"{args.asks} questions for random services (use case, then HTTP with a gate token), "
+        f"engine in serve: {'no' if args.no_engine_in_serve else 'yes'}",
     )
     with (
         PostgresDatabase(args.postgres_url) as database,
         tempfile.TemporaryDirectory() as tmp,
-        start_plantao(database.url, Path(tmp), config(args.services)) as plantao,
+        start_plantao(
+            database.url,
+            Path(tmp),
+            config(args.services),
+            env={"PLANTAO_ENGINE_IN_SERVE": "false"} if args.no_engine_in_serve else None,
+        ) as plantao,
     ):
         engine = make_engine(database.url)
         try:
