@@ -266,3 +266,15 @@ def test_a_private_incidents_postmortem_is_hidden(api: Api) -> None:
     )
     assert sent.status_code == 422, "a reviewer must be able to see the incident"
     assert api.client.get(f"/api/v1/postmortems/{pm['id']}", headers=rita).status_code == 404
+
+
+def test_lint_keeps_lines_and_columns_past_a_pasted_blob(api: Api) -> None:
+    """A long run without spaces (a hash, base64) is not read as a phrase, and a warning after
+    it on the same line, or on a later line, keeps its real line and column."""
+    pm = _start(api, _open(api))
+    blob = "A" * 300
+    res = _save(api, pm, f"# Notes\n{blob} then human error\n\nhuman error again\n", 1)
+    assert res.status_code == 200, res.text
+    found = [(f["line"], f["column"], f["text"].lower()) for f in res.json()["lint"]]
+    assert (2, len(blob) + 7, "human error") in found
+    assert (4, 1, "human error") in found

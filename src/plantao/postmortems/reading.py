@@ -4,8 +4,10 @@ warnings on the current text. Lists keep to what the reader may see (private inc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,11 +37,38 @@ def is_overdue(pm: Postmortem, now: datetime | None = None) -> bool:
     return pm.status != "published" and pm.due_at is not None and pm.due_at <= (now or clock.now())
 
 
+#: The lint's patterns cost the square of a line's length (and of a run of characters with no
+#: space), and every text is linted on every read: a pasted blob must not make a postmortem take
+#: seconds to open. So each line is linted alone, up to ``LINT_LINE_MAX`` characters, runs of
+#: 120 characters without a space (a URL, a hash, base64) are blanked to spaces of the same
+#: length (lines and columns stay), at most ``LINT_LINES_MAX`` non-blank lines are read, and the
+#: answer is kept per text and language.
+LINT_LINE_MAX = 2_000
+LINT_LINES_MAX = 5_000
+_LONG_RUN = re.compile("[^ ]{120,}")
+
+
 def lint(markdown: str, language: str) -> list[LintOut]:
-    return [
-        LintOut(line=f.line, column=f.column, text=f.text, message=f.message)
-        for f in blameless.lint(markdown, language)
-    ]
+    """The blameless lint's warnings on ``markdown``, messages in ``language``."""
+    return list(_lint(markdown, language))
+
+
+@lru_cache(maxsize=64)
+def _lint(markdown: str, language: str) -> tuple[LintOut, ...]:
+    found: list[LintOut] = []
+    read = 0
+    for number, line in enumerate(markdown.splitlines(), start=1):
+        if not line.strip():
+            continue
+        read += 1
+        if read > LINT_LINES_MAX:
+            break
+        readable = _LONG_RUN.sub(lambda m: " " * len(m.group()), line[:LINT_LINE_MAX])
+        found.extend(
+            LintOut(line=number, column=f.column, text=f.text, message=f.message)
+            for f in blameless.lint(readable, language)
+        )
+    return tuple(found)
 
 
 def summary(pm: Postmortem, incident: Incident, owner: str | None) -> PostmortemSummary:
