@@ -19,9 +19,8 @@ from plantao.api.params import Id
 from plantao.errors import NotFound, PermissionDenied
 from plantao.postmortems import access, editing, exporting, reading
 from plantao.postmortems.schemas import PostmortemSummary
-from plantao.runbooks.render import to_html
 from plantao.web import action_panel, rendering
-from plantao.web.postmortem_view import page_context, when
+from plantao.web.postmortem_view import page_context, rendered, when
 
 router = APIRouter(include_in_schema=False)
 STATUSES = ("draft", "in_review", "published")
@@ -143,7 +142,7 @@ def version_page(pm_id: Id, number: Id, request: Request, session: SessionDep) -
         principal,
         pm=reading.detail(session, pm, incident),
         version=reading.version_out(row),
-        html=to_html(row.markdown),
+        html=rendered(row.markdown),
         when=lambda at: when(principal, at),
     )
 
