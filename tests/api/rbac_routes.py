@@ -237,6 +237,25 @@ GATE_OVERRIDES = "/api/v1/release-gate/overrides"
 SPARE_GATE = {
     "override_id": lambda w, c: str(w.admin("POST", GATE_OVERRIDES, GATE_OVERRIDE(w, c))["id"])
 }
+PM = "/api/v1/postmortems/{pm_id}"
+#: The world incident's postmortem (started by the admin: 201 once, then 200).
+THE_PM = {"pm_id": lambda w, _: str(w.admin("POST", f"/api/v1/incidents/{w.ref}/postmortem")["id"])}
+#: The world incident, once its postmortem exists (so reading it is not a 404).
+PM_REF = {"ref": lambda w, c: THE_PM["pm_id"](w, c) and w.ref}
+ACTION = "/api/v1/actions/{action_ref}"
+#: A corrective action of the world incident's postmortem, owned by ana (none of the callers).
+AN_ACTION = {
+    "action_ref": lambda w, c: str(
+        w.admin("POST", f"{PM.format(pm_id=THE_PM['pm_id'](w, c))}/actions", NEW_ACTION(w, c))["id"]
+    )
+}
+
+
+def NEW_ACTION(_w: World, _c: str) -> Any:  # noqa: N802 - a body, like the constants
+    due = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    return {"title": "matrix", "owner": "ana", "due_date": due, "must_fix": True}
+
+
 OVERRIDES = "/api/v1/schedules/{slug}/overrides"
 COMMS_TEMPLATE = "/api/v1/comms/templates/{name}/{language}"
 TEMPLATE = {"name": _key("status_update"), "language": _key("en")}
@@ -377,9 +396,35 @@ _ROUTES = [
     # the release gate: a pipeline's gate-only token asks; overrides are an admin's
     Call("GET", "/api/v1/release-gate", Need.GATE, query={"service": "checkout"}),
     Call("GET", "/api/v1/release-gate/decisions", Need.READ),
+    Call("GET", "/api/v1/reviews/weekly", Need.READ, query={"week": "2026-W49"}),
+    Call("GET", "/api/v1/reviews/weekly.md", Need.READ),
     Call("GET", GATE_OVERRIDES, Need.READ),
     Call("POST", GATE_OVERRIDES, Need.ADMIN, GATE_OVERRIDE),
     Call("DELETE", GATE_OVERRIDES + "/{override_id}", Need.ADMIN, params=SPARE_GATE),
+    Call("GET", "/api/v1/business-calendars", Need.READ),
+    # postmortems: reading is reading the incident, changing it acting on it; a review is the
+    # requested reviewer's own (nobody is asked in this world: 409 past authorization)
+    Call("POST", INCIDENT + "/postmortem", Need.ACT_B),
+    Call("GET", INCIDENT + "/postmortem", Need.READ, params=PM_REF),
+    Call("GET", "/api/v1/postmortems", Need.READ),
+    Call("GET", PM, Need.READ, params=THE_PM),
+    Call("PATCH", PM, Need.ACT_B, _const({"root_cause": "capacity"}), THE_PM),
+    Call("GET", PM + "/versions", Need.READ, params=THE_PM),
+    Call("GET", PM + "/versions/{number}", Need.READ, params={**THE_PM, "number": _key("1")}),
+    # an unknown reviewer: 422 past authorization, so the world stays a draft nobody reviews
+    Call("POST", PM + "/submit", Need.ACT_B, _const({"reviewers": ["m-nobody"]}), THE_PM),
+    Call("POST", PM + "/reviews", Need.OWN_WRITE, _const({"decision": "approve"}), THE_PM),
+    Call("POST", PM + "/publish", Need.ACT_B, params=THE_PM),
+    Call("POST", PM + "/reopen", Need.ACT_B, params=THE_PM),
+    Call("GET", PM + "/export.md", Need.READ, params=THE_PM),
+    # corrective actions: reading is reading the incident, adding and editing acting on it (the
+    # owner may also change the status: ana, none of the callers)
+    Call("POST", PM + "/actions", Need.ACT_B, NEW_ACTION, THE_PM),
+    Call("GET", PM + "/actions", Need.READ, params=THE_PM),
+    Call("GET", PM + "/suggestions", Need.READ, params=THE_PM),
+    Call("GET", "/api/v1/actions", Need.READ),
+    Call("GET", ACTION, Need.READ, params=AN_ACTION),
+    Call("PATCH", ACTION, Need.ACT_B, _const({"status": "in_progress"}), AN_ACTION),
 ]  # fmt: skip
 ROUTES: dict[tuple[str, str], Call] = {(c.method, c.path): c for c in _ROUTES}
 assert len(ROUTES) == len(_ROUTES), "an operation is classified twice"
@@ -450,7 +495,10 @@ FORM_RULES: list[tuple[str, Form]] = [
     (r"^/users(/[^/]+/(role|enable|disable))?$", Form.DENY),
     (r"^/teams/[^/]+/members$", Form.DENY),
     (r"^/settings/[\w-]+$", Form.DENY),
+    (r"^/services/[^/]+/release-gate/overrides(/\d+/revoke)?$", Form.DENY),  # admins
     (r"^/admin/templates/[\w-]+/[\w-]+(/reset)?$", Form.DENY),  # managers, admins
+    (r"^/postmortems/\d+/.+$", Form.DENY),  # acting on the incident; a review: the reviewer's
+    (r"^/actions/[^/]+$", Form.DENY),  # a corrective action: its incident's responders, its owner
 ]
 #: Every page an admin reaches, as a viewer sees it; a page no rule matches fails the walk.
 PAGE_RULES: list[tuple[str, Form]] = [
@@ -459,9 +507,13 @@ PAGE_RULES: list[tuple[str, Form]] = [
     (r"^/deliveries(/|$)", Form.DENY),  # managers: contact addresses, retries
     (r"^/stakeholders(/|$)", Form.DENY),  # managers: addresses, webhook hosts
     (r"^/admin/templates(/|$)", Form.DENY),  # managers: message templates
+    (r"^/reviews/weekly(\.md)?$", Form.READ),  # the weekly operational review
     (
         r"^/$|^/(incidents|oncall|policies|schedules|silences|services|heartbeats|runbooks"
         r"|tokens|users|teams)(/|$)",
         Form.READ,
     ),
+    (r"^/postmortems/\d+/edit$", Form.DENY),  # editing needs the responder role on its team
+    (r"^/postmortems(/|$)", Form.READ),
+    (r"^/actions(/|$)", Form.READ),  # corrective actions
 ]

@@ -40,6 +40,12 @@ from plantao.notify import views as notify_views
 from plantao.observability import logging as plantao_logging
 from plantao.oncall import views as oncall_views
 from plantao.people import views as people_views
+from plantao.postmortems.views import actions as action_views
+from plantao.postmortems.views import calendars as business_calendar_views
+from plantao.postmortems.views import due_metrics as postmortem_due_metrics
+from plantao.postmortems.views import gate as gate_views
+from plantao.postmortems.views import postmortems as postmortem_views
+from plantao.postmortems.views import reviews as review_views
 from plantao.runbooks import views as runbook_views
 from plantao.web import error_pages, live_routes
 from plantao.web import views as web_views
@@ -151,6 +157,11 @@ def create_app(
     app.include_router(status_update_views.router)
     app.include_router(command_checklist_views.router)
     app.include_router(comms_views.router)
+    app.include_router(postmortem_views.router)
+    app.include_router(gate_views.router)
+    app.include_router(action_views.router)
+    app.include_router(business_calendar_views.router)
+    app.include_router(review_views.router)
     app.include_router(web_views.router)
     app.include_router(live_routes.router)
     app.mount(
@@ -176,4 +187,5 @@ def create_app(
     _register_collector(app)
     notify_views.register_outbox_collector(app.state.sessions)
     status_update_views.register_overdue_collector(app.state.sessions)
+    postmortem_due_metrics.register_due_collector(app.state.sessions)
     return app

@@ -11,11 +11,13 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantao.cli import actions as actions_cli
 from plantao.cli import gate as gate_cli
 from plantao.cli import inbox as inbox_cli
 from plantao.cli import incidents as incidents_cli
 from plantao.cli import oncall as oncall_cli
 from plantao.cli import people as people_cli
+from plantao.cli import postmortems as postmortems_cli
 from plantao.cli import responders as responders_cli
 from plantao.cli import runbooks as runbooks_cli
 from plantao.cli import secret as secret_cli
@@ -49,7 +51,9 @@ app.add_typer(runbooks_cli.app, name="runbooks")
 app.add_typer(oncall_cli.app, name="oncall")
 app.add_typer(inbox_cli.app, name="inbox")
 app.add_typer(secret_cli.app, name="secret")
+app.add_typer(postmortems_cli.app, name="postmortems")
 app.add_typer(gate_cli.app, name="gate")
+app.add_typer(actions_cli.app, name="actions")
 
 
 def _sessions() -> sessionmaker[Session]:

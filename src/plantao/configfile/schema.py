@@ -14,7 +14,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from plantao.configfile import yaml_dates
+from plantao.configfile.calendar_schema import BusinessCalendarSpec, calendar_references
 from plantao.configfile.durations import parse_duration
+from plantao.configfile.gate_schema import ReleaseGateSpec
 from plantao.configfile.located import matchers_at_index
 from plantao.configfile.oncall_schema import (
     ContactMethodItem,
@@ -27,6 +30,7 @@ from plantao.configfile.oncall_schema import (
     WorkingHoursSpec,
     oncall_references,
 )
+from plantao.configfile.review_schema import OperationalReviewSpec
 from plantao.incidents.severity import normalize
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -138,6 +142,7 @@ class ServiceSpec(_Strict):
     description: str = ""
     escalation_policy: str | None = None
     stakeholders: list[StakeholderItem] | None = None
+    release_gate: ReleaseGateSpec | None = None
 
 
 class IntegrationSpec(_Strict):
@@ -245,6 +250,9 @@ class ConfigFile(_Strict):
     heartbeats: list[HeartbeatSpec] | None = None
     defaults: DefaultsSpec | None = None
     stakeholders: list[StakeholderItem] | None = None
+    release_gate: ReleaseGateSpec | None = None
+    business_calendars: list[BusinessCalendarSpec] | None = None
+    operational_review: OperationalReviewSpec | None = None
 
     @model_validator(mode="after")
     def _references(self) -> ConfigFile:
@@ -274,6 +282,7 @@ class ConfigFile(_Strict):
             if self.services is not None and service not in services:
                 problems.append(f"{label}[{index}].service: unknown service '{service}'")
         problems += oncall_references(self)
+        problems += calendar_references(self)
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -373,6 +382,8 @@ def load_text(text: str) -> ConfigFile:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{where}invalid YAML: {problem}"]) from None
+    except ValueError as exc:  # a date that does not exist (2026-02-30)
+        raise ConfigError([yaml_dates.problem(text, exc)]) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

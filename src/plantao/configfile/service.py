@@ -24,9 +24,12 @@ from plantao.catalog import service as catalog_service
 from plantao.catalog.models import ConfigDocument, Integration, Route, Service
 from plantao.catalog.service import SEVERITY_DOCUMENT
 from plantao.configfile import people_apply
+from plantao.configfile.calendar_apply import apply_business_calendars
 from plantao.configfile.common import Change, new_integration_key
 from plantao.configfile.durations import parse_duration
+from plantao.configfile.gate_apply import apply_gate_settings
 from plantao.configfile.oncall_apply import APPLY, apply_oncall, heartbeat_integration_ids
+from plantao.configfile.review_apply import apply_operational_review
 from plantao.configfile.schema import ConfigFile
 from plantao.configfile.stakeholder_apply import apply_stakeholders
 from plantao.errors import Conflict
@@ -205,6 +208,9 @@ def apply(
             changes.append(Change("severity matrix", "update", "severity_matrix"))
     changes.extend(apply_oncall(session, config, services, users, integrations, actor=actor))
     changes.extend(apply_stakeholders(session, config, actor=actor.handle))
+    changes.extend(apply_gate_settings(session, config, services))
+    changes.extend(apply_business_calendars(session, config.business_calendars, teams))
+    changes.extend(apply_operational_review(session, config.operational_review))
     if prune:
         changes.extend(_prune(session, config, teams, users, services, integrations, actor))
     if changes:

@@ -9,16 +9,20 @@ from __future__ import annotations
 from types import ModuleType
 
 from plantao.web.texts import (
+    actions,
     admin,
     checklists,
     command,
     comms,
     core,
     error_pages,
+    gate,
     incident,
     incident_list,
     oncall,
+    postmortems,
     responders,
+    reviews,
     runs,
     sso,
     stakeholders,
@@ -44,6 +48,10 @@ AREAS: tuple[ModuleType, ...] = (
     updates,
     unresolved,
     visibility,
+    reviews,
+    postmortems,
+    actions,
+    gate,
 )
 
 

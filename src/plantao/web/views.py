@@ -7,6 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from plantao.web import (
+    action_forms,
+    action_pages,
     audit_pages,
     checklist_forms,
     declare_pages,
@@ -21,7 +23,10 @@ from plantao.web import (
     message_pages,
     oncall_pages,
     people_pages,
+    postmortem_forms,
+    postmortem_pages,
     responder_forms,
+    review_pages,
     role_forms,
     runbook_pages,
     runbook_run_pages,
@@ -48,6 +53,7 @@ for module in (
     inbox_pages,
     token_pages,
     stakeholder_pages,
+    review_pages,
     people_pages,
     audit_pages,
     settings_pages,
@@ -64,6 +70,10 @@ for module in (
     role_forms,  # before incident_pages: its /roles outranks the catch-all
     update_forms,  # before incident_pages: its /status-updates outranks the catch-all
     incident_visibility_forms,  # before incident_pages: its /visibility outranks the catch-all
+    postmortem_pages,
+    postmortem_forms,  # before incident_pages: its /postmortem outranks the catch-all
+    action_pages,
+    action_forms,
     incident_pages,  # last: its /incidents/{ref}/{action} form route is a catch-all
 ):
     router.include_router(module.router)
