@@ -56,9 +56,11 @@ def main() -> None:
         for _ in range(args.runs):
             reading._lint.cache_clear()
             postmortem_view.rendered.cache_clear()
-            cold_lint.append(timed(lambda: reading.lint(text, "en")))
-            cold_render.append(timed(lambda: postmortem_view.rendered(text)))
-            cached.append(timed(lambda: (reading.lint(text, "en"), postmortem_view.rendered(text))))
+            cold_lint.append(timed(lambda t=text: reading.lint(t, "en")))
+            cold_render.append(timed(lambda t=text: postmortem_view.rendered(t)))
+            cached.append(
+                timed(lambda t=text: (reading.lint(t, "en"), postmortem_view.rendered(t)))
+            )
         for label, values in (("lint, cold", cold_lint), ("render, cold", cold_render)):
             p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
             line = f"p50 {p50:.1f} / p99 {p99:.1f} / max {max(values):.1f}"
