@@ -2,7 +2,7 @@
 through a real SMTP server (aiosmtpd): once per member with an address, in their language.
 
 The server starts without an ``operational_review`` setting (its engine schedules the job for
-next Monday 09:00); then ``plantao apply`` sets the send time two or three minutes ahead (today's
+next Monday 09:00); then ``plantao apply`` sets the send time half a minute ahead (today's
 weekday in UTC), which moves the pending job, and the test waits for the mail.
 """
 
@@ -39,7 +39,7 @@ def _config(send_at: datetime | None) -> str:
     review = ""
     if send_at is not None:
         weekday = iso_weeks.WEEKDAYS[send_at.weekday()]
-        review = f'operational_review: {{weekday: {weekday}, time: "{send_at:%H:%M}"}}'
+        review = f'operational_review: {{weekday: {weekday}, time: "{send_at:%H:%M:%S}"}}'
     return f"""
 version: 1
 teams:
@@ -82,8 +82,8 @@ def served(
     try:
         started = start_plantao(str(request.param), tmp_path / "plantao", _config(None), env)
         server = started.server
-        # Two to three minutes ahead: due after this apply ends, even on a loaded machine.
-        send_at = (datetime.now(UTC) + timedelta(minutes=3)).replace(second=0, microsecond=0)
+        # Half a minute ahead: due after this apply ends, even on a loaded machine.
+        send_at = (datetime.now(UTC) + timedelta(seconds=30)).replace(microsecond=0)
         again = server.workdir / "review.yaml"
         again.write_text(_config(send_at), encoding="utf-8")
         run_cli(server.env, server.workdir, "apply", "-f", str(again))

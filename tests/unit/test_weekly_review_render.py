@@ -183,10 +183,12 @@ def test_send_moments_are_the_configured_weekday_and_time_in_the_zone() -> None:
 
 
 def test_send_time_and_weekday_are_validated() -> None:
-    """A time must be HH:MM and a weekday one of monday..sunday."""
+    """A time must be HH:MM (or HH:MM:SS) and a weekday one of monday..sunday."""
     assert iso_weeks.parse_time("09:30") == time(9, 30)
-    with pytest.raises(ValueError, match="time of day"):
-        iso_weeks.parse_time("9h")
+    assert iso_weeks.parse_time("09:30:15") == time(9, 30, 15)
+    for bad in ("9h", "24:00", "09:60", "09:30:60"):
+        with pytest.raises(ValueError, match="time of day"):
+            iso_weeks.parse_time(bad)
     with pytest.raises(ValueError, match="weekday"):
         SendTime("mon")
 

@@ -18,7 +18,7 @@ _DAY_MINUTES = 24 * 60
 class OperationalReviewSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     weekday: Weekday = "monday"
-    time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
     enabled: bool = True
 
     @field_validator("weekday", mode="before")

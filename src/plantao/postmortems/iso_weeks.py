@@ -92,11 +92,12 @@ class SendTime:
 
 
 def parse_time(text: str) -> time:
-    """``09:00`` → 09:00; a ValueError otherwise."""
-    found = re.match(r"^([01]\d|2[0-3]):([0-5]\d)$", text.strip())
+    """``09:00`` → 09:00, ``09:00:30`` → 09:00:30 (seconds are rarely useful to people, but
+    let a test or a demo send the review moments from now); a ValueError otherwise."""
+    found = re.match(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$", text.strip())
     if found is None:
         raise ValueError(f"'{text[:20]}' is not a time of day; write it as 09:00")
-    return time(int(found.group(1)), int(found.group(2)))
+    return time(int(found.group(1)), int(found.group(2)), int(found.group(3) or 0))
 
 
 def _moment(day: date, send: SendTime, time_zone: str) -> datetime:

@@ -53,7 +53,7 @@ class ReviewSetting:
         return {
             "enabled": self.enabled,
             "weekday": self.send.weekday,
-            "time": self.send.at.strftime("%H:%M"),
+            "time": self.send.at.strftime("%H:%M:%S" if self.send.at.second else "%H:%M"),
         }
 
 
