@@ -263,7 +263,14 @@ def create(
         "action.created",
         actor,
         f"{actor} added corrective action {ref}{flag}: {row.title} — {owner.handle}, due {due}",
-        {"action": ref, "owner": owner.handle, "due_date": due.isoformat(), "kind": row.kind},
+        {
+            "action": ref,
+            "title": row.title,
+            "owner": owner.handle,
+            "due_date": due.isoformat(),
+            "kind": row.kind,
+            "must_fix": row.must_fix,
+        },
     )
     if audit_actor is not None:
         audit.record(

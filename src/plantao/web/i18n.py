@@ -19,6 +19,7 @@ from plantao.web.texts import (
     gate,
     incident,
     incident_list,
+    learning,
     oncall,
     postmortems,
     responders,
@@ -52,6 +53,7 @@ AREAS: tuple[ModuleType, ...] = (
     postmortems,
     actions,
     gate,
+    learning,
 )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from plantao.incidents.models import TimelineEntry
 from plantao.web import (
     checklist_view,
+    learning_words,
     responder_words,
     role_words,
     unresolved_labels,
@@ -148,6 +149,8 @@ def describe(entry: TimelineEntry, t: Texts, local: Local) -> str:
         return t["inc_tl_opened"].format(title=_after(message, "Incident opened: "))
     if kind == "incident.snoozed":
         return t["inc_tl_snoozed"].format(minutes=data.get("minutes", "?"), actor=entry.actor)
+    if kind in learning_words.KINDS:
+        return learning_words.describe(kind, data, entry.actor, message, t)
     status = kind.removeprefix("incident.")
     if status in _STATUS_KINDS:
         return t[f"inc_tl_{status}"] + _reason(data, t)
