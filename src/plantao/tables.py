@@ -21,6 +21,7 @@ from plantao.oncall import models as oncall_models
 from plantao.people import models as people_models
 from plantao.postmortems import models as postmortems_models
 from plantao.runbooks import models as runbooks_models
+from plantao.statuspage import models as statuspage_models
 
 metadata = Base.metadata
 MODULES = (
@@ -38,4 +39,5 @@ MODULES = (
     people_models,
     postmortems_models,
     runbooks_models,
+    statuspage_models,
 )
