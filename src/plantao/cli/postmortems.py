@@ -21,6 +21,8 @@ from plantao.cli.operator import audit_actor
 from plantao.config import get_settings
 from plantao.db import make_engine, make_sessionmaker, session_scope
 from plantao.errors import DomainError, NotFound
+from plantao.incidents.models import Incident
+from plantao.postmortems.models import Postmortem
 
 app = typer.Typer(no_args_is_help=True, help="Blameless postmortems: start, show, export, publish.")
 Ref = Annotated[str, typer.Argument(help="the incident (INC-… or its number)")]
@@ -33,6 +35,18 @@ def _sessions() -> sessionmaker[Session]:
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
+
+
+def _existing(session: Session, ref: str, *, lock: bool = False) -> tuple[Postmortem, Incident]:
+    """The incident named ``ref`` and its postmortem, or NotFound saying it has none yet."""
+    from plantao.incidents import service as incident_service
+    from plantao.postmortems import records
+
+    incident = incident_service.get(session, ref, for_update=lock)
+    pm = records.for_incident(session, incident.id)
+    if pm is None:
+        raise NotFound(f"incident '{incident.human_id}' has no postmortem yet")
+    return pm, incident
 
 
 @app.command("start")
@@ -60,15 +74,11 @@ def start(ref: Ref, as_json: Annotated[bool, typer.Option("--json")] = False) ->
 @app.command("show")
 def show(ref: Ref, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The postmortem's state, due date, owner, reviews and blameless warnings."""
-    from plantao.incidents import service as incident_service
-    from plantao.postmortems import reading, records
+    from plantao.postmortems import reading
 
     try:
         with session_scope(_sessions()) as session:
-            incident = incident_service.get(session, ref)
-            pm = records.for_incident(session, incident.id)
-            if pm is None:
-                raise NotFound(f"incident '{incident.human_id}' has no postmortem yet")
+            pm, incident = _existing(session, ref)
             out = reading.detail(session, pm, incident)
     except DomainError as exc:
         _fail(exc.detail)
@@ -99,18 +109,14 @@ def export(
     ] = None,
 ) -> None:
     """The postmortem as Markdown (print to PDF from its web page: /postmortems/{id}/print)."""
-    from plantao.incidents import service as incident_service
-    from plantao.postmortems import exporting, records
+    from plantao.postmortems import exporting
 
     if fmt != "md":
         _fail(f"unknown format '{fmt}': only md (for PDF, print the web page)")
         return
     try:
         with session_scope(_sessions()) as session:
-            incident = incident_service.get(session, ref)
-            pm = records.for_incident(session, incident.id)
-            if pm is None:
-                raise NotFound(f"incident '{incident.human_id}' has no postmortem yet")
+            pm, incident = _existing(session, ref)
             text = exporting.markdown(session, pm, incident)
     except DomainError as exc:
         _fail(exc.detail)
@@ -125,15 +131,11 @@ def export(
 @app.command("publish")
 def publish(ref: Ref) -> None:
     """Publish: every requested reviewer must have approved the current version."""
-    from plantao.incidents import service as incident_service
-    from plantao.postmortems import publishing, records
+    from plantao.postmortems import publishing
 
     try:
         with session_scope(_sessions()) as session:
-            incident = incident_service.get(session, ref, for_update=True)
-            pm = records.for_incident(session, incident.id)
-            if pm is None:
-                raise NotFound(f"incident '{incident.human_id}' has no postmortem yet")
+            pm, incident = _existing(session, ref, lock=True)
             publishing.publish(session, pm, actor=audit_actor().handle)
             human_id, version = incident.human_id, pm.version
     except DomainError as exc:
