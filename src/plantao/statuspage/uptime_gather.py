@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from plantao.incidents.models import Incident
 from plantao.statuspage import maintenance, uptime
 from plantao.statuspage.models import (
     PublicIncident,
@@ -35,8 +36,12 @@ def _incident_intervals(
     incidents = {
         i.id: i
         for i in session.scalars(
-            select(PublicIncident).where(
+            select(PublicIncident)
+            .outerjoin(Incident, Incident.id == PublicIncident.incident_id)
+            .where(
                 PublicIncident.page_id == page_id,
+                # A private incident never shows, not even as a dip in a bar.
+                or_(Incident.id.is_(None), Incident.private.is_(False)),
                 or_(PublicIncident.resolved_at.is_(None), PublicIncident.resolved_at >= since),
             )
         )
