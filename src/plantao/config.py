@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     language: Literal["en", "pt-BR"] = "en"
     engine_in_serve: bool = True
+    # Where the status page's rendered snapshots are also kept as files, so a web process serves
+    # them while the database is down (None: beside a SQLite database, else ./status-snapshots).
+    status_snapshot_dir: Path | None = None
     # Runbooks: the library directory (None: the pack shipped with Plantão), whether guarded
     # executable steps may run at all, and what a step's process gets to see.
     runbooks_dir: Path | None = None
