@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import feedparser
@@ -83,7 +84,15 @@ def test_a_quiet_page_gives_a_valid_feed_of_its_recent_history(kind: str) -> Non
     assert len(parse(kind, quiet()).entries) == 3
     empty = parse(kind, replace(quiet(), resolved_incidents=()))
     assert empty.entries == []
-    assert epoch(empty.feed.updated_parsed) == int(T0.timestamp()) + 30 * 60
+    assert epoch(empty.feed.updated_parsed) == int(T0.timestamp()) + 3 * 60  # last change
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_rendering_again_later_changes_no_byte(kind: str) -> None:
+    """The engine re-renders every minute: an unchanged page gives the same bytes."""
+    for view in (sample(), replace(quiet(), resolved_incidents=())):
+        later = replace(view, generated_at=view.generated_at + timedelta(hours=5))
+        assert RENDERERS[kind](later) == RENDERERS[kind](view)
 
 
 @pytest.mark.parametrize("kind", ["atom", "rss"])

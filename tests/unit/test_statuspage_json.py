@@ -38,14 +38,29 @@ def test_the_schemas_reject_what_statuspage_would_not_send() -> None:
 
 
 def test_page_object() -> None:
-    """The page is named by its slug, linked absolutely, in UTC, updated when rendered."""
+    """The page is named by its slug, linked absolutely, in UTC, updated at its last change."""
     assert sj.status(sample())["page"] == {
         "id": "public",
         "name": "Acme Status",
         "url": "https://status.example.com/status",
         "time_zone": "Etc/UTC",
-        "updated_at": "2026-12-01T12:30:00.000+00:00",
+        "updated_at": "2026-12-01T12:20:00.000+00:00",  # the newest update, not the render
     }
+
+
+def test_rendering_again_later_changes_no_byte() -> None:
+    """The engine re-renders every minute: unchanged content gives identical documents."""
+    view = sample()
+    later = replace(view, generated_at=view.generated_at + timedelta(hours=3))
+    assert all(render(later) == render(view) for render in sj.DOCUMENTS.values())
+    empty = replace(quiet(), groups=(), resolved_incidents=())
+    assert sj.status(empty)["page"]["updated_at"] == "2026-12-01T12:30:00.000+00:00"
+
+
+def test_a_maintenance_starting_counts_as_a_change() -> None:
+    """A maintenance that started moves the page's updated_at to its start."""
+    view = replace(quiet(), maintenances=(maintenance(4, "in_progress", 2),))
+    assert sj.status(view)["page"]["updated_at"] == "2026-12-01T14:00:00.000+00:00"
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from feedgen.feed import FeedGenerator
 
 from plantao.statuspage.page_view import IncidentView, PageView, UpdateView
+from plantao.statuspage.statuspage_json import last_changed
 
 #: A feed keeps the newest updates only, as Statuspage's feeds do.
 LIMIT = 50
@@ -87,7 +88,8 @@ def _feed(view: PageView, self_url: str, *, html_descriptions: bool) -> FeedGene
     Atom says ``type="text"`` and carries the words as they are."""
     language = _language(view)
     chosen = entries(view)
-    updated = _aware(chosen[0].update.created_at) if chosen else _aware(view.generated_at)
+    # Not the render time: the engine re-renders every minute and the bytes must stay put.
+    updated = _aware(chosen[0].update.created_at) if chosen else last_changed(view)
     home = page_url(view)
     fg = FeedGenerator()
     fg.id(home)

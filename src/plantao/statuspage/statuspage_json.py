@@ -47,10 +47,7 @@ TIME_ZONE = "Etc/UTC"
 
 def when(moment: datetime | None) -> str | None:
     """ISO 8601 with milliseconds and an offset; naive times (SQLite) are UTC."""
-    if moment is None:
-        return None
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="milliseconds")
+    return None if moment is None else _utc(moment).isoformat(timespec="milliseconds")
 
 
 def component_id(component: ComponentView) -> str:
@@ -66,13 +63,34 @@ def page_url(view: PageView) -> str:
     return view.page.base_url.rstrip("/") + view.page.path
 
 
+def last_changed(view: PageView) -> datetime:
+    """When what the page shows last changed: a component, an incident or an update, a
+    maintenance announced, started or completed; the render time when the page shows nothing.
+    Not the render time itself: the engine re-renders every minute, and a document whose bytes
+    change every minute defeats ETags and rewrites every snapshot."""
+    moments = [c.updated_at for c in view.components]
+    for i in view.open_incidents + view.resolved_incidents:
+        moments += [i.updated_at, *(u.created_at for u in i.updates)]
+        moments += [i.resolved_at] if i.resolved_at is not None else []
+    for m in view.maintenances:
+        moments.append(m.updated_at)
+        moments += [m.scheduled_for] if m.status != "scheduled" else []
+        moments += [m.scheduled_until] if m.status == "completed" else []
+    aware = [_utc(t) for t in moments]
+    return max(aware) if aware else _utc(view.generated_at)
+
+
+def _utc(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
 def page(view: PageView) -> Json:
     return {
         "id": view.page.slug,
         "name": view.page.name,
         "url": page_url(view),
         "time_zone": TIME_ZONE,
-        "updated_at": when(view.generated_at),
+        "updated_at": when(last_changed(view)),
     }
 
 
