@@ -3,6 +3,7 @@ Atlassian's public API v2 documentation, and a hand-built page gives exact value
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -12,7 +13,7 @@ import pytest
 from plantao.statuspage import statuspage_json as sj
 from plantao.statuspage.page_view import PageView, indicator_of
 from tests.factories.page_views import T0, incident, maintenance, quiet, sample
-from tests.factories.statuspage_v2 import SCHEMAS, errors
+from tests.factories.statuspage_v2 import FIXTURES, SCHEMAS, errors
 
 
 @pytest.mark.parametrize("document", sorted(SCHEMAS))
@@ -226,3 +227,11 @@ def test_documents_cover_every_interface_path() -> None:
     assert names <= set(sj.DOCUMENTS)
     view: PageView = sample()
     assert all(sj.DOCUMENTS[n](view)["page"]["id"] == "public" for n in names)
+
+
+def test_the_schemas_accept_a_response_in_statuspages_documented_shape() -> None:
+    """A summary laid out as Atlassian's documentation shows (ids, offsets, a group) passes,
+    so the schemas describe Statuspage, not merely what we happen to emit."""
+    example = json.loads((FIXTURES / "example_summary.json").read_text())
+    assert errors("summary.json", example) == []
+    assert errors("status.json", {"page": example["page"], "status": example["status"]}) == []
