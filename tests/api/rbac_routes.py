@@ -373,6 +373,13 @@ _ROUTES = [
     Call("GET", "/api/v1/silences", Need.READ),
     Call("POST", "/api/v1/silences", Need.MANAGE_B, SILENCE),
     Call("POST", "/api/v1/silences/{silence_id}/end", Need.MANAGE_B),
+    Call(
+        "POST",
+        "/api/v1/maintenance/{silence_id}/status-page",
+        Need.MANAGE_B,
+        _const({"title": "Planned work", "body": "Upgrading.", "components": []}),
+    ),
+    Call("DELETE", "/api/v1/maintenance/{silence_id}/status-page", Need.MANAGE_B),
     # notifications: contact addresses are personal data; retrying is managing
     Call("GET", "/api/v1/deliveries", Need.ADMIN),
     Call("POST", "/api/v1/deliveries/{delivery_id}/retry", Need.MANAGE_B),

@@ -7,6 +7,7 @@ service and the pure modules read back.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -327,6 +328,23 @@ class RecurrenceSpec(_Strict):
         }
 
 
+class WindowNoticeSpec(_Strict):
+    """Showing a maintenance window on a status page (opt-in): its public words."""
+
+    page: str = Field(default="public", pattern=SLUG)
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(default="", max_length=20000)
+    components: list[str] = Field(default_factory=list)
+
+    @field_validator("components")
+    @classmethod
+    def _slugs(cls, values: list[str]) -> list[str]:
+        for index, value in enumerate(values):
+            if not re.match(SLUG, value):
+                raise LocatedError(f"[{index}]", f"'{value}' is not a component slug")
+        return values
+
+
 class MaintenanceWindowSpec(_Strict):
     name: str = Field(min_length=1, max_length=200)
     start: datetime | None = None
@@ -334,6 +352,7 @@ class MaintenanceWindowSpec(_Strict):
     recurrence: RecurrenceSpec | None = None
     services: list[str] = Field(default_factory=list)
     matchers: list[str] = Field(default_factory=list)
+    status_page: WindowNoticeSpec | None = None
 
     _matchers = field_validator("matchers")(matchers_at_index)
 

@@ -1,0 +1,1 @@
+"""The status page's API routers (entry points: they own the transaction)."""
