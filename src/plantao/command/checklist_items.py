@@ -70,7 +70,7 @@ ITEMS: tuple[ItemDef, ...] = (
         SETUP,
         "Status page decided: public, or not needed",
         "Status Page decidido: público, ou não se aplica",
-        computed=False,
+        computed=True,
         tickable=True,
         value="status_page",
     ),
@@ -175,6 +175,9 @@ class Facts:
     resolution_update: bool
     postmortem_required: bool
     severity: str
+    #: Published on a status page, the proposal dismissed, or no page fed by its service
+    #: (``statuspage.proposals.decided``, given by the entry points: statuspage sits above).
+    status_page_decided: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,8 @@ def _computed(item: ItemDef, facts: Facts) -> bool:
         return facts.mitigation
     if item.id == "next_update":
         return facts.next_update
+    if item.id == "status_page":
+        return facts.status_page_decided
     if item.id == "stakeholders_notified":
         return facts.resolution_update
     return False

@@ -38,8 +38,11 @@ def _exists(session: Session, *criteria: object) -> bool:
     return bool(session.scalar(select(exists().where(*criteria))))  # type: ignore[arg-type]
 
 
-def facts(session: Session, incident: Incident) -> defs.Facts:
-    """What the incident's data answers, in a handful of small queries."""
+def facts(
+    session: Session, incident: Incident, *, status_page_decided: bool = False
+) -> defs.Facts:
+    """What the incident's data answers, in a handful of small queries.
+    ``status_page_decided`` comes from the caller (``statuspage`` sits above ``command``)."""
     level = severity_config.severity_matrix(session).level(incident.severity)
     updates = StatusUpdate.incident_id == incident.id
     return defs.Facts(
@@ -64,6 +67,7 @@ def facts(session: Session, incident: Incident) -> defs.Facts:
         ),
         postmortem_required=level.rca_within is not None or level.rca_business_days is not None,
         severity=incident.severity,
+        status_page_decided=status_page_decided,
     )
 
 
@@ -78,9 +82,11 @@ def ticks(session: Session, incident_id: int) -> dict[str, dict[str, defs.Tick]]
     return out
 
 
-def states(session: Session, incident: Incident) -> dict[str, list[defs.ItemState]]:
+def states(
+    session: Session, incident: Incident, *, status_page_decided: bool = False
+) -> dict[str, list[defs.ItemState]]:
     """Both checklists of ``incident``, every item with its answer."""
-    known = facts(session, incident)
+    known = facts(session, incident, status_page_decided=status_page_decided)
     ticked = ticks(session, incident.id)
     return {name: defs.evaluate(name, known, ticked[name]) for name in defs.CHECKLISTS}
 

@@ -29,6 +29,7 @@ from plantao.incidents.models import Incident, TimelineEntry
 from plantao.incidents.severity import Level, SeverityMatrix
 from plantao.postmortems import business_days, calendars
 from plantao.postmortems.models import Postmortem
+from plantao.statuspage.incident_links import status_page_urls
 
 #: Notes a message quotes at most (the newest), per incident.
 NOTES_KEPT = 50
@@ -176,6 +177,7 @@ def facts_for_many(
         .all()
     )
     team_calendars = calendars.by_team(session)
+    status_pages = status_page_urls(session, incidents, base)
     out: dict[int, IncidentFacts] = {}
     for incident in incidents:
         level = _level(matrix, incident.severity)
@@ -202,7 +204,7 @@ def facts_for_many(
             if incident.id in promised
             else _rca_due(level, incident.resolved_at or at, team_calendars, service),
             update_every_minutes=_minutes(level.update_every) if level else None,
-            status_page_url=None,
+            status_page_url=status_pages.get(incident.id),
             resolved_at=incident.resolved_at,
             latest=history[-1] if history else None,
             history=history,

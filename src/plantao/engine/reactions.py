@@ -19,7 +19,9 @@ markers were written in:
    and a responder paged onto it (``command.responders``) answered their page;
 6. opened, moved through the lifecycle or given another severity → the status-update cadence
    timer starts, stops, restarts or takes the new interval (``command.cadence``);
-7. the markers are deleted.
+7. a Sev1 on a service feeding the status page, unpublished → its Comms Lead (else IC) is
+   asked once to publish it (``statuspage.sev1_prompt``, seed 002);
+8. the markers are deleted.
 
 A failure rolls all of it back and the markers wait for the next cycle. Delivery checks the
 pending markers when it leases a page, so a page made stale by an acknowledgement is never sent
@@ -44,6 +46,7 @@ from plantao.notify import delivery
 from plantao.oncall import escalations, unresolved
 from plantao.postmortems import starting as postmortem_starting
 from plantao.runbooks import linking
+from plantao.statuspage import sev1_prompt
 
 #: Markers per transaction: a storm opening a thousand incidents a second is a few cycles.
 BATCH = 1000
@@ -141,6 +144,10 @@ def react_to(session: Session, markers: Sequence[IncidentReaction]) -> int:
             for m in markers
             if m.kind == reactions.STATUS and m.status == Status.ACKNOWLEDGED.value
         ],
+    )
+    # 002: a Sev1 is published on the status page at once; ask who holds the hat (once).
+    sev1_prompt.prompt_sev1(
+        session, [incidents[i] for i in sorted({m.incident_id for m in markers}) if i in incidents]
     )
     # Resolved and owing a postmortem (Sev1–3) → a job starts it (postmortems.starting).
     postmortem_starting.schedule(

@@ -17,6 +17,7 @@ from plantao.command import checklist_items as defs
 from plantao.command import checklists
 from plantao.incidents.lifecycle import Status
 from plantao.incidents.models import Incident
+from plantao.statuspage import proposals as status_proposals
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ def timeline_text(kind: str, data: Mapping[str, object], t: Mapping[str, str]) -
 
 def assemble(session: Session, incident: Incident, lang: str) -> dict[str, ChecklistView]:
     """``{"setup": ..., "close": ...}`` for the page."""
-    lists = checklists.states(session, incident)
+    lists = checklists.states(
+        session, incident, status_page_decided=status_proposals.decided(session, incident)
+    )
     setup = _view(lists[defs.SETUP], lang)
     status = Status(incident.status)
     return {

@@ -21,6 +21,7 @@ from plantao.command import checklist_items as defs
 from plantao.command import checklists
 from plantao.incidents import access as incident_access
 from plantao.incidents.models import Incident
+from plantao.statuspage import proposals as status_proposals
 
 router = APIRouter(
     prefix="/api/v1/incidents", tags=["incident command"], responses=problem_responses()
@@ -64,7 +65,9 @@ Lang = Annotated[Literal["en", "pt-BR"], Query(description="language of the labe
 
 
 def present(session: Session, incident: Incident, lang: str = "en") -> CommandChecklistsOut:
-    lists = checklists.states(session, incident)
+    lists = checklists.states(
+        session, incident, status_page_decided=status_proposals.decided(session, incident)
+    )
 
     def one(name: Literal["setup", "close"]) -> ChecklistOut:
         items = [
