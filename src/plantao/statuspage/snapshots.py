@@ -163,9 +163,12 @@ def load(session: Session, page_ids: Iterable[int]) -> dict[int, list[Artifact]]
 
 def directory_of(settings: Settings) -> Path:
     """``PLANTAO_STATUS_SNAPSHOT_DIR``; by default beside a SQLite database file, else
-    ``./status-snapshots``."""
+    ``./status-snapshots`` (under the temporary directory in tests)."""
     if settings.status_snapshot_dir is not None:
         return settings.status_snapshot_dir
+    if settings.env == "test":  # tests never write into the working directory
+        digest = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / "plantao-status-snapshots" / digest
     url = settings.database_url
     if url.startswith("sqlite:///") and ":memory:" not in url:
         raw = url.removeprefix("sqlite:///").split("?", 1)[0]
