@@ -31,6 +31,7 @@ from plantao.configfile.oncall_schema import (
     oncall_references,
 )
 from plantao.configfile.review_schema import OperationalReviewSpec
+from plantao.configfile.status_schema import StatusPageSpec, status_references
 from plantao.incidents.severity import normalize
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -253,6 +254,7 @@ class ConfigFile(_Strict):
     release_gate: ReleaseGateSpec | None = None
     business_calendars: list[BusinessCalendarSpec] | None = None
     operational_review: OperationalReviewSpec | None = None
+    status_pages: list[StatusPageSpec] | None = None
 
     @model_validator(mode="after")
     def _references(self) -> ConfigFile:
@@ -283,6 +285,7 @@ class ConfigFile(_Strict):
                 problems.append(f"{label}[{index}].service: unknown service '{service}'")
         problems += oncall_references(self)
         problems += calendar_references(self)
+        problems += status_references(self)
         if problems:
             raise ValueError("\n".join(problems))
         return self
