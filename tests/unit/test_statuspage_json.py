@@ -145,6 +145,30 @@ def test_resolved_incident_times_and_an_update_that_changed_nothing() -> None:
     assert first["affected_components"][0]["old_status"] == "operational"
 
 
+def test_a_resolution_that_names_no_component_restores_the_ones_it_left_degraded() -> None:
+    """Publishing a resolution restores components: the update lists them back to operational."""
+    resolved = incident(
+        30,
+        "Queue lag",
+        [
+            (31, "investigating", "Lagging.", 1, (("api", "degraded_performance"),)),
+            (32, "identified", "Found it.", 2, (("web", "partial_outage"),)),
+            (33, "monitoring", "Recovering.", 3, (("api", "operational"),)),
+            (34, "resolved", "Done.", 4, ()),
+        ],
+        (("api", "operational"), ("web", "partial_outage"), ("db", "major_outage")),
+        "major",
+    )
+    doc = sj.incident(sample(), resolved)
+    assert doc["incident_updates"][0]["affected_components"] == [
+        {"code": "c2", "name": "Web", "old_status": "partial_outage", "new_status": "operational"},
+        {"code": "c3", "name": "Database", "old_status": "major_outage",
+         "new_status": "operational"},
+    ]  # fmt: skip
+    quiet_end = incident(35, "Blip", [(36, "resolved", "Gone.", 1, ())], (), "none")
+    assert sj.incident(sample(), quiet_end)["incident_updates"][0]["affected_components"] is None
+
+
 def test_incidents_lists_open_and_resolved_newest_first_at_most_fifty() -> None:
     """incidents.json: open and resolved, newest first, 50 at most; unresolved: open only."""
     view = sample()

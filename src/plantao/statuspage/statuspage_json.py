@@ -157,23 +157,36 @@ def _by_slug(view: PageView) -> dict[str, Json]:
 
 def _affected(incident: IncidentView, components: dict[str, Json]) -> dict[int, list[Json] | None]:
     """Each update's ``affected_components``: what it changed, from the status the component
-    had before it (operational before the first update) to the one it set."""
+    had before it (operational before the first update) to the one it set. Resolving restores
+    the incident's components, so a ``resolved`` update that names none lists each component
+    it left degraded going back to ``operational``, as Statuspage shows a resolution."""
     before: dict[str, str] = {}
+    while_open = dict(incident.components)
     out: dict[int, list[Json] | None] = {}
     for u in sorted(incident.updates, key=lambda u: (u.created_at, u.id)):
-        changes: list[Json] = []
-        for slug, new in u.components:
+        restoring = u.status == "resolved" and not u.components
+        changes: list[tuple[str, str]] = list(u.components)
+        if restoring:
+            touched = dict.fromkeys([*before, *while_open])
+            changes = [(slug, "operational") for slug in touched]
+        listed: list[Json] = []
+        for slug, new in changes:
+            old = before.get(
+                slug, while_open.get(slug, "operational") if restoring else "operational"
+            )
+            before[slug] = new
+            if restoring and old == new:
+                continue
             known = components.get(slug)
-            changes.append(
+            listed.append(
                 {
                     "code": known["id"] if known else slug,
                     "name": known["name"] if known else slug,
-                    "old_status": before.get(slug, "operational"),
+                    "old_status": old,
                     "new_status": new,
                 }
             )
-            before[slug] = new
-        out[u.id] = changes or None
+        out[u.id] = listed or None
     return out
 
 
