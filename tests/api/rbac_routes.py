@@ -221,6 +221,16 @@ def STAKEHOLDER(_w: World, _c: str) -> Any:  # noqa: N802
     }
 
 
+STATUS_PAGE = {"page_slug": _key("public")}
+SPARE_SUB = {
+    "subscriber_id": lambda w, c: str(
+        w.admin(
+            "POST",
+            "/api/v1/status-pages/public/webhook-subscribers",
+            {"url": f"https://hooks.example.com/{next(_serial)}"},
+        )["id"]
+    )
+}
 SPARE_STK = {
     "stakeholder_id": lambda w, c: str(
         w.admin("POST", "/api/v1/stakeholders", STAKEHOLDER(w, c))["id"]
@@ -256,6 +266,18 @@ def NEW_ACTION(_w: World, _c: str) -> Any:  # noqa: N802 - a body, like the cons
     return {"title": "matrix", "owner": "ana", "due_date": due, "must_fix": True}
 
 
+PUBLISH_BODY = {"title": "matrix", "body": "matrix", "components": {}}
+
+
+def _public_incident(w: World, _c: str) -> str:
+    """The world incident's public incident (the admin publishes it the first time)."""
+    found = w.admin("GET", f"/api/v1/incidents/{w.ref}/publication")["published"]
+    if not found:
+        return str(w.admin("POST", f"/api/v1/incidents/{w.ref}/publish", PUBLISH_BODY)["incident"])
+    return str(found[0]["id"])
+
+
+PUBLIC_INCIDENT = {"public_id": _public_incident}
 OVERRIDES = "/api/v1/schedules/{slug}/overrides"
 COMMS_TEMPLATE = "/api/v1/comms/templates/{name}/{language}"
 TEMPLATE = {"name": _key("status_update"), "language": _key("en")}
@@ -388,6 +410,16 @@ _ROUTES = [
     Call("GET", "/api/v1/stakeholders", Need.MANAGE_B),
     Call("POST", "/api/v1/stakeholders", Need.MANAGE_B, STAKEHOLDER),
     Call("DELETE", "/api/v1/stakeholders/{stakeholder_id}", Need.MANAGE_B, params=SPARE_STK),
+    # status page subscribers: managers see counts and masked addresses, admins manage webhooks
+    Call("GET", "/api/v1/status-pages/{page_slug}/subscribers", Need.MANAGE_B, params=STATUS_PAGE),
+    Call(
+        "POST",
+        "/api/v1/status-pages/{page_slug}/webhook-subscribers",
+        Need.ADMIN,
+        lambda _w, _c: {"url": f"https://hooks.example.com/{next(_serial)}"},
+        STATUS_PAGE,
+    ),
+    Call("DELETE", "/api/v1/status-subscribers/{subscriber_id}", Need.ADMIN, params=SPARE_SUB),
     # message templates: everyone reads them, managers and admins change them; a preview reads
     Call("GET", "/api/v1/comms/templates", Need.READ),
     Call("GET", COMMS_TEMPLATE, Need.READ, params=TEMPLATE),
@@ -432,6 +464,20 @@ _ROUTES = [
     Call("GET", "/api/v1/actions", Need.READ),
     Call("GET", ACTION, Need.READ, params=AN_ACTION),
     Call("PATCH", ACTION, Need.ACT_B, _const({"status": "in_progress"}), AN_ACTION),
+    # the status page: reading is reading the incident; publishing is its Comms Lead's or IC's
+    # (nobody's here) or a manager's of its team (a second publication: 409 past authorization)
+    Call("POST", INCIDENT + "/publish", Need.MANAGE_B, _const(PUBLISH_BODY)),
+    Call("GET", INCIDENT + "/publication", Need.READ),
+    Call("POST", INCIDENT + "/publication/dismiss", Need.MANAGE_B, _const({"page": "public"})),
+    Call("GET", "/api/v1/public-incidents", Need.READ),
+    Call("GET", "/api/v1/public-incidents/{public_id}", Need.READ, params=PUBLIC_INCIDENT),
+    Call(
+        "POST",
+        "/api/v1/public-incidents/{public_id}/updates",
+        Need.MANAGE_B,
+        _const({"status": "monitoring", "body": "matrix"}),
+        PUBLIC_INCIDENT,
+    ),
 ]  # fmt: skip
 ROUTES: dict[tuple[str, str], Call] = {(c.method, c.path): c for c in _ROUTES}
 assert len(ROUTES) == len(_ROUTES), "an operation is classified twice"
