@@ -1,9 +1,10 @@
 """Status page subscribers over the API (admins).
 
-``GET /api/v1/status-pages/{slug}/subscribers``: counts by state, kind and component, and the
-list (managers see addresses masked, admins in full: they are personal data, and a webhook URL
-may be its receiver's credential). ``POST /api/v1/status-pages/{slug}/webhook-subscribers``
-``{url, components}`` adds a webhook subscriber and answers its signing secret, once.
+``GET /api/v1/status-pages/{page_slug}/subscribers``: counts by state, kind and component, and
+the list (managers see addresses masked, admins in full: they are personal data, and a webhook
+URL may be its receiver's credential).
+``POST /api/v1/status-pages/{page_slug}/webhook-subscribers`` ``{url, components}`` adds a
+webhook subscriber and answers its signing secret, once.
 ``DELETE /api/v1/status-subscribers/{id}`` removes a subscriber of either kind. There is no
 public webhook form: it would let anyone make this server call URLs of their choosing.
 """
@@ -89,9 +90,9 @@ def _out(sub: StatusSubscriber, full: bool) -> SubscriberOut:
     )
 
 
-@router.get("/api/v1/status-pages/{slug}/subscribers", response_model=SubscribersOut)
-def list_subscribers(slug: PageSlug, who: Manager, session: SessionDep) -> SubscribersOut:
-    page = _page(session, slug)
+@router.get("/api/v1/status-pages/{page_slug}/subscribers", response_model=SubscribersOut)
+def list_subscribers(page_slug: PageSlug, who: Manager, session: SessionDep) -> SubscribersOut:
+    page = _page(session, page_slug)
     counts = subscriptions.counts(session, page)
     rows = session.scalars(
         select(StatusSubscriber)
@@ -112,14 +113,14 @@ def list_subscribers(slug: PageSlug, who: Manager, session: SessionDep) -> Subsc
 
 
 @router.post(
-    "/api/v1/status-pages/{slug}/webhook-subscribers",
+    "/api/v1/status-pages/{page_slug}/webhook-subscribers",
     response_model=WebhookOut,
     status_code=201,
 )
 def add_webhook(
-    slug: PageSlug, body: WebhookIn, who: Admin, session: SessionDep, settings: SettingsDep
+    page_slug: PageSlug, body: WebhookIn, who: Admin, session: SessionDep, settings: SettingsDep
 ) -> WebhookOut:
-    page = _page(session, slug)
+    page = _page(session, page_slug)
     sub, secret = subscriptions.add_webhook(session, settings, page, body.url, body.components)
     out = WebhookOut(**_out(sub, True).model_dump(), secret=secret)
     session.commit()
