@@ -65,7 +65,9 @@ def _update(row: PublicUpdate) -> PublicUpdateOut:
     )
 
 
-def published(session: Session, update: PublicUpdate, public: PublicIncident) -> PublishedOut:
+def published(
+    session: Session, update: PublicUpdate, public: PublicIncident, base_url: str
+) -> PublishedOut:
     """The answer to a publication or an update."""
     page = session.get(StatusPage, public.page_id)
     assert page is not None
@@ -78,13 +80,15 @@ def published(session: Session, update: PublicUpdate, public: PublicIncident) ->
         impact=public.impact,
         components=affected(session, [public.id])[public.id],
         body=update.body,
-        url=url_of(page, public.id),
+        url=url_of(page, public.id, base_url),
         created_at=update.created_at,
         resolved_at=public.resolved_at,
     )
 
 
-def details(session: Session, publics: Sequence[PublicIncident]) -> list[PublicIncidentOut]:
+def details(
+    session: Session, publics: Sequence[PublicIncident], base_url: str
+) -> list[PublicIncidentOut]:
     """Public incidents with their updates, in a fixed number of queries."""
     ids = [p.id for p in publics]
     if not ids:
@@ -121,7 +125,7 @@ def details(session: Session, publics: Sequence[PublicIncident]) -> list[PublicI
             status=p.status,
             impact=p.impact,
             components=comps.get(p.id, {}),
-            url=url_of(pages[p.page_id], p.id),
+            url=url_of(pages[p.page_id], p.id, base_url),
             published_by=p.published_by,
             created_at=p.created_at,
             updated_at=p.updated_at,
@@ -142,7 +146,7 @@ def of_incident(session: Session, incident: Incident) -> list[PublicIncident]:
     )
 
 
-def publication(session: Session, incident: Incident) -> PublicationOut:
+def publication(session: Session, incident: Incident, base_url: str) -> PublicationOut:
     """What is proposed and published for ``incident``."""
 
     def one(p: Proposal) -> ProposalOut:
@@ -159,7 +163,7 @@ def publication(session: Session, incident: Incident) -> PublicationOut:
     return PublicationOut(
         incident=incident.human_id,
         proposals=[one(p) for p in proposals(session, incident)],
-        published=details(session, of_incident(session, incident)),
+        published=details(session, of_incident(session, incident), base_url),
     )
 
 
@@ -172,7 +176,12 @@ def visible(session: Session, who: Principal, public: PublicIncident) -> bool:
 
 
 def listing(
-    session: Session, who: Principal, *, page: StatusPage | None, open_only: bool | None
+    session: Session,
+    who: Principal,
+    *,
+    page: StatusPage | None,
+    open_only: bool | None,
+    base_url: str,
 ) -> list[PublicIncidentOut]:
     """Public incidents, newest first (at most ``LIST_MAX``), of one page or all."""
     query = select(PublicIncident).order_by(PublicIncident.id.desc()).limit(LIST_MAX)
@@ -183,4 +192,4 @@ def listing(
     elif open_only is False:
         query = query.where(PublicIncident.resolved_at.is_not(None))
     rows = [p for p in session.scalars(query) if visible(session, who, p)]
-    return details(session, rows)
+    return details(session, rows, base_url)

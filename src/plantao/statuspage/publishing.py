@@ -92,9 +92,10 @@ def page_named(session: Session, slug: str | None) -> StatusPage:
     return page
 
 
-def url_of(page: StatusPage, public_incident_id: int) -> str:
-    """The absolute URL of a public incident on its page."""
-    base = get_settings().base_url.rstrip("/")
+def url_of(page: StatusPage, public_incident_id: int, base_url: str | None = None) -> str:
+    """The absolute URL of a public incident on its page (``base_url``: the installation's,
+    from its settings when not given)."""
+    base = (base_url or get_settings().base_url).rstrip("/")
     return f"{base}{pages.path_of(page.slug)}/incidents/{public_incident_id}"
 
 

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from plantao.api.deps import Responder, SessionDep, Viewer
+from plantao.api.deps import Responder, SessionDep, SettingsDep, Viewer
 from plantao.api.errors import problem_responses
 from plantao.api.params import Id
 from plantao.auth.principal import Principal
@@ -41,7 +41,9 @@ PageQuery = Annotated[str | None, Query(min_length=1, max_length=64, description
 
 
 @router.post("/incidents/{ref}/publish", response_model=PublishedOut, status_code=201)
-def publish(ref: str, body: PublishIn, session: SessionDep, who: Responder) -> PublishedOut:
+def publish(
+    ref: str, body: PublishIn, session: SessionDep, who: Responder, settings: SettingsDep
+) -> PublishedOut:
     """Publish the incident on a status page (default ``public``) with public words only:
     ``title``, ``body``, ``components`` (slug or name → status). 409 when it is private or
     already published there; 422 naming the page's components for an unknown one."""
@@ -57,7 +59,7 @@ def publish(ref: str, body: PublishIn, session: SessionDep, who: Responder) -> P
         status=body.status,
         actor=who.actor,
     )
-    out = publish_reading.published(session, update, public)
+    out = publish_reading.published(session, update, public, settings.base_url)
     session.commit()
     return out
 
@@ -73,7 +75,9 @@ def _public_to_act(session: Session, public_id: int, who: Principal) -> PublicIn
 
 
 @router.post("/public-incidents/{public_id}/updates", response_model=PublishedOut, status_code=201)
-def post_update(public_id: Id, body: UpdateIn, session: SessionDep, who: Responder) -> PublishedOut:
+def post_update(
+    public_id: Id, body: UpdateIn, session: SessionDep, who: Responder, settings: SettingsDep
+) -> PublishedOut:
     """A later public update (``status``, ``body``; optional ``components`` changes);
     ``resolved`` ends it and restores its components. 409 once it is resolved."""
     public = _public_to_act(session, public_id, who)
@@ -85,16 +89,18 @@ def post_update(public_id: Id, body: UpdateIn, session: SessionDep, who: Respond
         components=body.components,
         actor=who.actor,
     )
-    out = publish_reading.published(session, update, public)
+    out = publish_reading.published(session, update, public, settings.base_url)
     session.commit()
     return out
 
 
 @router.get("/incidents/{ref}/publication", response_model=PublicationOut)
-def publication(ref: str, session: SessionDep, who: Viewer) -> PublicationOut:
+def publication(
+    ref: str, session: SessionDep, who: Viewer, settings: SettingsDep
+) -> PublicationOut:
     """What is proposed (pages whose components its service feeds) and published."""
     incident = incident_access.get_to_read(session, ref, who)
-    return publish_reading.publication(session, incident)
+    return publish_reading.publication(session, incident, settings.base_url)
 
 
 @router.post("/incidents/{ref}/publication/dismiss", response_model=DismissedOut)
@@ -114,19 +120,24 @@ def dismiss(
 def list_public(
     session: SessionDep,
     who: Viewer,
+    settings: SettingsDep,
     page: PageQuery = None,
     open: bool | None = None,
 ) -> PublicIncidentList:
     """Public incidents, newest first, of one page or all; ``open=true`` unresolved only."""
     the_page = publishing.page_named(session, page) if page else None
     return PublicIncidentList(
-        items=publish_reading.listing(session, who, page=the_page, open_only=open)
+        items=publish_reading.listing(
+            session, who, page=the_page, open_only=open, base_url=settings.base_url
+        )
     )
 
 
 @router.get("/public-incidents/{public_id}", response_model=PublicIncidentOut)
-def read_public(public_id: Id, session: SessionDep, who: Viewer) -> PublicIncidentOut:
+def read_public(
+    public_id: Id, session: SessionDep, who: Viewer, settings: SettingsDep
+) -> PublicIncidentOut:
     public = session.get(PublicIncident, public_id)
     if public is None or not publish_reading.visible(session, who, public):
         raise NotFound(f"no public incident {public_id}")
-    return publish_reading.details(session, [public])[0]
+    return publish_reading.details(session, [public], settings.base_url)[0]
