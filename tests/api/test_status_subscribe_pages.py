@@ -214,3 +214,37 @@ def test_admin_api_counts_adds_and_removes_webhooks(api: Api) -> None:
     assert gone.status_code == 204
     again = api.client.delete(f"/api/v1/status-subscribers/{made.json()['id']}", headers=admin)
     assert again.status_code == 404
+
+
+def test_admin_screen_counts_and_manages_webhooks(api: Api) -> None:
+    """The admin screen counts subscribers per state, adds a webhook (its secret shown once)
+    and removes it; a viewer is refused."""
+    _post(api, "ana@example.com")
+    api.login("viewer")
+    assert api.client.get("/admin/status-subscribers").status_code == 403
+    api.login("admin")
+    shown = api.client.get("/admin/status-subscribers")
+    assert shown.status_code == 200 and "Waiting for confirmation" in shown.text
+    assert "ana@example.com" not in shown.text
+    bad = api.client.post(
+        "/admin/status-subscribers/webhooks",
+        data={"csrf": api.csrf(shown.text), "page": "public", "url": "ftp://x.example/"},
+    )
+    assert bad.status_code == 422 and 'value="ftp://x.example/"' in bad.text
+    added = api.client.post(
+        "/admin/status-subscribers/webhooks",
+        data={"csrf": api.csrf(shown.text), "page": "public", "url": "https://h.example/in/x"},
+    )
+    assert added.status_code == 200 and "whsec_" in added.text
+    assert "https://h.example/…" in added.text and "https://h.example/in/x" not in added.text
+    with session_scope(api.factory) as session:
+        hook = session.scalars(
+            select(StatusSubscriber).where(StatusSubscriber.kind == "webhook")
+        ).one()
+    gone = api.client.post(
+        f"/admin/status-subscribers/{hook.id}/delete",
+        data={"csrf": api.csrf(shown.text)},
+        follow_redirects=False,
+    )
+    assert gone.status_code == 303
+    assert "whsec_" not in api.client.get("/admin/status-subscribers").text

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantao.command import stakeholders
 from plantao.config import Settings
 from plantao.db import run_transaction
+from plantao.engine import status_fanout_step
 from plantao.notify import action_links, delivery
 from plantao.notify.channels.base import Channel, DeliveryOutcome, RetryableFailure
 from plantao.notify.delivery import Leased
@@ -39,6 +40,12 @@ log = structlog.get_logger("plantao.engine.deliver")
 SATURATED_WAIT = 0.2
 RECORD_BATCH = 200
 PURGE_EVERY = 600.0
+
+
+def _webhook_secrets(session: Session, urls: list[str]) -> dict[str, str]:
+    """Stakeholders' webhook secrets, and status page webhook subscribers' (which win)."""
+    found = stakeholders.webhook_secrets(session, urls)
+    return found | status_fanout_step.webhook_secrets(session, urls)
 
 
 class DeliveryStep:
@@ -155,7 +162,7 @@ class DeliveryStep:
                 worker,
                 limit=free,
                 lease=self.lease,
-                secrets=stakeholders.webhook_secrets,
+                secrets=_webhook_secrets,
             ),
         )
         self._backlog = len(leased) == free

@@ -36,6 +36,9 @@ from plantao.web import (
     silence_pages,
     sso_pages,
     stakeholder_pages,
+    status_admin_pages,
+    status_forms,
+    status_subscriber_pages,
     template_admin_pages,
     token_pages,
     update_forms,
@@ -53,6 +56,8 @@ for module in (
     inbox_pages,
     token_pages,
     stakeholder_pages,
+    status_subscriber_pages,
+    status_admin_pages,
     review_pages,
     people_pages,
     audit_pages,
@@ -72,6 +77,7 @@ for module in (
     incident_visibility_forms,  # before incident_pages: its /visibility outranks the catch-all
     postmortem_pages,
     postmortem_forms,  # before incident_pages: its /postmortem outranks the catch-all
+    status_forms,  # before incident_pages: its /status-page/... outranks the catch-all
     action_pages,
     action_forms,
     incident_pages,  # last: its /incidents/{ref}/{action} form route is a catch-all
