@@ -57,9 +57,13 @@ def test_public_page_markup_is_standalone_and_fits_a_phone(api: Api, frozen: dat
 
 
 def test_headers_etag_and_304(api: Api, frozen: datetime) -> None:
-    """Snapshots carry an ETag, caching and security headers; the same ETag back gets 304."""
+    """Snapshots carry an ETag, caching and security headers, come gzip-compressed to clients
+    that take it; the same ETag back gets 304."""
     _rendered(api, frozen)
+    plain = api.client.get("/status", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and "Checkout is failing" in plain.text
     res = api.client.get("/status")
+    assert res.headers["content-encoding"] == "gzip" and res.text == plain.text
     assert res.headers["cache-control"] == (
         "public, max-age=15, stale-while-revalidate=60, stale-if-error=86400"
     )

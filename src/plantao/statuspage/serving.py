@@ -18,6 +18,7 @@ application's routes. Framework-free, so the fast ASGI path and the routes share
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +36,8 @@ from plantao.statuspage.snapshots import Artifact, PageEntry
 log = structlog.get_logger("plantao.statuspage.serving")
 REFRESH_SECONDS = 2.0
 CACHE_CONTROL = "public, max-age=15, stale-while-revalidate=60, stale-if-error=86400"
+#: Bodies from this size on are also kept gzip-compressed.
+GZIP_FROM = 1024
 SIMPLE = frozenset({"theme.css", "feed.atom", "feed.rss"})
 
 
@@ -137,6 +140,8 @@ class SnapshotStore:
         self.clock = clock
         self.index = Index()
         self._artifacts: dict[tuple[int, str], Artifact] = {}
+        #: gzip-compressed bodies of the larger artifacts, with the ETag they were made from.
+        self._gzipped: dict[tuple[int, str], tuple[str, bytes]] = {}
         self._versions: dict[int, tuple[int, object]] = {}
         self._lock = threading.Lock()
         self._checked = -1e18
@@ -147,11 +152,31 @@ class SnapshotStore:
     def get(self, page_id: int, name: str) -> Artifact | None:
         return self._artifacts.get((page_id, name))
 
+    def gzipped(self, page_id: int, artifact: Artifact) -> bytes | None:
+        """The artifact's body compressed once (the HTML with its 90-day bars shrinks ten
+        times), or None when it is small or changed since."""
+        found = self._gzipped.get((page_id, artifact.name))
+        return found[1] if found is not None and found[0] == artifact.etag else None
+
+    def _set(self, artifacts: dict[tuple[int, str], Artifact]) -> None:
+        old = self._gzipped
+        fresh: dict[tuple[int, str], tuple[str, bytes]] = {}
+        for key, item in artifacts.items():
+            if len(item.body) < GZIP_FROM:
+                continue
+            kept = old.get(key)
+            if kept is not None and kept[0] == item.etag:
+                fresh[key] = kept
+            else:
+                fresh[key] = (item.etag, gzip.compress(item.body, compresslevel=6, mtime=0))
+        self._gzipped = fresh
+        self._artifacts = artifacts
+
     def put(self, page_id: int, artifacts: list[Artifact]) -> None:
         """Artifacts rendered on demand by this process (until the engine's replace them)."""
         merged = dict(self._artifacts)
         merged.update({(page_id, a.name): a for a in artifacts})
-        self._artifacts = merged
+        self._set(merged)
 
     def due(self) -> bool:
         return self.clock() - self._checked >= self.refresh_seconds
@@ -199,7 +224,7 @@ class SnapshotStore:
             if page_id in loaded:  # never rendered: keep what was rendered on demand
                 merged = {k: v for k, v in merged.items() if k[0] != page_id}
                 merged.update({(page_id, a.name): a for a in loaded[page_id]})
-        self._artifacts = merged
+        self._set(merged)
         self.index = Index.of(entries)
         self._versions = versions
         self.loaded = True
@@ -219,6 +244,6 @@ class SnapshotStore:
         if not entries:
             return
         self.index = Index.of(entries)
-        self._artifacts = {(page_id, a.name): a for page_id, items in found.items() for a in items}
+        self._set({(page_id, a.name): a for page_id, items in found.items() for a in items})
         self.loaded = True
         log.info("status_snapshots.from_files", pages=len(entries), directory=str(self.directory))

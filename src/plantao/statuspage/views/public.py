@@ -65,15 +65,22 @@ _PUBLIC_CACHE = CACHE_CONTROL.encode()
 _PRIVATE_CACHE = b"private, no-cache"
 
 
-def _headers(artifact: Artifact, *, public: bool, https: bool) -> list[tuple[bytes, bytes]]:
+def _headers(
+    artifact: Artifact, *, public: bool, https: bool, gzipped: bool = False
+) -> list[tuple[bytes, bytes]]:
+    etag = f'"{artifact.etag}-gz"' if gzipped else f'"{artifact.etag}"'
     headers = [
         (b"content-type", artifact.content_type.encode()),
-        (b"etag", f'"{artifact.etag}"'.encode()),
+        (b"etag", etag.encode()),
         (b"cache-control", _PUBLIC_CACHE if public else _PRIVATE_CACHE),
         *_SECURITY,
     ]
     if artifact.content_type.startswith("text/html"):
-        headers.append((b"vary", b"accept-language"))
+        headers.append((b"vary", b"accept-language, accept-encoding"))
+    else:
+        headers.append((b"vary", b"accept-encoding"))
+    if gzipped:
+        headers.append((b"content-encoding", b"gzip"))
     if public and artifact.content_type == snapshots.JSON:
         headers.append((b"access-control-allow-origin", b"*"))
     if https:
@@ -85,7 +92,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     if not if_none_match:
         return False
     tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return "*" in tags or f'"{etag}"' in tags
+    return "*" in tags or f'"{etag}"' in tags or f'"{etag}-gz"' in tags
 
 
 class StatusFastPath:
@@ -116,6 +123,7 @@ class StatusFastPath:
         else:
             store.refresh_in_background()
         host = accept = etag_in = None
+        wants_gzip = False
         for name, value in scope["headers"]:
             if name == b"host":
                 host = value.decode("latin-1")
@@ -123,6 +131,8 @@ class StatusFastPath:
                 accept = value.decode("latin-1")
             elif name == b"if-none-match":
                 etag_in = value.decode("latin-1")
+            elif name == b"accept-encoding":
+                wants_gzip = b"gzip" in value and b"gzip;q=0" not in value.replace(b" ", b"")
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         target = serving.resolve(store.index, scope["path"], host or "", query, accept)
         found = None
@@ -132,10 +142,12 @@ class StatusFastPath:
             await self.app(scope, receive, send)
             return
         status = 304 if _matches(etag_in, found.etag) else 200
-        headers = _headers(found, public=True, https=self.https)
+        packed = store.gzipped(target.page.id, found) if wants_gzip else None
+        headers = _headers(found, public=True, https=self.https, gzipped=packed is not None)
         headers.append((b"x-request-id", _new_id().encode()))
-        body = b"" if status == 304 or scope["method"] == "HEAD" else found.body
-        headers.append((b"content-length", str(len(found.body) if status == 200 else 0).encode()))
+        full = found.body if packed is None else packed
+        body = b"" if status == 304 or scope["method"] == "HEAD" else full
+        headers.append((b"content-length", str(len(full) if status == 200 else 0).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         elapsed = time.perf_counter() - started
