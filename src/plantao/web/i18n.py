@@ -27,6 +27,9 @@ from plantao.web.texts import (
     runs,
     sso,
     stakeholders,
+    status_admin,
+    status_publish,
+    status_subscribers,
     unresolved,
     updates,
     visibility,
@@ -46,6 +49,7 @@ AREAS: tuple[ModuleType, ...] = (
     comms,
     responders,
     stakeholders,
+    status_subscribers,
     updates,
     unresolved,
     visibility,
@@ -54,6 +58,8 @@ AREAS: tuple[ModuleType, ...] = (
     actions,
     gate,
     learning,
+    status_publish,
+    status_admin,
 )
 
 

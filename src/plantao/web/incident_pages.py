@@ -65,6 +65,7 @@ from plantao.web import (
     rendering,
     responder_panel,
     role_card,
+    status_panel,
     update_panel,
     whos_on_it,
 )
@@ -179,6 +180,9 @@ def page_context(
         ),
         **update_panel.panel(session, principal, incident),
         **postmortem_card.card(session, principal, incident),
+        **status_panel.panel(
+            session, principal, incident, request.app.state.settings.base_url
+        ),
     }
 
 
