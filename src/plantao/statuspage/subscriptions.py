@@ -71,10 +71,11 @@ def normalise_email(text: str) -> str | None:
 
 
 def page_url(settings: Settings, page: StatusPage) -> str:
-    """The page's public address: its own host name when it has one."""
+    """The page's public address: on its own host name when it has one (where ``/status/…``
+    names that page, so the links work there too)."""
     if page.host:
         scheme = urlsplit(settings.base_url).scheme or "https"
-        return f"{scheme}://{page.host}"
+        return f"{scheme}://{page.host}/status"
     return settings.base_url.rstrip("/") + path_of(page.slug)
 
 

@@ -31,7 +31,7 @@ from plantao.errors import ValidationFailed
 from plantao.statuspage import subscriber_texts, subscriptions
 from plantao.statuspage import subscription_tokens as tokens
 from plantao.statuspage.models import StatusComponent, StatusPage
-from plantao.statuspage.pages import DEFAULT_SLUG, by_slug, ensure_default, path_of
+from plantao.statuspage.pages import DEFAULT_SLUG, by_host, by_slug, ensure_default, path_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,8 +61,12 @@ def _limits(request: Request, settings: Settings) -> _Limits:
     return found
 
 
-def _page(session: SessionDep, slug: str | None) -> StatusPage | None:
-    """The page, if it is one the public may subscribe to."""
+def _page(session: SessionDep, slug: str | None, host: str = "") -> StatusPage | None:
+    """The page, if it is one the public may subscribe to: named by ``slug``, else the one
+    served on ``host``, else the default page."""
+    own = by_host(session, host) if not slug and host else None
+    if own is not None:
+        return own if own.audience == "public" else None
     if not slug or slug == DEFAULT_SLUG:
         return ensure_default(session)
     page = by_slug(session, slug)
@@ -178,7 +182,7 @@ def _too_many(page: StatusPage, lang: str, wait: float) -> HTMLResponse:
 def subscribe_form(
     request: Request, session: SessionDep, settings: SettingsDep, slug: str | None = None
 ) -> HTMLResponse:
-    page = _page(session, slug or request.query_params.get("page"))
+    page = _page(session, slug or request.query_params.get("page"), request.headers.get("host", ""))
     if page is None:
         return _not_found(_lang(request, None))
     return _form(session, settings, page, _lang(request, page))
@@ -197,7 +201,7 @@ def subscribe_post(
     components: Annotated[list[str] | None, Form(max_length=200)] = None,
     slug: str | None = None,
 ) -> HTMLResponse:
-    page = _page(session, slug or request.query_params.get("page"))
+    page = _page(session, slug or request.query_params.get("page"), request.headers.get("host", ""))
     if page is None:
         return _not_found(_lang(request, None))
     lang = _lang(request, page, language)
@@ -240,7 +244,7 @@ def _link_page(
     token: str,
 ) -> HTMLResponse:
     """The GET of a link: check it, then offer the button that acts."""
-    page = _page(session, slug)
+    page = _page(session, slug, request.headers.get("host", ""))
     lang = _lang(request, page)
     if page is None:
         return _not_found(lang)
@@ -268,7 +272,7 @@ def _link_post(
     purpose: str,
     token: str,
 ) -> HTMLResponse:
-    page = _page(session, slug)
+    page = _page(session, slug, request.headers.get("host", ""))
     lang = _lang(request, page)
     if page is None:
         return _not_found(lang)
