@@ -56,6 +56,8 @@ teams: [{slug: sre, name: SRE}]
 services:
   - {slug: checkout, name: Checkout, team: sre}
 """
+#: Answers other than 200, by status, over the whole run (printed at the end).
+REFUSED: dict[int, int] = {}
 TARGETS = ("/status", "/api/v2/summary.json", "/static/status.css")
 
 
@@ -183,6 +185,7 @@ async def load(
                     latencies.append(time.perf_counter() - started)
                 else:
                     errors += 1
+                    REFUSED[status] = REFUSED.get(status, 0) + 1
         finally:
             await reader.close()
 
@@ -215,7 +218,11 @@ def main() -> None:
     )
     with PostgresDatabase(args.postgres_url) as database, tempfile.TemporaryDirectory() as tmp:
         serve_args = ["--workers", str(args.workers)] if args.workers > 1 else []
-        env = {"PLANTAO_STATUS_SNAPSHOT_DIR": str(Path(tmp) / "snapshots")}
+        env = {
+            "PLANTAO_STATUS_SNAPSHOT_DIR": str(Path(tmp) / "snapshots"),
+            # One client address: the reference file must measure the stack, not its 429s.
+            "PLANTAO_RATE_LIMIT_PER_IP": "100000000/1m",
+        }
         with start_plantao(
             database.url, Path(tmp), CONFIG, serve_args=serve_args, env=env
         ) as plantao:
@@ -247,6 +254,10 @@ def main() -> None:
                         f"{done / args.seconds:>14,.0f} {p50:>8.2f} {p99:>8.2f} {errors:>4}"
                     )
                 print(f"{level:>11}  " + "  ".join(f"{c:>38}" for c in cells), flush=True)
+    if REFUSED:
+        print(
+            "# answers other than 200 (err): " + ", ".join(f"{k}: {v}" for k, v in REFUSED.items())
+        )
     print_footer()
 
 
