@@ -25,6 +25,8 @@ Two layers, because these pages are read by every customer at once during an out
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import anyio
@@ -34,7 +36,6 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from plantao import clock
 from plantao.api.deps import SessionDep
@@ -50,6 +51,12 @@ from plantao.statuspage.snapshots import Artifact
 from plantao.web import rendering
 
 log = structlog.get_logger("plantao.http")
+# The ASGI shapes, spelled here: below the entry points only FastAPI's router may be imported.
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 router = APIRouter(include_in_schema=False)
 
 #: The app's policy, except that a page's logo may come from any https site.
