@@ -20,9 +20,11 @@ from urllib.parse import urljoin, urlsplit
 
 from httpx import Response
 
-#: Paths never followed: they end the session, stream, serve files or leave the HTML UI.
+#: Paths never followed: they end the session, stream, serve files or leave the HTML UI (the
+#: public status pages need no login by design; their own tests cover them).
 SKIP = re.compile(
     r"^/(logout|login|live/|static/|a/|ical/|api/|docs|redoc|openapi\.json|metrics|healthz|readyz)"
+    r"|^/status(/|$)"
     r"|/export(\b|$)"
 )
 FILLERS = {

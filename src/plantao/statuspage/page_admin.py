@@ -52,7 +52,7 @@ def list_pages(session: Session) -> list[StatusPage]:
 def get_page(session: Session, slug: str) -> StatusPage:
     if slug == pages.DEFAULT_SLUG:
         return pages.ensure_default(session)
-    page = pages.by_slug(session, slug)
+    page = pages.by_slug(session, slug) if page_rules.SLUG.match(slug) else None
     if page is None:
         raise NotFound(f"No status page '{slug}'")
     return page
@@ -68,8 +68,26 @@ def _shown(component: StatusComponent) -> dict[str, Any]:
     }
 
 
+def _unstorable(texts: dict[str, str]) -> list[str]:
+    return [
+        f"{key}: holds a character that cannot be stored"
+        for key, value in texts.items()
+        if not page_rules.storable(value)
+    ]
+
+
 def _checked(session: Session, fields: ComponentFields) -> ComponentFields:
-    problems: list[str] = []
+    problems = _unstorable(
+        {
+            "slug": fields.slug,
+            "name": fields.name,
+            "description": fields.description,
+            "group": fields.group or "",
+            "services": ",".join(fields.services),
+        }
+    )
+    if problems:
+        raise ValidationFailed("; ".join(problems), errors=[{"detail": p} for p in problems])
     try:
         page_rules.component_slug(fields.slug.strip())
     except ValueError as exc:
@@ -235,7 +253,15 @@ def update_branding(
     session: Session, page: StatusPage, fields: BrandingFields, *, actor: AuditActor
 ) -> StatusPage:
     """Set the page's name, logo, colours and footer links (checked like the file's)."""
-    problems: list[str] = []
+    problems = _unstorable(
+        {
+            "name": fields.name,
+            **{
+                f"footer_links[{i}].label": label
+                for i, (label, _) in enumerate(fields.footer_links)
+            },
+        }
+    )
     name = fields.name.strip()
     if not name or len(name) > 200:
         problems.append("name: must be 1 to 200 characters")

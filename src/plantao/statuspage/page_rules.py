@@ -11,10 +11,16 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 COLOR_KEYS = ("brand", "text", "background")
 #: Slugs a page may not take: the public routes under ``/status/`` (``pages.RESERVED``, kept
 #: here too because this module is pure; a unit test keeps the two in step).
 RESERVED = frozenset({"incidents", "history", "subscribe", "unsubscribe", "confirm"})
+
+
+def storable(value: str) -> bool:
+    """False for text the database refuses with an error of its own (NUL, lone surrogates)."""
+    return not _UNSTORABLE.search(value)
 
 
 def color(value: str) -> str:
@@ -28,7 +34,7 @@ def web_url(value: str) -> str:
     """An absolute http(s) URL with a host."""
     text = value.strip()
     match = re.match(r"^https?://([^/?#\s]+)", text, re.I)
-    if not match or any(c.isspace() for c in text):
+    if not match or any(c.isspace() or ord(c) < 32 for c in text) or not storable(text):
         raise ValueError(f"'{value}' is not an http(s) URL")
     return text
 
