@@ -50,6 +50,7 @@ def test_public_page_markup_is_standalone_and_fits_a_phone(api: Api, frozen: dat
     assert "<script" not in html and "style=" not in html
     assert 'rel="alternate" type="application/atom+xml"' in html
     assert 'href="https://acme.test/support"' in html
+    assert 'href="/status/subscribe?lang=en"' in html
     assert re.search(r'aria-label="[^"]*uptime|Uptime', html)
     theme = api.client.get("/status/theme.css")
     assert theme.headers["content-type"].startswith("text/css")
