@@ -46,14 +46,12 @@ class StatusSnapshotStep:
         self.settings = settings or get_settings()
         self.every = every
         self.directory: Path = snapshots.directory_of(self.settings)
-        self._ensured = False
         self._next_sweep = 0.0
 
     def __call__(self, factory: sessionmaker[Session], worker_id: str, /) -> int:
-        if not self._ensured:
-            run_transaction(factory, _ensure_states)
-            self._ensured = True
         sweep = time.monotonic() >= self._next_sweep
+        if sweep:  # a page added without a state row waits at most until the next sweep
+            run_transaction(factory, _ensure_states)
         due = run_transaction(factory, lambda s: _due(s, self.every if sweep else None))
         if sweep:
             self._next_sweep = time.monotonic() + min(self.every / 4, 15.0)
@@ -104,8 +102,7 @@ def _ensure_states(session: Session) -> None:
 
 def _due(session: Session, every: float | None) -> list[int]:
     """Pages whose version moved or that were never rendered; with ``every``, also those
-    rendered longer ago than that. Pages without a state row get one first."""
-    _ensure_states(session)
+    rendered longer ago than that."""
     stale = [StatusPageState.version != StatusPageState.rendered_version]
     stale.append(StatusPageState.rendered_at.is_(None))
     if every is not None:
