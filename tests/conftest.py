@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -25,6 +26,11 @@ from plantao.tables import metadata
 from tests.factories.requirements import require_component
 
 POSTGRES_URL = os.environ.get("PLANTAO_TEST_POSTGRES_URL", "")
+# Engine steps run by tests write status-page snapshot files: never into the working tree.
+os.environ.setdefault(
+    "PLANTAO_STATUS_SNAPSHOT_DIR",
+    os.path.join(tempfile.gettempdir(), f"plantao-test-status-snapshots-{os.getpid()}"),
+)
 
 
 def _backends() -> list[str]:
