@@ -24,6 +24,7 @@ from plantao.notify import delivery
 from plantao.notify.channels.webhook import WebhookChannel
 from plantao.notify.models import Delivery
 from plantao.notify.signing import SIGNATURE_HEADER, verify_signature
+from plantao.oncall.models import Silence
 from plantao.statuspage import pages, subscriptions
 from plantao.statuspage import subscription_tokens as tokens
 from plantao.statuspage.models import (
@@ -31,6 +32,7 @@ from plantao.statuspage.models import (
     PublicIncidentComponent,
     PublicUpdate,
     StatusComponent,
+    StatusMaintenance,
     StatusSubscriber,
 )
 
@@ -289,3 +291,75 @@ def test_webhook_subscriber_gets_a_signed_delivery(
     assert body["incident"]["ref"].startswith("status-")
     assert body["links"][0]["url"].startswith("http://plantao.test/status/incidents/")
     assert sub.id
+
+
+def _window(factory: sessionmaker[Session], page_id: int, starts: datetime, hours: int) -> None:
+    """A one-off maintenance window shown on the page for component 'api'."""
+    with session_scope(factory) as session:
+        silence = Silence(
+            name="db upgrade",
+            origin="api",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=hours),
+            recurrence=None,
+            services=[],
+            matchers=[],
+            comment="",
+            created_by="ana",
+            created_at=clock.now(),
+            ended_at=None,
+        )
+        session.add(silence)
+        session.flush()
+        session.add(
+            StatusMaintenance(
+                silence_id=silence.id,
+                page_id=page_id,
+                title="Database upgrade",
+                body="Checkout may be slow.",
+                components=["api"],
+                created_at=clock.now(),
+                notified={},
+            )
+        )
+
+
+def _maintenance(factory: sessionmaker[Session]) -> int:
+    with session_scope(factory) as session:
+        return status_fanout_step.notify_maintenance(session, SETTINGS)
+
+
+def test_maintenance_scheduled_started_completed_once_each(
+    factory: sessionmaker[Session], page: int, frozen: datetime
+) -> None:
+    """Subscribers of the window's components hear of it when scheduled, started and
+    completed, once each however often the step looks."""
+    _confirm(factory, "api@example.com", ["api"])
+    _confirm(factory, "web@example.com", ["web"])
+    _confirm(factory, "all@example.com")
+    _window(factory, page, frozen + timedelta(days=2), hours=2)
+    assert _maintenance(factory) == 1
+    assert _maintenance(factory) == 0
+    clock.advance(timedelta(days=2, minutes=1))
+    assert _maintenance(factory) == 1
+    clock.advance(timedelta(hours=2))
+    assert _maintenance(factory) == 1
+    assert _maintenance(factory) == 0
+    rows = _mails(factory, "status-maint:")
+    assert sorted({r.address or "" for r in rows}) == ["all@example.com", "api@example.com"]
+    assert [r.subject for r in rows if r.address == "api@example.com"] == [
+        "[Status] Scheduled maintenance: Database upgrade",
+        "[Status] Maintenance in progress: Database upgrade",
+        "[Status] Maintenance completed: Database upgrade",
+    ]
+    assert "Checkout may be slow." in rows[0].text
+
+
+def test_maintenance_first_seen_completed_is_not_mailed(
+    factory: sessionmaker[Session], page: int, frozen: datetime
+) -> None:
+    """A window already over when first looked at is recorded without mailing anyone."""
+    _confirm(factory, "all@example.com")
+    _window(factory, page, frozen - timedelta(hours=5), hours=2)
+    assert _maintenance(factory) == 1
+    assert _mails(factory, "status-maint:") == []

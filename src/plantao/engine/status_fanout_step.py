@@ -6,7 +6,9 @@ such rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: engines running at once tak
 batches) and, in one transaction, writes one addressed outbox row per confirmed subscriber of
 the page whose components meet the incident's (a subscriber with no components hears of
 everything), with the idempotency key ``status-update:<update>:<subscriber>`` (a replay writes
-nothing), and sets ``notified_at``. The delivery step sends them with its throttles.
+nothing), and sets ``notified_at``. The delivery step sends them with its throttles. Every
+:data:`MAINTENANCE_EVERY` seconds it also tells them of maintenance scheduled, started or
+completed (``plantao.statuspage.subscriber_maintenance``).
 
 What a row carries is only what the page shows: the public title, status and text, the
 public incident's link and the subscriber's unsubscribe link; never the internal incident.
@@ -17,6 +19,7 @@ without telling anybody.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +32,12 @@ from plantao.config import Settings, get_settings
 from plantao.db import run_transaction
 from plantao.incidents.models import Incident
 from plantao.jobs import leasing
-from plantao.statuspage import subscriber_outbox, subscriber_texts, subscriptions
+from plantao.statuspage import (
+    subscriber_maintenance,
+    subscriber_outbox,
+    subscriber_texts,
+    subscriptions,
+)
 from plantao.statuspage.models import (
     PublicIncident,
     PublicIncidentComponent,
@@ -41,6 +49,8 @@ from plantao.statuspage.models import (
 
 BATCH = 20
 TOO_OLD = timedelta(days=1)
+#: How often maintenance windows are looked at (seconds): phases change on the minute at most.
+MAINTENANCE_EVERY = 15.0
 
 
 class StatusFanoutStep:
@@ -51,9 +61,20 @@ class StatusFanoutStep:
     def __init__(self, settings: Settings | None = None, batch: int = BATCH) -> None:
         self.settings = settings or get_settings()
         self.batch = batch
+        self._maintenance_at = 0.0
 
     def __call__(self, factory: sessionmaker[Session], worker_id: str) -> int:
-        return run_transaction(factory, lambda s: fan_out(s, self.settings, self.batch))
+        done = run_transaction(factory, lambda s: fan_out(s, self.settings, self.batch))
+        if time.monotonic() - self._maintenance_at >= MAINTENANCE_EVERY:
+            self._maintenance_at = time.monotonic()
+            done += run_transaction(factory, lambda s: notify_maintenance(s, self.settings))
+        return done
+
+
+def notify_maintenance(session: Session, settings: Settings) -> int:
+    """Maintenance phases due now (``plantao.statuspage.subscriber_maintenance``)."""
+    key = keyring.current(session, settings).signing
+    return subscriber_maintenance.notify(session, settings, key, clock.now())
 
 
 def webhook_secrets(session: Session, urls: list[str]) -> dict[str, str]:

@@ -8,8 +8,17 @@ its own line), the forms are rendered from these strings by the public views.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-__all__ = ["LANGUAGES", "STATUS_WORDS", "TEXTS", "UpdateMail", "confirm_mail", "update_mail"]
+__all__ = [
+    "LANGUAGES",
+    "STATUS_WORDS",
+    "TEXTS",
+    "UpdateMail",
+    "confirm_mail",
+    "maintenance_mail",
+    "update_mail",
+]
 
 LANGUAGES = ("en", "pt-BR")
 
@@ -53,6 +62,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "mail_update_text": "{title}\nStatus: {status}\n\n{body}",
         "mail_view_link": "View incident",
         "mail_unsub_link": "Unsubscribe",
+        "mail_maint_scheduled": "[{page}] Scheduled maintenance: {title}",
+        "mail_maint_in_progress": "[{page}] Maintenance in progress: {title}",
+        "mail_maint_completed": "[{page}] Maintenance completed: {title}",
+        "mail_maint_text": "{title}\nFrom {start} to {end} (UTC)\n\n{body}",
+        "mail_maint_open_end": "until further notice",
     },
     "pt-BR": {
         "title": "Receba atualizações",
@@ -93,6 +107,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "mail_update_text": "{title}\nStatus: {status}\n\n{body}",
         "mail_view_link": "Ver incidente",
         "mail_unsub_link": "Cancelar inscrição",
+        "mail_maint_scheduled": "[{page}] Manutenção programada: {title}",
+        "mail_maint_in_progress": "[{page}] Manutenção em andamento: {title}",
+        "mail_maint_completed": "[{page}] Manutenção concluída: {title}",
+        "mail_maint_text": "{title}\nDe {start} a {end} (UTC)\n\n{body}",
+        "mail_maint_open_end": "novo aviso",
     },
 }
 
@@ -136,4 +155,25 @@ def update_mail(language: str, page_name: str, title: str, status: str, body: st
     return UpdateMail(
         words["mail_update_subject"].format(page=page_name, title=title, status=shown)[:1000],
         words["mail_update_text"].format(title=title, status=shown, body=body),
+    )
+
+
+def maintenance_mail(
+    language: str,
+    page_name: str,
+    phase: str,
+    title: str,
+    body: str,
+    start: datetime,
+    end: datetime | None,
+) -> UpdateMail:
+    """``phase``: ``scheduled``, ``in_progress`` or ``completed``; times in UTC (a subscriber
+    has no time zone of their own here)."""
+    words = texts(language)
+    shown_end = words["mail_maint_open_end"] if end is None else f"{end:%Y-%m-%d %H:%M}"
+    return UpdateMail(
+        words[f"mail_maint_{phase}"].format(page=page_name, title=title)[:1000],
+        words["mail_maint_text"].format(
+            title=title, start=f"{start:%Y-%m-%d %H:%M}", end=shown_end, body=body
+        ),
     )
