@@ -196,7 +196,9 @@ def test_sev1_asks_the_comms_lead_once(world: sessionmaker[Session]) -> None:
         incident_service.act(session, incident, Action.ACKNOWLEDGE, actor="ana")
         react(session)
         react(session)
-        rows = session.scalars(select(Delivery).where(Delivery.incident_id == incident_id)).all()
+        rows = session.scalars(
+            select(Delivery).where(Delivery.incident_ref == incident.human_id)
+        ).all()
         messages = [d for d in rows if d.kind == "message" and d.step == "status_page"]
         assert len(messages) == 1
         assert messages[0].subject.endswith("is Sev1: publish it on the status page")

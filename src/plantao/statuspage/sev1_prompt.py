@@ -74,7 +74,9 @@ def prompt_sev1(session: Session, incidents: Sequence[Incident]) -> int:
             step="status_page",
             reason=f"{incident.human_id} is Sev1 and not on the status page yet",
             severity=incident.severity,
-            incident_id=incident.id,
+            # Not on the incident's delivery list: that list is the paging (who was paged,
+            # delivered, acknowledged); this is a note to one person, keyed by the incident.
+            incident_id=None,
             urgency="high",
         )
         sent = person_messages.send(session, user, message, f"statuspage.sev1:{incident.id}")
