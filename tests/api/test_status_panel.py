@@ -73,6 +73,7 @@ def test_sev1_proposal_publish_update_and_resolve_from_forms(api: Api, ref: str)
     page = _page(api, ref)
     assert "Payments are slow" in page and "We are looking into it." in page
     assert "Sev1: publish this incident" not in page
+    assert "Published on the status page (public): Payments are slow" in page
     with session_scope(api.factory) as session:
         public_id = session.scalars(select(PublicUpdate.public_incident_id)).one()
     res = api.client.post(

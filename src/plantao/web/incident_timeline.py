@@ -25,6 +25,7 @@ from plantao.web import (
     learning_words,
     responder_words,
     role_words,
+    status_words,
     unresolved_labels,
     update_words,
 )
@@ -151,6 +152,8 @@ def describe(entry: TimelineEntry, t: Texts, local: Local) -> str:
         return t["inc_tl_snoozed"].format(minutes=data.get("minutes", "?"), actor=entry.actor)
     if kind in learning_words.KINDS:
         return learning_words.describe(kind, data, entry.actor, message, t)
+    if kind in status_words.KINDS:
+        return status_words.describe(kind, data, message, t)
     status = kind.removeprefix("incident.")
     if status in _STATUS_KINDS:
         return t[f"inc_tl_{status}"] + _reason(data, t)

@@ -38,6 +38,10 @@ EN: dict[str, str] = {
     "spp_cs_major_outage": "Major outage",
     "spp_cs_under_maintenance": "Under maintenance",
     "spp_by": "by {who}",
+    "spp_tl_published": "Published on the status page ({page}): {title} — {body}",
+    "spp_tl_updated": "Status page update ({page}, {status}): {body}",
+    "spp_tl_dismissed": "Decided not to publish on the status page ({page})",
+    "spp_tl_prompted": "Asked {who} to publish it on the status page (Sev1)",
 }
 
 PT_BR: dict[str, str] = {
@@ -74,4 +78,8 @@ PT_BR: dict[str, str] = {
     "spp_cs_major_outage": "Indisponibilidade total",
     "spp_cs_under_maintenance": "Em manutenção",
     "spp_by": "por {who}",
+    "spp_tl_published": "Publicado no status page ({page}): {title} — {body}",
+    "spp_tl_updated": "Atualização do status page ({page}, {status}): {body}",
+    "spp_tl_dismissed": "Decidido não publicar no status page ({page})",
+    "spp_tl_prompted": "Pedido a {who} para publicar no status page (Sev1)",
 }
