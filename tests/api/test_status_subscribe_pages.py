@@ -87,6 +87,12 @@ def test_form_lists_components_and_carries_a_signed_token(api: Api) -> None:
     assert 'value="api"' in res.text and "Public API" in res.text
     assert "Receba atualizações" in res.text
     assert "<script" not in res.text and "style=" not in res.text
+    assert 'name="language" value="pt-BR"' in res.text
+    data = {"email": "ana@example.com", "form_token": _form_token(res.text), "language": "pt-BR"}
+    sent = api.client.post("/status/subscribe", data={**data, "components": ["api", "nope"]})
+    assert sent.status_code == 200 and "Confira sua caixa de entrada" in sent.text
+    assert _subscriber(api).components == ["api"]
+    assert _subscriber(api).language == "pt-BR"
 
 
 def test_same_answer_for_new_pending_and_confirmed(api: Api) -> None:
