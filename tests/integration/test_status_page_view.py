@@ -142,8 +142,9 @@ def test_snapshot_step_renders_changed_pages_once_into_rows_and_files(
 def test_snapshot_step_renders_every_page_again_after_a_minute(
     db_url: str, factory: sessionmaker[Session], frozen: datetime, tmp_path: Path
 ) -> None:
-    """A page rendered more than a minute ago is rendered again without any change (its
-    generated time moves), and that refresh is not reported as work."""
+    """A page rendered more than a minute ago is rendered again without any change, that
+    refresh is not reported as work, and snapshots whose bytes did not change are not
+    rewritten."""
     ids = _scripted(factory, frozen)
     step = StatusSnapshotStep(
         Settings(database_url=db_url, env="test", status_snapshot_dir=tmp_path)
@@ -153,6 +154,12 @@ def test_snapshot_step_renders_every_page_again_after_a_minute(
     step._next_sweep = 0.0
     assert step(factory, "w1") == 0
     with session_scope(factory) as s:
+        theme_at = s.scalar(
+            select(StatusSnapshot.generated_at).where(
+                StatusSnapshot.page_id == ids.page_id, StatusSnapshot.name == "theme.css"
+            )
+        )
+        assert theme_at is not None and theme_at.replace(tzinfo=None) == frozen.replace(tzinfo=None)
         state = s.get(StatusPageState, ids.page_id)
         assert state is not None and state.rendered_at is not None
         assert state.rendered_at.replace(tzinfo=None) == (frozen + timedelta(minutes=2)).replace(

@@ -4,7 +4,9 @@ Standalone pages, not the signed-in layout: no navigation, no session, no JavaSc
 stylesheet file (``/static/status.css``) plus the page's own ``theme.css`` (its colours as CSS
 custom properties), so the strict Content-Security-Policy holds (no ``style=``, no inline
 script). Rendered by the engine into snapshots, so every byte here must be the same for every
-reader: times are absolute in UTC, in the snapshot's language. Pure: reads only the view.
+reader: times are absolute in UTC, in the snapshot's language; the footer says when what the
+page shows last changed, not when it was rendered (the engine renders every minute: bytes that
+changed every minute would defeat ETags and caches). Pure: reads only the view.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from plantao.statuspage import page_texts
+from plantao.statuspage import page_texts, statuspage_json
 from plantao.statuspage.page_view import IncidentView, PageInfo, PageView
 
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
@@ -62,13 +64,13 @@ def _names(view: PageView) -> dict[str, str]:
 def page(view: PageView, language: str) -> str:
     """The status page: overall status, open incidents, maintenance, components with their
     90-day bars, the recent history."""
-    context = _context(view.page, language, view.generated_at, _names(view))
+    context = _context(view.page, language, statuspage_json.last_changed(view), _names(view))
     return _env.get_template("page.html").render(view=view, **context)
 
 
 def incident(view: PageView, item: IncidentView, language: str) -> str:
     """One public incident with every update, newest first."""
-    context = _context(view.page, language, view.generated_at, _names(view))
+    context = _context(view.page, language, statuspage_json.last_changed(view), _names(view))
     return _env.get_template("incident.html").render(incident=item, **context)
 
 
@@ -88,7 +90,7 @@ def history(
         if not months or months[-1][0] != heading:
             months.append((heading, []))
         months[-1][1].append(item)
-    context = _context(view.page, language, view.generated_at, _names(view))
+    context = _context(view.page, language, statuspage_json.last_changed(view), _names(view))
     return _env.get_template("history.html").render(
         months=months, number=number, total=total, **context
     )

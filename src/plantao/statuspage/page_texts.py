@@ -57,7 +57,7 @@ EN: dict[str, str] = {
     "sp_older": "Older",
     "sp_page_of": "Page {n} of {total}",
     "sp_language": "Language",
-    "sp_generated": "Page generated {at}",
+    "sp_generated": "Last updated {at}",
     "sp_logo": "{name} logo",
     "sp_footer": "Links",
 }
@@ -108,7 +108,7 @@ PT_BR: dict[str, str] = {
     "sp_older": "Mais antigos",
     "sp_page_of": "Página {n} de {total}",
     "sp_language": "Idioma",
-    "sp_generated": "Página gerada em {at}",
+    "sp_generated": "Última atualização em {at}",
     "sp_logo": "Logotipo de {name}",
     "sp_footer": "Links",
 }

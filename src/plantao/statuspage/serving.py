@@ -1,11 +1,11 @@
 """What a public status route answers, from snapshots held in this process.
 
 A :class:`SnapshotStore` keeps every page's rendered artifacts (``statuspage.snapshots``) in
-memory. It checks the database for newer renders at most every :data:`REFRESH_SECONDS` with one
-cheap query (pages and their rendered versions) and loads only the pages that changed. When the
-database does not answer, it keeps what it has; a process that starts while the database is
-down reads the snapshot files instead. A request never waits on the database unless this
-process has nothing at all to serve yet.
+memory. It checks the database for newer renders at most every :data:`REFRESH_SECONDS` with
+one cheap query (pages, and the newest write time and number of their snapshot rows) and loads
+only the pages that changed. When the database does not answer, it keeps what it has; a process
+that starts while the database is down reads the snapshot files instead. A request never waits
+on the database unless this process has nothing at all to serve yet.
 
 :func:`resolve` maps a request (path, host name, query, ``Accept-Language``) to a page and the
 name of the artifact that answers it: ``/status`` (the ``public`` page), ``/status/<slug>``,
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.statuspage import page_texts, pages, snapshots
-from plantao.statuspage.models import StatusPage, StatusPageState
+from plantao.statuspage.models import StatusPage, StatusSnapshot
 from plantao.statuspage.snapshots import Artifact, PageEntry
 
 log = structlog.get_logger("plantao.statuspage.serving")
@@ -206,16 +206,25 @@ class SnapshotStore:
             self._lock.release()
 
     def _from_database(self) -> None:
+        marks = (
+            select(
+                StatusSnapshot.page_id,
+                func.max(StatusSnapshot.generated_at).label("newest"),
+                func.count().label("rows"),
+            )
+            .group_by(StatusSnapshot.page_id)
+            .subquery()
+        )
         with self.factory() as session:
+            # A page's snapshots changed when their newest write time or their number did (a
+            # render that changed no bytes writes no row, so nothing is loaded again).
             rows = session.execute(
-                select(
-                    StatusPage,
-                    StatusPageState.rendered_version,
-                    StatusPageState.rendered_at,
-                ).outerjoin(StatusPageState, StatusPageState.page_id == StatusPage.id)
+                select(StatusPage, marks.c.newest, marks.c.rows).outerjoin(
+                    marks, marks.c.page_id == StatusPage.id
+                )
             ).all()
             entries = [snapshots.entry_of(page) for page, _, _ in rows]
-            versions = {page.id: (version or 0, at) for page, version, at in rows}
+            versions = {page.id: (count or 0, newest) for page, newest, count in rows}
             changed = [pid for pid, v in versions.items() if self._versions.get(pid) != v]
             loaded = snapshots.load(session, changed) if changed else {}
             session.rollback()
