@@ -175,3 +175,21 @@ def test_publication_proposes_and_dismiss_stops_it(api: Api, ref: str) -> None:
         _post(api, f"/api/v1/incidents/{ref}/publication/dismiss", {"page": "nope"}).status_code
         == 404
     )
+
+
+def test_naming_a_comms_lead_on_a_sev1_asks_them_once(api: Api, ref: str) -> None:
+    """A Sev1 opened with nobody in command is asked about once someone is named."""
+    headers = api.headers("admin")
+    res = api.client.post(
+        f"/api/v1/incidents/{ref}/severity", json={"severity": "sev1"}, headers=headers
+    )
+    assert res.status_code < 300, res.text
+    for role, user in (("comms_lead", "responder-u"), ("incident_commander", "admin-u")):
+        res = api.client.put(
+            f"/api/v1/incidents/{ref}/roles/{role}", json={"user": user}, headers=headers
+        )
+        assert res.status_code == 200, res.text
+    with session_scope(api.factory) as session:
+        incident = incident_service.get(session, ref)
+        kinds = [e.kind for e in incident_service.timeline(session, incident.id)]
+    assert kinds.count("status_page.prompted") == 1

@@ -24,6 +24,7 @@ from plantao.auth.principal import Principal
 from plantao.command import roles
 from plantao.errors import Conflict, NotFound, ValidationFailed
 from plantao.incidents.models import Incident
+from plantao.statuspage import sev1_prompt
 from plantao.web import rendering
 from plantao.web.i18n import TEXTS
 from plantao.web.incident_pages import FormPost, change_incident
@@ -84,6 +85,7 @@ def assign_form(
                 actor=who.actor,
                 handoff=handoff if role == roles.IC else None,
             )
+        sev1_prompt.prompt_sev1(session, [incident])  # a Sev1's new Comms Lead or IC is asked
 
     fields = {
         "role": role,

@@ -18,6 +18,7 @@ from plantao.api.errors import problem_responses
 from plantao.command import roles
 from plantao.incidents import access as incident_access
 from plantao.incidents.schemas import IncidentDetail
+from plantao.statuspage import sev1_prompt
 
 router = APIRouter(
     prefix="/api/v1/incidents", tags=["incident command"], responses=problem_responses()
@@ -52,6 +53,7 @@ def assign_role(
     user = roles.person(session, body.user)
     handoff = roles.Handoff(**body.handoff.model_dump()) if body.handoff else None
     roles.assign(session, incident, role, user, actor=who.actor, handoff=handoff)
+    sev1_prompt.prompt_sev1(session, [incident])  # a Sev1's new Comms Lead or IC is asked
     session.commit()
     return presenter.detail(session, incident)
 
