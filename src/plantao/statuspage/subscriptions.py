@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plantao import clock
@@ -139,6 +140,51 @@ def _send_confirmation(
     return subscriber_outbox.insert(session, [row]) > 0
 
 
+def _by_address(session: Session, page: StatusPage, address: str) -> StatusSubscriber | None:
+    """Looked up by the unique index (the address as normalised: domain in lower case)."""
+    return session.scalar(
+        select(StatusSubscriber).where(
+            StatusSubscriber.page_id == page.id,
+            StatusSubscriber.kind == "email",
+            StatusSubscriber.address == address,
+        )
+    )
+
+
+def _create(
+    session: Session,
+    page: StatusPage,
+    address: str,
+    chosen: list[str],
+    lang: str,
+    source: str | None,
+    now: datetime,
+) -> StatusSubscriber:
+    """A pending subscriber; when a simultaneous request made the same one first, that one."""
+    sub = StatusSubscriber(
+        page_id=page.id,
+        kind="email",
+        address=address,
+        components=chosen,
+        language=lang,
+        token_hash=tokens.new_token_hash(),
+        created_at=now,
+        confirmed_at=None,
+        unsubscribed_at=None,
+        source=(source or "")[:64] or None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(sub)
+            session.flush()
+    except IntegrityError:
+        found = _by_address(session, page, address)
+        if found is None:
+            raise
+        return found
+    return sub
+
+
 def subscribe(
     session: Session,
     settings: Settings,
@@ -156,28 +202,9 @@ def subscribe(
     now = clock.now()
     chosen = _components(session, page, components)
     lang = _language(page, language)
-    sub = session.scalar(
-        select(StatusSubscriber).where(
-            StatusSubscriber.page_id == page.id,
-            StatusSubscriber.kind == "email",
-            func.lower(StatusSubscriber.address) == address.lower(),
-        )
-    )
+    sub = _by_address(session, page, address)
     if sub is None:
-        sub = StatusSubscriber(
-            page_id=page.id,
-            kind="email",
-            address=address,
-            components=chosen,
-            language=lang,
-            token_hash=tokens.new_token_hash(),
-            created_at=now,
-            confirmed_at=None,
-            unsubscribed_at=None,
-            source=(source or "")[:64] or None,
-        )
-        session.add(sub)
-        session.flush()
+        sub = _create(session, page, address, chosen, lang, source, now)
     elif sub.unsubscribed_at is not None:
         # Subscribing anew: a new generation (older links stop working), confirmed again.
         sub.token_hash, sub.unsubscribed_at, sub.confirmed_at = tokens.new_token_hash(), None, None
