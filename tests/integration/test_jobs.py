@@ -19,6 +19,7 @@ from plantao.jobs.service import Claimed
 from plantao.oncall import escalations, heartbeats, snooze, unresolved
 from plantao.postmortems import reminding, starting, weekly_schedule
 from plantao.runbooks import linking, step_requests
+from plantao.statuspage import maintenance_jobs as status_maintenance_jobs
 from tests.factories.threads import run_together
 
 ECHO = "test.echo"  # a kind of these tests' own, not urgent
@@ -192,6 +193,7 @@ def test_registry_declares_each_kind_once_with_its_urgency() -> None:
         reminding.POSTMORTEM_JOB,
         reminding.ACTION_JOB,
         weekly_schedule.JOB_KIND,
+        status_maintenance_jobs.JOB_KIND,
     }
     assert {name for name, kind in kinds.items() if kind.urgent} == {
         escalations.JOB_KIND,
