@@ -1,11 +1,11 @@
 """What a public status route answers, from snapshots held in this process.
 
 A :class:`SnapshotStore` keeps every page's rendered artifacts (``statuspage.snapshots``) in
-memory. It checks the database for newer renders at most every :data:`REFRESH_SECONDS` with
-one cheap query (pages, and the newest write time and number of their snapshot rows) and loads
-only the pages that changed. When the database does not answer, it keeps what it has; a process
-that starts while the database is down reads the snapshot files instead. A request never waits
-on the database unless this process has nothing at all to serve yet.
+memory. From its first request on, a thread checks the database for newer renders every
+:data:`REFRESH_SECONDS` with one cheap query (pages, and the newest write time and number of
+their snapshot rows) and loads only the pages that changed. When the database does not answer,
+it keeps what it has; a process that starts while the database is down reads the snapshot files
+instead. A request never waits on the database unless this process has nothing to serve yet.
 
 :func:`resolve` maps a request (path, host name, query, ``Accept-Language``) to a page and the
 name of the artifact that answers it: ``/status`` (the ``public`` page), ``/status/<slug>``,
@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +147,7 @@ class SnapshotStore:
         self._lock = threading.Lock()
         self._checked = -1e18
         self.loaded = False
+        self._looping = False
         #: Whether the last check reached the database.
         self.database_up = True
 
@@ -182,9 +184,18 @@ class SnapshotStore:
         return self.clock() - self._checked >= self.refresh_seconds
 
     def refresh_in_background(self) -> None:
-        """Start a refresh in a thread when one is due and none is running; returns at once."""
-        if self.due() and not self._lock.locked():
-            threading.Thread(target=self.refresh, name="status-snapshots", daemon=True).start()
+        """Keep the store fresh from now on: a thread refreshes it every
+        ``refresh_seconds`` for as long as the store lives (started on the first request, so a
+        process that never serves a status page never queries for one). Returns at once."""
+        if self._looping:
+            return
+        self._looping = True
+        threading.Thread(
+            target=_keep_fresh,
+            args=(weakref.ref(self), self.refresh_seconds),
+            name="status-snapshots",
+            daemon=True,
+        ).start()
 
     def refresh(self) -> None:
         """Load what changed since the last check; on a database error keep what is held, or
@@ -256,3 +267,15 @@ class SnapshotStore:
         self._set({(page_id, a.name): a for page_id, items in found.items() for a in items})
         self.loaded = True
         log.info("status_snapshots.from_files", pages=len(entries), directory=str(self.directory))
+
+
+def _keep_fresh(store_ref: weakref.ref[SnapshotStore], every: float) -> None:
+    """Refresh the store every ``every`` seconds; ends once nothing holds the store (an app
+    that was shut down): the thread keeps only a weak reference to it."""
+    while True:
+        time.sleep(every)
+        store = store_ref()
+        if store is None:
+            return
+        store.refresh()
+        del store

@@ -127,8 +127,7 @@ class StatusFastPath:
         store = self.store
         if not store.loaded and store.due():
             await anyio.to_thread.run_sync(store.refresh)
-        else:
-            store.refresh_in_background()
+        store.refresh_in_background()
         host = accept = etag_in = None
         wants_gzip = False
         for name, value in scope["headers"]:
