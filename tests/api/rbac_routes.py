@@ -231,6 +231,18 @@ SPARE_SUB = {
         )["id"]
     )
 }
+
+
+def STATUS_COMPONENT(_w: World, _c: str) -> dict[str, str]:  # noqa: N802
+    return {"slug": f"matrix-{next(_serial)}", "name": "Matrix component"}
+
+
+SPARE_COMPONENT = {
+    "page_slug": _key("public"),
+    "component": lambda w, c: str(
+        w.admin("POST", "/api/v1/status-pages/public/components", STATUS_COMPONENT(w, c))["slug"]
+    ),
+}
 SPARE_STK = {
     "stakeholder_id": lambda w, c: str(
         w.admin("POST", "/api/v1/stakeholders", STAKEHOLDER(w, c))["id"]
@@ -420,6 +432,37 @@ _ROUTES = [
         STATUS_PAGE,
     ),
     Call("DELETE", "/api/v1/status-subscribers/{subscriber_id}", Need.ADMIN, params=SPARE_SUB),
+    # status pages and components: everyone reads them, admins change them
+    Call("GET", "/api/v1/status-pages", Need.READ),
+    Call("GET", "/api/v1/status-pages/{page_slug}", Need.READ, params=STATUS_PAGE),
+    Call(
+        "PUT",
+        "/api/v1/status-pages/{page_slug}/branding",
+        Need.ADMIN,
+        _const({"name": "Status"}),
+        STATUS_PAGE,
+    ),
+    Call("GET", "/api/v1/status-pages/{page_slug}/components", Need.READ, params=STATUS_PAGE),
+    Call(
+        "POST",
+        "/api/v1/status-pages/{page_slug}/components",
+        Need.ADMIN,
+        STATUS_COMPONENT,
+        STATUS_PAGE,
+    ),
+    Call(
+        "PATCH",
+        "/api/v1/status-pages/{page_slug}/components/{component}",
+        Need.ADMIN,
+        _const({"name": "Renamed"}),
+        SPARE_COMPONENT,
+    ),
+    Call(
+        "DELETE",
+        "/api/v1/status-pages/{page_slug}/components/{component}",
+        Need.ADMIN,
+        params=SPARE_COMPONENT,
+    ),
     # message templates: everyone reads them, managers and admins change them; a preview reads
     Call("GET", "/api/v1/comms/templates", Need.READ),
     Call("GET", COMMS_TEMPLATE, Need.READ, params=TEMPLATE),
@@ -552,6 +595,8 @@ FORM_RULES: list[tuple[str, Form]] = [
     (r"^/admin/templates/[\w-]+/[\w-]+(/reset)?$", Form.DENY),  # managers, admins
     (r"^/postmortems/\d+/.+$", Form.DENY),  # acting on the incident; a review: the reviewer's
     (r"^/actions/[^/]+$", Form.DENY),  # a corrective action: its incident's responders, its owner
+    (r"^/admin/status-pages/.+$", Form.DENY),  # admins: status page components, branding
+    (r"^/admin/status-subscribers/.+$", Form.DENY),  # admins: webhook subscribers
 ]
 #: Every page an admin reaches, as a viewer sees it; a page no rule matches fails the walk.
 PAGE_RULES: list[tuple[str, Form]] = [
@@ -560,6 +605,8 @@ PAGE_RULES: list[tuple[str, Form]] = [
     (r"^/deliveries(/|$)", Form.DENY),  # managers: contact addresses, retries
     (r"^/stakeholders(/|$)", Form.DENY),  # managers: addresses, webhook hosts
     (r"^/admin/templates(/|$)", Form.DENY),  # managers: message templates
+    (r"^/admin/status-pages(/|$)", Form.DENY),  # admins: status pages
+    (r"^/admin/status-subscribers(/|$)", Form.DENY),  # admins: subscriber counts, webhooks
     (r"^/reviews/weekly(\.md)?$", Form.READ),  # the weekly operational review
     (
         r"^/$|^/(incidents|oncall|policies|schedules|silences|services|heartbeats|runbooks"

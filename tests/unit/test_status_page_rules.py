@@ -30,7 +30,7 @@ def test_reserved_slugs_match_the_public_routes() -> None:
 def test_unsafe_values_are_refused(check: object, value: str) -> None:
     """Non-web URLs, non-hex colours, bad hosts and reserved or malformed slugs raise."""
     assert callable(check)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"\S"):  # refused with a message, whatever its words
         check(value)
 
 

@@ -47,6 +47,12 @@ from plantao.postmortems.views import gate as gate_views
 from plantao.postmortems.views import postmortems as postmortem_views
 from plantao.postmortems.views import reviews as review_views
 from plantao.runbooks import views as runbook_views
+from plantao.statuspage.views import maintenance as status_maintenance_views
+from plantao.statuspage.views import pages as status_page_views
+from plantao.statuspage.views import public as status_public_views
+from plantao.statuspage.views import publishing as status_publishing_views
+from plantao.statuspage.views import subscribe as status_subscribe_views
+from plantao.statuspage.views import subscribers as status_subscriber_views
 from plantao.web import error_pages, live_routes
 from plantao.web import views as web_views
 
@@ -142,6 +148,8 @@ def create_app(
     error_pages.install(app)  # web routes: the same errors as HTML pages
     docs_page.install(app)
     app.include_router(health.router)
+    app.include_router(status_subscribe_views.router)  # before /status/{slug} pages
+    app.include_router(status_subscriber_views.router)
     app.include_router(intake_views.router)
     app.include_router(incident_views.router)
     app.include_router(declare_views.router)
@@ -162,8 +170,12 @@ def create_app(
     app.include_router(action_views.router)
     app.include_router(business_calendar_views.router)
     app.include_router(review_views.router)
+    app.include_router(status_page_views.router)
+    app.include_router(status_maintenance_views.router)
+    app.include_router(status_publishing_views.router)
     app.include_router(web_views.router)
     app.include_router(live_routes.router)
+    app.include_router(status_public_views.router)  # last: /status/{rest} misses
     app.mount(
         "/static",
         StaticFiles(directory=str(Path(web_views.__file__).parent / "static")),
@@ -184,6 +196,12 @@ def create_app(
     app.add_middleware(RateLimits, settings=settings)  # outside BodyGuard: 429 before any work
     app.add_middleware(SecurityHeaders, https=https)
     app.add_middleware(RequestContext)
+    # Outermost: public status pages answer from their snapshots without the stack (why: the
+    # module's docstring); what it does not answer goes through the stack to the router above.
+    app.state.status_snapshots = status_public_views.make_store(app.state.sessions, settings)
+    app.add_middleware(
+        status_public_views.StatusFastPath, store=app.state.status_snapshots, https=https
+    )
     _register_collector(app)
     notify_views.register_outbox_collector(app.state.sessions)
     status_update_views.register_overdue_collector(app.state.sessions)

@@ -38,9 +38,7 @@ def _exists(session: Session, *criteria: object) -> bool:
     return bool(session.scalar(select(exists().where(*criteria))))  # type: ignore[arg-type]
 
 
-def facts(
-    session: Session, incident: Incident, *, status_page_decided: bool = False
-) -> defs.Facts:
+def facts(session: Session, incident: Incident, *, status_page_decided: bool = False) -> defs.Facts:
     """What the incident's data answers, in a handful of small queries.
     ``status_page_decided`` comes from the caller (``statuspage`` sits above ``command``)."""
     level = severity_config.severity_matrix(session).level(incident.severity)

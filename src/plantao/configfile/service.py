@@ -32,6 +32,8 @@ from plantao.configfile.oncall_apply import APPLY, apply_oncall, heartbeat_integ
 from plantao.configfile.review_apply import apply_operational_review
 from plantao.configfile.schema import ConfigFile
 from plantao.configfile.stakeholder_apply import apply_stakeholders
+from plantao.configfile.status_apply import apply_status_pages, follow_services
+from plantao.configfile.window_notice_apply import apply_window_notices
 from plantao.errors import Conflict
 from plantao.people import audit, directory
 from plantao.people.actor import AuditActor
@@ -211,8 +213,12 @@ def apply(
     changes.extend(apply_gate_settings(session, config, services))
     changes.extend(apply_business_calendars(session, config.business_calendars, teams))
     changes.extend(apply_operational_review(session, config.operational_review))
+    changes.extend(apply_status_pages(session, config))
+    # After the windows and the status pages: it names both.
+    changes.extend(apply_window_notices(session, config))
     if prune:
         changes.extend(_prune(session, config, teams, users, services, integrations, actor))
+        changes.extend(follow_services(session))  # the default components of pruned services
     if changes:
         catalog_service.bump_revision(session)
         real = [str(c) for c in changes if c.action != "keep"]

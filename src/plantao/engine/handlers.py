@@ -12,6 +12,8 @@ from plantao.engine.apply_inbox import InboxStep
 from plantao.engine.comms_fanout import CommsFanoutStep
 from plantao.engine.delivery_step import DeliveryStep
 from plantao.engine.reactions import ReactionStep
+from plantao.engine.status_fanout_step import StatusFanoutStep
+from plantao.engine.status_snapshot_step import StatusSnapshotStep
 from plantao.engine.step import JobKind, Step, by_name
 from plantao.engine.weekly_review_step import WeeklyReviewStep
 from plantao.oncall import escalations, heartbeats, snooze, unresolved
@@ -19,6 +21,7 @@ from plantao.postmortems import reminding as postmortem_reminding
 from plantao.postmortems import starting as postmortem_starting
 from plantao.postmortems import weekly_schedule
 from plantao.runbooks import linking, step_jobs, step_requests
+from plantao.statuspage import maintenance_jobs as status_maintenance_jobs
 
 
 def registry(settings: Settings | None = None) -> dict[str, JobKind]:
@@ -42,6 +45,7 @@ def registry(settings: Settings | None = None) -> dict[str, JobKind]:
             step_requests.STEP_RUN_JOB,
             lambda factory, job: step_jobs.run_step(factory, job, conf),
         ),
+        JobKind(status_maintenance_jobs.JOB_KIND, status_maintenance_jobs.boundary_job),
     )
 
 
@@ -54,6 +58,8 @@ def steps(settings: Settings | None = None) -> list[Step]:
         InboxStep(settings),
         ReactionStep(),
         CommsFanoutStep(settings),
+        StatusFanoutStep(settings),
         DeliveryStep(settings),
         WeeklyReviewStep(),
+        StatusSnapshotStep(settings),
     ]

@@ -18,13 +18,11 @@ from plantao import clock
 from plantao.catalog.models import Service
 from plantao.errors import NotFound
 from plantao.incidents.models import Incident
-from plantao.oncall.models import Silence
-from plantao.statuspage import page_state
+from plantao.statuspage import maintenance, page_state
 from plantao.statuspage.models import (
     PublicIncident,
     PublicIncidentComponent,
     StatusComponent,
-    StatusMaintenance,
 )
 from plantao.statuspage.page_view import worst
 
@@ -49,24 +47,11 @@ def _incident_statuses(session: Session, page_ids: list[int]) -> dict[int, list[
 
 
 def _maintained_slugs(session: Session, page_ids: list[int]) -> dict[int, set[str]]:
-    """Component slugs, per page, under a public maintenance window in progress now."""
+    """Component slugs, per page, under a public maintenance window in progress now — one-off
+    windows, recurring windows' current occurrence, and not those ended early
+    (``statuspage.maintenance.under_maintenance``)."""
     now = clock.now()
-    rows = session.execute(
-        select(StatusMaintenance.page_id, StatusMaintenance.components)
-        .join(Silence, Silence.id == StatusMaintenance.silence_id)
-        .where(
-            StatusMaintenance.page_id.in_(page_ids),
-            Silence.starts_at.is_not(None),
-            Silence.starts_at <= now,
-            Silence.ends_at.is_not(None),
-            Silence.ends_at > now,
-            Silence.ended_at.is_(None),
-        )
-    ).all()
-    found: dict[int, set[str]] = defaultdict(set)
-    for page_id, slugs in rows:
-        found[page_id].update(slugs or [])
-    return found
+    return {page_id: maintenance.under_maintenance(session, page_id, now) for page_id in page_ids}
 
 
 def recompute(session: Session, page_ids: Iterable[int]) -> None:

@@ -180,9 +180,7 @@ def page_context(
         ),
         **update_panel.panel(session, principal, incident),
         **postmortem_card.card(session, principal, incident),
-        **status_panel.panel(
-            session, principal, incident, request.app.state.settings.base_url
-        ),
+        **status_panel.panel(session, principal, incident, request.app.state.settings.base_url),
     }
 
 
