@@ -180,13 +180,15 @@ async def branding_form(slug: str, request: Request, session: SessionDep) -> Res
     return _back(page, "saved")
 
 
-@router.get(BASE + "/{slug}/components/{ref}", response_class=HTMLResponse, response_model=None)
-def component_page(slug: str, ref: str, request: Request, session: SessionDep) -> Response:
+@router.get(
+    BASE + "/{slug}/components/{component}", response_class=HTMLResponse, response_model=None
+)
+def component_page(slug: str, component: str, request: Request, session: SessionDep) -> Response:
     principal = admin_common.reader(request, session, Need.ADMIN)
     if isinstance(principal, Response):
         return principal
     page = page_admin.get_page(session, slug)
-    row = components.resolve(session, page.id, ref)
+    row = components.resolve(session, page.id, component)
     fields = page_admin.ComponentFields(
         row.slug, row.name, row.description, row.group_name, list(row.services)
     )
@@ -214,10 +216,10 @@ def _edit_view(
     )
 
 
-@router.post(BASE + "/{slug}/components/{ref}", response_model=None)
+@router.post(BASE + "/{slug}/components/{component}", response_model=None)
 def edit_component_form(
     slug: str,
-    ref: str,
+    component: str,
     request: Request,
     session: SessionDep,
     csrf: Annotated[str, Form()],
@@ -231,7 +233,7 @@ def edit_component_form(
     if isinstance(who, Response):
         return who
     page = page_admin.get_page(session, slug)
-    row = components.resolve(session, page.id, ref)
+    row = components.resolve(session, page.id, component)
     fields = _fields(component_slug, name, description, group, services)
     try:
         page_admin.update_component(session, page, row, fields, actor=who.audit_actor)
@@ -239,14 +241,14 @@ def edit_component_form(
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         typed = _component_form(fields) | {"services": services}
-        return _edit_view(request, who, page, ref, typed, exc.detail)
+        return _edit_view(request, who, page, component, typed, exc.detail)
     return _back(page, "saved")
 
 
-@router.post(BASE + "/{slug}/components/{ref}/move", response_model=None)
+@router.post(BASE + "/{slug}/components/{component}/move", response_model=None)
 def move_component_form(
     slug: str,
-    ref: str,
+    component: str,
     request: Request,
     session: SessionDep,
     csrf: Annotated[str, Form()],
@@ -256,7 +258,7 @@ def move_component_form(
     if isinstance(who, Response):
         return who
     page = page_admin.get_page(session, slug)
-    row = components.resolve(session, page.id, ref)
+    row = components.resolve(session, page.id, component)
     rows = components.on_page(session, page.id)
     index = next(i for i, c in enumerate(rows) if c.id == row.id)
     target = index - 1 if direction == "up" else index + 1
@@ -265,15 +267,15 @@ def move_component_form(
     return _back(page, "saved")
 
 
-@router.post(BASE + "/{slug}/components/{ref}/delete", response_model=None)
+@router.post(BASE + "/{slug}/components/{component}/delete", response_model=None)
 def delete_component_form(
-    slug: str, ref: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
+    slug: str, component: str, request: Request, session: SessionDep, csrf: Annotated[str, Form()]
 ) -> Response:
     who = rendering.writer(request, session, csrf, Need.ADMIN)
     if isinstance(who, Response):
         return who
     page = page_admin.get_page(session, slug)
-    row = components.resolve(session, page.id, ref)
+    row = components.resolve(session, page.id, component)
     page_admin.delete_component(session, page, row, actor=who.audit_actor)
     session.commit()
     return _back(page, "deleted")
