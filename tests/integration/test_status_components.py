@@ -22,29 +22,10 @@ from plantao.statuspage.models import (
     PublicIncident,
     PublicIncidentComponent,
     StatusComponent,
-    StatusMaintenance,
     StatusPageState,
 )
+from tests.factories import status_pages
 from tests.factories.config import apply_standard
-
-
-def _component(session: Session, page_id: int, slug: str, services: list[str]) -> int:
-    now = clock.now()
-    row = StatusComponent(
-        page_id=page_id,
-        slug=slug,
-        name=slug.title(),
-        description="",
-        group_name=None,
-        position=0,
-        services=services,
-        status="operational",
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
 
 
 @pytest.fixture
@@ -55,8 +36,8 @@ def page(factory: sessionmaker[Session], frozen: datetime) -> int:
         page_id = pages.ensure_default(session).id
         for row in session.scalars(select(StatusComponent)):
             session.delete(row)
-        _component(session, page_id, "api", ["checkout"])
-        _component(session, page_id, "web", ["orders"])
+        status_pages.component(session, page_id, "api", ["checkout"])
+        status_pages.component(session, page_id, "web", ["orders"])
     return page_id
 
 
@@ -163,47 +144,22 @@ def test_private_incidents_do_not_colour_components(
         assert _statuses(session, page)["api"] == "operational"
 
 
-def _window(session: Session, page_id: int, starts: datetime, ends: datetime) -> int:
-    silence = Silence(
-        name="db upgrade",
-        origin="api",
-        starts_at=starts,
-        ends_at=ends,
-        recurrence=None,
-        services=["checkout"],
-        matchers=[],
-        comment="",
-        created_by="ana",
-        created_at=clock.now(),
-        ended_at=None,
-    )
-    session.add(silence)
-    session.flush()
-    session.add(
-        StatusMaintenance(
-            silence_id=silence.id,
-            page_id=page_id,
-            title="Database upgrade",
-            body="",
-            components=["api"],
-            created_at=clock.now(),
-            notified={},
-        )
-    )
-    session.flush()
-    return silence.id
-
-
 def test_maintenance_in_progress_only(factory: sessionmaker[Session], page: int) -> None:
     """A window in progress puts its components under maintenance; a future, past or ended
     window does not; an outage is worse than maintenance."""
     now = clock.now()
     with session_scope(factory) as session:
-        _window(session, page, now + timedelta(hours=1), now + timedelta(hours=2))
-        _window(session, page, now - timedelta(hours=2), now - timedelta(hours=1))
+        status_pages.shown_window(
+            session, page, starts=now + timedelta(hours=1), ends=now + timedelta(hours=2)
+        )
+        status_pages.shown_window(
+            session, page, starts=now - timedelta(hours=2), ends=now - timedelta(hours=1)
+        )
         components.recompute(session, [page])
         assert _statuses(session, page)["api"] == "operational"
-        live = _window(session, page, now - timedelta(minutes=5), now + timedelta(hours=1))
+        live = status_pages.shown_window(
+            session, page, starts=now - timedelta(minutes=5), ends=now + timedelta(hours=1)
+        )
         components.recompute(session, [page])
         assert _statuses(session, page) == {"api": "under_maintenance", "web": "operational"}
         _publish(session, page, None, {"api": "partial_outage"})

@@ -24,7 +24,6 @@ from plantao.notify import delivery
 from plantao.notify.channels.webhook import WebhookChannel
 from plantao.notify.models import Delivery
 from plantao.notify.signing import SIGNATURE_HEADER, verify_signature
-from plantao.oncall.models import Silence
 from plantao.statuspage import pages, subscriptions
 from plantao.statuspage import subscription_tokens as tokens
 from plantao.statuspage.models import (
@@ -32,9 +31,9 @@ from plantao.statuspage.models import (
     PublicIncidentComponent,
     PublicUpdate,
     StatusComponent,
-    StatusMaintenance,
     StatusSubscriber,
 )
+from tests.factories import status_pages
 
 SETTINGS = Settings(env="test", base_url="http://plantao.test")
 
@@ -296,31 +295,12 @@ def test_webhook_subscriber_gets_a_signed_delivery(
 def _window(factory: sessionmaker[Session], page_id: int, starts: datetime, hours: int) -> None:
     """A one-off maintenance window shown on the page for component 'api'."""
     with session_scope(factory) as session:
-        silence = Silence(
-            name="db upgrade",
-            origin="api",
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=hours),
-            recurrence=None,
-            services=[],
-            matchers=[],
-            comment="",
-            created_by="ana",
-            created_at=clock.now(),
-            ended_at=None,
-        )
-        session.add(silence)
-        session.flush()
-        session.add(
-            StatusMaintenance(
-                silence_id=silence.id,
-                page_id=page_id,
-                title="Database upgrade",
-                body="Checkout may be slow.",
-                components=["api"],
-                created_at=clock.now(),
-                notified={},
-            )
+        status_pages.shown_window(
+            session,
+            page_id,
+            starts=starts,
+            ends=starts + timedelta(hours=hours),
+            body="Checkout may be slow.",
         )
 
 

@@ -16,7 +16,6 @@ from plantao.catalog.models import Service
 from plantao.db import session_scope
 from plantao.incidents import service as incident_service
 from plantao.jobs.models import Job
-from plantao.oncall.models import Silence
 from plantao.statuspage import maintenance, maintenance_jobs, pages, uptime_gather
 from plantao.statuspage.models import (
     PublicIncident,
@@ -26,28 +25,11 @@ from plantao.statuspage.models import (
     StatusPage,
 )
 from plantao.statuspage.page_view import DayUptime
+from tests.factories import status_pages
 from tests.factories.config import apply_standard
 
 # frozen: 2026-11-22 12:00 UTC
 TODAY = date(2026, 11, 22)
-
-
-def _component(session: Session, page_id: int, slug: str, created: datetime) -> int:
-    row = StatusComponent(
-        page_id=page_id,
-        slug=slug,
-        name=slug.title(),
-        description="",
-        group_name=None,
-        position=0,
-        services=[],
-        status="operational",
-        created_at=created,
-        updated_at=created,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
 
 
 @pytest.fixture
@@ -59,8 +41,8 @@ def page(factory: sessionmaker[Session], frozen: datetime) -> int:
         for row in session.scalars(select(StatusComponent)):
             session.delete(row)
         session.flush()
-        _component(session, page_id, "api", frozen - timedelta(days=30))
-        _component(session, page_id, "web", frozen - timedelta(days=30))
+        status_pages.component(session, page_id, "api", created=frozen - timedelta(days=30))
+        status_pages.component(session, page_id, "web", created=frozen - timedelta(days=30))
     return page_id
 
 
@@ -202,25 +184,6 @@ def test_private_incidents_never_dent_a_bar(factory: sessionmaker[Session], page
         assert _day(_bars(session, page)["api"][0], TODAY).uptime == 1.0
 
 
-def _window(session: Session, name: str, **values: object) -> int:
-    row = Silence(
-        name=name,
-        origin="api",
-        starts_at=values.get("starts_at"),
-        ends_at=values.get("ends_at"),
-        recurrence=values.get("recurrence"),
-        services=["checkout"],
-        matchers=[],
-        comment="",
-        created_by="t",
-        created_at=clock.now(),
-        ended_at=None,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
-
-
 def test_maintenance_shows_and_counts_as_maintenance(
     factory: sessionmaker[Session], page: int
 ) -> None:
@@ -228,18 +191,20 @@ def test_maintenance_shows_and_counts_as_maintenance(
     and a recurring one shows its next occurrence."""
     now = clock.now()
     with session_scope(factory) as session:
-        past = _window(
-            session, "past", starts_at=now - timedelta(hours=5), ends_at=now - timedelta(hours=4)
+        past = status_pages.window(
+            session, name="past", starts=now - timedelta(hours=5), ends=now - timedelta(hours=4)
         )
-        ahead = _window(
+        ahead = status_pages.window(
             session,
-            "ahead",
-            starts_at=now + timedelta(days=2),
-            ends_at=now + timedelta(days=2, hours=1),
+            name="ahead",
+            starts=now + timedelta(days=2),
+            ends=now + timedelta(days=2, hours=1),
         )
-        weekly = _window(
+        weekly = status_pages.window(
             session,
-            "weekly",
+            name="weekly",
+            starts=None,
+            ends=None,
             recurrence={
                 "every_days": 7,
                 "start": "02:00",
@@ -247,7 +212,7 @@ def test_maintenance_shows_and_counts_as_maintenance(
                 "time_zone": "UTC",
             },
         )
-        _window(session, "not shown", starts_at=now, ends_at=now + timedelta(hours=1))
+        status_pages.window(session, name="not shown", starts=now, ends=now + timedelta(hours=1))
         for silence_id, title in ((past, "Past"), (ahead, "Ahead"), (weekly, "Weekly")):
             maintenance.announce(
                 session, silence_id, maintenance.Announcement("public", title, "", ("api",))
@@ -275,7 +240,7 @@ def test_boundary_job_puts_components_under_maintenance_and_back(
     maintenance, at the end operational again, with the next job queued each time."""
     start, end = frozen + timedelta(hours=1), frozen + timedelta(hours=2)
     with session_scope(factory) as session:
-        window = _window(session, "db upgrade", starts_at=start, ends_at=end)
+        window = status_pages.window(session, starts=start, ends=end)
         maintenance.announce(
             session, window, maintenance.Announcement("public", "Upgrade", "", ("api",))
         )
