@@ -77,8 +77,6 @@ def _refuse_history_loss(session: Session, gone: list[StatusPage]) -> None:
 
 def _page_values(spec: StatusPageSpec, row: StatusPage | None) -> dict[str, Any]:
     branding = spec.branding.stored()
-    if row is not None:
-        branding = default_components.keep_marker(row, branding)
     return {
         "name": spec.name,
         "audience": spec.audience,

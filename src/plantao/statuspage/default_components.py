@@ -3,13 +3,10 @@ it and fed by it, so an installation that configured nothing still shows somethi
 
 They follow the services (``plantao apply`` keeps them in step) until a component is declared
 for the page, in ``plantao.yaml`` or the web UI; from then on the page's own list rules. The
-page remembers that in its branding JSON under :data:`DECLARED_KEY` (renderers ignore keys
-they do not know), as no column holds it.
+page remembers that in ``status_pages.components_declared``.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,22 +16,14 @@ from plantao.catalog.models import Service
 from plantao.statuspage import components, page_state, pages
 from plantao.statuspage.models import StatusComponent, StatusPage
 
-DECLARED_KEY = "components_declared"
-
 
 def declared(page: StatusPage) -> bool:
     """True once the page's components were declared (so they no longer follow services)."""
-    return bool((page.branding or {}).get(DECLARED_KEY))
+    return bool(page.components_declared)
 
 
 def mark_declared(page: StatusPage) -> None:
-    if not declared(page):
-        page.branding = {**(page.branding or {}), DECLARED_KEY: True}
-
-
-def keep_marker(page: StatusPage, branding: dict[str, Any]) -> dict[str, Any]:
-    """``branding`` as stored for ``page``: new settings, the page's marker kept."""
-    return {**branding, DECLARED_KEY: True} if declared(page) else dict(branding)
+    page.components_declared = True
 
 
 def follow_services(session: Session) -> list[tuple[str, str, str]]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,6 +58,9 @@ class StatusPage(Base):
     host: Mapped[str | None] = mapped_column(String(253), unique=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
     branding: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Components were declared for it (file or web UI): they no longer follow the services
+    #: (``statuspage.default_components``).
+    components_declared: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime]
 
 

@@ -298,7 +298,7 @@ def update_branding(
         raise ValidationFailed("; ".join(problems), errors=[{"detail": p} for p in problems])
     before = {"name": page.name, "branding": dict(page.branding or {})}
     page.name = name
-    page.branding = default_components.keep_marker(page, stored)
+    page.branding = stored
     after = {"name": page.name, "branding": dict(page.branding)}
     if after != before:
         page.updated_at = clock.now()

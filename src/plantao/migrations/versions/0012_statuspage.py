@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("host", sa.String(length=253), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("branding", _JSON, nullable=False),
+        sa.Column("components_declared", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("updated_at", _WHEN, nullable=False),
         sa.CheckConstraint(
             "audience IN ('public', 'internal')", name=op.f("ck_status_pages_audience_known")

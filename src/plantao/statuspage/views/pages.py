@@ -100,9 +100,7 @@ def _component(row: StatusComponent) -> ComponentOut:
 
 
 def _page(session: SessionDep, page: StatusPage) -> PageOut:
-    branding = {
-        k: v for k, v in (page.branding or {}).items() if k != default_components.DECLARED_KEY
-    }
+    branding = dict(page.branding or {})
     return PageOut(
         slug=page.slug,
         name=page.name,
