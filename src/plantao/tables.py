@@ -16,8 +16,11 @@ from plantao.db import Base
 from plantao.incidents import models as incidents_models
 from plantao.intake import models as intake_models
 from plantao.jobs import models as jobs_models
+from plantao.kpis import models as kpis_models
 from plantao.notify import models as notify_models
+from plantao.oncall import handoff_models as oncall_handoff_models
 from plantao.oncall import models as oncall_models
+from plantao.oncall import routine_models as oncall_routine_models
 from plantao.people import models as people_models
 from plantao.postmortems import models as postmortems_models
 from plantao.runbooks import models as runbooks_models
@@ -34,8 +37,11 @@ MODULES = (
     incidents_models,
     intake_models,
     jobs_models,
+    kpis_models,
     notify_models,
     oncall_models,
+    oncall_handoff_models,
+    oncall_routine_models,
     people_models,
     postmortems_models,
     runbooks_models,

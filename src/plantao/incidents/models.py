@@ -45,6 +45,8 @@ class Incident(Base):
         CheckConstraint("severity IN ('sev1', 'sev2', 'sev3', 'sev4')", name="severity_known"),
         Index("ix_incidents_group", "service_id", "group_key", "status"),
         Index("ix_incidents_status_triggered", "status", "triggered_at"),
+        # KPIs select a period of incidents whatever their status.
+        Index("ix_incidents_triggered_at", "triggered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -102,7 +102,11 @@ class Page(Base):
     """One person paged by one firing of an escalation (the notify outbox does the sending)."""
 
     __tablename__ = "oncall_pages"
-    __table_args__ = (UniqueConstraint("incident_id", "firing", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "firing", "user_id"),
+        # On-call load KPIs: one person's pages in a period.
+        Index("ix_oncall_pages_user_paged", "user_id", "paged_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
