@@ -11,6 +11,7 @@ from plantao.engine import oncall as oncall_jobs
 from plantao.engine.apply_inbox import InboxStep
 from plantao.engine.comms_fanout import CommsFanoutStep
 from plantao.engine.delivery_step import DeliveryStep
+from plantao.engine.kpi_rollup_step import KpiRollupStep
 from plantao.engine.reactions import ReactionStep
 from plantao.engine.status_fanout_step import StatusFanoutStep
 from plantao.engine.status_snapshot_step import StatusSnapshotStep
@@ -62,4 +63,5 @@ def steps(settings: Settings | None = None) -> list[Step]:
         DeliveryStep(settings),
         WeeklyReviewStep(),
         StatusSnapshotStep(settings),
+        KpiRollupStep(),
     ]

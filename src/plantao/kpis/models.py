@@ -2,8 +2,9 @@
 
 Why a cache and not a materialized view: SQLite has none, and the rollup must be refreshed
 incrementally (only incidents whose alerts changed) by an engine step on both databases.
-``source_stamp`` is the signature of the incident's alert state when the row was computed; a
-row whose stamp no longer matches is stale and recomputed.
+``seen_last_alert_at`` and ``seen_status`` are the incident's values when the row was computed:
+new alerts move ``last_alert_at``, a flap reopens or re-triggers; a row whose values no longer
+match is stale and recomputed (see ``rollups.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ class KpiIncidentRollup(Base):
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
     )
-    source_stamp: Mapped[str] = mapped_column(String(64))
+    seen_last_alert_at: Mapped[datetime]
+    seen_status: Mapped[str] = mapped_column(String(16))
     alerts: Mapped[int] = mapped_column(Integer)
     flaps: Mapped[int] = mapped_column(Integer)
     first_alert_at: Mapped[datetime | None]

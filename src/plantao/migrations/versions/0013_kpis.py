@@ -37,7 +37,8 @@ def upgrade() -> None:
     op.create_table(
         "kpi_incident_rollups",
         sa.Column("incident_id", sa.Integer(), nullable=False),
-        sa.Column("source_stamp", sa.String(length=64), nullable=False),
+        sa.Column("seen_last_alert_at", _WHEN, nullable=False),
+        sa.Column("seen_status", sa.String(length=16), nullable=False),
         sa.Column("alerts", sa.Integer(), nullable=False),
         sa.Column("flaps", sa.Integer(), nullable=False),
         sa.Column("first_alert_at", _WHEN, nullable=True),
