@@ -49,6 +49,8 @@ class SelfTestPage(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime]
+    #: The outbox keys of its deliveries, one per contact method: read back by unique key.
+    delivery_keys: Mapped[list[str]]
 
 
 class Routine(Base):
@@ -66,6 +68,8 @@ class Routine(Base):
     )
     remind_after_seconds: Mapped[int] = mapped_column(Integer, default=3600)
     origin: Mapped[str] = mapped_column(String(8), default="api")
+    #: Occurrences before this instant are never created (a new routine does not owe the past).
+    created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
 

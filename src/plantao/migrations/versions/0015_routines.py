@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("schedule_id", sa.Integer(), nullable=True),
         sa.Column("remind_after_seconds", sa.Integer(), nullable=False),
         sa.Column("origin", sa.String(length=8), nullable=False),
+        sa.Column("created_at", _WHEN, nullable=False),
         sa.Column("updated_at", _WHEN, nullable=False),
         sa.ForeignKeyConstraint(
             ["schedule_id"],
@@ -91,6 +92,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("requested_by", sa.String(length=200), nullable=False),
         sa.Column("requested_at", _WHEN, nullable=False),
+        sa.Column("delivery_keys", _JSON, nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
