@@ -8,7 +8,7 @@ written as rows, after the configuration (teams, services) is applied the real w
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -17,8 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao.alerts.models import Alert
 from plantao.catalog.models import Integration, Service
+from plantao.changes.models import ChangeEvent
 from plantao.incidents.lifecycle import Status
 from plantao.incidents.models import Incident
+from plantao.postmortems.models import CorrectiveAction, Postmortem
+from plantao.runbooks.models import RunbookLink
 from tests.factories.config import apply_config
 
 #: Two teams: ``sre`` owns checkout and orders, ``web`` owns site.
@@ -127,3 +130,118 @@ def add_alert(
     session.add(alert)
     session.flush()
     return alert
+
+
+def add_postmortem(
+    session: Session,
+    incident: Incident,
+    *,
+    due_at: datetime | None,
+    published_at: datetime | None = None,
+    root_cause: str | None = None,
+    cause_change_id: int | None = None,
+) -> Postmortem:
+    """The incident's postmortem, published at ``published_at`` (draft when None)."""
+    row = Postmortem(
+        incident_id=incident.id,
+        status="published" if published_at else "draft",
+        required=True,
+        due_at=due_at,
+        language="en",
+        markdown="",
+        version=0,
+        root_cause=root_cause,
+        cause_change_id=cause_change_id,
+        created_by="test",
+        created_at=incident.triggered_at,
+        updated_at=published_at or incident.triggered_at,
+        published_at=published_at,
+        published_by="test" if published_at else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_action(
+    session: Session,
+    postmortem: Postmortem,
+    incident: Incident,
+    due: date,
+    *,
+    status: str = "open",
+    done_at: datetime | None = None,
+) -> CorrectiveAction:
+    """A corrective action of the postmortem, with the incident's service and severity."""
+    row = CorrectiveAction(
+        postmortem_id=postmortem.id,
+        incident_id=incident.id,
+        service_id=incident.service_id,
+        title="do the thing",
+        due_date=due,
+        severity=incident.severity,
+        kind="quick_fix",
+        must_fix=False,
+        status=status,
+        reason="not worth it" if status == "wont_do" else None,
+        created_by="test",
+        created_at=incident.triggered_at,
+        updated_at=done_at or incident.triggered_at,
+        done_at=done_at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_change(
+    session: Session,
+    service: str,
+    occurred_at: datetime,
+    summary: str = "deploy",
+    details: dict[str, Any] | None = None,
+) -> ChangeEvent:
+    """A change event of ``service`` (through the ``am`` integration)."""
+    integration_id = session.scalars(select(Integration.id).where(Integration.slug == "am")).one()
+    row = ChangeEvent(
+        integration_id=integration_id,
+        service_id=service_id(session, service),
+        summary=summary,
+        source="ci",
+        occurred_at=occurred_at,
+        received_at=occurred_at,
+        details=details or {},
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_runbook_link(
+    session: Session,
+    incident: Incident,
+    ref: str,
+    source: str,
+    *,
+    confirmed_at: datetime | None = None,
+) -> RunbookLink:
+    """A runbook link of ``source`` (annotation/matcher/suggestion/manual), maybe confirmed."""
+    row = RunbookLink(
+        incident_id=incident.id,
+        ref=ref,
+        runbook_id=ref,
+        lang="en",
+        version="1",
+        title=f"Runbook {ref}",
+        source=source,
+        score=0.5 if source == "suggestion" else None,
+        why="test",
+        url=None,
+        created_at=incident.triggered_at,
+        confirmed_at=confirmed_at,
+        confirmed_by="ana" if confirmed_at else None,
+        confirmed_version="1" if confirmed_at else None,
+    )
+    session.add(row)
+    session.flush()
+    return row

@@ -55,3 +55,24 @@ def scoped(scope: KpiScope, *columns: Any) -> Select[Any]:
 def incident_ids(scope: KpiScope) -> Select[Any]:
     """The scope's incident ids, for ``Column.in_(...)`` in queries on other tables."""
     return scoped(scope, Incident.id)
+
+
+def attribute_filters(
+    scope: KpiScope, *, service_id: Any, severity: Any
+) -> list[ColumnElement[bool]]:
+    """The scope's service / team / severity filters on other rows (not the period).
+
+    For figures not selected by an incident's trigger time — corrective actions due in the
+    period, for instance — which carry their own ``service_id`` and ``severity`` columns.
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if scope.service:
+        conditions.append(
+            service_id == select(Service.id).where(Service.slug == scope.service).scalar_subquery()
+        )
+    if scope.team:
+        team_services = select(Service.id).join(Team, Team.id == Service.team_id)
+        conditions.append(service_id.in_(team_services.where(Team.slug == scope.team)))
+    if scope.severity:
+        conditions.append(severity == scope.severity)
+    return conditions

@@ -1,0 +1,240 @@
+"""Change-caused incidents: the share per service and the count per release version.
+
+Why two signals: seed 002 §4 asks which share of incidents changes caused, per release. The
+postmortem's ``cause_change_id`` is the author's verdict and wins; without one, a change event
+of the incident's service in the hour before it was triggered (:data:`WINDOW`) is taken as the
+cause — the usual first suspect, and what the incident page already shows. An incident is
+attributed to ONE change (the named one, else the latest in the window), so a version's count
+is the incidents it caused and the per-version counts add up to the change-caused total.
+
+Two queries, no per-incident round trip: the scope's incidents (with the postmortem's named
+change) and the change events of their services in ``[start − 1 h, end)`` (the
+``ix_change_events_service_at`` index); matching is a binary search per incident in Python,
+because "the hour before" is interval arithmetic each database writes differently.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plantao.catalog.models import Service
+from plantao.changes.models import ChangeEvent
+from plantao.incidents.models import Incident
+from plantao.kpis.response import week_start, weeks
+from plantao.kpis.scope import KpiScope
+from plantao.kpis.selection import scoped
+from plantao.kpis.shapes import KpiTable, Section, WeekPoint, week_table
+from plantao.kpis.stats import share
+from plantao.postmortems.models import Postmortem
+
+#: A change this long before an incident is triggered is taken as its cause.
+WINDOW = timedelta(hours=1)
+#: Longest release label kept in a table (summaries can be long sentences).
+_LABEL = 200
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change event as the KPI needs it: where, when and which release it was."""
+
+    id: int
+    service_id: int
+    occurred_at: datetime
+    release: str
+
+
+@dataclass(frozen=True)
+class ServiceShare:
+    service: str
+    incidents: int
+    change_caused: int
+    share: float | None
+
+
+@dataclass(frozen=True)
+class ReleaseCount:
+    service: str
+    release: str
+    incidents: int
+
+
+@dataclass(frozen=True)
+class ChangeCausedReport:
+    """Change-caused incidents of one scope: overall, per service, per release, per week."""
+
+    incidents: int
+    change_caused: int
+    named_in_postmortem: int
+    by_service: tuple[ServiceShare, ...]
+    by_release: tuple[ReleaseCount, ...]
+    weekly: tuple[WeekPoint, ...]
+
+    @property
+    def share(self) -> float | None:
+        return share(self.change_caused, self.incidents)
+
+    def as_api(self) -> dict[str, Any]:
+        return {
+            "incidents": self.incidents,
+            "change_caused": self.change_caused,
+            "named_in_postmortem": self.named_in_postmortem,
+            "share": self.share,
+            "by_service": [vars(s) for s in self.by_service],
+            "by_release": [vars(r) for r in self.by_release],
+            "weekly": [
+                {"week": p.week.isoformat(), "share": p.value, "incidents": p.count}
+                for p in self.weekly
+            ],
+        }
+
+    def section(self) -> Section:
+        return Section(
+            name="change_caused",
+            tables=(
+                KpiTable(
+                    name="change_caused_by_service",
+                    columns=("service", "incidents", "change_caused", "share"),
+                    rows=tuple(
+                        (s.service, s.incidents, s.change_caused, s.share) for s in self.by_service
+                    ),
+                ),
+                KpiTable(
+                    name="change_caused_by_release",
+                    columns=("service", "release", "incidents"),
+                    rows=tuple((r.service, r.release, r.incidents) for r in self.by_release),
+                ),
+                week_table("change_caused_weekly", self.weekly),
+            ),
+            trends=self.weekly,
+            headline={
+                "incidents": self.incidents,
+                "change_caused": self.change_caused,
+                "share": self.share,
+            },
+        )
+
+
+def release_of(summary: str, details: Any) -> str:
+    """The release a change shipped: ``details["version"]`` when given, else its summary."""
+    version = details.get("version") if isinstance(details, dict) else None
+    if version is not None and str(version).strip():
+        return str(version).strip()[:_LABEL]
+    return (summary.strip() or "(no summary)")[:_LABEL]
+
+
+def cause_of(
+    triggered_at: datetime,
+    named: Change | None,
+    candidates: Sequence[Change],
+    times: Sequence[datetime] | None = None,
+) -> Change | None:
+    """The change blamed for an incident: the postmortem's, else the latest in the window.
+
+    ``candidates`` are the service's changes sorted by time; a change at the very moment of
+    triggering counts (it was deployed when the alerts began), one an hour and a second
+    before does not. ``times`` (the candidates' ``occurred_at``, precomputed once per service)
+    keeps a year of incidents from rebuilding the list each time.
+    """
+    if named is not None:
+        return named
+    if times is None:
+        times = [c.occurred_at for c in candidates]
+    last = bisect_right(times, triggered_at) - 1
+    if last >= 0 and candidates[last].occurred_at >= triggered_at - WINDOW:
+        return candidates[last]
+    return None
+
+
+def compute(session: Session, scope: KpiScope) -> ChangeCausedReport:
+    """The change-caused figures of the scope's incidents."""
+    incidents = session.execute(
+        scoped(
+            scope,
+            Incident.service_id,
+            Service.slug,
+            Incident.triggered_at,
+            Postmortem.cause_change_id,
+        ).outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
+    ).all()
+    services = scoped(scope, Incident.service_id).distinct()
+    in_window = _changes(
+        session,
+        ChangeEvent.service_id.in_(services),
+        ChangeEvent.occurred_at >= scope.start - WINDOW,
+        ChangeEvent.occurred_at < scope.end,
+    )
+    named_ids = {row[3] for row in incidents if row[3] is not None}
+    known = {c.id: c for c in in_window}
+    missing = named_ids - set(known)
+    if missing:
+        known.update((c.id, c) for c in _changes(session, ChangeEvent.id.in_(sorted(missing))))
+    per_service: dict[int, list[Change]] = defaultdict(list)
+    for change in sorted(in_window, key=lambda c: (c.occurred_at, c.id)):
+        per_service[change.service_id].append(change)
+    per_service_times = {sid: [c.occurred_at for c in cs] for sid, cs in per_service.items()}
+    slugs = dict(session.execute(select(Service.id, Service.slug)).tuples().all())
+
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    releases: dict[tuple[str, str], int] = defaultdict(int)
+    weekly: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    caused = named = 0
+    for service_id, slug, triggered_at, cause_change_id in incidents:
+        named_change = known.get(cause_change_id) if cause_change_id is not None else None
+        cause = cause_of(
+            triggered_at,
+            named_change,
+            per_service.get(service_id, ()),
+            per_service_times.get(service_id, ()),
+        )
+        totals[slug][0] += 1
+        weekly[week_start(triggered_at)][0] += 1
+        if cause is None:
+            continue
+        caused += 1
+        named += named_change is not None
+        totals[slug][1] += 1
+        weekly[week_start(triggered_at)][1] += 1
+        releases[(slugs.get(cause.service_id, slug), cause.release)] += 1
+    return ChangeCausedReport(
+        incidents=len(incidents),
+        change_caused=caused,
+        named_in_postmortem=named,
+        by_service=tuple(
+            ServiceShare(slug, n, c, share(c, n))
+            for slug, (n, c) in sorted(totals.items(), key=lambda kv: (-kv[1][1], kv[0]))
+        ),
+        by_release=tuple(
+            ReleaseCount(service, release, n)
+            for (service, release), n in sorted(releases.items(), key=lambda kv: (-kv[1], kv[0]))
+        ),
+        weekly=tuple(
+            WeekPoint(
+                week=w,
+                series="change_caused_share",
+                value=share(weekly[w][1], weekly[w][0]) if w in weekly else None,
+                count=weekly[w][0] if w in weekly else 0,
+            )
+            for w in weeks(scope)
+        ),
+    )
+
+
+def _changes(session: Session, *where: Any) -> list[Change]:
+    rows = session.execute(
+        select(
+            ChangeEvent.id,
+            ChangeEvent.service_id,
+            ChangeEvent.occurred_at,
+            ChangeEvent.summary,
+            ChangeEvent.details,
+        ).where(*where)
+    ).all()
+    return [Change(r[0], r[1], r[2], release_of(r[3], r[4])) for r in rows]
