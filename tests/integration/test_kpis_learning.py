@@ -54,7 +54,7 @@ def script(factory: sessionmaker[Session]) -> None:
     with session_scope(factory) as s:
         add_change(s, "checkout", at(2, 9, 30), details={"version": "1.2.0"})
         hotfix = add_change(s, "checkout", at(30, 8, month=10), summary="hotfix")
-        add_change(s, "orders", at(4, 11), details={"version": "2.0"})
+        add_change(s, "orders", at(4, 11), details={"custom_details": {"version": "2.0"}})
         add_change(s, "checkout", at(4, 11, 45), details={"version": "9.9"})
         add_change(s, "site", at(10, 6, 59, 59), details={"version": "3.0"})
         add_change(s, "checkout", at(11, 11, 30), details={"version": "1.3.0"})

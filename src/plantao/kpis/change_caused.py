@@ -123,8 +123,18 @@ class ChangeCausedReport:
 
 
 def release_of(summary: str, details: Any) -> str:
-    """The release a change shipped: ``details["version"]`` when given, else its summary."""
-    version = details.get("version") if isinstance(details, dict) else None
+    """The release a change shipped: its ``version`` detail when given, else its summary.
+
+    The PagerDuty change intake keeps the sender's fields under ``custom_details``, so
+    ``details["custom_details"]["version"]`` is where a CI pipeline's version lands; a
+    top-level ``details["version"]`` (changes recorded by other means) is read first.
+    """
+    version = None
+    if isinstance(details, dict):
+        custom = details.get("custom_details")
+        version = details.get("version")
+        if version is None and isinstance(custom, dict):
+            version = custom.get("version")
     if version is not None and str(version).strip():
         return str(version).strip()[:_LABEL]
     return (summary.strip() or "(no summary)")[:_LABEL]
