@@ -1,0 +1,53 @@
+"""The KPI sections in page order: name → ``compute(session, scope)``, read by the API, the
+web page, the CSV/JSON export and the Prometheus metrics.
+
+Why one registry: four readers show the same figures; if each kept its own list, a section
+added for the page would be missing from the export or the metrics. A section module exposes
+``compute(session, scope)`` returning a result whose ``section()`` is a ``kpis.shapes.Section``;
+this module only lists them and never computes a figure itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from plantao.errors import NotFound
+from plantao.kpis import response, routine_completion
+from plantao.kpis.scope import KpiScope
+from plantao.kpis.shapes import Section
+
+
+class HasSection(Protocol):
+    """What a section module's ``compute`` returns."""
+
+    def section(self) -> Section: ...
+
+
+Compute = Callable[[Session, KpiScope], HasSection]
+
+#: Page order: how fast we respond, what happened, why, how we learn, what it costs people.
+SECTIONS: dict[str, Compute] = {
+    "response": response.compute,
+    "routines": routine_completion.compute,
+}
+
+
+def names() -> tuple[str, ...]:
+    return tuple(SECTIONS)
+
+
+def compute(session: Session, name: str, scope: KpiScope) -> Section:
+    """One section of ``scope``; an unknown name is a 404 that lists the known ones."""
+    try:
+        fn = SECTIONS[name]
+    except KeyError:
+        raise NotFound(f"no KPI section {name!r}; known: {', '.join(SECTIONS)}") from None
+    return fn(session, scope).section()
+
+
+def report(session: Session, scope: KpiScope) -> tuple[Section, ...]:
+    """Every section of ``scope``, in page order."""
+    return tuple(fn(session, scope).section() for fn in SECTIONS.values())
