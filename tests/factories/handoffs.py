@@ -9,6 +9,7 @@ is 09:00 UTC on the 27th and 08:00 UTC on the 28th. The rotation starts on 2027-
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,11 @@ from plantao.command.update_schemas import StatusUpdateIn
 from plantao.db import run_transaction
 from plantao.incidents import service as incident_service
 from plantao.incidents.lifecycle import Action
+from plantao.oncall import handoff_generation
+from plantao.oncall.handoff_boundaries import Boundary
+from plantao.oncall.handoff_models import Handoff
+from plantao.oncall.handoff_settings import HandoffSettings
+from plantao.oncall.models import OncallSchedule
 from plantao.people.models import User
 from tests.factories.config import apply_config, apply_standard
 from tests.factories.notify import WEBHOOK_SECRET
@@ -139,3 +145,22 @@ def principal(session: Session, handle: str) -> Principal:
     """The person ``handle`` as the API sees them (roles from their memberships)."""
     user = session.scalars(select(User).where(User.handle == handle)).one()
     return principal_of(session, user, via="test")
+
+
+def draft_at(factory: sessionmaker[Session], slug: str, at: datetime) -> int:
+    """The draft handoff of schedule ``slug`` at ``at`` (ana → bruno), made once; its id."""
+
+    def work(s: Session) -> int:
+        row = s.scalars(select(OncallSchedule).where(OncallSchedule.slug == slug)).one()
+        boundary = Boundary(at, ("ana",), ("bruno",))
+        handoff_generation.draft(s, row, boundary, HandoffSettings(), clock.now())
+        return s.scalars(
+            select(Handoff.id).where(Handoff.schedule_id == row.id, Handoff.handoff_at == at)
+        ).one()
+
+    return run_transaction(factory, work)
+
+
+def matrix_handoff(world: Any, _caller: str) -> str:
+    """For the RBAC matrix: a draft of its ``primary`` schedule (ana outgoing, no caller)."""
+    return str(draft_at(world.factory, "primary", datetime(2030, 1, 7, 9, 0, tzinfo=UTC)))
