@@ -14,6 +14,7 @@ double click should not page someone twice.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -84,7 +85,7 @@ def send(session: Session, user_id: int, *, requested_by: str, language: str = "
         .limit(1)
     ).first()
     if last is not None and now - last < MIN_INTERVAL:
-        wait = int((MIN_INTERVAL - (now - last)).total_seconds()) + 1
+        wait = max(1, math.ceil((MIN_INTERVAL - (now - last)).total_seconds()))
         raise Conflict(f"a test page was sent less than a minute ago; try again in {wait} s")
     methods = list(
         session.scalars(
