@@ -5,15 +5,17 @@ take hours on two CPUs, and even COPY from Python spends most of its time buildi
 client. Generating the rows in the database costs one statement per table and finishes in a few
 minutes. ``session_replication_role = replica`` skips the foreign-key triggers during the load
 (the rows are consistent by construction: every id is read back from the tables the statement
-joins), which halves the alert insert; indexes are kept, so the planner sees what production has.
+joins); indexes are kept, so the planner sees what production has.
 
 Proportions (per 50,000 incidents over 365 days; every figure scales with ``--incidents``):
-severities 3 % Sev1, 15 % Sev2, 42 % Sev3, 40 % Sev4; acknowledgement delays around each
-severity's target (about a fifth late, a tenth of Sev4 auto-resolved unacknowledged); 40 alerts
-per incident on average (skewed alert names, 3 % flapping); one page per incident plus a second
-for a fifth; three status updates per Sev1/Sev2; a postmortem for every resolved Sev1/Sev2 and a
-tenth of Sev3 with two corrective actions each; 20,000 change events (a release version each);
-a runbook link on 60 % of incidents, half of them confirmed. ``setseed`` makes runs repeatable.
+severities 3 % Sev1, 15 % Sev2, 42 % Sev3, 40 % Sev4; the first alert 15 s to 10 min before
+the incident; acknowledgement delays around each severity's target (about a fifth late, a tenth
+of Sev4 auto-resolved unacknowledged); 40 alerts per incident on average, 90 % of them named
+like their incident (Alertmanager groups by alertname), the rest any of 300 names, skewed so a
+few are loud; 3 % flapping; one page per incident plus a second for a fifth; three status
+updates per Sev1/Sev2; a postmortem for every resolved Sev1/Sev2 and a tenth of Sev3 with two
+corrective actions each; 20,000 change events (a release version each); a runbook link on
+60 % of incidents, half of them confirmed. ``setseed`` makes runs repeatable.
 """
 
 from __future__ import annotations
@@ -66,19 +68,28 @@ ALERTS = """
 INSERT INTO alerts (integration_id, service_id, incident_id, identity, source, status, summary,
   severity, labels, annotations, details, content_hash, starts_at, ends_at, first_seen_at,
   last_seen_at, resolved_at, repeat_count, flap_count)
-SELECT ig.id, i.service_id, i.id, 'bench-' || g, 'alertmanager', 'resolved',
-  'Alert ' || a.aname || ' on node-' || (g %% 50), i.severity,
-  jsonb_build_object('alertname', a.aname, 'instance', 'node-' || (g %% 50)), '{}'::jsonb,
-  '{}'::jsonb, md5(g::text), i.triggered_at - make_interval(secs => 120 * r),
+SELECT ig.id, i.service_id, i.id, 'bench-' || a.g, 'alertmanager', 'resolved',
+  'Alert ' || a.aname || ' on node-' || (a.g %% 50), i.severity,
+  jsonb_build_object('alertname', a.aname, 'instance', 'node-' || (a.g %% 50)), '{}'::jsonb,
+  '{}'::jsonb, md5(a.g::text), a.started,
   coalesce(i.resolved_at, i.triggered_at + interval '1 hour'),
-  i.triggered_at - make_interval(secs => 120 * r), i.triggered_at + make_interval(secs => 60 * r),
-  coalesce(i.resolved_at, i.triggered_at + interval '1 hour'), (g %% 7),
-  CASE WHEN r < 0.03 THEN 1 + (g %% 3) ELSE 0 END
+  a.started, i.triggered_at + make_interval(secs => 60 * a.r),
+  coalesce(i.resolved_at, i.triggered_at + interval '1 hour'), (a.g %% 7),
+  CASE WHEN a.r < 0.03 THEN 1 + (a.g %% 3) ELSE 0 END
 FROM (
-  SELECT g, random() AS r, 'Alert' || floor(300 * power(random(), 3))::int AS aname
+  SELECT g, random() AS r, random() AS r2,
+    'Alert' || floor(300 * power(random(), 3))::int AS other
   FROM generate_series(0, %(alerts)s - 1) AS g
+) raw
+JOIN incidents i ON i.id = %(first)s + (raw.g %% %(n)s)
+CROSS JOIN LATERAL (
+  SELECT raw.g, raw.r,
+    i.triggered_at - make_interval(secs => (30 + (i.id * 7919) %% 600) * (0.5 + 0.5 * raw.r))
+      AS started,
+    CASE WHEN raw.r2 < 0.9
+    THEN 'Alert' || floor(300 * power(((i.id * 2654435761::bigint) %% 1000) / 1000.0, 3))::int
+    ELSE raw.other END AS aname
 ) a
-JOIN incidents i ON i.id = %(first)s + (a.g %% %(n)s)
 JOIN integrations ig ON ig.service_id = i.service_id
 """
 
