@@ -35,7 +35,7 @@ WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 92, 16, 40
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 #: At most this many x labels are written; the others stay in the data table.
-MAX_X_LABELS = 8
+MAX_X_LABELS = 6
 
 _ids = count(1)
 Format = Callable[[float], str]
