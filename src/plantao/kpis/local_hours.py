@@ -20,16 +20,15 @@ Bounds are inclusive at the start and exclusive at the end (09:00 is working, 18
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from plantao.postmortems.business_days import Calendar, zone
 
-NIGHT_STARTS = time(22, 0)
-NIGHT_ENDS = time(7, 0)
-WORK_STARTS = time(9, 0)
-WORK_ENDS = time(18, 0)
+#: The bounds, in whole local hours: every slot changes on the hour, so the hour decides.
+NIGHT_STARTS, NIGHT_ENDS = 22, 7
+WORK_STARTS, WORK_ENDS = 9, 18
 #: The time zone a person is read in when theirs is not a known IANA name (never guess one).
 FALLBACK_ZONE = "UTC"
 
@@ -61,15 +60,23 @@ def person_zone(name: str | None) -> ZoneInfo:
         return zone(FALLBACK_ZONE)
 
 
-def is_night(clock_time: time) -> bool:
-    return clock_time >= NIGHT_STARTS or clock_time < NIGHT_ENDS
-
-
 def classify(moment: datetime, time_zone: str | None, calendar: Calendar) -> LocalHours:
     """Classify the UTC-aware ``moment`` for a person living in ``time_zone``."""
     if moment.tzinfo is None:
         raise ValueError("moment must be timezone-aware")
-    local = moment.astimezone(UTC).astimezone(person_zone(time_zone))
-    wall = local.time().replace(tzinfo=None)
-    working = calendar.is_working_day(local.date()) and WORK_STARTS <= wall < WORK_ENDS
-    return LocalHours(local=local, night=is_night(wall), working=working)
+    local = moment.astimezone(person_zone(time_zone))
+    night, working = slots_of(local, calendar)
+    return LocalHours(local=local, night=night, working=working)
+
+
+def slots(moment: datetime, zone: ZoneInfo, calendar: Calendar) -> tuple[bool, bool]:
+    """``(night, working)`` of an aware ``moment`` for a person in ``zone``: the bulk form of
+    :func:`classify` (no object per page) for a year of pages."""
+    return slots_of(moment.astimezone(zone), calendar)
+
+
+def slots_of(local: datetime, calendar: Calendar) -> tuple[bool, bool]:
+    hour = local.hour
+    night = hour >= NIGHT_STARTS or hour < NIGHT_ENDS
+    working = WORK_STARTS <= hour < WORK_ENDS and calendar.is_working_day(local.date())
+    return night, working

@@ -26,10 +26,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from plantao.incidents.models import Incident, TimelineEntry
@@ -48,9 +48,11 @@ INTEGRATION_ACTOR = "integration:"
 SERIES = ("alerts_per_incident", "auto_resolved_unacked", "reopened_incidents")
 
 
-@dataclass(frozen=True)
-class IncidentNoise:
-    """What the noise figures need of one incident (read once, reduced in Python)."""
+class IncidentNoise(NamedTuple):
+    """What the noise figures need of one incident (read once, reduced in Python).
+
+    ``triggered_at`` without an offset (SQLite, read without the column type's conversion)
+    is UTC."""
 
     incident_id: int
     triggered_at: datetime
@@ -156,17 +158,17 @@ class NoiseReport:
 def compute(session: Session, scope: KpiScope) -> NoiseReport:
     """Alert noise of ``scope``: five set-based queries, reduced in Python."""
     rows = [
-        IncidentNoise(int(r[0]), r[1], r[2] is not None, r[3], r[4])
-        for r in session.execute(
+        IncidentNoise(*row)
+        for row in session.execute(
             scoped(
                 scope,
                 Incident.id,
-                Incident.triggered_at,
-                Incident.resolved_at,
+                type_coerce(Incident.triggered_at, DateTime(timezone=True)),
+                Incident.resolved_at.is_not(None),
                 KpiIncidentRollup.alerts,
                 KpiIncidentRollup.flaps,
             ).outerjoin(KpiIncidentRollup, KpiIncidentRollup.incident_id == Incident.id)
-        )
+        ).tuples()
     ]
     return from_rows(
         scope,
@@ -219,8 +221,12 @@ def _weekly(
     triggered: Counter[date] = Counter()
     auto_by_week: Counter[date] = Counter()
     reopened_by_week: Counter[date] = Counter()
+    by_day: dict[date, date] = {}
     for row in rows:
-        week = week_start(row.triggered_at)
+        day = _utc(row.triggered_at).astimezone(UTC).date()
+        week = by_day.get(day)
+        if week is None:
+            week = by_day[day] = week_start(_utc(row.triggered_at))
         triggered[week] += 1
         if row.alerts:
             alerts[week].append(row.alerts)
@@ -236,6 +242,10 @@ def _weekly(
         points.append(WeekPoint(week, SERIES[1], float(auto_by_week[week]), triggered[week]))
         points.append(WeekPoint(week, SERIES[2], float(reopened_by_week[week]), triggered[week]))
     return tuple(points)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _auto_resolved_unacked(session: Session, scope: KpiScope) -> set[int]:

@@ -20,19 +20,19 @@ person paged), never over alerts.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from plantao.catalog.models import Service
 from plantao.incidents.models import Incident
-from plantao.kpis.local_hours import classify
+from plantao.kpis.local_hours import person_zone, slots
 from plantao.kpis.response import week_start, weeks
 from plantao.kpis.scope import KpiScope
 from plantao.kpis.shapes import Cell, KpiTable, Section, WeekPoint, week_table
@@ -44,15 +44,6 @@ from plantao.postmortems.business_days import Calendar
 
 #: Weekly series, in the order charts draw them.
 SERIES = ("pages", "outside_working_hours", "night")
-
-
-@dataclass(frozen=True)
-class PagedAt:
-    """One page as the load figures need it: whom, when, and under which calendar."""
-
-    user_id: int
-    paged_at: datetime
-    team_id: int | None
 
 
 @dataclass(frozen=True)
@@ -184,55 +175,61 @@ def _filters(scope: KpiScope) -> list[ColumnElement[bool]]:
 
 
 def compute(session: Session, scope: KpiScope) -> OncallLoadReport:
-    """On-call load of ``scope``: one query for the pages, one for the people, one for the
-    calendars; the time-zone classification happens here, page by page."""
-    pages = [
-        PagedAt(int(user_id), paged_at, team_id)
-        for user_id, paged_at, team_id in session.execute(
-            select(Page.user_id, Page.paged_at, Service.team_id)
-            .join(Incident, Incident.id == Page.incident_id)
-            .join(Service, Service.id == Incident.service_id)
-            .where(*_filters(scope))
-        )
-    ]
-    ids = sorted({p.user_id for p in pages})
+    """On-call load of ``scope``: one query for the people, one for the calendars, one for the
+    pages, streamed into the time-zone classification page by page.
+
+    ``paged_at`` is read without the UTC column type's per-row conversion (a year of pages
+    is tens of thousands of rows): an instant without an offset (SQLite) is UTC.
+    """
     people = {
         row.id: Person(row.id, row.handle, row.name, row.time_zone)
-        for row in session.execute(
-            select(User.id, User.handle, User.name, User.time_zone).where(User.id.in_(ids))
-        )
+        for row in session.execute(select(User.id, User.handle, User.name, User.time_zone))
     }
-    table = calendars.by_team(session) if pages else {}
+    table = calendars.by_team(session)
+    pages = session.execute(
+        select(Page.user_id, type_coerce(Page.paged_at, DateTime(timezone=True)), Service.team_id)
+        .join(Incident, Incident.id == Page.incident_id)
+        .join(Service, Service.id == Incident.service_id)
+        .where(*_filters(scope))
+    ).tuples()
     return from_pages(scope, pages, people, lambda team_id: calendars.pick(table, team_id))
 
 
 def from_pages(
     scope: KpiScope,
-    pages: Sequence[PagedAt],
+    pages: Iterable[tuple[int, datetime, int | None]],
     people: dict[int, Person],
     calendar_of: Callable[[int | None], Calendar],
 ) -> OncallLoadReport:
-    """The figures of already-read pages (``calendar_of(team_id) -> Calendar``)."""
-    total: Counter[int] = Counter()
-    outside: Counter[int] = Counter()
-    night: Counter[int] = Counter()
-    weekly: dict[str, Counter[date]] = {name: Counter() for name in SERIES}
-    for page in pages:
-        person = people.get(page.user_id)
-        hours = classify(
-            page.paged_at, person.time_zone if person else None, calendar_of(page.team_id)
-        )
-        week = week_start(page.paged_at)
-        total[page.user_id] += 1
-        weekly["pages"][week] += 1
-        if hours.outside_working:
-            outside[page.user_id] += 1
-            weekly["outside_working_hours"][week] += 1
-        if hours.sleep_interrupting:
-            night[page.user_id] += 1
-            weekly["night"][week] += 1
+    """The figures of pages ``(user_id, paged_at, team_id)`` (``calendar_of(team_id)`` gives
+    the team's calendar); a ``paged_at`` without an offset is UTC.
+
+    A year can hold tens of thousands of pages: zones, calendars and weeks are looked up once
+    each, and a page costs one time-zone conversion and a few integer additions.
+    """
+    zones = {uid: person_zone(p.time_zone) for uid, p in people.items()}
+    fallback = person_zone(None)
+    by_team: dict[int | None, Calendar] = {}
+    by_day: dict[date, date] = {}
+    # per person and per week: [pages, outside working hours, night]
+    mine: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    weekly: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for user_id, sent, team_id in pages:
+        calendar = by_team.get(team_id)
+        if calendar is None:
+            calendar = by_team[team_id] = calendar_of(team_id)
+        paged_at = sent.replace(tzinfo=UTC) if sent.tzinfo is None else sent
+        night, working = slots(paged_at, zones.get(user_id, fallback), calendar)
+        day = paged_at.astimezone(UTC).date()
+        week = by_day.get(day)
+        if week is None:
+            week = by_day[day] = week_start(paged_at)
+        for counts in (mine[user_id], weekly[week]):
+            counts[0] += 1
+            counts[1] += not working
+            counts[2] += night
     loads = []
-    for user_id, count in total.items():
+    for user_id, (count, outside, nights) in mine.items():
         person = people.get(user_id) or Person(user_id, f"user-{user_id}", "", "UTC")
         loads.append(
             PersonLoad(
@@ -240,15 +237,16 @@ def from_pages(
                 name=person.name,
                 time_zone=person.time_zone,
                 pages=count,
-                outside_working_hours=outside[user_id],
-                night=night[user_id],
-                night_per_week=per_week(night[user_id], scope),
+                outside_working_hours=outside,
+                night=nights,
+                night_per_week=per_week(nights, scope),
             )
         )
     loads.sort(key=lambda p: (-p.pages, -p.night, p.handle))
+    empty = [0, 0, 0]
     trends = tuple(
-        WeekPoint(week, name, float(weekly[name][week]), weekly["pages"][week])
+        WeekPoint(week, name, float(weekly.get(week, empty)[i]), weekly.get(week, empty)[0])
         for week in weeks(scope)
-        for name in SERIES
+        for i, name in enumerate(SERIES)
     )
     return OncallLoadReport(scope=scope, people=tuple(loads), trends=trends)

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -61,8 +61,7 @@ COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class PostedUpdate:
+class PostedUpdate(NamedTuple):
     """One status update as the punctuality figures need it."""
 
     incident_id: int
@@ -211,7 +210,7 @@ def compute(session: Session, scope: KpiScope) -> PunctualityReport:
         )
         .join(StatusUpdate, StatusUpdate.incident_id == Incident.id)
         .order_by(Incident.id, StatusUpdate.id)
-    )
+    ).tuples()
     return from_updates(scope, [PostedUpdate(*row) for row in rows], clock.now())
 
 
