@@ -15,7 +15,17 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from plantao.errors import NotFound
-from plantao.kpis import response, routine_completion
+from plantao.kpis import (
+    adherence,
+    change_caused,
+    incident_counts,
+    noise,
+    oncall_load,
+    response,
+    routine_completion,
+    runbook_coverage,
+    update_punctuality,
+)
 from plantao.kpis.scope import KpiScope
 from plantao.kpis.shapes import Section
 
@@ -31,6 +41,13 @@ Compute = Callable[[Session, KpiScope], HasSection]
 #: Page order: how fast we respond, what happened, why, how we learn, what it costs people.
 SECTIONS: dict[str, Compute] = {
     "response": response.compute,
+    "incidents": incident_counts.compute,
+    "change_caused": change_caused.compute,
+    "runbooks": runbook_coverage.compute,
+    "adherence": adherence.compute,
+    "noise": noise.compute,
+    "oncall_load": oncall_load.compute,
+    "update_punctuality": update_punctuality.compute,
     "routines": routine_completion.compute,
 }
 
