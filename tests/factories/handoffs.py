@@ -49,6 +49,7 @@ users:
     language: pt-BR
     contact_methods: [{{name: mail, type: email, address: ana@example.com}}]
     notification_rules: [{{contact: mail, after: 0m}}]
+    throttle: {{limit: 100, window: 15m}}
   - {{handle: bruno, name: Bruno, email: bruno@example.com}}
 services:
   - {{slug: checkout, name: Checkout, team: sre, escalation_policy: lisbon-first}}
@@ -147,12 +148,18 @@ def principal(session: Session, handle: str) -> Principal:
     return principal_of(session, user, via="test")
 
 
-def draft_at(factory: sessionmaker[Session], slug: str, at: datetime) -> int:
-    """The draft handoff of schedule ``slug`` at ``at`` (ana → bruno), made once; its id."""
+def draft_at(
+    factory: sessionmaker[Session],
+    slug: str,
+    at: datetime,
+    outgoing: tuple[str, ...] = ("ana",),
+    incoming: tuple[str, ...] = ("bruno",),
+) -> int:
+    """The draft handoff of schedule ``slug`` at ``at``, made once; its id."""
 
     def work(s: Session) -> int:
         row = s.scalars(select(OncallSchedule).where(OncallSchedule.slug == slug)).one()
-        boundary = Boundary(at, ("ana",), ("bruno",))
+        boundary = Boundary(at, outgoing, incoming)
         handoff_generation.draft(s, row, boundary, HandoffSettings(), clock.now())
         return s.scalars(
             select(Handoff.id).where(Handoff.schedule_id == row.id, Handoff.handoff_at == at)
