@@ -3,10 +3,9 @@
 Why counts need their own section: seed 002 §4 asks for the frequency by root-cause taxonomy,
 and the response medians mean little without the volume behind them. The root cause is the
 one the postmortem author chose; incidents without a postmortem or without a chosen cause are
-"unclassified" (a visible gap in the learning loop, not hidden). One query reads four short
-columns per incident (a year is ~50,000 small rows) and Python counts them, because the ISO
-week of a timestamp is computed differently by each database; private incidents count like
-any other and no title is read.
+"unclassified" (a visible gap in the learning loop, not hidden). The database counts (one
+GROUP BY, the ISO week from ``kpis.epoch``); private incidents count like any other and no
+title is read.
 """
 
 from __future__ import annotations
@@ -17,11 +16,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from plantao.catalog.models import Service
 from plantao.incidents.models import Incident
-from plantao.kpis.response import week_start, weeks
+from plantao.kpis.epoch import week_number, week_of
+from plantao.kpis.response import weeks
 from plantao.kpis.scope import SEVERITIES, KpiScope
 from plantao.kpis.selection import scoped
 from plantao.kpis.shapes import Count, KpiTable, Section, WeekPoint, week_table
@@ -78,31 +79,39 @@ class IncidentCounts:
 
 
 def compute(session: Session, scope: KpiScope) -> IncidentCounts:
-    """Counts of the scope's incidents; every severity and root cause is listed, even at 0."""
-    rows = session.execute(
-        scoped(
-            scope,
-            Incident.severity,
-            Postmortem.root_cause,
-            Service.slug,
-            Incident.triggered_at,
-        ).outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
-    ).all()
+    """Counts of the scope's incidents; every severity and root cause is listed, even at 0.
+
+    One GROUP BY (severity, root cause, service, ISO week) in the database: a year of
+    incidents comes back as a few thousand count rows at most.
+    """
+    week = week_number(Incident.triggered_at)
+    rows = (
+        session.connection()
+        .execute(
+            scoped(
+                scope, Incident.severity, Postmortem.root_cause, Service.slug, week, func.count()
+            )
+            .outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
+            .group_by(Incident.severity, Postmortem.root_cause, Service.slug, week)
+        )
+        .tuples()
+    )
     severities: dict[str, int] = defaultdict(int)
     causes: dict[str, int] = defaultdict(int)
     services: dict[str, int] = defaultdict(int)
     per_week: dict[tuple[date, str], int] = defaultdict(int)
-    for severity, cause, slug, triggered_at in rows:
-        severities[severity] += 1
-        causes[cause or UNCLASSIFIED] += 1
-        services[slug] += 1
-        per_week[(week_start(triggered_at), severity)] += 1
-    total = len(rows)
+    total = 0
+    for severity, cause, slug, number, n in rows:
+        total += n
+        severities[severity] += n
+        causes[cause or UNCLASSIFIED] += n
+        services[slug] += n
+        per_week[(week_of(number), severity)] += n
     weekly = tuple(
-        WeekPoint(week=week, series=sev, value=float(n), count=n)
-        for week in weeks(scope)
+        WeekPoint(week=monday, series=sev, value=float(n), count=n)
+        for monday in weeks(scope)
         for sev in SEVERITIES
-        for n in (per_week.get((week, sev), 0),)
+        for n in (per_week.get((monday, sev), 0),)
     )
     return IncidentCounts(
         total=total,

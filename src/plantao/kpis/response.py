@@ -3,9 +3,10 @@
 Why this shape: seed 002 §4 judges the response by severity against the targets of the
 severity matrix in force (MTTA 5/15/60 min, MTTR per the matrix), so each severity gets its
 medians, p90s and the share of incidents that met the target; the weekly medians show whether
-it is getting better. One query reads the scope's incidents (timestamps only — never titles,
-so private incidents count without showing) with the alert rollup outer-joined for the first
-alert's start; the reduction happens in Python with ``kpis.stats`` so both databases agree.
+it is getting better. One query returns, per incident of the scope, its severity, ISO week
+and four durations in seconds, computed by the database (``kpis.epoch``) with the alert rollup
+outer-joined for the first alert's start — never a title, so private incidents count without
+showing; the percentiles are taken in Python with ``kpis.stats`` so both databases agree.
 
 What each duration is (and which incidents it leaves out) is written in docs/kpis-figures.md:
 a duration is counted only for incidents that reached its end point (an unacknowledged
@@ -14,17 +15,18 @@ incident has no MTTA yet); those are exposed as ``open`` counts instead of being
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from plantao.incidents.models import Incident
 from plantao.incidents.severity import SeverityMatrix
 from plantao.incidents.severity_config import severity_matrix
+from plantao.kpis.epoch import seconds_between, week_number, week_number_of
 from plantao.kpis.models import KpiIncidentRollup
 from plantao.kpis.scope import SEVERITIES, KpiScope
 from plantao.kpis.selection import scoped
@@ -45,40 +47,22 @@ DURATIONS = ("mttd", "mtta", "mttm", "mttr")
 TREND_DURATIONS = ("mtta", "mttr")
 
 
-@dataclass(frozen=True)
-class IncidentTimes:
-    """The moments of one incident that the response times are computed from."""
+class IncidentDurations(NamedTuple):
+    """One incident as the database returns it: its severity, ISO week and four durations.
+
+    Durations are seconds (None when the end point is not reached yet): MTTD from the first
+    alert's start to the incident being triggered (Plantão's ``detected_at`` is itself the
+    earliest alert start, so it cannot measure detection); MTTA to ``acknowledged_at``; time
+    to mitigate to ``mitigated_at`` or, for incidents resolved straight away, ``resolved_at``;
+    MTTR to ``resolved_at``. ``week`` is :func:`plantao.kpis.epoch.week_number`'s value.
+    """
 
     severity: str
-    triggered_at: datetime
-    first_alert_at: datetime | None
-    acknowledged_at: datetime | None
-    mitigated_at: datetime | None
-    resolved_at: datetime | None
-
-    def duration(self, name: str) -> float | None:
-        """Seconds of ``name`` (mttd/mtta/mttm/mttr), None when the end point is not reached.
-
-        MTTD runs from the first alert's start to the incident being triggered (Plantão's
-        ``detected_at`` is itself the earliest alert start, so it cannot measure detection);
-        time to mitigate ends at ``mitigated_at`` or, for incidents resolved straight away, at
-        ``resolved_at``. Negative spans (clock skew between senders) count as 0.
-        """
-        start: datetime | None
-        end: datetime | None
-        if name == "mttd":
-            start, end = self.first_alert_at, self.triggered_at
-        elif name == "mtta":
-            start, end = self.triggered_at, self.acknowledged_at
-        elif name == "mttm":
-            start, end = self.triggered_at, self.mitigated_at or self.resolved_at
-        elif name == "mttr":
-            start, end = self.triggered_at, self.resolved_at
-        else:
-            raise ValueError(f"unknown duration {name!r}")
-        if start is None or end is None:
-            return None
-        return max(0.0, (end - start).total_seconds())
+    week: int
+    mttd: float | None
+    mtta: float | None
+    mttm: float | None
+    mttr: float | None
 
 
 @dataclass(frozen=True)
@@ -150,46 +134,77 @@ def series_name(severity: str, duration: str) -> str:
 
 
 def compute(session: Session, scope: KpiScope) -> ResponseReport:
-    """The response report of ``scope``, against the severity matrix in force."""
-    rows = session.execute(
-        scoped(
-            scope,
-            Incident.severity,
-            Incident.triggered_at,
-            KpiIncidentRollup.first_alert_at,
-            Incident.acknowledged_at,
-            Incident.mitigated_at,
-            Incident.resolved_at,
-        ).outerjoin(KpiIncidentRollup, KpiIncidentRollup.incident_id == Incident.id)
-    ).all()
-    times = [IncidentTimes(*row) for row in rows]
-    return from_times(scope, times, severity_matrix(session))
+    """The response report of ``scope``, against the severity matrix in force.
+
+    The database returns per incident its severity, week and four durations as numbers
+    (``kpis.epoch``), so the reduction below only sorts floats.
+    """
+    triggered = Incident.triggered_at
+    rows = (
+        session.connection()
+        .execute(
+            scoped(
+                scope,
+                Incident.severity,
+                week_number(triggered),
+                seconds_between(KpiIncidentRollup.first_alert_at, triggered),
+                seconds_between(triggered, Incident.acknowledged_at),
+                seconds_between(
+                    triggered, func.coalesce(Incident.mitigated_at, Incident.resolved_at)
+                ),
+                seconds_between(triggered, Incident.resolved_at),
+            ).outerjoin(KpiIncidentRollup, KpiIncidentRollup.incident_id == Incident.id)
+        )
+        .tuples()
+    )
+    return from_rows(scope, rows, severity_matrix(session))
 
 
-def from_times(
-    scope: KpiScope, times: Sequence[IncidentTimes], matrix: SeverityMatrix
+def from_rows(
+    scope: KpiScope, rows: Iterable[tuple[str, int, Any, Any, Any, Any]], matrix: SeverityMatrix
 ) -> ResponseReport:
-    """The figures of already-read incidents (pure: unit-tested without a database)."""
-    grouped: dict[str, list[IncidentTimes]] = {sev: [] for sev in SEVERITIES}
-    for item in times:
-        grouped.setdefault(item.severity, []).append(item)
+    """The figures of already-read incidents (pure: unit-tested without a database).
+
+    ``rows`` are :class:`IncidentDurations` (or plain tuples of the same shape); negative
+    durations (sender clock skew) count as 0.
+    """
+    values: dict[str, tuple[list[float], ...]] = {sev: ([], [], [], []) for sev in SEVERITIES}
+    incidents: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+    trend: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
+    for severity, week, *durations in rows:
+        lists = values.get(severity)
+        if lists is None:
+            continue  # a severity outside sev1..sev4 cannot be stored (check constraint)
+        incidents[severity] += 1
+        cleaned = [d if d is None or d >= 0 else 0.0 for d in durations]  # = epoch.seconds
+        for bucket, value in zip(lists, cleaned, strict=True):
+            if value is not None:
+                bucket.append(value)
+        weekly_lists = trend.setdefault((week, severity), ([], []))
+        if cleaned[1] is not None:
+            weekly_lists[0].append(cleaned[1])
+        if cleaned[3] is not None:
+            weekly_lists[1].append(cleaned[3])
     by_severity = []
     still_open = {}
     for sev in SEVERITIES:
-        members = grouped[sev]
         targets = _targets(matrix, sev)
-        figures = {name: figure(_durations(members, name), targets.get(name)) for name in DURATIONS}
-        by_severity.append(SeverityResponse(severity=sev, incidents=len(members), **figures))
+        figures = {
+            name: figure(found, targets.get(name))
+            for name, found in zip(DURATIONS, values[sev], strict=True)
+        }
+        count = incidents[sev]
+        by_severity.append(SeverityResponse(severity=sev, incidents=count, **figures))
         still_open[sev] = OpenCounts(
-            unacknowledged=sum(1 for m in members if m.acknowledged_at is None),
-            unmitigated=sum(1 for m in members if m.duration("mttm") is None),
-            unresolved=sum(1 for m in members if m.resolved_at is None),
+            unacknowledged=count - figures["mtta"].count,
+            unmitigated=count - figures["mttm"].count,
+            unresolved=count - figures["mttr"].count,
         )
     return ResponseReport(
         scope=scope,
         by_severity=tuple(by_severity),
         open=still_open,
-        trends=weekly(scope, times),
+        trends=_weekly(scope, trend),
     )
 
 
@@ -204,30 +219,26 @@ def figure(values: Sequence[float], target_seconds: int | None) -> DurationFigur
     )
 
 
-def weekly(scope: KpiScope, times: Iterable[IncidentTimes]) -> tuple[WeekPoint, ...]:
+def _weekly(
+    scope: KpiScope, trend: dict[tuple[int, str], tuple[list[float], list[float]]]
+) -> tuple[WeekPoint, ...]:
     """MTTA and MTTR p50 per ISO week (Monday, UTC) and severity, every week of the scope.
 
     Weeks without incidents are present with ``value=None`` so a chart shows the gap instead of
     drawing a line across it; an incident belongs to the week it was triggered in.
     """
-    buckets: dict[tuple[date, str, str], list[float]] = defaultdict(list)
-    for item in times:
-        week = week_start(item.triggered_at)
-        for name in TREND_DURATIONS:
-            value = item.duration(name)
-            if value is not None:
-                buckets[(week, item.severity, name)].append(value)
     points = []
     for week in weeks(scope):
+        number = week_number_of(week)
         for sev in SEVERITIES:
-            for name in TREND_DURATIONS:
-                values = buckets.get((week, sev, name), [])
+            lists = trend.get((number, sev), ([], []))
+            for name, found in zip(TREND_DURATIONS, lists, strict=True):
                 points.append(
                     WeekPoint(
                         week=week,
                         series=series_name(sev, name),
-                        value=percentile(values, 0.5),
-                        count=len(values),
+                        value=percentile(found, 0.5),
+                        count=len(found),
                     )
                 )
     return tuple(points)
@@ -260,10 +271,6 @@ def _targets(matrix: SeverityMatrix, severity: str) -> dict[str, int | None]:
 
 def _seconds(value: timedelta | None) -> int | None:
     return None if value is None else int(value.total_seconds())
-
-
-def _durations(members: Iterable[IncidentTimes], name: str) -> list[float]:
-    return [v for v in (m.duration(name) for m in members) if v is not None]
 
 
 def _figure_keys(name: str, value: DurationFigure) -> dict[str, Any]:
