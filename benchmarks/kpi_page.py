@@ -9,11 +9,15 @@ On a PostgreSQL database created for the run and dropped after, ``plantao migrat
 Alertmanager integration each and the seed's response targets; ``kpi_seed.py`` writes the year
 (its docstring has the proportions) in the database itself; the KPI rollups are filled in this
 process with :func:`plantao.kpis.rollups.refresh` (what the engine step does in batches). Then a
-real ``plantao serve`` answers, an admin logs in like a browser, and over one keep-alive
-connection, after ``--warmup`` requests each:
+real ``plantao serve --no-engine`` answers (production settings, one web process; no engine
+because the rollups are current and nothing else is due, so only the page is measured), an admin
+logs in like a browser, and over one keep-alive connection, after ``--warmup`` requests each:
 
 - ``GET /kpis`` for the whole year (``from``/``to``) and for the default 30 days;
 - ``GET /api/v1/kpis/<section>`` for every section the API lists, for the year.
+
+First, ``GET /metrics`` once (the KPI gauges computed for both windows) and ``--requests``
+times more (answered from the collector's 60-second cache).
 
 Figures: median / p90 / p99 / max per path (ms, at the client on loopback: an upper bound of
 the server time). Then each KPI section is computed once in this process with every SQL
@@ -155,9 +159,37 @@ def time_paths(
     return results
 
 
+def scrape_metrics(base: str, requests: int) -> None:
+    """``GET /metrics``: the first scrape computes the KPI gauges (both windows), the next
+    ``requests`` answer from the collector's 60-second cache."""
+    with httpx.Client(base_url=base, timeout=120.0) as client:
+        began = time.perf_counter()
+        first = client.get("/metrics")
+        cold = (time.perf_counter() - began) * 1000
+        first.raise_for_status()
+        kpi_lines = sum(1 for line in first.text.splitlines() if line.startswith("plantao_kpi_"))
+        times = []
+        for _ in range(requests):
+            began = time.perf_counter()
+            client.get("/metrics").raise_for_status()
+            times.append((time.perf_counter() - began) * 1000)
+    print(
+        figure("/metrics first scrape (computes)", f"{cold:.0f} ms, {kpi_lines} KPI samples", WIDTH)
+    )
+    print(
+        figure(
+            "/metrics cached scrapes",
+            f"median {statistics.median(times):.1f} ms, p99 {percentile(times, 0.99):.1f} ms",
+            WIDTH,
+        ),
+        flush=True,
+    )
+
+
 def measure(url: str, args: argparse.Namespace, workdir: Path, now: datetime) -> None:
     with start_plantao(url, workdir, config(), serve_args=("--no-engine",)) as plantao:
         env = {**os.environ, "PLANTAO_DATABASE_URL": url}
+        scrape_metrics(plantao.base_url, args.requests)
         cookies = login(plantao.base_url, env, workdir)
         token = (
             run_cli(
