@@ -7,10 +7,11 @@ cause — the usual first suspect, and what the incident page already shows. An 
 attributed to ONE change (the named one, else the latest in the window), so a version's count
 is the incidents it caused and the per-version counts add up to the change-caused total.
 
-Two queries, no per-incident round trip: the scope's incidents (with the postmortem's named
-change) and the change events of their services in ``[start − 1 h, end)`` (the
-``ix_change_events_service_at`` index); matching is a binary search per incident in Python,
-because "the hour before" is interval arithmetic each database writes differently.
+No per-incident round trip: the scope's incidents (with the postmortem's named change) and the
+change events of their services in ``[start − 1 h, end)`` (the ``ix_change_events_service_at``
+index) come back as numbers (seconds since 1970, ``kpis.epoch``); matching is a binary search
+per incident in Python. Only the changes actually blamed are read again for their release
+(summary and details, a JSON document each).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -28,7 +29,8 @@ from sqlalchemy.orm import Session
 from plantao.catalog.models import Service
 from plantao.changes.models import ChangeEvent
 from plantao.incidents.models import Incident
-from plantao.kpis.response import week_start, weeks
+from plantao.kpis.epoch import epoch_seconds, week_number, week_number_of
+from plantao.kpis.response import weeks
 from plantao.kpis.scope import KpiScope
 from plantao.kpis.selection import scoped
 from plantao.kpis.shapes import KpiTable, Section, WeekPoint, week_table
@@ -43,12 +45,11 @@ _LABEL = 200
 
 @dataclass(frozen=True)
 class Change:
-    """One change event as the KPI needs it: where, when and which release it was."""
+    """One change event as the KPI matches it: which, where and when (seconds since 1970)."""
 
     id: int
     service_id: int
-    occurred_at: datetime
-    release: str
+    occurred_at: float
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,10 @@ def release_of(summary: str, details: Any) -> str:
 
 
 def cause_of(
-    triggered_at: datetime,
+    triggered_at: float,
     named: Change | None,
     candidates: Sequence[Change],
-    times: Sequence[datetime] | None = None,
+    times: Sequence[float] | None = None,
 ) -> Change | None:
     """The change blamed for an incident: the postmortem's, else the latest in the window.
 
@@ -158,22 +159,26 @@ def cause_of(
     if times is None:
         times = [c.occurred_at for c in candidates]
     last = bisect_right(times, triggered_at) - 1
-    if last >= 0 and candidates[last].occurred_at >= triggered_at - WINDOW:
+    if last >= 0 and candidates[last].occurred_at >= triggered_at - WINDOW.total_seconds():
         return candidates[last]
     return None
 
 
 def compute(session: Session, scope: KpiScope) -> ChangeCausedReport:
     """The change-caused figures of the scope's incidents."""
-    incidents = session.execute(
-        scoped(
-            scope,
-            Incident.service_id,
-            Service.slug,
-            Incident.triggered_at,
-            Postmortem.cause_change_id,
-        ).outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
-    ).all()
+    incidents = (
+        session.connection()
+        .execute(
+            scoped(
+                scope,
+                Incident.service_id,
+                epoch_seconds(Incident.triggered_at),
+                week_number(Incident.triggered_at),
+                Postmortem.cause_change_id,
+            ).outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
+        )
+        .all()
+    )
     services = scoped(scope, Incident.service_id).distinct()
     in_window = _changes(
         session,
@@ -181,22 +186,20 @@ def compute(session: Session, scope: KpiScope) -> ChangeCausedReport:
         ChangeEvent.occurred_at >= scope.start - WINDOW,
         ChangeEvent.occurred_at < scope.end,
     )
-    named_ids = {row[3] for row in incidents if row[3] is not None}
     known = {c.id: c for c in in_window}
-    missing = named_ids - set(known)
+    missing = {row[3] for row in incidents if row[3] is not None} - set(known)
     if missing:
         known.update((c.id, c) for c in _changes(session, ChangeEvent.id.in_(sorted(missing))))
     per_service: dict[int, list[Change]] = defaultdict(list)
     for change in sorted(in_window, key=lambda c: (c.occurred_at, c.id)):
         per_service[change.service_id].append(change)
     per_service_times = {sid: [c.occurred_at for c in cs] for sid, cs in per_service.items()}
-    slugs = dict(session.execute(select(Service.id, Service.slug)).tuples().all())
 
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    releases: dict[tuple[str, str], int] = defaultdict(int)
-    weekly: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    caused = named = 0
-    for service_id, slug, triggered_at, cause_change_id in incidents:
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    blamed: dict[int, int] = defaultdict(int)  # change id -> incidents it caused
+    weekly: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    named = 0
+    for service_id, triggered_at, number, cause_change_id in incidents:
         named_change = known.get(cause_change_id) if cause_change_id is not None else None
         cause = cause_of(
             triggered_at,
@@ -204,47 +207,62 @@ def compute(session: Session, scope: KpiScope) -> ChangeCausedReport:
             per_service.get(service_id, ()),
             per_service_times.get(service_id, ()),
         )
-        totals[slug][0] += 1
-        weekly[week_start(triggered_at)][0] += 1
+        totals[service_id][0] += 1
+        weekly[number][0] += 1
         if cause is None:
             continue
-        caused += 1
         named += named_change is not None
-        totals[slug][1] += 1
-        weekly[week_start(triggered_at)][1] += 1
-        releases[(slugs.get(cause.service_id, slug), cause.release)] += 1
+        totals[service_id][1] += 1
+        weekly[number][1] += 1
+        blamed[cause.id] += 1
+    slugs = dict(session.execute(select(Service.id, Service.slug)).tuples().all())
+    releases: dict[tuple[str, str], int] = defaultdict(int)
+    for change_id, service_id, release in _releases(session, sorted(blamed)):
+        releases[(slugs.get(service_id, "?"), release)] += blamed[change_id]
+    by_service = [
+        ServiceShare(slugs.get(sid, "?"), n, c, share(c, n)) for sid, (n, c) in totals.items()
+    ]
+    by_service.sort(key=lambda s: (-s.change_caused, s.service))
     return ChangeCausedReport(
         incidents=len(incidents),
-        change_caused=caused,
+        change_caused=sum(blamed.values()),
         named_in_postmortem=named,
-        by_service=tuple(
-            ServiceShare(slug, n, c, share(c, n))
-            for slug, (n, c) in sorted(totals.items(), key=lambda kv: (-kv[1][1], kv[0]))
-        ),
+        by_service=tuple(by_service),
         by_release=tuple(
             ReleaseCount(service, release, n)
             for (service, release), n in sorted(releases.items(), key=lambda kv: (-kv[1], kv[0]))
         ),
         weekly=tuple(
             WeekPoint(
-                week=w,
+                week=monday,
                 series="change_caused_share",
-                value=share(weekly[w][1], weekly[w][0]) if w in weekly else None,
-                count=weekly[w][0] if w in weekly else 0,
+                value=share(weekly[number][1], weekly[number][0]) if number in weekly else None,
+                count=weekly[number][0] if number in weekly else 0,
             )
-            for w in weeks(scope)
+            for monday in weeks(scope)
+            for number in (week_number_of(monday),)
         ),
     )
 
 
 def _changes(session: Session, *where: Any) -> list[Change]:
-    rows = session.execute(
+    """Changes without their details (a JSON document each): only blamed ones need those."""
+    rows = session.connection().execute(
         select(
-            ChangeEvent.id,
-            ChangeEvent.service_id,
-            ChangeEvent.occurred_at,
-            ChangeEvent.summary,
-            ChangeEvent.details,
+            ChangeEvent.id, ChangeEvent.service_id, epoch_seconds(ChangeEvent.occurred_at)
         ).where(*where)
-    ).all()
-    return [Change(r[0], r[1], r[2], release_of(r[3], r[4])) for r in rows]
+    )
+    return [Change(r[0], r[1], r[2]) for r in rows]
+
+
+def _releases(session: Session, ids: Sequence[int]) -> list[tuple[int, int, str]]:
+    """``(id, service_id, release)`` of the blamed changes, in chunks of 1000 ids."""
+    found: list[tuple[int, int, str]] = []
+    for first in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(
+                ChangeEvent.id, ChangeEvent.service_id, ChangeEvent.summary, ChangeEvent.details
+            ).where(ChangeEvent.id.in_(ids[first : first + 1000]))
+        )
+        found.extend((r[0], r[1], release_of(r[2], r[3])) for r in rows)
+    return found

@@ -84,3 +84,23 @@ def week_of(number: int) -> date:
 def week_number_of(day: date) -> int:
     """The :class:`week_number` of the ISO week ``day`` falls in (inverse of :func:`week_of`)."""
     return (day - _MONDAY).days // 7
+
+
+class epoch_seconds(FunctionElement[float]):  # noqa: N801
+    """Seconds since 1970-01-01 UTC of a timestamp column (to the millisecond on SQLite)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(epoch_seconds)
+def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    (moment,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"ROUND((julianday({moment}) - 2440587.5) * 86400.0, 3)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgres(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    (moment,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(EXTRACT(EPOCH FROM {moment}) AS DOUBLE PRECISION)"
