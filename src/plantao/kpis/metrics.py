@@ -110,7 +110,8 @@ class KpiCollector(Collector):
         with self._lock:
             now = clock.now()
             cached = self._computed
-            if cached is not None and now - cached.at < self.cache:
+            # a clock set back (a test unfreezing, an NTP step) expires the cache too
+            if cached is not None and timedelta(0) <= now - cached.at < self.cache:
                 return cached.families
             families = self._compute(now)
             self._computed = _Computed(at=now, families=families)
