@@ -79,7 +79,11 @@ class TimelineEntry(Base):
     """Append-only: entries are never updated or deleted (database triggers enforce it)."""
 
     __tablename__ = "timeline_entries"
-    __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "id"),)
+    __table_args__ = (
+        Index("ix_timeline_incident_at", "incident_id", "id"),
+        # KPIs read one kind of entry (resolutions, reopenings) for a period's incidents.
+        Index("ix_timeline_kind_incident", "kind", "incident_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))

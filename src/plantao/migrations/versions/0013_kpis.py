@@ -1,5 +1,5 @@
 """kpis: per-incident alert rollups and alert-name counts (the KPI caches), and the indexes
-with which KPIs read incidents by period and one person's pages
+with which KPIs read incidents by period, one person's pages and one kind of timeline entry
 
 Revision ID: 0013
 Revises: 0012
@@ -53,12 +53,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_incidents_triggered_at", "incidents", ["triggered_at"], unique=False)
     op.create_index(
+        "ix_timeline_kind_incident", "timeline_entries", ["kind", "incident_id"], unique=False
+    )
+    op.create_index(
         "ix_oncall_pages_user_paged", "oncall_pages", ["user_id", "paged_at"], unique=False
     )
 
 
 def downgrade() -> None:
     op.drop_index("ix_oncall_pages_user_paged", table_name="oncall_pages")
+    op.drop_index("ix_timeline_kind_incident", table_name="timeline_entries")
     op.drop_index("ix_incidents_triggered_at", table_name="incidents")
 
     op.drop_table("kpi_incident_rollups")
