@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import case, func, literal
 from sqlalchemy.orm import Session
 
+from plantao.db import is_postgres
 from plantao.incidents.models import Incident
 from plantao.incidents.severity import SeverityMatrix
 from plantao.incidents.severity_config import severity_matrix
@@ -133,31 +134,40 @@ def series_name(severity: str, duration: str) -> str:
     return f"{severity} {duration}_p50"
 
 
+def _durations() -> tuple[Any, ...]:
+    """The four durations (seconds, never negative) as SQL expressions, in :data:`DURATIONS`."""
+    triggered = Incident.triggered_at
+    spans = (
+        seconds_between(KpiIncidentRollup.first_alert_at, triggered),
+        seconds_between(triggered, Incident.acknowledged_at),
+        seconds_between(triggered, func.coalesce(Incident.mitigated_at, Incident.resolved_at)),
+        seconds_between(triggered, Incident.resolved_at),
+    )
+    return tuple(case((span < 0, 0.0), else_=span) for span in spans)
+
+
 def compute(session: Session, scope: KpiScope) -> ResponseReport:
     """The response report of ``scope``, against the severity matrix in force.
 
-    The database returns per incident its severity, week and four durations as numbers
-    (``kpis.epoch``), so the reduction below only sorts floats.
+    On PostgreSQL the database takes the percentiles (``percentile_cont``: the same linear
+    interpolation as ``kpis.stats``) and returns a few dozen rows; on SQLite, which has no
+    percentile function, it returns per incident its severity, week and four durations as
+    numbers and :func:`from_rows` reduces them. The integration tests hold both to the same
+    hand-computed figures.
     """
-    triggered = Incident.triggered_at
+    matrix = severity_matrix(session)
+    if is_postgres(session):
+        return _aggregated_by_postgres(session, scope, matrix)
     rows = (
         session.connection()
         .execute(
             scoped(
-                scope,
-                Incident.severity,
-                week_number(triggered),
-                seconds_between(KpiIncidentRollup.first_alert_at, triggered),
-                seconds_between(triggered, Incident.acknowledged_at),
-                seconds_between(
-                    triggered, func.coalesce(Incident.mitigated_at, Incident.resolved_at)
-                ),
-                seconds_between(triggered, Incident.resolved_at),
+                scope, Incident.severity, week_number(Incident.triggered_at), *_durations()
             ).outerjoin(KpiIncidentRollup, KpiIncidentRollup.incident_id == Incident.id)
         )
         .tuples()
     )
-    return from_rows(scope, rows, severity_matrix(session))
+    return from_rows(scope, rows, matrix)
 
 
 def from_rows(
@@ -185,26 +195,100 @@ def from_rows(
             weekly_lists[0].append(cleaned[1])
         if cleaned[3] is not None:
             weekly_lists[1].append(cleaned[3])
+    figures = {
+        sev: {
+            name: figure(found, _targets(matrix, sev).get(name))
+            for name, found in zip(DURATIONS, values[sev], strict=True)
+        }
+        for sev in SEVERITIES
+    }
+    medians = {
+        key: tuple((percentile(found, 0.5), len(found)) for found in lists)
+        for key, lists in trend.items()
+    }
+    return _report(scope, incidents, figures, medians)
+
+
+def _aggregated_by_postgres(
+    session: Session, scope: KpiScope, matrix: SeverityMatrix
+) -> ResponseReport:
+    """The same figures as :func:`from_rows`, with the reduction done by PostgreSQL."""
+    durations = _durations()
+    targets = {name: _target_case(matrix, name) for name in ("mtta", "mttr")}
+    columns: list[Any] = [Incident.severity, func.count()]
+    for name, span in zip(DURATIONS, durations, strict=True):
+        target = targets.get(name)
+        met = func.count().filter(span <= target) if target is not None else literal(None)
+        columns += [
+            func.count(span),
+            func.percentile_cont(0.5).within_group(span),
+            func.percentile_cont(0.9).within_group(span),
+            met,
+        ]
+    joined = (
+        scoped(scope, *columns)
+        .outerjoin(KpiIncidentRollup, KpiIncidentRollup.incident_id == Incident.id)
+        .group_by(Incident.severity)
+    )
+    incidents: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+    figures: dict[str, dict[str, DurationFigure]] = {
+        sev: {name: figure([], _targets(matrix, sev).get(name)) for name in DURATIONS}
+        for sev in SEVERITIES
+    }
+    for severity, total, *stats in session.connection().execute(joined):
+        if severity not in incidents:
+            continue
+        incidents[severity] = total
+        for index, name in enumerate(DURATIONS):
+            count, p50, p90, met = stats[4 * index : 4 * index + 4]
+            target = _targets(matrix, severity).get(name)
+            figures[severity][name] = DurationFigure(
+                count=count,
+                p50_seconds=p50,
+                p90_seconds=p90,
+                target_seconds=target,
+                met_share=None if target is None or not count else met / count,
+            )
+    week = week_number(Incident.triggered_at)
+    mtta, mttr = durations[1], durations[3]
+    weekly = scoped(
+        scope,
+        week,
+        Incident.severity,
+        func.percentile_cont(0.5).within_group(mtta),
+        func.count(mtta),
+        func.percentile_cont(0.5).within_group(mttr),
+        func.count(mttr),
+    ).group_by(week, Incident.severity)
+    medians: dict[tuple[int, str], tuple[tuple[float | None, int], ...]] = {
+        (number, severity): ((a50, a_n), (r50, r_n))
+        for number, severity, a50, a_n, r50, r_n in session.connection().execute(weekly)
+    }
+    return _report(scope, incidents, figures, medians)
+
+
+def _report(
+    scope: KpiScope,
+    incidents: dict[str, int],
+    figures: dict[str, dict[str, DurationFigure]],
+    medians: dict[tuple[int, str], tuple[tuple[float | None, int], ...]],
+) -> ResponseReport:
     by_severity = []
     still_open = {}
     for sev in SEVERITIES:
-        targets = _targets(matrix, sev)
-        figures = {
-            name: figure(found, targets.get(name))
-            for name, found in zip(DURATIONS, values[sev], strict=True)
-        }
         count = incidents[sev]
-        by_severity.append(SeverityResponse(severity=sev, incidents=count, **figures))
+        found = figures[sev]
+        by_severity.append(SeverityResponse(severity=sev, incidents=count, **found))
         still_open[sev] = OpenCounts(
-            unacknowledged=count - figures["mtta"].count,
-            unmitigated=count - figures["mttm"].count,
-            unresolved=count - figures["mttr"].count,
+            unacknowledged=count - found["mtta"].count,
+            unmitigated=count - found["mttm"].count,
+            unresolved=count - found["mttr"].count,
         )
     return ResponseReport(
         scope=scope,
         by_severity=tuple(by_severity),
         open=still_open,
-        trends=_weekly(scope, trend),
+        trends=_weekly(scope, medians),
     )
 
 
@@ -220,7 +304,7 @@ def figure(values: Sequence[float], target_seconds: int | None) -> DurationFigur
 
 
 def _weekly(
-    scope: KpiScope, trend: dict[tuple[int, str], tuple[list[float], list[float]]]
+    scope: KpiScope, medians: dict[tuple[int, str], tuple[tuple[float | None, int], ...]]
 ) -> tuple[WeekPoint, ...]:
     """MTTA and MTTR p50 per ISO week (Monday, UTC) and severity, every week of the scope.
 
@@ -228,18 +312,14 @@ def _weekly(
     drawing a line across it; an incident belongs to the week it was triggered in.
     """
     points = []
+    empty = ((None, 0), (None, 0))
     for week in weeks(scope):
         number = week_number_of(week)
         for sev in SEVERITIES:
-            lists = trend.get((number, sev), ([], []))
-            for name, found in zip(TREND_DURATIONS, lists, strict=True):
+            found = medians.get((number, sev), empty)
+            for name, (value, count) in zip(TREND_DURATIONS, found, strict=True):
                 points.append(
-                    WeekPoint(
-                        week=week,
-                        series=series_name(sev, name),
-                        value=percentile(found, 0.5),
-                        count=len(found),
-                    )
+                    WeekPoint(week=week, series=series_name(sev, name), value=value, count=count)
                 )
     return tuple(points)
 
@@ -255,6 +335,16 @@ def weeks(scope: KpiScope) -> list[date]:
     first = week_start(scope.start)
     last = week_start(scope.end - timedelta(microseconds=1))
     return [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+
+
+def _target_case(matrix: SeverityMatrix, name: str) -> Any:
+    """``CASE severity WHEN 'sev1' THEN 300 ... END``: the target of each incident's severity."""
+    whens = [
+        (Incident.severity == sev, target)
+        for sev in SEVERITIES
+        if (target := _targets(matrix, sev).get(name)) is not None
+    ]
+    return case(*whens, else_=None) if whens else None
 
 
 def _targets(matrix: SeverityMatrix, severity: str) -> dict[str, int | None]:
