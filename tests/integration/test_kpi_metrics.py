@@ -16,14 +16,27 @@ from datetime import datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from plantao import clock
+from plantao.command.models import StatusUpdate
 from plantao.db import make_engine, make_sessionmaker, session_scope
 from plantao.kpis import rollups
+from plantao.kpis.metric_figures import NAMES
 from plantao.kpis.metrics import KpiCollector
-from tests.factories.kpi_history import add_incident, apply_history_config
+from plantao.oncall.models import Page
+from plantao.people.models import User
+from tests.factories.kpi_history import (
+    add_action,
+    add_alert,
+    add_change,
+    add_incident,
+    add_postmortem,
+    add_runbook_link,
+    apply_history_config,
+)
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -117,3 +130,42 @@ def test_an_unreachable_database_leaves_the_kpis_out_and_logs_once(frozen: datet
     assert first == {} and second == {}
     warnings = [e for e in logs if e["event"] == "kpi_metrics.database_unavailable"]
     assert len(warnings) == 1
+
+
+def test_every_family_has_data_once_each_kind_of_fact_exists(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """With alerts, a change, a postmortem and action, a runbook, a page and status updates in
+    the window, each family has samples (only the routine ratio needs routine tasks)."""
+    apply_history_config(factory)
+    with session_scope(factory) as s:
+        triggered = frozen - timedelta(days=5)
+        x = add_incident(s, "checkout", "sev2", triggered, ack=3, mitigated=10, resolved=120)
+        add_alert(s, x, triggered - timedelta(minutes=2)).flap_count = 1
+        add_alert(s, x, triggered - timedelta(minutes=1), name="Latency")
+        change = add_change(s, "checkout", triggered - timedelta(minutes=30), "deploy v1.2")
+        postmortem = add_postmortem(
+            s, x, due_at=frozen - timedelta(days=1), published_at=frozen - timedelta(days=2),
+            root_cause="change_code", cause_change_id=change.id,
+        )  # fmt: skip
+        add_action(
+            s, postmortem, x, (frozen - timedelta(days=1)).date(), status="done",
+            done_at=frozen - timedelta(days=3),
+        )  # fmt: skip
+        add_runbook_link(s, x, "rb-checkout", "suggestion", confirmed_at=triggered)
+        ana = s.scalars(select(User.id).where(User.handle == "ana")).one()
+        s.add(Page(incident_id=x.id, firing=1, label="L1", user_id=ana, urgency="high",
+                   paged_at=triggered))  # fmt: skip
+        for posted, due in ((10, 40), (35, 65)):
+            s.add(
+                StatusUpdate(
+                    incident_id=x.id, kind="update", status="investigating", impact="slow",
+                    symptoms=None, mitigation=None, next_steps=[], resolution=None,
+                    posted_by="ana", posted_at=triggered + timedelta(minutes=posted),
+                    next_update_due_at=triggered + timedelta(minutes=due), fanned_out_at=None,
+                )
+            )  # fmt: skip
+        s.flush()
+        rollups.refresh(s)
+    names = {name for name, _labels in scrape(KpiCollector(factory))}
+    assert NAMES - names == {"plantao_kpi_routine_on_time_ratio"}

@@ -58,13 +58,21 @@ _DURATION_TEXT = {
 }
 
 
+#: The durations the severity matrix sets a target for (MTTD and time to mitigate have none).
+_TARGETED = ("mtta", "mttr")
+
+
 def _duration_families() -> list[Family]:
     found = []
+    sev = ("severity",)
     for name, text in _DURATION_TEXT.items():
-        sev = ("severity",)
         found += [
             Family(f"plantao_kpi_{name}_p50_seconds", f"Median time to {text}", sev),
             Family(f"plantao_kpi_{name}_p90_seconds", f"90th percentile time to {text}", sev),
+        ]
+    for name in _TARGETED:
+        text = _DURATION_TEXT[name]
+        found += [
             Family(
                 f"plantao_kpi_{name}_target_seconds",
                 f"The severity matrix's target for time to {text}",
@@ -159,12 +167,13 @@ NAMES = frozenset(f.name for f in FAMILIES)
 
 
 def _duration(name: str, severity: str, figure: DurationFigure) -> Iterator[Sample]:
-    for suffix, value in (
+    values: list[tuple[str, float | None]] = [
         ("p50_seconds", figure.p50_seconds),
         ("p90_seconds", figure.p90_seconds),
-        ("target_seconds", figure.target_seconds),
-        ("met_ratio", figure.met_share),
-    ):
+    ]
+    if name in _TARGETED:
+        values += [("target_seconds", figure.target_seconds), ("met_ratio", figure.met_share)]
+    for suffix, value in values:
         if value is not None:
             yield Sample(f"plantao_kpi_{name}_{suffix}", (severity,), float(value))
 
