@@ -17,13 +17,14 @@ Scope: Monday 2026-11-02 to Monday 2026-11-16; the clock is frozen at 2026-11-22
          PM due 11-30 unpublished, no cause (pending, unclassified); actions due 11-15 done
          11-14 (on time) and due 11-15 in_progress (late, overdue)
     U sev1 checkout 11-16 00:00  outside the scope; its actions due 11-15 done 11-15 10:00
-         (counted: actions are selected by due date) and due 11-16 open (not in the period)
+         (counted: actions are selected by due date), due 11-16 open (not in the period) and
+         due 11-15 done 11-15 23:30 in São Paulo = 11-16 02:30 UTC (late: UTC dates)
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from types import ModuleType
 from typing import Any
 
@@ -92,6 +93,9 @@ def script(factory: sessionmaker[Session]) -> None:
         pm = add_postmortem(s, u, due_at=at(17, 0), published_at=at(20, 0))
         add_action(s, pm, u, date(2026, 11, 15), status="done", done_at=at(15, 10))
         add_action(s, pm, u, date(2026, 11, 16))
+        sao_paulo = timezone(timedelta(hours=-3))  # 23:30 on the due date there: 02:30 UTC after
+        late_evening = datetime(2026, 11, 15, 23, 30, tzinfo=sao_paulo)
+        add_action(s, pm, u, date(2026, 11, 15), status="done", done_at=late_evening)
 
 
 @pytest.fixture
@@ -171,16 +175,17 @@ def test_runbook_coverage_and_usefulness(db: sessionmaker[Session]) -> None:
 
 
 def test_rca_and_action_adherence(db: sessionmaker[Session]) -> None:
-    """RCA: P on time, Q and S late, T pending → 1/3; actions: 3 on time of 6 decided → 1/2."""
+    """RCA: P on time, Q and S late, T pending → 1/3; actions: 3 on time of 7 decided → 3/7."""
     body = api(db, adherence)
     assert body["rca"] == {
         "owed": 4, "on_time": 1, "late": 2, "pending": 1, "overdue": 1, "dropped": 0,
         "share": pytest.approx(1 / 3),
     }  # fmt: skip
-    # P on time, Q late, Q wont_do, S late (open), T on time, T late (open), U on time
+    # P on time, Q late, Q wont_do, S late (open), T on time, T late (open), U on time,
+    # U late (São Paulo evening = next UTC day)
     assert body["actions"] == {
-        "owed": 7, "on_time": 3, "late": 3, "pending": 0, "overdue": 2, "dropped": 1,
-        "share": 0.5,
+        "owed": 8, "on_time": 3, "late": 4, "pending": 0, "overdue": 2, "dropped": 1,
+        "share": pytest.approx(3 / 7),
     }  # fmt: skip
 
 
@@ -216,6 +221,6 @@ def test_sections_export_tables_without_private_titles(db: sessionmaker[Session]
     assert "Secret" not in text and "scripted incident" not in text
     assert sections[3].headline == {
         "rca_share": pytest.approx(1 / 3),
-        "action_share": 0.5,
+        "action_share": pytest.approx(3 / 7),
         "overdue_actions": 2,
     }

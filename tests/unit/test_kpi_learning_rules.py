@@ -1,10 +1,9 @@
-"""The pure rules of the learning KPIs: which change caused an incident, what is on time."""
+"""The pure rules of the change-caused KPI: which change caused an incident, which release."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
-from plantao.kpis.adherence import action_outcome, rca_outcome
 from plantao.kpis.change_caused import Change, cause_of, release_of
 
 T = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
@@ -44,29 +43,3 @@ def test_release_is_the_version_detail_else_the_summary() -> None:
     assert release_of("deploy api", {"version": "  "}) == "deploy api"
     assert release_of("  ", {}) == "(no summary)"
     assert len(release_of("x" * 500, None)) == 200
-
-
-def test_rca_on_time_late_and_pending() -> None:
-    """Published by the due time is on time; unpublished is late only once past due."""
-    due = T
-    assert rca_outcome(due, T, T) == "on_time"
-    assert rca_outcome(due, T + timedelta(seconds=1), T) == "late"
-    assert rca_outcome(due, None, T + timedelta(hours=1)) == "late"
-    assert rca_outcome(due, None, T - timedelta(hours=1)) == "pending"
-
-
-def test_action_dates_are_compared_in_utc() -> None:
-    """Done 23:30 in São Paulo on the due date is the next UTC day: late (documented)."""
-    sao_paulo = timezone(timedelta(hours=-3))
-    done = datetime(2026, 5, 10, 23, 30, tzinfo=sao_paulo)
-    today = date(2026, 6, 1)
-    assert action_outcome("done", date(2026, 5, 10), done, today) == "late"
-    assert action_outcome("done", date(2026, 5, 11), done, today) == "on_time"
-
-
-def test_open_and_dropped_actions() -> None:
-    """Open past due is late, open before due is pending, won't-do is dropped."""
-    due = date(2026, 5, 10)
-    assert action_outcome("open", due, None, date(2026, 5, 11)) == "late"
-    assert action_outcome("in_progress", due, None, due) == "pending"
-    assert action_outcome("wont_do", due, None, date(2026, 6, 1)) == "dropped"

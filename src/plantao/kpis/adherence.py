@@ -13,21 +13,23 @@ counted apart, not as late.
   and severity filter them, since the action's may be changed from the incident's); on time =
   done and ``done_at``'s UTC date <= ``due_date``. Overdue = still open past its due date.
 
-Dates are compared in UTC: an action done at 23:30 in São Paulo on its due date is 02:30 UTC
+The database does the counting (sums of conditions, two result rows). Dates are compared in
+UTC: an action done at 23:30 in São Paulo on its due date is 02:30 UTC
 the day after and counts as late; the difference is at most a few hours once per action.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from plantao import clock
 from plantao.incidents.models import Incident
+from plantao.kpis.epoch import utc_date
 from plantao.kpis.scope import KpiScope
 from plantao.kpis.selection import attribute_filters, scoped
 from plantao.kpis.shapes import KpiTable, Section
@@ -87,65 +89,67 @@ class AdherenceReport:
         )
 
 
-def rca_outcome(due_at: datetime, published_at: datetime | None, now: datetime) -> str:
-    """``on_time``, ``late`` (published after, or unpublished past due) or ``pending``."""
-    if published_at is not None:
-        return "on_time" if published_at <= due_at else "late"
-    return "late" if due_at < now else "pending"
-
-
-def action_outcome(status: str, due: date, done_at: datetime | None, today: date) -> str:
-    """``on_time``, ``late``, ``pending`` (open, not due yet) or ``dropped`` (won't do)."""
-    if status == "wont_do":
-        return "dropped"
-    if status == "done" and done_at is not None:
-        return "on_time" if done_at.astimezone(UTC).date() <= due else "late"
-    return "late" if due < today else "pending"
-
-
 def compute(session: Session, scope: KpiScope) -> AdherenceReport:
-    """RCA and action adherence of the scope, as of ``clock.now()``."""
+    """RCA and action adherence of the scope, as of ``clock.now()``: two rows of sums."""
     now = clock.now()
-    postmortems = session.execute(
-        scoped(scope, Postmortem.due_at, Postmortem.published_at)
-        .join(Postmortem, Postmortem.incident_id == Incident.id)
-        .where(Postmortem.due_at.is_not(None))
-    ).all()
-    rca = [rca_outcome(due, published, now) for due, published in postmortems]
-    rca_overdue = sum(
-        1
-        for (_, published), o in zip(postmortems, rca, strict=True)
-        if o == "late" and not published
+    today = now.astimezone(UTC).date()
+    pm = Postmortem
+    published = pm.published_at.is_not(None)
+    rca_row = (
+        session.connection()
+        .execute(
+            scoped(
+                scope,
+                func.count(),
+                _sum(published & (pm.published_at <= pm.due_at)),
+                _sum(
+                    (published & (pm.published_at > pm.due_at)) | (~published & (pm.due_at < now))
+                ),
+                _sum(~published & (pm.due_at >= now)),
+                _sum(~published & (pm.due_at < now)),
+                literal(0),
+            )
+            .join(pm, pm.incident_id == Incident.id)
+            .where(pm.due_at.is_not(None))
+        )
+        .one()
     )
     action = CorrectiveAction
-    actions = session.execute(
-        select(action.status, action.due_date, action.done_at).where(
-            action.due_date >= scope.start.astimezone(UTC).date(),
-            action.due_date < _end_day(scope),
-            *attribute_filters(scope, service_id=action.service_id, severity=action.severity),
+    dropped = action.status == "wont_do"
+    done = (action.status == "done") & action.done_at.is_not(None)
+    undone = ~dropped & ~done
+    action_row = (
+        session.connection()
+        .execute(
+            select(
+                func.count(),
+                _sum(done & (utc_date(action.done_at) <= action.due_date)),
+                _sum(
+                    (done & (utc_date(action.done_at) > action.due_date))
+                    | (undone & (action.due_date < today))
+                ),
+                _sum(undone & (action.due_date >= today)),
+                _sum(action.status.in_(ACTION_OPEN) & (action.due_date < today)),
+                _sum(dropped),
+            ).where(
+                action.due_date >= scope.start.astimezone(UTC).date(),
+                action.due_date < _end_day(scope),
+                *attribute_filters(scope, service_id=action.service_id, severity=action.severity),
+            )
         )
-    ).all()
-    today = now.astimezone(UTC).date()
-    outcomes = [action_outcome(status, due, done, today) for status, due, done in actions]
-    overdue = sum(1 for (status, due, _) in actions if status in ACTION_OPEN and due < today)
-    return AdherenceReport(
-        rca=_tally(rca, rca_overdue),
-        actions=_tally(outcomes, overdue),
+        .one()
     )
+    return AdherenceReport(
+        rca=Adherence(*map(int, rca_row)), actions=Adherence(*map(int, action_row))
+    )
+
+
+def _sum(condition: Any) -> Any:
+    """How many rows meet ``condition`` (0, not NULL, over no rows)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _end_day(scope: KpiScope) -> date:
     """The first day not in the period: an ``end`` at midnight excludes that day."""
     end = scope.end.astimezone(UTC)
     return end.date() if end.time() == time(0) else end.date() + timedelta(days=1)
-
-
-def _tally(outcomes: list[str], overdue: int) -> Adherence:
-    return Adherence(
-        owed=len(outcomes),
-        on_time=outcomes.count("on_time"),
-        late=outcomes.count("late"),
-        pending=outcomes.count("pending"),
-        overdue=overdue,
-        dropped=outcomes.count("dropped"),
-    )

@@ -104,3 +104,22 @@ def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> s
 def _epoch_postgres(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     (moment,) = (compiler.process(c, **kw) for c in element.clauses)
     return f"CAST(EXTRACT(EPOCH FROM {moment}) AS DOUBLE PRECISION)"
+
+
+class utc_date(FunctionElement[str]):  # noqa: N801
+    """The UTC calendar date of a timestamp column, comparable with a ``Date`` column."""
+
+    inherit_cache = True
+    name = "utc_date"
+
+
+@compiles(utc_date)
+def _date_sqlite(element: utc_date, compiler: SQLCompiler, **kw: Any) -> str:
+    (moment,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"date({moment})"  # stored as naive UTC text; Date columns are 'YYYY-MM-DD' text
+
+
+@compiles(utc_date, "postgresql")
+def _date_postgres(element: utc_date, compiler: SQLCompiler, **kw: Any) -> str:
+    (moment,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(({moment} AT TIME ZONE 'UTC') AS DATE)"
