@@ -105,3 +105,14 @@ def test_send_now_then_sent_is_final(api: Api, handoff: int) -> None:
 def test_anonymous_is_refused(api: Api, handoff: int) -> None:
     """Handoffs name people and incidents: no token, no list."""
     assert api.client.get(URL).status_code == 401
+
+
+def test_unstorable_input_is_refused_cleanly(api: Api, handoff: int) -> None:
+    """A NUL in the notes is a 422 and a NUL in the schedule a 404, on both databases."""
+    res = api.client.patch(
+        f"{URL}/{handoff}", json={"notes": "a\x00b"}, headers=api.headers("admin")
+    )
+    assert res.status_code == 422
+    assert "notes" in res.json()["detail"]
+    listing = api.client.get(URL, params={"schedule": "x\x00"}, headers=api.headers("viewer"))
+    assert listing.status_code == 404

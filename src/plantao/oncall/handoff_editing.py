@@ -12,6 +12,7 @@ so pressing the button while the engine sends anyway still sends once.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import select
@@ -42,6 +43,9 @@ __all__ = [
 
 MAX_NOTES = 10_000
 MAX_LIST = 200
+#: What no database column can hold (PostgreSQL refuses NUL; lone surrogates are no text).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
 def get(session: Session, handoff_id: int, *, lock: bool = False) -> Handoff:
@@ -66,6 +70,8 @@ def list_for(
         raise ValidationFailed(f"limit: must be between 1 and {MAX_LIST}")
     query = select(Handoff).order_by(Handoff.handoff_at.desc(), Handoff.id.desc()).limit(limit)
     if schedule_slug is not None:
+        if not _SLUG.match(schedule_slug):
+            raise NotFound(f"schedule '{schedule_slug[:64]}' does not exist")
         query = query.where(Handoff.schedule_id == schedules.get(session, schedule_slug).id)
     if before is not None:
         query = query.where(Handoff.handoff_at < before)
@@ -98,6 +104,8 @@ def edit_notes(session: Session, row: Handoff, who: Principal, notes: str) -> Ha
     """Replace the outgoing person's notes (while the handoff is a draft)."""
     if len(notes) > MAX_NOTES:
         raise ValidationFailed(f"notes: at most {MAX_NOTES} characters")
+    if _UNSTORABLE.search(notes):
+        raise ValidationFailed("notes: contains characters that cannot be stored (NUL)")
     _editable(session, row, who)
     row.notes = notes.replace("\r\n", "\n").strip()
     row.notes_by = who.handle[:200]

@@ -29,7 +29,7 @@ EN: dict[str, str] = {
     "ho_no_recipients": "Not sent yet.",
     "ho_unreachable": "no contact method",
     "ho_channel": "team channel",
-    "ho_text": "Text as sent",
+    "ho_text": "The note as its recipients read it",
     "ho_notes": "Your notes",
     "ho_notes_hint": "What the next person should know: traffic, ongoing work, pending tasks.",
     "ho_save": "Save notes",
@@ -67,7 +67,7 @@ PT_BR: dict[str, str] = {
     "ho_no_recipients": "Ainda não enviada.",
     "ho_unreachable": "sem meio de contato",
     "ho_channel": "canal da equipe",
-    "ho_text": "Texto enviado",
+    "ho_text": "A nota como os destinatários a leem",
     "ho_notes": "Suas observações",
     "ho_notes_hint": (
         "O que a próxima pessoa precisa saber: tráfego, trabalhos em andamento, pendências."
