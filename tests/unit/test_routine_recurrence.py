@@ -82,3 +82,11 @@ def test_bad_rules_name_their_field(data: dict[str, object], field: str) -> None
     """Each bad rule is refused with a message starting with the bad field's name."""
     with pytest.raises(ValueError, match=f"^{field}:"):
         from_dict(data)
+
+
+def test_rule_round_trips_with_seconds_kept() -> None:
+    """A stored rule reads back the same, seconds kept only when given."""
+    plain = {"every": "weekly", "at": "09:00", "time_zone": "UTC", "weekday": "friday"}
+    assert from_dict(plain).to_dict() == plain
+    exact = {"every": "monthly", "at": "23:59:30", "time_zone": "Asia/Kolkata", "day": 15}
+    assert from_dict(exact).to_dict() == exact

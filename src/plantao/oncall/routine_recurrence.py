@@ -51,7 +51,7 @@ class Recurrence:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "every": self.every,
-            "at": self.at.strftime("%H:%M"),
+            "at": self.at.strftime("%H:%M:%S" if self.at.second else "%H:%M"),
             "time_zone": self.time_zone,
         }
         if self.every == "weekly":
