@@ -119,14 +119,14 @@ def test_on_call_person_ticks_tests_their_pager_and_does_the_routine(
 
     def delivered() -> bool:
         page.reload()
-        return page.locator(".sh-test-results .status.delivered").count() == 2
+        return bool(page.locator(".sh-test-results .status.delivered").count() == 2)
 
     wait_until("both methods delivered on the page", delivered, timeout=30.0)
     assert page.inner_text(".sh-test-status") == "delivered"
 
     def task_shown() -> bool:
         page.reload()
-        return page.locator("form[action$='/done']").count() == 1
+        return bool(page.locator("form[action$='/done']").count() == 1)
 
     wait_until("the routine task", task_shown, timeout=150.0)
     assert "Review the last 24 h of alerts" in page.inner_text("#tasks")

@@ -9,8 +9,8 @@ import pytest
 from plantao.oncall.routine_recurrence import from_dict, latest_at_or_before, next_after
 
 
-def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def _utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_daily_in_sao_paulo_is_nine_local() -> None:
