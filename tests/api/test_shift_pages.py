@@ -22,7 +22,7 @@ from tests.factories.notify import give_contacts
 def _shift_page(api: Api, query: str = "") -> str:
     res = api.client.get(f"/shift{query}")
     assert res.status_code == 200, res.text
-    return res.text
+    return str(res.text)
 
 
 def test_signed_out_is_sent_to_log_in(api: Api) -> None:
