@@ -64,7 +64,7 @@ def test_every_series_has_a_dotted_trend_line_in_its_colour() -> None:
     """Each series with two or more points gets one trend line drawn in the series colour."""
     chart = two_series_chart()
     root = parse(chart.svg)
-    for name, colour in chart.legend[:2]:
+    for name, colour, _kind in chart.legend[:2]:
         group = root.find(f".//{SVG}g[@data-series='{name}']")
         assert group is not None
         trends = group.findall(f"{SVG}line[@class='trend']")
@@ -153,7 +153,11 @@ def test_duration_text_reads_like_a_person_writes_it(seconds: int, text: str) ->
 
 
 def test_axis_ends_at_a_round_number_over_the_largest_value() -> None:
-    """7.3 → 10, 240 → 250, 0 → 1 (an empty chart still has an axis)."""
-    assert kpi_charts.nice_ceiling(7.3) == 10
-    assert kpi_charts.nice_ceiling(240) == 250
+    """7.3 → 8, 240 → 300, 1.5 → 1.6, 0 → 1 (an empty chart still has an axis); durations
+    round in their unit: 1250 s (20.8 min) → 30 min, 25 h → 30 h."""
+    assert kpi_charts.nice_ceiling(7.3) == 8
+    assert kpi_charts.nice_ceiling(240) == 300
+    assert kpi_charts.nice_ceiling(1.5) == 1.6
     assert kpi_charts.nice_ceiling(0) == 1
+    assert kpi_charts.nice_duration(1250) == 1800
+    assert kpi_charts.nice_duration(25 * 3600) == 30 * 3600

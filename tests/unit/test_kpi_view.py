@@ -29,6 +29,8 @@ RESPONSE = Section(
         WeekPoint(W2, "sev1 mtta_p50", None, 0),
         WeekPoint(W1, "sev2 mtta_p50", 600.0, 1),
         WeekPoint(W2, "sev2 mtta_p50", 700.0, 1),
+        WeekPoint(W1, "sev3 mtta_p50", None, 0),
+        WeekPoint(W2, "sev3 mtta_p50", None, 0),
         WeekPoint(W1, "sev1 mttr_p50", 3000.0, 1),
         WeekPoint(W2, "sev1 mttr_p50", 3600.0, 1),
     ),
@@ -48,6 +50,21 @@ def test_series_are_grouped_by_what_they_measure_with_each_severitys_target() ->
     assert lines[0].rows == (("2026-11-02", "4 min", "10 min"), ("2026-11-09", "—", "11.7 min"))
     assert 'data-value="300"' in lines[0].svg and 'data-value="900"' in lines[0].svg
     assert "Sev1 target" not in lines[1].svg  # no mttr target column in the table
+    # Sev3 has a target (3600 s) but no value in the period: neither line nor target drawn
+    assert 'data-value="3600"' not in lines[0].svg
+    assert [name for name, _c, _k in lines[0].legend] == [
+        "sev1",
+        "sev2",
+        "SEV1 target",
+        "SEV2 target",
+    ]
+
+
+def test_counts_of_durations_are_numbers() -> None:
+    """mtta_count is how many incidents, not seconds; mtta_p50_seconds is a duration."""
+    assert kpi_view.cell_text("mtta_count", 4) == "4"
+    assert kpi_view.cell_text("mtta_p50_seconds", 4) == "4 s"
+    assert kpi_view.cell_text("mtta_met_share", 0.25) == "25 %"
 
 
 def test_a_count_table_is_also_drawn_as_bars() -> None:

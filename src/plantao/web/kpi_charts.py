@@ -31,9 +31,10 @@ TARGET_COLOUR = "#c2255c"
 TEXT_COLOUR = "#1b1d21"
 GRID_COLOUR = "#d5d9e0"
 BACKGROUND = "#ffffff"
-WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 64, 92, 16, 40
-FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+#: Small enough that 14 px text stays readable when a phone shrinks the chart to ~350 px.
+WIDTH, HEIGHT = 480, 260
+LEFT, RIGHT, TOP, BOTTOM = 70, 24, 14, 34
+FONT = 'font-family="system-ui, sans-serif" font-size="14"'
 #: At most this many x labels are written; the others stay in the data table.
 MAX_X_LABELS = 6
 
@@ -68,7 +69,8 @@ class Chart:
     svg: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
-    legend: tuple[tuple[str, str], ...] = ()
+    #: (name, colour, "line" or "target"): the page draws a dashed swatch for targets.
+    legend: tuple[tuple[str, str, str], ...] = ()
 
 
 def plain(value: float) -> str:
@@ -94,14 +96,23 @@ def colours(n: int) -> list[str]:
 
 
 def nice_ceiling(top: float) -> float:
-    """The smallest 1/2/2.5/5 x 10^k at or over ``top`` (the axis ends at a round number)."""
+    """The smallest round number at or over ``top`` whose quarters are round too (the axis
+    has five gridlines): 1, 1.2, 1.6, 2, 3, 4, 6, 8 x 10^k."""
     if top <= 0:
         return 1.0
     power = 10.0 ** math.floor(math.log10(top))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if step * power >= top:
+    for step in (1.0, 1.2, 1.6, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0):
+        if step * power >= top * (1 - 1e-9):
             return step * power
     return 10.0 * power  # pragma: no cover - the loop always returns
+
+
+def nice_duration(top: float) -> float:
+    """``nice_ceiling`` in the unit the axis will be written in (30 min, not 41.7 min)."""
+    for size in (86400.0, 3600.0, 60.0):
+        if top >= 2 * size:
+            return nice_ceiling(top / size) * size
+    return nice_ceiling(top)
 
 
 def trend(values: Sequence[float | None]) -> tuple[float, float] | None:
@@ -162,15 +173,19 @@ def line_chart(
     targets: Sequence[Target] = (),
     fmt: Format = plain,
     label_column: str = "",
+    axis_labels: Sequence[str] = (),
 ) -> Chart:
     """Weekly values per series, each with its trend line (dotted, same colour), and the
-    target lines (dashed). Missing values (None) break a line instead of drawing it to 0."""
+    target lines (dashed). Missing values (None) break a line instead of drawing it to 0.
+    ``axis_labels``: shorter texts under the axis (``11-02``); the table keeps ``labels``."""
     palette = colours(len(lines))
     lines = [
         ln if ln.colour else Line(ln.name, ln.values, palette[i]) for i, ln in enumerate(lines)
     ]
     present = [v for ln in lines for v in ln.values if v is not None]
-    top = nice_ceiling(max([*present, *(t.value for t in targets), 0.0]) * 1.05)
+    highest = max([*present, *(t.value for t in targets), 0.0]) * 1.05
+    top = nice_duration(highest) if fmt is duration_text else nice_ceiling(highest)
+    shown = list(axis_labels) if len(axis_labels) == len(labels) else list(labels)
     _uid, out = _open("line", title, desc)
     y, axis = _y_axis(top, fmt)
     out += axis
@@ -182,7 +197,7 @@ def line_chart(
 
     every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
     out.append('<g class="x-labels">')
-    for i, label in enumerate(labels):
+    for i, label in enumerate(shown):
         if i % every == 0:
             out.append(
                 f'<text x="{x(i)}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" {FONT} '
@@ -194,9 +209,8 @@ def line_chart(
         out.append(
             f'<g class="target" data-value="{target.value:g}">'
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty}" y2="{ty}" '
-            f'stroke="{target.colour}" stroke-width="2" stroke-dasharray="8 5"/>'
-            f'<text x="{WIDTH - RIGHT + 4}" y="{ty + 4}" {FONT} fill="{TEXT_COLOUR}">'
-            f"{escape(target.label)}</text></g>"
+            f'stroke="{target.colour}" stroke-width="2" stroke-dasharray="8 5">'
+            f"<title>{escape(target.label)}: {escape(fmt(target.value))}</title></line></g>"
         )
     for ln in lines:
         out.append(f'<g class="series" data-series={quoteattr(ln.name)}>')
@@ -234,8 +248,8 @@ def line_chart(
         (label, *("—" if ln.values[i] is None else fmt(ln.values[i] or 0.0) for ln in lines))
         for i, label in enumerate(labels)
     )
-    legend = tuple((ln.name, ln.colour) for ln in lines) + tuple(
-        (t.label, t.colour) for t in targets
+    legend = tuple((ln.name, ln.colour, "line") for ln in lines) + tuple(
+        (t.label, t.colour, "target") for t in targets
     )
     return Chart(
         kind="line",
@@ -269,12 +283,12 @@ def bar_chart(
         f'<desc id="{uid}-d">{escape(desc)}</desc>',
         f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="{BACKGROUND}"/>',
     ]
-    label_w, room = 180, WIDTH - 180 - 80
+    label_w, room = 150, WIDTH - 150 - 60
     palette = colours(len(bars))
     for i, (label, value) in enumerate(bars):
         y = TOP + 28 * i
         w = round(room * value / top, 2) if value > 0 else 0
-        short = label if len(label) <= 24 else label[:23] + "…"
+        short = label if len(label) <= 18 else label[:17] + "…"
         out.append(
             f'<g class="bar" data-label={quoteattr(label)}>'
             f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" {FONT} '

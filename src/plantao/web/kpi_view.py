@@ -76,6 +76,8 @@ class SectionView:
 def kind_of(name: str) -> str:
     """``duration``, ``share`` or ``number``: how a column or series is written."""
     low = name.lower()
+    if low.endswith("_count"):
+        return "number"
     if any(word in low for word in _SHARE_WORDS):
         return "share"
     if low.endswith("_seconds") or low.startswith(("mtt", "lateness")) or " mtt" in low:
@@ -148,7 +150,11 @@ def trend_charts(section: Section, texts: Mapping[str, str]) -> list[Chart]:
     labels = sorted(weeks)
     targets = targets_of(section)
     charts = []
-    for group, lines in groups.items():
+    for group, every_line in groups.items():
+        # a severity without a single value in the period draws nothing, not even its target
+        lines = {k: v for k, v in every_line.items() if any(x is not None for x in v.values())}
+        if not lines:
+            continue
         # "sev1 mtta_p50": the group says what is measured; "on_time_share": the series does
         kind = kind_of(group if group != section.name else next(iter(lines)))
         chart_lines = [
@@ -181,6 +187,7 @@ def trend_charts(section: Section, texts: Mapping[str, str]) -> list[Chart]:
                 targets=goals,
                 fmt=formatter(kind),
                 label_column=texts.get("kpi_week", "week"),
+                axis_labels=[w[5:] for w in labels],
             )
         )
     return charts
