@@ -151,3 +151,24 @@ def test_unknown_team_in_the_database_is_refused(
     """A routine naming a team that exists neither in the file nor stored is refused."""
     with pytest.raises(LookupError, match="unknown team 'sre'"):
         apply_config(factory, DAILY_REVIEW)
+
+
+def test_the_documented_examples_apply(factory: sessionmaker[Session], frozen: datetime) -> None:
+    """Every YAML example in docs/shift-routines.md applies as written; again, nothing."""
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).parents[2] / "docs" / "shift-routines.md"
+    blocks = re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 2
+    setup_routines(factory, "routines: []\n")
+    for block in blocks:
+        assert apply_config(factory, block)
+        assert not [c for c in apply_config(factory, block) if c.action != "keep"]
+    with factory() as s:
+        assert [r.slug for r in routines.list_routines(s)] == [
+            "daily-alert-review",
+            "monthly-restore-test",
+            "quarterly-dr-drill",
+            "weekly-cost-vs-budget",
+        ]
