@@ -2,7 +2,8 @@
 
 Scope: Monday 2026-11-02 to Monday 2026-11-16; the clock is frozen at 2026-11-22 12:00 UTC.
 
-    P sev1 checkout 11-02 10:00  change checkout 09:30 v1.2.0 (in the hour)   cause change_code
+    P sev1 checkout 11-02 10:00  changes checkout 09:30 v1.2.0 and 10:00 v1.2.1 (at the very
+         moment: counts, and is the latest)                             cause change_code
          PM due 11-04 10:00 published 11-03 (on time); annotation runbook; action due 11-05
          done 11-05 15:00 (on time)
     Q sev1 checkout 11-03 10:00  PM names change "hotfix" of 10-30 (outside every window)
@@ -10,7 +11,8 @@ Scope: Monday 2026-11-02 to Monday 2026-11-16; the clock is frozen at 2026-11-22
          (confirmed) and rb-b; actions due 11-06 done 11-07 (late), due 11-08 wont_do
     R sev2 orders   11-04 12:00  change orders 11:00 v2.0 (exactly an hour: counts), change
          checkout 11:45 (other service: ignored); no PM; suggestion rb-c unconfirmed
-    S sev3 site     11-10 08:00  private; change site 06:59:59 (an hour and a second: no)
+    S sev3 site     11-10 08:00  private; changes site 06:59:59 (an hour and a second: no)
+         and 08:01 (after the trigger: no)
          cause capacity; PM due 11-12 08:00 unpublished (late, overdue); manual runbook;
          action due 11-13 open (late, overdue)
     T sev2 checkout 11-11 12:00  changes checkout 11:30 v1.3.0 and 11:50 v1.3.1 (latest wins)
@@ -58,6 +60,8 @@ def script(factory: sessionmaker[Session]) -> None:
         add_change(s, "orders", at(4, 11), details={"custom_details": {"version": "2.0"}})
         add_change(s, "checkout", at(4, 11, 45), details={"version": "9.9"})
         add_change(s, "site", at(10, 6, 59, 59), details={"version": "3.0"})
+        add_change(s, "site", at(10, 8, 1), details={"version": "3.1"})  # after S: not a cause
+        add_change(s, "checkout", at(2, 10), details={"version": "1.2.1"})  # at P's trigger
         add_change(s, "checkout", at(11, 11, 30), details={"version": "1.3.0"})
         add_change(s, "checkout", at(11, 11, 50), details={"version": "1.3.1"})
 
@@ -150,7 +154,7 @@ def test_change_caused_share_per_service_and_release(db: sessionmaker[Session]) 
         {"service": "site", "incidents": 1, "change_caused": 0, "share": 0.0},
     ]
     assert body["by_release"] == [
-        {"service": "checkout", "release": "1.2.0", "incidents": 1},
+        {"service": "checkout", "release": "1.2.1", "incidents": 1},
         {"service": "checkout", "release": "1.3.1", "incidents": 1},
         {"service": "checkout", "release": "hotfix", "incidents": 1},  # summary: no version
         {"service": "orders", "release": "2.0", "incidents": 1},

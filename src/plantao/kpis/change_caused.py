@@ -7,29 +7,26 @@ cause — the usual first suspect, and what the incident page already shows. An 
 attributed to ONE change (the named one, else the latest in the window), so a version's count
 is the incidents it caused and the per-version counts add up to the change-caused total.
 
-No per-incident round trip: the scope's incidents (with the postmortem's named change) and the
-change events of their services in ``[start − 1 h, end)`` (the ``ix_change_events_service_at``
-index) come back as numbers (seconds since 1970, ``kpis.epoch``); matching is a binary search
-per incident in Python. Only the changes actually blamed are read again for their release
-(summary and details, a JSON document each).
+The database does the matching (a correlated subquery per incident, an index probe each) and
+the grouping; only the changes actually blamed are read for their release (summary and
+details, a JSON document each).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from plantao.catalog.models import Service
 from plantao.changes.models import ChangeEvent
 from plantao.incidents.models import Incident
-from plantao.kpis.epoch import epoch_seconds, week_number, week_number_of
+from plantao.kpis.epoch import shifted, week_number, week_number_of
 from plantao.kpis.response import weeks
 from plantao.kpis.scope import KpiScope
 from plantao.kpis.selection import scoped
@@ -41,15 +38,6 @@ from plantao.postmortems.models import Postmortem
 WINDOW = timedelta(hours=1)
 #: Longest release label kept in a table (summaries can be long sentences).
 _LABEL = 200
-
-
-@dataclass(frozen=True)
-class Change:
-    """One change event as the KPI matches it: which, where and when (seconds since 1970)."""
-
-    id: int
-    service_id: int
-    occurred_at: float
 
 
 @dataclass(frozen=True)
@@ -141,90 +129,69 @@ def release_of(summary: str, details: Any) -> str:
     return (summary.strip() or "(no summary)")[:_LABEL]
 
 
-def cause_of(
-    triggered_at: float,
-    named: Change | None,
-    candidates: Sequence[Change],
-    times: Sequence[float] | None = None,
-) -> Change | None:
-    """The change blamed for an incident: the postmortem's, else the latest in the window.
-
-    ``candidates`` are the service's changes sorted by time; a change at the very moment of
-    triggering counts (it was deployed when the alerts began), one an hour and a second
-    before does not. ``times`` (the candidates' ``occurred_at``, precomputed once per service)
-    keeps a year of incidents from rebuilding the list each time.
-    """
-    if named is not None:
-        return named
-    if times is None:
-        times = [c.occurred_at for c in candidates]
-    last = bisect_right(times, triggered_at) - 1
-    if last >= 0 and candidates[last].occurred_at >= triggered_at - WINDOW.total_seconds():
-        return candidates[last]
-    return None
-
-
 def compute(session: Session, scope: KpiScope) -> ChangeCausedReport:
-    """The change-caused figures of the scope's incidents."""
-    incidents = (
-        session.connection()
-        .execute(
-            scoped(
-                scope,
-                Incident.service_id,
-                epoch_seconds(Incident.triggered_at),
-                week_number(Incident.triggered_at),
-                Postmortem.cause_change_id,
-            ).outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
-        )
-        .all()
-    )
-    services = scoped(scope, Incident.service_id).distinct()
-    in_window = _changes(
-        session,
-        ChangeEvent.service_id.in_(services),
-        ChangeEvent.occurred_at >= scope.start - WINDOW,
-        ChangeEvent.occurred_at < scope.end,
-    )
-    known = {c.id: c for c in in_window}
-    missing = {row[3] for row in incidents if row[3] is not None} - set(known)
-    if missing:
-        known.update((c.id, c) for c in _changes(session, ChangeEvent.id.in_(sorted(missing))))
-    per_service: dict[int, list[Change]] = defaultdict(list)
-    for change in sorted(in_window, key=lambda c: (c.occurred_at, c.id)):
-        per_service[change.service_id].append(change)
-    per_service_times = {sid: [c.occurred_at for c in cs] for sid, cs in per_service.items()}
+    """The change-caused figures of the scope's incidents.
 
+    Per incident the database picks its cause — the postmortem's named change, else the latest
+    change of its service in ``[triggered − 1 h, triggered]`` (one probe of the
+    ``ix_change_events_service_at`` index) — and groups by service, ISO week and cause.
+    """
+    change = aliased(ChangeEvent)
+    triggered = Incident.triggered_at
+    in_window = (
+        select(change.id)
+        .where(
+            change.service_id == Incident.service_id,
+            change.occurred_at <= triggered,
+            change.occurred_at >= shifted(triggered, -int(WINDOW.total_seconds())),
+        )
+        .order_by(change.occurred_at.desc(), change.id.desc())
+        .limit(1)
+        .correlate(Incident)
+        .scalar_subquery()
+    )
+    per_incident = (
+        scoped(
+            scope,
+            Incident.service_id.label("service_id"),
+            week_number(triggered).label("week"),
+            func.coalesce(Postmortem.cause_change_id, in_window).label("cause"),
+            case((Postmortem.cause_change_id.is_not(None), 1), else_=0).label("named"),
+        )
+        .outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
+        .subquery()
+    )
+    c = per_incident.c
+    rows = session.connection().execute(
+        select(c.service_id, c.week, c.cause, c.named, func.count()).group_by(
+            c.service_id, c.week, c.cause, c.named
+        )
+    )
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     blamed: dict[int, int] = defaultdict(int)  # change id -> incidents it caused
     weekly: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    named = 0
-    for service_id, triggered_at, number, cause_change_id in incidents:
-        named_change = known.get(cause_change_id) if cause_change_id is not None else None
-        cause = cause_of(
-            triggered_at,
-            named_change,
-            per_service.get(service_id, ()),
-            per_service_times.get(service_id, ()),
-        )
-        totals[service_id][0] += 1
-        weekly[number][0] += 1
+    incidents = named = 0
+    for service_id, number, cause, was_named, n in rows:
+        incidents += n
+        totals[service_id][0] += n
+        weekly[number][0] += n
         if cause is None:
             continue
-        named += named_change is not None
-        totals[service_id][1] += 1
-        weekly[number][1] += 1
-        blamed[cause.id] += 1
+        named += n if was_named else 0
+        totals[service_id][1] += n
+        weekly[number][1] += n
+        blamed[cause] += n
     slugs = dict(session.execute(select(Service.id, Service.slug)).tuples().all())
     releases: dict[tuple[str, str], int] = defaultdict(int)
     for change_id, service_id, release in _releases(session, sorted(blamed)):
         releases[(slugs.get(service_id, "?"), release)] += blamed[change_id]
     by_service = [
-        ServiceShare(slugs.get(sid, "?"), n, c, share(c, n)) for sid, (n, c) in totals.items()
+        ServiceShare(slugs.get(sid, "?"), n, caused, share(caused, n))
+        for sid, (n, caused) in totals.items()
     ]
     by_service.sort(key=lambda s: (-s.change_caused, s.service))
     return ChangeCausedReport(
-        incidents=len(incidents),
+        incidents=incidents,
         change_caused=sum(blamed.values()),
         named_in_postmortem=named,
         by_service=tuple(by_service),
@@ -243,16 +210,6 @@ def compute(session: Session, scope: KpiScope) -> ChangeCausedReport:
             for number in (week_number_of(monday),)
         ),
     )
-
-
-def _changes(session: Session, *where: Any) -> list[Change]:
-    """Changes without their details (a JSON document each): only blamed ones need those."""
-    rows = session.connection().execute(
-        select(
-            ChangeEvent.id, ChangeEvent.service_id, epoch_seconds(ChangeEvent.occurred_at)
-        ).where(*where)
-    )
-    return [Change(r[0], r[1], r[2]) for r in rows]
 
 
 def _releases(session: Session, ids: Sequence[int]) -> list[tuple[int, int, str]]:

@@ -86,26 +86,6 @@ def week_number_of(day: date) -> int:
     return (day - _MONDAY).days // 7
 
 
-class epoch_seconds(FunctionElement[float]):  # noqa: N801
-    """Seconds since 1970-01-01 UTC of a timestamp column (to the millisecond on SQLite)."""
-
-    type = Float()
-    inherit_cache = True
-    name = "epoch_seconds"
-
-
-@compiles(epoch_seconds)
-def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    (moment,) = (compiler.process(c, **kw) for c in element.clauses)
-    return f"ROUND((julianday({moment}) - 2440587.5) * 86400.0, 3)"
-
-
-@compiles(epoch_seconds, "postgresql")
-def _epoch_postgres(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    (moment,) = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(EXTRACT(EPOCH FROM {moment}) AS DOUBLE PRECISION)"
-
-
 class utc_date(FunctionElement[str]):  # noqa: N801
     """The UTC calendar date of a timestamp column, comparable with a ``Date`` column."""
 
@@ -123,3 +103,29 @@ def _date_sqlite(element: utc_date, compiler: SQLCompiler, **kw: Any) -> str:
 def _date_postgres(element: utc_date, compiler: SQLCompiler, **kw: Any) -> str:
     (moment,) = (compiler.process(c, **kw) for c in element.clauses)
     return f"CAST(({moment} AT TIME ZONE 'UTC') AS DATE)"
+
+
+class shifted(FunctionElement[Any]):  # noqa: N801
+    """A timestamp column moved by a constant number of seconds: ``shifted(col, -3600)``.
+
+    On SQLite the result is text to the millisecond (``YYYY-MM-DD HH:MM:SS.SSS``), which
+    compares with stored timestamps (``...SS.ffffff``) correctly to the millisecond.
+    """
+
+    inherit_cache = True
+    name = "shifted"
+
+
+@compiles(shifted)
+def _shifted_sqlite(element: shifted, compiler: SQLCompiler, **kw: Any) -> str:
+    moment, by = element.clauses
+    amount = int(by.value)
+    column = compiler.process(moment, **kw)
+    return f"strftime('%Y-%m-%d %H:%M:%f', {column}, '{amount:+d} seconds')"
+
+
+@compiles(shifted, "postgresql")
+def _shifted_postgres(element: shifted, compiler: SQLCompiler, **kw: Any) -> str:
+    moment, by = element.clauses
+    amount = int(by.value)
+    return f"({compiler.process(moment, **kw)} + INTERVAL '{amount} seconds')"
