@@ -17,6 +17,7 @@ from plantao.notify.models import Delivery
 from plantao.oncall import handoff_editing, handoff_generation, handoff_settings
 from plantao.oncall.handoff_facts import ACTIVE_INCIDENT, HandoffFacts
 from plantao.oncall.handoff_models import Handoff
+from plantao.people.models import AuditEntry
 from tests.factories.handoffs import (
     AFTER_DST,
     BEFORE_DST,
@@ -152,3 +153,27 @@ def test_notes_by_outgoing_only_until_sent_and_send_now(
         assert row is not None
         assert row.sent_at == AFTER_DST - timedelta(minutes=30)
         assert "Traffic 20% above normal" in handoff_editing.text_of(row, "en").text
+
+
+def test_note_edits_and_send_now_are_audited(
+    factory: sessionmaker[Session], scripted: dict[str, int]
+) -> None:
+    """Who changed the notes (before and after) and who sent early is in the audit log."""
+    clock.freeze(AFTER_DST - timedelta(minutes=30))
+    HandoffStep(every=0)(factory, "engine-1")
+    handoff_id = next(r.id for r in _handoffs(factory) if r.handoff_at == AFTER_DST)
+
+    def work(s: Session) -> None:
+        row = handoff_editing.get(s, handoff_id, lock=True)
+        handoff_editing.edit_notes(s, row, principal(s, "bruno"), "Watch the queue")
+        handoff_editing.send_now(s, row, principal(s, "bruno"))
+
+    run_transaction(factory, work)
+    with factory() as s:
+        query = select(AuditEntry).where(AuditEntry.object_type == "handoff")
+        entries = list(s.scalars(query.order_by(AuditEntry.id)))
+    assert [(e.action, e.actor, e.object_id) for e in entries] == [
+        ("handoff.notes", "bruno", str(handoff_id)),
+        ("handoff.send_now", "bruno", str(handoff_id)),
+    ]
+    assert entries[0].after == {"notes": "Watch the queue"}

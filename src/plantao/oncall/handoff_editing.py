@@ -2,8 +2,8 @@
 
 Who may edit or send early: the outgoing person (the note is theirs), a manager of a team that
 owns one of the schedule's services, or an admin. Everyone who can read may see handoffs.
-After sending, the text is what people received: a change is refused with 409 rather than
-silently making the stored copy differ from the delivered one.
+Both changes go to the audit log. After sending, the text is what people received: a change is
+refused with 409 rather than silently making the stored copy differ from the delivered one.
 
 "Send now" does not send from the request: it moves ``send_at`` to now and wakes the engines,
 whose sending step makes the one draft → sent transition (``handoff_sending``). One path sends,
@@ -29,6 +29,7 @@ from plantao.oncall.handoff_gather import team_ids
 from plantao.oncall.handoff_models import Handoff
 from plantao.oncall.handoff_render import Rendered, render
 from plantao.oncall.models import OncallSchedule
+from plantao.people import audit
 
 __all__ = [
     "MAX_NOTES",
@@ -107,9 +108,19 @@ def edit_notes(session: Session, row: Handoff, who: Principal, notes: str) -> Ha
     if _UNSTORABLE.search(notes):
         raise ValidationFailed("notes: contains characters that cannot be stored (NUL)")
     _editable(session, row, who)
+    before = {"notes": row.notes}
     row.notes = notes.replace("\r\n", "\n").strip()
     row.notes_by = who.handle[:200]
     row.notes_at = clock.now()
+    audit.record(
+        session,
+        who.audit_actor,
+        "handoff.notes",
+        "handoff",
+        row.id,
+        before=before,
+        after={"notes": row.notes},
+    )
     session.flush()
     return row
 
@@ -118,7 +129,17 @@ def send_now(session: Session, row: Handoff, who: Principal) -> Handoff:
     """Have the engine send the draft at its next cycle instead of at ``send_at``."""
     _editable(session, row, who)
     now = clock.now()
+    before = {"send_at": row.send_at}
     row.send_at = min(row.send_at, now)
+    audit.record(
+        session,
+        who.audit_actor,
+        "handoff.send_now",
+        "handoff",
+        row.id,
+        before=before,
+        after={"send_at": row.send_at},
+    )
     session.flush()
     wake_engines(session)
     return row
