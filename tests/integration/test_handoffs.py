@@ -3,13 +3,16 @@ incidents, sent once to the incoming person and the team channel, frozen after s
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
+from plantao.alerts.models import Alert
+from plantao.catalog.models import Integration, Service
+from plantao.changes.models import ChangeEvent
 from plantao.db import run_transaction
 from plantao.engine.handoff_step import HandoffStep
 from plantao.errors import Conflict, PermissionDenied
@@ -17,6 +20,7 @@ from plantao.notify.models import Delivery
 from plantao.oncall import handoff_editing, handoff_generation, handoff_settings
 from plantao.oncall.handoff_facts import ACTIVE_INCIDENT, HandoffFacts
 from plantao.oncall.handoff_models import Handoff
+from plantao.oncall.models import Silence
 from plantao.people.models import AuditEntry
 from tests.factories.handoffs import (
     AFTER_DST,
@@ -177,3 +181,77 @@ def test_note_edits_and_send_now_are_audited(
         ("handoff.send_now", "bruno", str(handoff_id)),
     ]
     assert entries[0].after == {"notes": "Watch the queue"}
+
+
+def test_draft_lists_quiet_alerts_windows_and_changes_of_the_next_day(
+    factory: sessionmaker[Session], scripted: dict[str, int]
+) -> None:
+    """A firing sev4 alert, a window on checkout and a change in the next 24 h are listed; a
+    change two days ahead and a window on another service are not."""
+    now = AFTER_DST - timedelta(minutes=30)
+    clock.freeze(now)
+
+    def seed(s: Session) -> None:
+        checkout = s.scalars(select(Service).where(Service.slug == "checkout")).one()
+        gen = s.scalars(select(Integration).where(Integration.slug == "gen")).one()
+        s.add(_alert(gen.id, checkout.id, scripted["latency"], now))
+        for hours, summary in ((3, "deploy 4.3"), (50, "deploy 5.0")):
+            s.add(
+                ChangeEvent(
+                    integration_id=gen.id,
+                    service_id=checkout.id,
+                    summary=summary,
+                    source=None,
+                    occurred_at=now + timedelta(hours=hours),
+                    received_at=now,
+                    details={},
+                )
+            )
+        for name, services in (("PG upgrade", ["checkout"]), ("Orders move", ["orders"])):
+            s.add(
+                Silence(
+                    name=name,
+                    origin="api",
+                    starts_at=now + timedelta(hours=2),
+                    ends_at=now + timedelta(hours=3),
+                    recurrence=None,
+                    services=services,
+                    matchers=[],
+                    comment="",
+                    created_by="test",
+                    created_at=now,
+                    ended_at=None,
+                )
+            )
+
+    run_transaction(factory, seed)
+    HandoffStep(every=0)(factory, "engine-1")
+    (row,) = [r for r in _handoffs(factory) if r.handoff_at == AFTER_DST]
+    facts = HandoffFacts.from_dict(row.facts)
+    assert [(a.summary, a.severity, a.service) for a in facts.alerts] == [
+        ("Disk 85% on db-1", "sev4", "checkout")
+    ]
+    assert [c.summary for c in facts.changes] == ["deploy 4.3"]
+    assert [w.name for w in facts.windows] == ["PG upgrade"]
+
+
+def _alert(integration_id: int, service_id: int, incident_id: int, at: datetime) -> Alert:
+    return Alert(
+        integration_id=integration_id,
+        service_id=service_id,
+        incident_id=incident_id,
+        identity="disk-db-1",
+        source="generic",
+        status="firing",
+        summary="Disk 85% on db-1",
+        severity="sev4",
+        labels={},
+        annotations={},
+        details={},
+        content_hash="0" * 32,
+        starts_at=at - timedelta(hours=1),
+        ends_at=None,
+        first_seen_at=at - timedelta(hours=1),
+        last_seen_at=at,
+        resolved_at=None,
+    )

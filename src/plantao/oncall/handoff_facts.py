@@ -94,7 +94,7 @@ class IncidentLine:
 
 @dataclass(frozen=True)
 class AlertLine:
-    """A firing alert that did not page anyone (sev4, or not part of any incident)."""
+    """A firing alert that does not page: sev4, or its incident paged nobody."""
 
     summary: str
     severity: str

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from plantao.alerts.models import Alert
@@ -32,7 +32,7 @@ from plantao.oncall.handoff_facts import (
     IncidentLine,
     WindowLine,
 )
-from plantao.oncall.models import EscalationPolicy, OncallSchedule, ServicePolicy, Silence
+from plantao.oncall.models import EscalationPolicy, OncallSchedule, Page, ServicePolicy, Silence
 
 __all__ = ["AHEAD", "Channel", "Extras", "gather", "schedule_services"]
 
@@ -196,7 +196,10 @@ def gather(
                 .where(
                     Alert.service_id.in_(ids),
                     Alert.status == "firing",
-                    or_(Alert.severity == "sev4", Alert.incident_id.is_(None)),
+                    or_(
+                        Alert.severity == "sev4",
+                        ~exists(select(Page.id).where(Page.incident_id == Alert.incident_id)),
+                    ),
                 )
                 .order_by(Alert.starts_at, Alert.id)
                 .limit(_LIMIT)
