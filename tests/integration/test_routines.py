@@ -172,3 +172,19 @@ def test_the_documented_examples_apply(factory: sessionmaker[Session], frozen: d
             "quarterly-dr-drill",
             "weekly-cost-vs-budget",
         ]
+
+
+def test_engine_step_runs_at_most_every_interval(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """The engine's routine step creates the due task, then rests for its interval."""
+    from plantao.engine.routine_step import RoutineStep
+
+    setup_routines(factory)
+    step = RoutineStep(every=3600.0)
+    assert step(factory, "engine-1") == 0  # nothing due yet; the step now rests
+    clock.advance(timedelta(minutes=30))
+    assert step(factory, "engine-1") == 0  # resting: the due task waits for the next run
+    assert all_tasks(factory) == []
+    assert RoutineStep(every=3600.0)(factory, "engine-2") == 1
+    assert len(all_tasks(factory)) == 1
