@@ -228,3 +228,25 @@ def test_sections_export_tables_without_private_titles(db: sessionmaker[Session]
         "action_share": pytest.approx(3 / 7),
         "overdue_actions": 2,
     }
+
+
+def test_the_hour_before_is_exact_to_the_millisecond(
+    factory: sessionmaker[Session], frozen: datetime
+) -> None:
+    """A change 1 h 0.1 s before is no cause; 59 min 59.9 s before is (both databases)."""
+    apply_history_config(factory)
+    ms = timedelta(milliseconds=100)
+    with session_scope(factory) as s:
+        first = datetime(2026, 11, 18, 12, 0, 0, 500000, tzinfo=UTC)
+        add_incident(s, "orders", "sev3", first)
+        add_change(s, "orders", first - timedelta(hours=1) - ms, details={"version": "old"})
+        second = first + timedelta(days=1)
+        add_incident(s, "orders", "sev3", second)
+        add_change(s, "orders", second - timedelta(hours=1) + ms, details={"version": "new"})
+    with session_scope(factory) as s:
+        scope = KpiScope(
+            start=datetime(2026, 11, 16, tzinfo=UTC), end=datetime(2026, 11, 23, tzinfo=UTC)
+        )
+        body = change_caused.compute(s, scope).as_api()
+    assert (body["incidents"], body["change_caused"]) == (2, 1)
+    assert body["by_release"] == [{"service": "orders", "release": "new", "incidents": 1}]
