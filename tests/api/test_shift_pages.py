@@ -94,3 +94,32 @@ def test_routine_task_done_by_form_in_portuguese(api: Api, frozen: datetime) -> 
     html = _shift_page(api)
     assert "Nenhuma tarefa de rotina esperando por você." in html
     assert "Feitas recentemente" in html and "responder-u" in html
+
+
+def test_routines_page_shows_rules_and_task_states(api: Api, frozen: datetime) -> None:
+    """The routines page says the rule in words, the next due time, and each task's state as
+    the KPI counts it (done on time, late, open), in both languages."""
+    apply_config(api.factory, DESK)
+    res = api.client.put(
+        "/api/v1/routines/alert-review", json=ROUTINE, headers=api.headers("admin")
+    )
+    assert res.status_code == 200, res.text
+    api.login("viewer")
+    assert "No routine task is waiting for you." in api.client.get("/routines").text
+    for _ in range(3):  # three daily tasks: 22, 23 and 24 November
+        clock.advance(timedelta(minutes=30))
+        run_transaction(api.factory, routines.create_due_tasks)
+        clock.advance(timedelta(hours=23, minutes=30))
+    tasks = run_transaction(
+        api.factory, lambda s: [t.id for t, _ in routines.tasks(s)]
+    )  # newest first
+    run_transaction(api.factory, lambda s: routines.mark_done(s, tasks[2], actor="ana"))
+    api.login("viewer")  # three days later: the first session has expired
+    html = api.client.get("/routines").text
+    assert "every day at 09:30 (America/Sao_Paulo)" in html
+    assert "Next due" in html and "2026-11-25" in html
+    states = re.findall(r'<span class="status (ok|overdue|pending)">([^<]+)</span>', html)
+    assert states == [("pending", "open"), ("overdue", "late"), ("overdue", "late")]
+    html = api.client.get("/routines?lang=pt-BR").text
+    assert "todo dia às 09:30 (America/Sao_Paulo)" in html and "atrasada" in html
+    assert "0 %" in html  # one late done, one late open: 0 of 2 finished on time

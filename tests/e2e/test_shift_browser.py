@@ -1,7 +1,8 @@
 """A real ``plantao serve``: in Chromium the person on call ticks their shift checklist, sends a
 test page to themselves — its engine delivers it to a real SMTP server (aiosmtpd) and a real
 webhook receiver, and the page then shows each method delivered — and marks done the routine
-task the engine created for them at its due instant."""
+task the engine created for them at its due instant, which the routines page then shows as
+done on time."""
 
 from __future__ import annotations
 
@@ -139,6 +140,12 @@ def test_on_call_person_ticks_tests_their_pager_and_does_the_routine(
         f"{server.base_url}/shift?lang=pt-BR",
         widths=(390,),
         expect_text=["Meu turno", "1 de 20 feitos", "Feitas recentemente", "entregue"],
+        out_dir=tmp_path,
+    )
+    check_page(
+        page,
+        f"{server.base_url}/routines?lang=en",
+        expect_text=["Recurring routines", "every day at", "done on time", "ana"],
         out_dir=tmp_path,
     )
     time.sleep(2)  # a second copy of anything would have arrived by now

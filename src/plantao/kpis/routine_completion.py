@@ -93,6 +93,11 @@ def _verdict(task: RoutineTask, deadline: datetime, now: datetime) -> str:
     return "late" if now >= deadline else "open"
 
 
+def task_state(task: RoutineTask, routine: Routine, now: datetime) -> str:
+    """``on_time``, ``late`` or ``open`` for one task, as this KPI counts it (the page's word)."""
+    return _verdict(task, next_after(from_dict(routine.recurrence), task.due_at), now)
+
+
 def compute(session: Session, scope: KpiScope) -> RoutineCompletion:
     """Tasks due in ``scope``, grouped per routine (with its team) and per ISO week."""
     now = clock.now()
