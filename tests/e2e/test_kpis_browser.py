@@ -80,7 +80,8 @@ def test_charts_show_the_series_colours_and_a_dashed_target_line(
     scripted: PlantaoServer, page: Any
 ) -> None:
     """The MTTA chart's pixels hold both severities' colours; along the Sev1 target line's row
-    the colour comes and goes (dashes); the bar chart shows two bar colours."""
+    the colour comes and goes (dashes); the bar chart shows two bar colours; the distribution
+    histogram has filled bins."""
     log_in(page, scripted, path="/login?next=/kpis")
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{scripted.base_url}/kpis?days=30&lang=en", wait_until="load")
@@ -114,6 +115,11 @@ def test_charts_show_the_series_colours_and_a_dashed_target_line(
     bar_pixels = list(Image.open(io.BytesIO(bars.screenshot())).convert("RGB").getdata())
     for colour in (SEV1, SEV2):
         assert sum(1 for p in bar_pixels if p == rgb(colour)) > 200, colour
+
+    histogram = page.locator("svg.kpi-histogram").first
+    histogram.scroll_into_view_if_needed()
+    bins = list(Image.open(io.BytesIO(histogram.screenshot())).convert("RGB").getdata())
+    assert sum(1 for p in bins if p == rgb(PALETTE[0])) > 200, "no histogram bins drawn"
 
 
 def test_csv_download_from_the_page_holds_the_scripted_incidents(

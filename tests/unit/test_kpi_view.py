@@ -105,3 +105,17 @@ def test_a_single_share_series_is_titled_and_written_as_a_percentage() -> None:
     section = Section(name="routines", tables=(), trends=(WeekPoint(W1, "on_time_share", 0.75, 4),))
     chart = kpi_view.section_view(section, EN, "q").charts[0]
     assert chart.title == "On time share per week" and chart.rows == (("2026-11-02", "75 %"),)
+
+
+def test_a_distribution_table_is_drawn_as_a_histogram() -> None:
+    """mtta_distribution (bucket, incidents): one histogram, its bins in the table's order."""
+    table = KpiTable(
+        "mtta_distribution",
+        ("bucket", "incidents", "sev1"),
+        (("<= 1 min", 2, 2), ("1-5 min", 1, 1)),
+    )
+    view = kpi_view.section_view(Section(name="response_distribution", tables=(table,)), EN, "q")
+    assert [c.kind for c in view.charts] == ["histogram"]
+    assert view.charts[0].title == "Time to acknowledge"
+    assert view.charts[0].columns == ("Range", "Incidents")
+    assert view.charts[0].rows == (("<= 1 min", "2"), ("1-5 min", "1"))

@@ -22,6 +22,7 @@ from plantao.kpis import (
     noise,
     oncall_load,
     response,
+    response_distribution,
     routine_completion,
     runbook_coverage,
     update_punctuality,
@@ -41,6 +42,7 @@ Compute = Callable[[Session, KpiScope], HasSection]
 #: Page order: how fast we respond, what happened, why, how we learn, what it costs people.
 SECTIONS: dict[str, Compute] = {
     "response": response.compute,
+    "response_distribution": response_distribution.compute,
     "incidents": incident_counts.compute,
     "change_caused": change_caused.compute,
     "runbooks": runbook_coverage.compute,

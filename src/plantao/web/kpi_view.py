@@ -209,8 +209,8 @@ def table_charts(section: Section, texts: Mapping[str, str]) -> list[Chart]:
                     title=title,
                     desc=texts.get("kpi_hist_desc", "").format(what=title),
                     bins=[(str(r[i]), int(r[j] or 0)) for r in table.rows],
-                    label_column=humanise(table.columns[0]),
-                    value_column=humanise(counted),
+                    label_column=label(texts, "kpi_col_", table.columns[0]),
+                    value_column=label(texts, "kpi_col_", counted),
                 )
             )
             continue

@@ -41,6 +41,14 @@ EN: dict[str, str] = {
         "severity, against the severity matrix's targets; incidents not yet acknowledged or "
         "resolved are counted apart."
     ),
+    "kpi_s_response_distribution": "How response times spread",
+    "kpi_s_response_distribution_help": (
+        "Incidents per range of time to acknowledge and to resolve: the tail the medians "
+        "hide. A time equal to a range's end (a target) counts in that range."
+    ),
+    "kpi_t_mtta_distribution": "Time to acknowledge",
+    "kpi_t_mttr_distribution": "Time to resolve",
+    "kpi_col_bucket": "Range",
     "kpi_s_incidents": "Incidents",
     "kpi_s_incidents_help": "Incidents by severity and by root-cause category, week by week.",
     "kpi_s_change_caused": "Caused by changes",
@@ -160,6 +168,14 @@ PT_BR: dict[str, str] = {
         "por severidade, frente às metas da matriz de severidade; incidentes ainda não "
         "reconhecidos ou resolvidos são contados à parte."
     ),
+    "kpi_s_response_distribution": "Como os tempos de resposta se distribuem",
+    "kpi_s_response_distribution_help": (
+        "Incidentes por faixa de tempo até reconhecer e até resolver: a cauda que as "
+        "medianas escondem. Um tempo igual ao fim de uma faixa (uma meta) conta nessa faixa."
+    ),
+    "kpi_t_mtta_distribution": "Tempo até reconhecer",
+    "kpi_t_mttr_distribution": "Tempo até resolver",
+    "kpi_col_bucket": "Faixa",
     "kpi_s_incidents": "Incidentes",
     "kpi_s_incidents_help": (
         "Incidentes por severidade e por categoria de causa raiz, semana a semana."
