@@ -101,10 +101,25 @@ def test_weekly_tables_are_downloads_not_page_tables() -> None:
 
 
 def test_a_single_share_series_is_titled_and_written_as_a_percentage() -> None:
-    """Series "on_time_share" of section routines: "On time share per week", values in %."""
+    """Series "on_time_share" of section routines: "On time per week", values in %."""
     section = Section(name="routines", tables=(), trends=(WeekPoint(W1, "on_time_share", 0.75, 4),))
     chart = kpi_view.section_view(section, EN, "q").charts[0]
-    assert chart.title == "On time share per week" and chart.rows == (("2026-11-02", "75 %"),)
+    assert chart.title == "On time per week" and chart.rows == (("2026-11-02", "75 %"),)
+
+
+def test_a_share_and_a_duration_of_one_section_get_separate_charts() -> None:
+    """on_time_share (%) and lateness_p50_seconds (time) never share an axis: two charts."""
+    section = Section(
+        name="update_punctuality",
+        tables=(),
+        trends=(
+            WeekPoint(W1, "on_time_share", 0.5, 2),
+            WeekPoint(W1, "lateness_p50_seconds", 90.0, 1),
+        ),
+    )
+    charts = kpi_view.section_view(section, EN, "q").charts
+    assert [c.title for c in charts] == ["On time per week", "Lateness (p50) per week"]
+    assert charts[1].rows == (("2026-11-02", "1.5 min"),)
 
 
 def test_a_distribution_table_is_drawn_as_a_histogram() -> None:

@@ -74,8 +74,10 @@ class Chart:
 
 
 def plain(value: float) -> str:
-    """A number as a table shows it: integers without decimals, others with one."""
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    """A number as a table shows it: integers without decimals, others with up to two."""
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def duration_text(seconds: float) -> str:
@@ -105,6 +107,14 @@ def nice_ceiling(top: float) -> float:
         if step * power >= top * (1 - 1e-9):
             return step * power
     return 10.0 * power  # pragma: no cover - the loop always returns
+
+
+def count_ceiling(top: float) -> float:
+    """For whole numbers: small axes end at a multiple of 4, so every gridline is a whole
+    number (0, 1, 2, 3, 4 rather than 0, 0.3, 0.6...)."""
+    if top <= 20:
+        return 4.0 * max(1, math.ceil(top / 4))
+    return nice_ceiling(top)
 
 
 def nice_duration(top: float) -> float:
@@ -184,7 +194,12 @@ def line_chart(
     ]
     present = [v for ln in lines for v in ln.values if v is not None]
     highest = max([*present, *(t.value for t in targets), 0.0]) * 1.05
-    top = nice_duration(highest) if fmt is duration_text else nice_ceiling(highest)
+    if fmt is duration_text:
+        top = nice_duration(highest)
+    elif all(float(v).is_integer() for v in present):
+        top = count_ceiling(highest)
+    else:
+        top = nice_ceiling(highest)
     shown = list(axis_labels) if len(axis_labels) == len(labels) else list(labels)
     _uid, out = _open("line", title, desc)
     y, axis = _y_axis(top, fmt)
@@ -283,12 +298,12 @@ def bar_chart(
         f'<desc id="{uid}-d">{escape(desc)}</desc>',
         f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="{BACKGROUND}"/>',
     ]
-    label_w, room = 150, WIDTH - 150 - 60
+    label_w, room = 170, WIDTH - 170 - 60
     palette = colours(len(bars))
     for i, (label, value) in enumerate(bars):
         y = TOP + 28 * i
         w = round(room * value / top, 2) if value > 0 else 0
-        short = label if len(label) <= 18 else label[:17] + "…"
+        short = label if len(label) <= 16 else label[:15] + "…"
         out.append(
             f'<g class="bar" data-label={quoteattr(label)}>'
             f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" {FONT} '
@@ -308,6 +323,18 @@ def bar_chart(
     )
 
 
+def _two_lines(x: float, y: float, label: str) -> str:
+    """A bin label on two lines ("15-60" over "min"): six bins share 390 px on a phone."""
+    head, _, unit = label.rpartition(" ")
+    if not head:
+        head, unit = label, ""
+    second = f'<tspan x="{x}" dy="14">{escape(unit)}</tspan>' if unit else ""
+    return (
+        f'<text x="{x}" y="{y}" text-anchor="middle" {FONT} fill="{TEXT_COLOUR}">'
+        f"{escape(head)}{second}</text>"
+    )
+
+
 def histogram(
     *,
     title: str,
@@ -319,7 +346,7 @@ def histogram(
     """Adjacent columns, one per bin (``"< 5 min"``, ``"5-15 min"``...), in one colour: the
     shape of a distribution, not a comparison of categories."""
     _uid, out = _open("histogram", title, desc)
-    top = nice_ceiling(max([float(c) for _, c in bins] + [0.0]))
+    top = count_ceiling(max([float(c) for _, c in bins] + [0.0]))
     y, axis = _y_axis(top, plain)
     out += axis
     plot_w = WIDTH - LEFT - RIGHT
@@ -331,8 +358,7 @@ def histogram(
             f'<rect x="{x + 1}" y="{y(n)}" width="{round(width - 2, 2)}" '
             f'height="{round(y(0) - y(n), 2)}" fill="{PALETTE[0]}">'
             f"<title>{escape(label)}: {n}</title></rect>"
-            f'<text x="{round(x + width / 2, 2)}" y="{HEIGHT - BOTTOM + 18}" '
-            f'text-anchor="middle" {FONT} fill="{TEXT_COLOUR}">{escape(label)}</text></g>'
+            f"{_two_lines(round(x + width / 2, 2), HEIGHT - BOTTOM + 14, label)}</g>"
         )
     out.append("</svg>")
     return Chart(

@@ -143,7 +143,12 @@ def trend_charts(section: Section, texts: Mapping[str, str]) -> list[Chart]:
     weeks: set[str] = set()
     for point in section.trends:
         head, _, tail = point.series.partition(" ")
-        group, line = (tail, head) if tail else (section.name, point.series)
+        # "sev1 mtta_p50": one line of the mtta_p50 chart; "on_time_share": one line of the
+        # section's chart of shares (a share and a duration never share an axis)
+        if tail:
+            group, line = tail, head
+        else:
+            group, line = f"{section.name}:{kind_of(point.series)}", point.series
         week = point.week.isoformat()
         weeks.add(week)
         groups[group][line][week] = point.value
@@ -155,10 +160,14 @@ def trend_charts(section: Section, texts: Mapping[str, str]) -> list[Chart]:
         lines = {k: v for k, v in every_line.items() if any(x is not None for x in v.values())}
         if not lines:
             continue
-        # "sev1 mtta_p50": the group says what is measured; "on_time_share": the series does
-        kind = kind_of(group if group != section.name else next(iter(lines)))
+        own, _, own_kind = group.partition(":")
+        kind = own_kind or kind_of(group)
         chart_lines = [
-            Line(name, tuple(values.get(w) for w in labels), SEVERITY_COLOURS.get(name, ""))
+            Line(
+                label(texts, "kpi_c_", name) if own_kind else name,
+                tuple(values.get(w) for w in labels),
+                SEVERITY_COLOURS.get(name, ""),
+            )
             for name, values in lines.items()
         ]
         base = group.split("_p")[0]
@@ -171,11 +180,13 @@ def trend_charts(section: Section, texts: Mapping[str, str]) -> list[Chart]:
             for name in lines
             if (name, base) in targets
         ]
-        if group == section.name and len(lines) == 1 and f"kpi_c_{group}" not in texts:
-            only = next(iter(lines))
-            title = texts.get("kpi_per_week", "{what}").format(what=label(texts, "kpi_c_", only))
-        else:
+        per_week = texts.get("kpi_per_week", "{what}")
+        if not own_kind:
             title = label(texts, "kpi_c_", group)
+        elif len(lines) == 1:
+            title = per_week.format(what=label(texts, "kpi_c_", next(iter(lines))))
+        else:
+            title = texts.get(f"kpi_c_{own}") or per_week.format(what=label(texts, "kpi_s_", own))
         charts.append(
             kpi_charts.line_chart(
                 title=title,
