@@ -105,12 +105,15 @@ def test_filters_narrow_the_incidents(history: Api) -> None:
         ({"from": "2026-11-20", "to": "2026-11-01"}, "from"),
         ({"from": "2024-01-01", "to": "2026-11-01"}, "from"),
         ({"severity": "sev9"}, "severity"),
+        ({"service": "chekout"}, "service"),
+        ({"team": "nobody"}, "team"),
     ],
 )
 def test_bad_scope_is_a_422_problem_naming_the_field(
     history: Api, params: dict[str, str], field: str
 ) -> None:
-    """Not a date, a reversed or too long period, an unknown severity: 422 problem+json."""
+    """Not a date, a reversed or too long period, an unknown severity, service or team (a typo
+    must not read as "no incidents"): 422 problem+json naming the field."""
     for path in ("/api/v1/kpis/response", "/api/v1/kpis/response?format=csv"):
         res = history.client.get(path, params=params, headers=history.headers("viewer"))
         assert res.status_code == 422, res.text

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plantao.errors import NotFound
+from plantao.catalog.models import Service
+from plantao.errors import NotFound, ValidationFailed
 from plantao.kpis import (
     adherence,
     change_caused,
@@ -29,6 +31,7 @@ from plantao.kpis import (
 )
 from plantao.kpis.scope import KpiScope
 from plantao.kpis.shapes import Section
+from plantao.people.models import Team
 
 
 class HasSection(Protocol):
@@ -52,6 +55,24 @@ SECTIONS: dict[str, Compute] = {
     "update_punctuality": update_punctuality.compute,
     "routines": routine_completion.compute,
 }
+
+
+def check_filters(session: Session, scope: KpiScope) -> None:
+    """A service or team that does not exist is a 422, not a report of zeros: a typo must not
+    read as "no incidents"."""
+    if (
+        scope.service
+        and session.scalar(select(Service.id).where(Service.slug == scope.service)) is None
+    ):
+        raise ValidationFailed(
+            f"unknown service {scope.service!r}",
+            errors=[{"field": "service", "message": "no service has this slug"}],
+        )
+    if scope.team and session.scalar(select(Team.id).where(Team.slug == scope.team)) is None:
+        raise ValidationFailed(
+            f"unknown team {scope.team!r}",
+            errors=[{"field": "team", "message": "no team has this slug"}],
+        )
 
 
 def names() -> tuple[str, ...]:

@@ -52,15 +52,18 @@ _CSV_DOC: dict[int | str, dict[str, Any]] = {
 
 
 def scope_of(
+    session: Session,
     start: str | None,
     end: str | None,
     service: str | None,
     team: str | None,
     severity: str | None,
 ) -> KpiScope:
-    return scope_from_query(
+    scope = scope_from_query(
         now=clock.now(), start=start, end=end, service=service, team=team, severity=severity
     )
+    sections.check_filters(session, scope)
+    return scope
 
 
 def wants_csv(request: Request, fmt: str | None) -> bool:
@@ -129,7 +132,7 @@ def response_times(
     time to mitigate) p50 and p90 in seconds, the severity matrix's target and the share of
     incidents that met it; ``weekly`` medians. With ``format=csv`` one table as CSV, with
     ``format=json`` the generic section shape of ``/api/v1/kpis/{section}``."""
-    scope = scope_of(start, to, service, team, severity)
+    scope = scope_of(session, start, to, service, team, severity)
     if wants_csv(request, fmt):
         return csv_response(session, "response", scope, table)
     if fmt == "json":
@@ -155,7 +158,7 @@ def section_figures(
     "trends": [{"week", "series", "value", "count"}]}``; with ``format=csv`` (or
     ``Accept: text/csv``) the table named by ``table`` (default the first) as a CSV
     attachment. Sections: see ``GET /api/v1/kpis``."""
-    scope = scope_of(start, to, service, team, severity)
+    scope = scope_of(session, start, to, service, team, severity)
     if wants_csv(request, fmt):
         return csv_response(session, section, scope, table)
     return export.as_json(sections.compute(session, section, scope), scope)

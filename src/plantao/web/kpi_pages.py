@@ -73,17 +73,6 @@ def _choices(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str, s
     return [(s, n) for s, n in services], [(s, n) for s, n in teams]
 
 
-def _known(session: Session, scope: KpiScope) -> None:
-    """An unknown service or team is an error on the page, not an empty report."""
-    if (
-        scope.service
-        and session.scalar(select(Service.id).where(Service.slug == scope.service)) is None
-    ):
-        raise ValidationFailed(f"unknown service {scope.service!r}")
-    if scope.team and session.scalar(select(Team.id).where(Team.slug == scope.team)) is None:
-        raise ValidationFailed(f"unknown team {scope.team!r}")
-
-
 @router.get("/kpis", response_class=HTMLResponse, response_model=None)
 def kpi_page(
     request: Request,
@@ -125,7 +114,7 @@ def kpi_page(
             typed["team"],
             typed["severity"],
         )
-        _known(session, scope)
+        sections.check_filters(session, scope)
     except ValidationFailed as exc:
         return _render(request, principal, 422, error=str(exc), views=[], scope=None, **context)
     query = urlencode(scope.query())
@@ -150,7 +139,7 @@ def _export_scope(request: Request, session: Session) -> KpiScope:
         team=q.get("team"),
         severity=q.get("severity"),
     )
-    _known(session, scope)
+    sections.check_filters(session, scope)
     return scope
 
 
