@@ -21,6 +21,7 @@ from httpx import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories.config import AM_KEY, GENERIC_KEY, GRAFANA_KEY, PD_KEY
+from tests.factories.handoffs import matrix_handoff
 from tests.factories.payloads import am_alert, am_webhook
 
 
@@ -290,11 +291,53 @@ def _public_incident(w: World, _c: str) -> str:
 
 
 PUBLIC_INCIDENT = {"public_id": _public_incident}
+HANDOFF = {"handoff_id": matrix_handoff}
 OVERRIDES = "/api/v1/schedules/{slug}/overrides"
 COMMS_TEMPLATE = "/api/v1/comms/templates/{name}/{language}"
 TEMPLATE = {"name": _key("status_update"), "language": _key("en")}
 INCIDENT = "/api/v1/incidents/{ref}"
 RUNS = INCIDENT + "/runbooks/{rid}/actions/{action}/runs"
+TICK = "/api/v1/me/shift/{schedule}/ticks/{item}"
+TICK_PARAMS = {"schedule": _key("primary"), "item": _key("test-page")}
+CHECKLIST = "/api/v1/schedules/{slug}/checklist"
+CHECKLIST_BODY = {"items": [{"key": "a", "phase": "start", "en": "A", "pt-BR": "A"}]}
+TASK = "/api/v1/routine-tasks/{task_id}"
+ROUTINE_BODY = {
+    "title_en": "Matrix",
+    "title_pt-BR": "Matriz",
+    "recurrence": {"every": "daily"},
+    "team": "sre",
+}
+
+
+def _routine(w: World, _c: str) -> str:
+    """A routine of team sre (the admin declares it again after each delete)."""
+    w.admin("PUT", "/api/v1/routines/matrix", ROUTINE_BODY)
+    return "matrix"
+
+
+def _routine_task(w: World, c: str) -> str:
+    """A fresh task of the sre routine, as the engine would create it."""
+    from plantao.db import run_transaction
+    from plantao.oncall import routines
+    from plantao.oncall.routine_models import RoutineTask
+
+    _routine(w, c)
+
+    def work(s: Session) -> int:
+        task = RoutineTask(
+            routine_id=routines.get(s, "matrix").id,
+            due_at=datetime.now(UTC) - timedelta(seconds=next(_serial)),
+            created_at=datetime.now(UTC),
+            note="",
+        )
+        s.add(task)
+        s.flush()
+        return task.id
+
+    return str(run_transaction(w.factory, work))
+
+
 _ROUTES = [
     # open: probes, and intake that authenticates by a key in the URL or body
     Call("GET", "/healthz", Need.OPEN),
@@ -377,6 +420,21 @@ _ROUTES = [
     Call("GET", "/api/v1/runbooks", Need.READ),
     Call("GET", "/api/v1/runbooks/{rid}", Need.READ),
     Call("GET", "/api/v1/kpis/runbook-coverage", Need.READ),
+    # the on-call person's shift, test pages, routines (seed 003 §7, §11)
+    Call("GET", "/api/v1/me/shift", Need.OWN_READ),
+    Call("PUT", TICK, Need.OWN_WRITE, params=TICK_PARAMS),
+    Call("DELETE", TICK, Need.OWN_WRITE, params=TICK_PARAMS),
+    Call("POST", "/api/v1/me/test-page", Need.OWN_WRITE),
+    Call("GET", "/api/v1/me/test-pages/{page_id}", Need.OWN_READ, params={"page_id": _key("9999")}),
+    Call("GET", CHECKLIST, Need.READ, params=SCHEDULE),
+    Call("PUT", CHECKLIST, Need.MANAGE_B, _const(CHECKLIST_BODY), SCHEDULE),
+    Call("DELETE", CHECKLIST, Need.MANAGE_B, params=SCHEDULE),
+    Call("GET", "/api/v1/routines", Need.READ),
+    Call("PUT", "/api/v1/routines/{slug}", Need.MANAGE_B, _const(ROUTINE_BODY)),
+    Call("DELETE", "/api/v1/routines/{slug}", Need.MANAGE_B, params={"slug": _routine}),
+    Call("GET", "/api/v1/routine-tasks", Need.READ),
+    Call("POST", TASK + "/done", Need.ACT_B, _const({}), {"task_id": _routine_task}),
+    Call("POST", TASK + "/reopen", Need.ACT_B, params={"task_id": _routine_task}),
     # tokens and the person themselves
     Call("GET", "/api/v1/me", Need.WHOAMI),
     Call("POST", "/api/v1/me/logout-everywhere", Need.OWN_WRITE),
@@ -403,6 +461,18 @@ _ROUTES = [
     Call("POST", OVERRIDES, Need.MANAGE_B, OVERRIDE_FOR_ANA, SCHEDULE),
     Call("DELETE", OVERRIDES + "/{override_id}", Need.MANAGE_B, params=SCHEDULE),
     Call("GET", "/api/v1/schedules/{slug}/feed", Need.ADMIN, params=SCHEDULE),  # the feed's secret
+    # handoffs: everyone reads; notes and "send now" for the outgoing person (no caller here),
+    # a manager of the schedule's service team (B) or an admin
+    Call("GET", "/api/v1/handoffs", Need.READ),
+    Call("GET", "/api/v1/handoffs/{handoff_id}", Need.READ, params=HANDOFF),
+    Call(
+        "PATCH",
+        "/api/v1/handoffs/{handoff_id}",
+        Need.MANAGE_B,
+        _const({"notes": "matrix"}),
+        HANDOFF,
+    ),
+    Call("POST", "/api/v1/handoffs/{handoff_id}/send", Need.MANAGE_B, params=HANDOFF),
     Call("GET", "/api/v1/users/{handle}/feed", Need.ADMIN),
     Call("GET", "/api/v1/silences", Need.READ),
     Call("POST", "/api/v1/silences", Need.MANAGE_B, SILENCE),
@@ -480,6 +550,10 @@ _ROUTES = [
     Call("GET", "/api/v1/release-gate/decisions", Need.READ),
     Call("GET", "/api/v1/reviews/weekly", Need.READ, query={"week": "2026-W49"}),
     Call("GET", "/api/v1/reviews/weekly.md", Need.READ),
+    # KPIs: aggregates, incidents named by id only; everyone who reads
+    Call("GET", "/api/v1/kpis", Need.READ),
+    Call("GET", "/api/v1/kpis/response", Need.READ),
+    Call("GET", "/api/v1/kpis/{section}", Need.READ, params={"section": lambda w, _: "routines"}),
     Call("GET", GATE_OVERRIDES, Need.READ),
     Call("POST", GATE_OVERRIDES, Need.ADMIN, GATE_OVERRIDE),
     Call("DELETE", GATE_OVERRIDES + "/{override_id}", Need.ADMIN, params=SPARE_GATE),
@@ -597,6 +671,9 @@ FORM_RULES: list[tuple[str, Form]] = [
     (r"^/actions/[^/]+$", Form.DENY),  # a corrective action: its incident's responders, its owner
     (r"^/admin/status-pages/.+$", Form.DENY),  # admins: status page components, branding
     (r"^/admin/status-subscribers/.+$", Form.DENY),  # admins: webhook subscribers
+    (r"^/handoffs/\d+/(notes|send)$", Form.DENY),  # outgoing person, team managers, admins
+    (r"^/shift/(test-page|[^/]+/ticks/[^/]+)$", Form.SELF),  # your own shift and test page
+    (r"^/routine-tasks/\d+/done$", Form.DENY),  # the assignee's, or the team's responders
 ]
 #: Every page an admin reaches, as a viewer sees it; a page no rule matches fails the walk.
 PAGE_RULES: list[tuple[str, Form]] = [
@@ -608,6 +685,9 @@ PAGE_RULES: list[tuple[str, Form]] = [
     (r"^/admin/status-pages(/|$)", Form.DENY),  # admins: status pages
     (r"^/admin/status-subscribers(/|$)", Form.DENY),  # admins: subscriber counts, webhooks
     (r"^/reviews/weekly(\.md)?$", Form.READ),  # the weekly operational review
+    (r"^/(shift|routines)$", Form.READ),  # my shift (checklist, test page, tasks); routines
+    (r"^/kpis(/|$)", Form.READ),  # KPIs, charts and their CSV/JSON downloads
+    (r"^/handoffs(/\d+)?$", Form.READ),  # shift handoffs
     (
         r"^/$|^/(incidents|oncall|policies|schedules|silences|services|heartbeats|runbooks"
         r"|tokens|users|teams)(/|$)",

@@ -149,6 +149,8 @@ def test_routine_declared_task_done_once(api: Api, frozen: datetime) -> None:
     assert res.json()["next_due_at"].startswith("2026-11-22T12:30:00")
     bad = {**ROUTINE, "recurrence": {"every": "daily", "time_zone": "Mars/Olympus"}}
     _problem(api.client.put("/api/v1/routines/x", json=bad, headers=admin), 422, "time_zone")
+    nowhere = {**ROUTINE, "schedule": "nowhere"}
+    _problem(api.client.put("/api/v1/routines/x", json=nowhere, headers=admin), 422, "schedule")
     assert [r["slug"] for r in api.client.get("/api/v1/routines", headers=admin).json()] == [
         "alert-review"
     ]

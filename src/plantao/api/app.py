@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 import plantao
-from plantao.api import docs_page, errors, health
+from plantao.api import docs_page, errors, handoff_routes, health, routine_routes, shift_routes
 from plantao.api.body_guard import BodyGuard
 from plantao.api.middleware import RequestContext
 from plantao.api.ratelimit import RateLimits
@@ -36,6 +36,8 @@ from plantao.incidents import views as incident_views
 from plantao.intake import views as intake_views
 from plantao.intake.inbox_postgres import PostgresInbox
 from plantao.intake.writer import IntakeWriter
+from plantao.kpis import views as kpi_views
+from plantao.kpis.metrics import register_kpi_collector
 from plantao.notify import views as notify_views
 from plantao.observability import logging as plantao_logging
 from plantao.oncall import views as oncall_views
@@ -158,6 +160,9 @@ def create_app(
     app.include_router(token_views.router)
     app.include_router(people_views.router)
     app.include_router(oncall_views.router)
+    app.include_router(handoff_routes.router)
+    app.include_router(shift_routes.router)
+    app.include_router(routine_routes.router)
     app.include_router(runbook_views.router)
     app.include_router(notify_views.router)
     app.include_router(responder_views.router)
@@ -170,6 +175,7 @@ def create_app(
     app.include_router(action_views.router)
     app.include_router(business_calendar_views.router)
     app.include_router(review_views.router)
+    app.include_router(kpi_views.router)
     app.include_router(status_page_views.router)
     app.include_router(status_maintenance_views.router)
     app.include_router(status_publishing_views.router)
@@ -206,4 +212,5 @@ def create_app(
     notify_views.register_outbox_collector(app.state.sessions)
     status_update_views.register_overdue_collector(app.state.sessions)
     postmortem_due_metrics.register_due_collector(app.state.sessions)
+    register_kpi_collector(app.state.sessions)
     return app

@@ -18,6 +18,7 @@ from plantao.configfile import yaml_dates
 from plantao.configfile.calendar_schema import BusinessCalendarSpec, calendar_references
 from plantao.configfile.durations import parse_duration
 from plantao.configfile.gate_schema import ReleaseGateSpec
+from plantao.configfile.handoff_schema import HandoffsSpec
 from plantao.configfile.located import matchers_at_index
 from plantao.configfile.oncall_schema import (
     ContactMethodItem,
@@ -31,6 +32,7 @@ from plantao.configfile.oncall_schema import (
     oncall_references,
 )
 from plantao.configfile.review_schema import OperationalReviewSpec
+from plantao.configfile.routine_schema import RoutineSpec, ShiftChecklistSpec, routine_references
 from plantao.configfile.status_schema import StatusPageSpec, status_references
 from plantao.incidents.severity import normalize
 
@@ -255,6 +257,9 @@ class ConfigFile(_Strict):
     business_calendars: list[BusinessCalendarSpec] | None = None
     operational_review: OperationalReviewSpec | None = None
     status_pages: list[StatusPageSpec] | None = None
+    handoffs: HandoffsSpec | None = None
+    routines: list[RoutineSpec] | None = None
+    shift_checklists: list[ShiftChecklistSpec] | None = None
 
     @model_validator(mode="after")
     def _references(self) -> ConfigFile:
@@ -286,6 +291,7 @@ class ConfigFile(_Strict):
         problems += oncall_references(self)
         problems += calendar_references(self)
         problems += status_references(self)
+        problems += routine_references(self)
         if problems:
             raise ValueError("\n".join(problems))
         return self

@@ -28,8 +28,10 @@ from plantao.configfile.calendar_apply import apply_business_calendars
 from plantao.configfile.common import Change, new_integration_key
 from plantao.configfile.durations import parse_duration
 from plantao.configfile.gate_apply import apply_gate_settings
+from plantao.configfile.handoff_apply import apply_handoffs
 from plantao.configfile.oncall_apply import APPLY, apply_oncall, heartbeat_integration_ids
 from plantao.configfile.review_apply import apply_operational_review
+from plantao.configfile.routine_apply import apply_routines
 from plantao.configfile.schema import ConfigFile
 from plantao.configfile.stakeholder_apply import apply_stakeholders
 from plantao.configfile.status_apply import apply_status_pages, follow_services
@@ -216,6 +218,8 @@ def apply(
     changes.extend(apply_status_pages(session, config))
     # After the windows and the status pages: it names both.
     changes.extend(apply_window_notices(session, config))
+    changes.extend(apply_handoffs(session, config.handoffs))
+    changes.extend(apply_routines(session, config, prune=prune))
     if prune:
         changes.extend(_prune(session, config, teams, users, services, integrations, actor))
         changes.extend(follow_services(session))  # the default components of pruned services

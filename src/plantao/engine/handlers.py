@@ -11,8 +11,10 @@ from plantao.engine import oncall as oncall_jobs
 from plantao.engine.apply_inbox import InboxStep
 from plantao.engine.comms_fanout import CommsFanoutStep
 from plantao.engine.delivery_step import DeliveryStep
+from plantao.engine.handoff_step import HandoffStep
 from plantao.engine.kpi_rollup_step import KpiRollupStep
 from plantao.engine.reactions import ReactionStep
+from plantao.engine.routine_step import RoutineStep
 from plantao.engine.status_fanout_step import StatusFanoutStep
 from plantao.engine.status_snapshot_step import StatusSnapshotStep
 from plantao.engine.step import JobKind, Step, by_name
@@ -60,8 +62,10 @@ def steps(settings: Settings | None = None) -> list[Step]:
         ReactionStep(),
         CommsFanoutStep(settings),
         StatusFanoutStep(settings),
+        HandoffStep(),
         DeliveryStep(settings),
         WeeklyReviewStep(),
         StatusSnapshotStep(settings),
         KpiRollupStep(),
+        RoutineStep(),
     ]

@@ -68,7 +68,14 @@ def put(session: Session, spec: RoutineIn, *, origin: str = "api") -> str:
         raise ValidationFailed(
             f"team: unknown team '{spec.team}'", errors=[{"field": "team", "message": "unknown"}]
         )
-    schedule_id = schedules.get(session, spec.schedule).id if spec.schedule else None
+    schedule_id = None
+    if spec.schedule:
+        try:
+            schedule_id = schedules.get(session, spec.schedule).id
+        except NotFound as exc:
+            raise ValidationFailed(
+                f"schedule: {exc.detail}", errors=[{"field": "schedule", "message": "unknown"}]
+            ) from None
     if not 60 <= spec.remind_after_seconds <= 30 * 86400:
         raise ValidationFailed(
             "remind_after: between 1 minute and 30 days",
