@@ -100,18 +100,25 @@ def explain_sections(url: str, start: datetime, end: datetime) -> None:
             with engine.connect() as conn:
                 raw = conn.connection.dbapi_connection
                 assert raw is not None
+                # One transaction per section, as the section ran: a ``SET LOCAL`` it issued
+                # (change-caused turns JIT off) is replayed, not explained, and holds for the
+                # statements after it.
                 for n, (statement, parameters) in enumerate(statements, start=1):
                     cursor = raw.cursor()
+                    first = " ".join(statement.split())[:110]
+                    if statement.lstrip().upper().startswith("SET "):
+                        cursor.execute(statement, parameters)
+                        print(f"  {name}#{n}: setting, replayed: {first}")
+                        continue
                     cursor.execute(
                         "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters
                     )
                     row = cursor.fetchone()
                     assert row is not None
                     plan = row[0][0]
-                    raw.rollback()
-                    first = " ".join(statement.split())[:110]
                     print(f"  {name}#{n}: {summarize(plan)}")
                     print(f"    sql: {first}…")
+                raw.rollback()
     finally:
         engine.dispose()
 

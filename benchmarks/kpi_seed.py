@@ -15,7 +15,9 @@ like their incident (Alertmanager groups by alertname), the rest any of 300 name
 few are loud; 3 % flapping; one page per incident plus a second for a fifth; three status
 updates per Sev1/Sev2; a postmortem for every resolved Sev1/Sev2 and a tenth of Sev3 with two
 corrective actions each; 20,000 change events (a release version each); a runbook link on
-60 % of incidents, half of them confirmed. ``setseed`` makes runs repeatable.
+60 % of incidents, half of them confirmed; a timeline of opened/acknowledged/resolved entries,
+a reopening for one incident in 33, and one ``alert.attached`` entry per alert.
+``setseed`` makes runs repeatable.
 """
 
 from __future__ import annotations
@@ -161,6 +163,29 @@ FROM postmortems p JOIN incidents i ON i.id = p.incident_id
 CROSS JOIN LATERAL (SELECT a, random() AS r FROM generate_series(0, 1) AS a) x
 """
 
+# The timeline as intake and responders write it: opened, acknowledged, resolved (by the
+# integration when nobody acknowledged), a reopening and second resolution for the flapping 3 %,
+# and one ``alert.attached`` entry per alert, so the noise KPIs' (kind, incident_id) probes run
+# against a table the size of production's rather than an empty one.
+TIMELINE = """
+INSERT INTO timeline_entries (incident_id, at, kind, actor, message, data)
+SELECT i.id, e.at, e.kind, e.actor, e.kind, e.data
+FROM incidents i CROSS JOIN LATERAL (VALUES
+  (i.triggered_at, 'incident.triggered', 'integration:am', '{}'::jsonb),
+  (i.acknowledged_at, 'incident.acknowledged', 'user:bench', '{}'::jsonb),
+  (i.resolved_at, 'incident.resolved',
+   CASE WHEN i.acknowledged_at IS NULL THEN 'integration:am' ELSE 'user:bench' END, '{}'::jsonb),
+  (CASE WHEN i.id %% 33 = 0 THEN i.resolved_at + interval '3 minutes' END,
+   'incident.triggered', 'integration:am', '{"from": "resolved"}'::jsonb),
+  (CASE WHEN i.id %% 33 = 0 THEN i.resolved_at + interval '9 minutes' END,
+   'incident.resolved', 'integration:am', '{}'::jsonb)
+) AS e(at, kind, actor, data)
+WHERE e.at IS NOT NULL
+UNION ALL
+SELECT a.incident_id, a.first_seen_at, 'alert.attached', 'integration:am', a.summary, '{}'::jsonb
+FROM alerts a
+"""
+
 RUNBOOK_LINKS = """
 INSERT INTO runbook_links (incident_id, ref, runbook_id, lang, title, source, score, why,
   created_at, confirmed_at, confirmed_by)
@@ -216,6 +241,7 @@ def seed(
         run("postmortems", POSTMORTEMS)
         run("corrective_actions", ACTIONS)
         run("runbook_links", RUNBOOK_LINKS)
+        run("timeline_entries", TIMELINE)
         conn.execute("SET session_replication_role = DEFAULT")
         began = time.monotonic()
         conn.execute("VACUUM ANALYZE")
