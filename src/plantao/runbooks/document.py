@@ -25,6 +25,7 @@ import yaml
 
 from plantao.matchers import Matcher, MatcherError, parse_matcher
 from plantao.runbooks.body import Section, Step, fold, parse_body, section_kind
+from plantao.runbooks.families import Family, FamilyError, parse_family
 from plantao.runbooks.problems import Collector, Problem, RunbookError, Severity
 from plantao.runbooks.rollback_match import RevertSpec, check_actions, parse_reverts
 from plantao.runbooks.step_guard import Action, ParamSpec, parse_param_spec
@@ -62,6 +63,7 @@ KNOWN_KEYS = frozenset(
         "tags",
         "parameters",
         "reverts",
+        "families",
     }
 )
 
@@ -84,6 +86,8 @@ class Runbook:
     body: str
     services: tuple[str, ...] = ()
     alerts: tuple[tuple[Matcher, ...], ...] = ()
+    #: Alert families it handles (:mod:`plantao.runbooks.families`): ranking evidence, no link.
+    families: tuple[Family, ...] = ()
     symptoms: tuple[str, ...] = ()
     severity_hint: str | None = None
     tags: tuple[str, ...] = ()
@@ -219,6 +223,7 @@ def _parse_meta(data: Mapping[str, Any], col: Collector) -> dict[str, Any]:
     meta["last_reviewed"] = _parse_date(data.get("last_reviewed"), col)
     meta["review_every"] = _parse_period(data.get("review_every", "30d"), col)
     meta["alerts"] = _parse_alerts(data.get("alerts"), col)
+    meta["families"] = _parse_families(data.get("families"), col)
     meta["parameters"] = _parse_parameters(data.get("parameters"), col)
     meta["reverts"] = parse_reverts(data.get("reverts"), col)
     return meta
@@ -276,6 +281,25 @@ def _parse_alerts(value: object, col: Collector) -> tuple[tuple[Matcher, ...], .
             col.error(path, "an empty matcher group would match every alert")
         groups.append(tuple(group))
     return tuple(groups)
+
+
+def _parse_families(value: object, col: Collector) -> tuple[Family, ...]:
+    """A list of alert-name globs or ``label=glob`` strings; each bad entry is named."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        col.error("families", "must be a list like [KubeNodeNotReady, 'job=*mysqld*']")
+        return ()
+    found: list[Family] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            col.error(f"families[{i}]", f"{item!r} must be a string like Node*Pressure")
+            continue
+        try:
+            found.append(parse_family(item))
+        except FamilyError as exc:
+            col.error(f"families[{i}]", str(exc))
+    return tuple(found)
 
 
 def _parse_parameters(value: object, col: Collector) -> dict[str, ParamSpec]:

@@ -74,14 +74,22 @@ IGNORED_LABELS = frozenset(
 
 @dataclass(frozen=True)
 class Suggestion:
-    """One ranked runbook; ``why`` names the alert words that matched and the fields they hit."""
+    """One ranked runbook. ``why`` holds short English reason codes a page can render:
+    ``"matcher"`` (linked by its alert matchers), ``"family:<glob>"`` (a declared family),
+    ``"words:disk,full"`` (alert words that matched), ``"feedback:+0.20"`` (responders'
+    adjustment)."""
 
     id: str
     title: str
     score: float
-    why: str
+    why: tuple[str, ...] = ()
     lang: str = "en"
     linked: bool = False
+
+    @property
+    def reason(self) -> str:
+        """``why`` as one line, for places that store or print text."""
+        return "; ".join(self.why)
 
 
 def _fields(rb: Runbook) -> dict[str, str]:
@@ -125,6 +133,9 @@ class SuggestIndex:
     def __init__(self, runbooks: Iterable[Runbook]) -> None:
         self.docs = list(runbooks)
         n = len(self.docs)
+        self.docs_by_id: dict[str, list[int]] = defaultdict(list)
+        for doc, rb in enumerate(self.docs):
+            self.docs_by_id[rb.id].append(doc)
         tfs: list[dict[str, dict[str, int]]] = []  # doc -> field -> term -> count
         total_len = dict.fromkeys(FIELDS, 0)
         for rb in self.docs:
@@ -194,8 +205,15 @@ class SuggestIndex:
         k: int = 3,
         lang: str | None = None,
         threshold: float = THRESHOLD,
+        *,
+        adjust: Mapping[str, float] | None = None,
     ) -> list[Suggestion]:
-        """Top ``k`` runbooks (languages merged by id, best score wins) above ``threshold``."""
+        """Top ``k`` runbooks (languages merged by id, best score wins) above ``threshold``.
+
+        ``adjust`` maps a runbook id to an additive change of its normalised score (responders'
+        feedback for this alert family), applied before the threshold and the ranking: a
+        runbook responders linked can appear with no shared words, a rejected one can drop
+        out."""
         query = alert_query(labels, annotations)
         ceiling = sum(
             w * self.idf.get(t, self.unknown_idf) * (K1 + 1) for t, (w, _) in query.items()
@@ -223,13 +241,17 @@ class SuggestIndex:
                 if hit is not None:
                     scores[doc] += weight * hit[0]
         linked = self._linked(labels)
+        adjust = adjust or {}
+        candidates = set(scores) | linked
+        candidates.update(d for rid in adjust for d in self.docs_by_id.get(rid, ()))
         best: dict[str, tuple[Suggestion, int]] = {}
-        for doc in set(scores) | linked:
+        for doc in candidates:
             rb = self.docs[doc]
-            score = scores.get(doc, 0.0) / ceiling if ceiling else 0.0
+            change = adjust.get(rb.id, 0.0)
+            score = (scores.get(doc, 0.0) / ceiling if ceiling else 0.0) + change
             if doc in linked:
                 score += 1.0
-            elif score < threshold or self.head_terms[doc].isdisjoint(query):
+            elif score < threshold or (self.head_terms[doc].isdisjoint(query) and change <= 0):
                 continue
             current = best.get(rb.id)
             preferred = lang is not None and rb.lang == lang
@@ -238,24 +260,33 @@ class SuggestIndex:
                 or score > current[0].score + 1e-9
                 or (preferred and abs(score - current[0].score) <= 1e-9)
             ):
-                found = Suggestion(rb.id, rb.title, round(score, 4), "", rb.lang, doc in linked)
+                found = Suggestion(rb.id, rb.title, round(score, 4), (), rb.lang, doc in linked)
                 best[rb.id] = (found, doc)
         ranked = sorted(best.values(), key=lambda pair: (-pair[0].score, pair[0].id))[:k]
-        return [self._explain(found, doc, query) for found, doc in ranked]
+        return [self._explain(found, doc, query, adjust) for found, doc in ranked]
 
     def _explain(
-        self, suggestion: Suggestion, doc: int, query: Mapping[str, tuple[float, str]]
+        self,
+        suggestion: Suggestion,
+        doc: int,
+        query: Mapping[str, tuple[float, str]],
+        adjust: Mapping[str, float],
     ) -> Suggestion:
-        """Name the alert words that carried the score and the field each one hit."""
+        """Reason codes: the matcher link, the alert words that carried the score (best
+        first), the feedback adjustment."""
         contributions = self.doc_terms[doc]
         hits = sorted(
             (
-                (weight * contributions[t][0], surface, contributions[t][1])
+                (weight * contributions[t][0], surface)
                 for t, (weight, surface) in query.items()
                 if t in contributions
             ),
             key=lambda h: -h[0],
         )
-        parts = ["linked by alert matcher"] if suggestion.linked else []
-        parts += [f"'{surface}' ({fld})" for _, surface, fld in hits[:5]]
-        return replace(suggestion, why="matched " + ", ".join(parts))
+        why = ["matcher"] if suggestion.linked else []
+        if hits:
+            why.append("words:" + ",".join(surface for _, surface in hits[:5]))
+        change = adjust.get(suggestion.id, 0.0)
+        if change:
+            why.append(f"feedback:{change:+.2f}")
+        return replace(suggestion, why=tuple(why))

@@ -19,7 +19,7 @@ its false merges (``consul``/``consumer``) are damped by BM25's field weights an
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from plantao.runbooks.body import fold
 
@@ -213,3 +213,10 @@ def terms(text: str) -> Iterator[tuple[str, str]]:
         term = stem(word)
         if term is not None:
             yield term, word
+
+
+def family_key(labels: Mapping[str, str]) -> str:
+    """The alert family responders' feedback is stored under: the alert name lower-cased with
+    its digits removed (``Disk1Full`` and ``disk2full`` are one family, so a rule numbered per
+    shard or per threshold still learns as one); ``""`` for an alert without a name."""
+    return "".join(c for c in labels.get("alertname", "").strip().lower() if not c.isdigit())
