@@ -60,7 +60,7 @@ def decayed(vote: Vote, now: datetime) -> float:
     engines) counts as cast now, never more."""
     age_days = max((now - vote.created_at).total_seconds(), 0.0) / 86400.0
     weight = 1.0 if vote.verdict > 0 else -REJECT_WEIGHT
-    return weight * 0.5 ** (age_days / HALF_LIFE_DAYS)
+    return weight * math.pow(0.5, age_days / HALF_LIFE_DAYS)
 
 
 def squash(total: float) -> float:
