@@ -1,9 +1,14 @@
-"""Runbook engine figures: load 1,000 runbooks, reload after 10 edits, suggestion latency.
+"""Runbook engine figures: load 1,000 runbooks, reload after 10 edits, suggestion latency, and
+suggestion quality of the shipped pack on the real-alert evaluation set.
 
-Run: .venv/bin/python benchmarks/runbooks.py [--count 1000] [--queries 500]
-The corpus is synthetic but shaped like real runbooks (front matter with matchers, symptoms,
-tags, parameters, six sections, checklists and actions) and seeded, so figures are comparable
-between runs. Prints a fixed-width table; no assertion (tests assert behaviour, not time).
+Run: .venv/bin/python benchmarks/runbooks.py [--count 1000] [--queries 500] [--quality] [--details]
+The latency corpus is synthetic but shaped like real runbooks (front matter with matchers,
+symptoms, tags, parameters, six sections, checklists and actions) and seeded, so figures are
+comparable between runs. The quality figures (recall@1/@3, MRR, the "no runbook" rate and the
+wrong-suggestion rate, overall and per language) come from ranking the shipped pack for every
+case in ``tests/fixtures/alert_rules/`` (see ``tests/unit/runbooks/real_alerts.py``);
+``--quality`` prints only them, ``--details`` adds every miss and wrong suggestion.
+Prints a fixed-width table; no assertion (tests assert behaviour, not time).
 """
 
 from __future__ import annotations
@@ -12,12 +17,23 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness import figure, percentile
-from plantao.runbooks.library import RunbookLibrary
+from plantao.runbooks.library import RunbookLibrary, default_pack_dir
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The repository root is not on sys.path when a benchmark runs as a script.
+from tests.unit.runbooks.real_alerts import (
+    Case,
+    evaluate,
+    index_ranker,
+    load_cases,
+)
 
 COMPONENTS = [
     "kafka",
@@ -128,11 +144,49 @@ def queries(count: int, rng: random.Random) -> list[tuple[dict[str, str], dict[s
     return out
 
 
+def quality(details: bool) -> None:
+    """Rank the shipped pack for every real-alert case and print the figures per language."""
+    t0 = time.perf_counter()
+    library = RunbookLibrary.load(default_pack_dir())
+    t1 = time.perf_counter()
+    index = library.index()
+    t2 = time.perf_counter()
+    cases = load_cases()
+    latencies: list[float] = []
+    rank = index_ranker(index)
+
+    def timed(case: Case) -> Sequence[str]:
+        start = time.perf_counter()
+        found = rank(case)
+        latencies.append((time.perf_counter() - start) * 1000)
+        return found
+
+    report = evaluate(timed, cases)
+    rules = len({(c.source, c.rule) for c in cases})
+    print(
+        f"runbooks quality: shipped pack ({len(library.ids())} ids, {len(library.all())} files) "
+        f"on {len(cases)} real alerts ({rules} rules)"
+    )
+    print(figure("pack load (parse)", f"{(t1 - t0) * 1000:9.1f} ms", 35))
+    print(figure("index rebuild, shipped pack", f"{(t2 - t1) * 1000:9.1f} ms", 35))
+    print(
+        figure(
+            "suggest p99, real alerts", f"{percentile(latencies, 0.99, method='rank'):9.2f} ms", 35
+        )
+    )
+    print(report.text(details=details))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--quality", action="store_true", help="print only the quality figures")
+    parser.add_argument("--details", action="store_true", help="list misses and wrong suggestions")
     args = parser.parse_args()
+    if args.quality:
+        quality(args.details)
+        return
     rng = random.Random(42)
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,6 +241,8 @@ def main() -> None:
     print(f"runbooks benchmark: {args.count} runbooks")
     for name, value in rows:
         print(figure(name, value, 35))
+    print()
+    quality(args.details)
 
 
 if __name__ == "__main__":
