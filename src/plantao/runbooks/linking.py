@@ -27,6 +27,7 @@ from plantao.incidents.models import Incident
 from plantao.incidents.service import TimelineItem
 from plantao.jobs import service as job_service
 from plantao.jobs.service import Claimed
+from plantao.runbooks import feedback
 from plantao.runbooks.checklists import SYSTEM_ACTOR, attach_triage_many
 from plantao.runbooks.document import Runbook
 from plantao.runbooks.library import RunbookLibrary
@@ -131,10 +132,15 @@ class _Candidate:
 
 
 def _candidates(
-    lib: RunbookLibrary, labels: Mapping[str, Any], notes: Mapping[str, Any], lang: str
+    lib: RunbookLibrary,
+    labels: Mapping[str, Any],
+    notes: Mapping[str, Any],
+    lang: str,
+    weights: Mapping[str, Mapping[str, float]],
 ) -> list[_Candidate]:
     """An alert's ``runbook_url``, the runbooks whose matchers select it, else the top
-    suggestions: pure ranking, done before any incident is locked."""
+    suggestions moved by responders' feedback on the alert's family (``weights``, from
+    :func:`feedback.weights_for_many`): pure ranking, done before any incident is locked."""
     str_labels = {str(k): str(v) for k, v in labels.items()}
     str_annotations = {str(k): str(v) for k, v in notes.items()}
     found: list[_Candidate] = []
@@ -155,8 +161,14 @@ def _candidates(
     if found:
         return found
     return [
-        _Candidate(s.id, "suggestion", s.title, lib.get(s.id, lang), score=s.score, why=s.why)
-        for s in lib.suggest(str_labels, str_annotations, k=SUGGESTIONS, lang=lang)
+        _Candidate(s.id, "suggestion", s.title, lib.get(s.id, lang), score=s.score, why=s.reason)
+        for s in lib.index().suggest(
+            str_labels,
+            str_annotations,
+            k=SUGGESTIONS,
+            lang=lang,
+            adjust=feedback.adjust_for(weights, str_labels),
+        )
     ]
 
 
@@ -171,10 +183,13 @@ def link_incidents(
     annotations), for many incidents with a few statements. Incidents deleted since are
     skipped. Running it twice links nothing twice: a link exists once per runbook per
     incident and only a stronger source replaces a weaker one."""
+    weights = feedback.weights_for_many(
+        session, {feedback.family_of(labels) for _, alerts in requests for labels, _ in alerts}
+    )
     wanted: dict[int, list[list[_Candidate]]] = {}
     for incident_id, alerts in requests:  # ranked before locking: the locks stay short
         wanted.setdefault(incident_id, []).extend(
-            _candidates(lib, labels, notes, lang) for labels, notes in alerts
+            _candidates(lib, labels, notes, lang, weights) for labels, notes in alerts
         )
     present = set(
         session.scalars(
@@ -285,12 +300,17 @@ def incident_runbooks(session: Session, incident_id: int) -> IncidentRunbooks:
             .order_by(RunbookLink.id)
         )
     )
+    hidden = feedback.rejected_on(session, incident_id)
+    rejected = [r for r in rows if r.runbook_id in hidden]
+    rows = [r for r in rows if r.runbook_id not in hidden]
     linked = [r for r in rows if r.source in LINKED_SOURCES or r.confirmed_at is not None]
     suggested = [r for r in rows if r not in linked]
     linked.sort(key=lambda r: (r.confirmed_at is None, -_SOURCE_RANK[r.source], r.id))
     suggested.sort(key=lambda r: (-(r.score or 0.0), r.id))
     return IncidentRunbooks(
-        linked=[_link_out(r) for r in linked], suggested=[_link_out(r) for r in suggested]
+        linked=[_link_out(r) for r in linked],
+        suggested=[_link_out(r) for r in suggested],
+        rejected=[_link_out(r) for r in rejected],
     )
 
 
@@ -317,9 +337,14 @@ def _link_out(row: RunbookLink) -> LinkOut:
 
 
 def confirm(session: Session, incident: Incident, runbook: Runbook, *, actor: str) -> RunbookLink:
-    """A responder says "this is the runbook we follow": pinned to the version they saw."""
+    """A responder says "this is the runbook we follow": pinned to the version they saw, and a
+    vote for it on the incident's alert families (``confirm`` if the incident showed it,
+    ``link`` if the responder brought it in), unless it was confirmed already."""
     now = clock.now()
     row = _existing_links(session, incident.id).get(runbook.id)
+    if row is None or row.confirmed_at is None:
+        shown = row is not None and row.source != "manual"
+        feedback.record_confirmation(session, incident, runbook.id, shown=shown, actor=actor)
     if row is None:
         row = RunbookLink(
             incident_id=incident.id,

@@ -85,6 +85,15 @@ class LinkOut(BaseModel):
 class IncidentRunbooks(BaseModel):
     linked: list[LinkOut]
     suggested: list[LinkOut]
+    # Marked "not relevant" by a responder: hidden from the lists above, kept to be undone.
+    rejected: list[LinkOut] = []
+
+
+class RejectIn(BaseModel):
+    """Why the runbook does not fit (optional): kept with the vote and on the timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class ChecklistItemOut(BaseModel):
