@@ -29,15 +29,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from plantao.matchers import Matcher
+from plantao.runbooks.alert_query import QueryTerm, alert_query
 from plantao.runbooks.document import Runbook, is_specific
+from plantao.runbooks.families import Family
 from plantao.runbooks.tokens import terms
 
+__all__ = ["THRESHOLD", "SuggestIndex", "Suggestion", "alert_query"]
+
 K1 = 1.2
-# Share of the alert's attainable score a runbook must explain. On the evaluation alerts
-# (tests/unit/runbooks/fixtures/alerts_*.json) unrelated alerts peak at about 0.22 while relevant
-# unlinked ones mostly score 0.25 or more; 0.235 sits in that gap. Raise it for fewer, surer
-# suggestions; lower it to trade precision for recall.
-THRESHOLD = 0.235
+# Share of the alert's attainable score a runbook must reach (family bonus and feedback
+# included). Provisional; calibrated on tests/fixtures/alert_rules in docs/runbook-ranking.md.
+THRESHOLD = 0.28
 # field -> (weight, length-normalisation b); short fields barely length-normalise.
 FIELDS: dict[str, tuple[float, float]] = {
     "title": (3.0, 0.3),
@@ -47,29 +49,15 @@ FIELDS: dict[str, tuple[float, float]] = {
     "services": (2.0, 0.3),
     "body": (1.0, 0.75),
 }
-# Where a query term came from -> its weight in the query. The summary is the line a person
-# wrote to say what is wrong, so it weighs most after the alert name; the description is longer
-# and chattier, so each of its words counts a bit less.
-QUERY_WEIGHTS = {"alertname": 2.0, "label": 1.0, "summary": 1.5, "description": 0.8}
-IGNORED_LABELS = frozenset(
-    {
-        "severity",
-        "prometheus",
-        "receiver",
-        "instance",
-        "le",
-        "quantile",
-        "endpoint",
-        "pod_ip",
-        "priority",
-        "team",
-        "env",
-        "environment",
-        "region",
-        "cluster",
-        "monitor",
-    }
-)
+# Evidence a declared family match adds to the normalised score: an alert-name glob is the
+# rule author's own name for the failure; a label glob (job=*mysqld*) names the technology only.
+# An expanded synonym counts this much in the ceiling: enough that a word with many synonyms
+# cannot explain more than the alert said, little enough that synonyms do not dilute it.
+EXPANDED_CEILING = 0.5
+# Words alone must be specific: a runbook with no family, link or feedback needs this many
+# distinct non-generic alert words in its title, symptoms, tags, services or matchers.
+MIN_HEAD_TERMS = 3
+FAMILY_BONUS = {"name": 0.5, "label": 0.3}
 
 
 @dataclass(frozen=True)
@@ -94,6 +82,7 @@ class Suggestion:
 
 def _fields(rb: Runbook) -> dict[str, str]:
     matcher_words = " ".join(m.value for group in rb.alerts for m in group if m.op in ("=", "=~"))
+    matcher_words += " " + " ".join(f.text.partition("=")[2] or f.text for f in rb.families)
     return {
         "title": rb.title,
         "alerts": matcher_words,
@@ -102,29 +91,6 @@ def _fields(rb: Runbook) -> dict[str, str]:
         "services": " ".join(rb.services),
         "body": rb.body,
     }
-
-
-def alert_query(
-    labels: Mapping[str, str], annotations: Mapping[str, str] | None = None
-) -> dict[str, tuple[float, str]]:
-    """term -> (query weight, surface word seen in the alert)."""
-    parts: list[tuple[str, float]] = []
-    for name, value in labels.items():
-        if name == "alertname":
-            parts.append((value, QUERY_WEIGHTS["alertname"]))
-        elif name not in IGNORED_LABELS:
-            parts.append((value, QUERY_WEIGHTS["label"]))
-    for name, value in (annotations or {}).items():
-        if name in ("summary", "title", "alertname"):
-            parts.append((value, QUERY_WEIGHTS["summary"]))
-        elif name in ("description", "message"):
-            parts.append((value, QUERY_WEIGHTS["description"]))
-    query: dict[str, tuple[float, str]] = {}
-    for text, weight in parts:
-        for term, surface in terms(text):
-            if term not in query or query[term][0] < weight:
-                query[term] = (weight, surface)
-    return query
 
 
 class SuggestIndex:
@@ -181,6 +147,7 @@ class SuggestIndex:
                 contributions[term] = (score, best[term][1])
             self.doc_terms.append(contributions)
         self.max_score = {t: max(s for _, s in p) for t, p in self.postings.items()}
+        self.families = [(doc, rb.families) for doc, rb in enumerate(self.docs) if rb.families]
         # Explicit links: groups keyed by an exact alertname when they have one, else scanned.
         self.links_by_name: dict[str, list[tuple[int, tuple[Matcher, ...]]]] = defaultdict(list)
         self.links_other: list[tuple[int, tuple[Matcher, ...]]] = []
@@ -215,14 +182,26 @@ class SuggestIndex:
         runbook responders linked can appear with no shared words, a rejected one can drop
         out."""
         query = alert_query(labels, annotations)
+        # Expanded synonyms add evidence but do not raise the ceiling: an alert is not "less
+        # explained" because its words have many synonyms.
         ceiling = sum(
-            w * self.idf.get(t, self.unknown_idf) * (K1 + 1) for t, (w, _) in query.items()
+            q.weight
+            * self.idf.get(t, self.unknown_idf)
+            * (K1 + 1)
+            * (EXPANDED_CEILING if q.expanded else 1.0)
+            for t, q in query.items()
         )
+        adjust = adjust or {}
+        families = self._families(labels)
         # MaxScore pruning: terms whose combined best case stays under the bar cannot lift a
         # runbook over it alone, so they only add to runbooks the other terms already found.
+        # Families, feedback and links can lift a runbook without words: those are scored
+        # in full below whatever the bar.
         bar = threshold * ceiling
         known = sorted(
-            (w * self.max_score[t], t, w) for t, (w, _) in query.items() if t in self.max_score
+            (q.weight * self.max_score[t], t, q.weight)
+            for t, q in query.items()
+            if t in self.max_score
         )
         optional: list[tuple[str, float]] = []
         bound = 0.0
@@ -234,24 +213,39 @@ class SuggestIndex:
         for _, term, weight in known:
             for doc, score in self.postings[term]:
                 scores[doc] += weight * score
-        for doc in scores:
+        linked = self._linked(labels)
+        candidates = set(scores) | linked | set(families)
+        candidates.update(d for rid in adjust for d in self.docs_by_id.get(rid, ()))
+        for doc in candidates:
             contributions = self.doc_terms[doc]
             for term, weight in optional:
                 hit = contributions.get(term)
                 if hit is not None:
                     scores[doc] += weight * hit[0]
-        linked = self._linked(labels)
-        adjust = adjust or {}
-        candidates = set(scores) | linked
-        candidates.update(d for rid in adjust for d in self.docs_by_id.get(rid, ()))
+        specific = frozenset(t for t, q in query.items() if not q.generic and not q.expanded)
         best: dict[str, tuple[Suggestion, int]] = {}
         for doc in candidates:
             rb = self.docs[doc]
             change = adjust.get(rb.id, 0.0)
-            score = (scores.get(doc, 0.0) / ceiling if ceiling else 0.0) + change
+            family = families.get(doc)
+            text = min(1.0, scores.get(doc, 0.0) / ceiling) if ceiling else 0.0
+            score = (
+                text
+                + change
+                + (
+                    FAMILY_BONUS["name" if family and family.on_name else "label"]
+                    if family
+                    else 0.0
+                )
+            )
             if doc in linked:
                 score += 1.0
-            elif score < threshold or (self.head_terms[doc].isdisjoint(query) and change <= 0):
+            elif score < threshold or (
+                family is None
+                and change <= 0
+                and len(self.head_terms[doc] & specific) < MIN_HEAD_TERMS
+            ):
+                # Generic words alone ("high", "memory", "latency") are no grounds for one.
                 continue
             current = best.get(rb.id)
             preferred = lang is not None and rb.lang == lang
@@ -263,29 +257,43 @@ class SuggestIndex:
                 found = Suggestion(rb.id, rb.title, round(score, 4), (), rb.lang, doc in linked)
                 best[rb.id] = (found, doc)
         ranked = sorted(best.values(), key=lambda pair: (-pair[0].score, pair[0].id))[:k]
-        return [self._explain(found, doc, query, adjust) for found, doc in ranked]
+        return [self._explain(found, doc, query, adjust, families) for found, doc in ranked]
+
+    def _families(self, labels: Mapping[str, str]) -> dict[int, Family]:
+        """doc -> the first declared family the alert belongs to (alert-name globs first)."""
+        found: dict[int, Family] = {}
+        for doc, fams in self.families:
+            match = next((f for f in fams if f.on_name and f.matches(labels)), None)
+            match = match or next((f for f in fams if not f.on_name and f.matches(labels)), None)
+            if match is not None:
+                found[doc] = match
+        return found
 
     def _explain(
         self,
         suggestion: Suggestion,
         doc: int,
-        query: Mapping[str, tuple[float, str]],
+        query: Mapping[str, QueryTerm],
         adjust: Mapping[str, float],
+        families: Mapping[int, Family],
     ) -> Suggestion:
-        """Reason codes: the matcher link, the alert words that carried the score (best
-        first), the feedback adjustment."""
+        """Reason codes: the matcher link, the family, the alert words that carried the score
+        (best first), the feedback adjustment."""
         contributions = self.doc_terms[doc]
         hits = sorted(
             (
-                (weight * contributions[t][0], surface)
-                for t, (weight, surface) in query.items()
+                (q.weight * contributions[t][0], q.surface)
+                for t, q in query.items()
                 if t in contributions
             ),
             key=lambda h: -h[0],
         )
         why = ["matcher"] if suggestion.linked else []
+        family = families.get(doc)
+        if family is not None:
+            why.append(f"family:{family.text}")
         if hits:
-            why.append("words:" + ",".join(surface for _, surface in hits[:5]))
+            why.append("words:" + ",".join(dict.fromkeys(surface for _, surface in hits[:5])))
         change = adjust.get(suggestion.id, 0.0)
         if change:
             why.append(f"feedback:{change:+.2f}")

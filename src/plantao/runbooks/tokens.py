@@ -4,7 +4,10 @@ Alerts say ``KafkaConsumerLagHigh`` and "latência p99 alta"; runbooks say "cons
 "latency". A full stemmer per language would be heavy and still would not make ``latência`` meet
 ``latency``. Instead every word goes through the same cheap pipeline:
 
-1. split CamelCase and letter/digit runs (``KafkaConsumerLagHigh`` -> kafka consumer lag high);
+1. recognise product and exporter names whose spelling CamelCase splitting would break
+   (``HAProxy``, ``MySQL``, ``RabbitMQ``, ``CoreDNS``, ``OpenTelemetry``/``otelcol``, ``PG``),
+   then split CamelCase, snake_case and letter/digit runs (``KafkaConsumerLagHigh`` -> kafka
+   consumer lag high, ``HTTPRequestsErrors`` -> http requests errors);
 2. fold accents and case (``latência`` -> ``latencia``); map 5xx-like codes (``503`` -> ``5xx``);
 3. drop a small en + pt-BR stopword list;
 4. strip plurals and -ing/-ed, map a short table of pt-BR words whose English cognate does not
@@ -24,6 +27,33 @@ from collections.abc import Iterator, Mapping
 from plantao.runbooks.body import fold
 
 PREFIX = 5
+# Product and exporter names as they appear in alert names, in any case, -> the word both
+# sides of the index use. Longest spellings first so ``mysqld`` wins over ``mysql``. Names
+# that already split well (Kafka, Redis, Nginx, Traefik, Envoy, Kube, Node, Host, Loki,
+# Prometheus, Blackbox) need no entry.
+BRANDS: dict[str, str] = {
+    "opentelemetry": "otel",
+    "otelcol": "otel",
+    "elasticsearch": "elasticsearch",
+    "opensearch": "elasticsearch",
+    "certmanager": "certmanager cert",
+    "cert-manager": "certmanager cert",
+    "postgresql": "postgres",
+    "rabbitmq": "rabbitmq",
+    "mariadb": "mysql",
+    "mysqld": "mysql",
+    "mysql": "mysql",
+    "mongodb": "mongodb",
+    "haproxy": "haproxy",
+    "coredns": "coredns dns",
+    "litellm": "litellm llm",
+    "kubelet": "kubelet",
+    "x509": "certificate",
+    "k8s": "kubernetes",
+}
+_BRAND = re.compile("|".join(map(re.escape, sorted(BRANDS, key=len, reverse=True))), re.I)
+# "PG" as its own capitalised run (PGExporterScrapeError, pg_up) is PostgreSQL.
+_PG = re.compile(r"(?<![A-Za-z])(?:PG|pg)(?![a-z])")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
 _HTTP_CODE = re.compile(r"^([45])\d\d$")
@@ -172,7 +202,10 @@ PREFIX_COGNATES = {
 
 
 def words(text: str) -> list[str]:
-    """Surface words, CamelCase split and accent-folded, before stemming."""
+    """Surface words, product names recognised, CamelCase split and accent-folded, before
+    stemming."""
+    text = _BRAND.sub(lambda m: f" {BRANDS[m.group(0).lower()]} ", text)
+    text = _PG.sub(" postgres ", text)
     return _WORD.findall(fold(_CAMEL.sub(" ", text)))
 
 

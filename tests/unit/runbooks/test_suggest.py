@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from plantao.runbooks.library import RunbookLibrary, default_pack_dir
-from plantao.runbooks.suggest import SuggestIndex, alert_query
+from plantao.runbooks.suggest import FAMILY_BONUS, SuggestIndex, alert_query
 from plantao.runbooks.tokens import family_key, terms
 
 from .conftest import FIXTURE_PACK, FIXTURES
@@ -46,7 +46,7 @@ def test_stopwords_and_plain_numbers_are_dropped() -> None:
 def test_alert_query_weights_alertname_above_description() -> None:
     """A word in the alert name outweighs the same word in a long description."""
     query = alert_query({"alertname": "DiskFull"}, {"description": "disk almost full"})
-    assert query["disk"][0] > 1.0
+    assert query["disk"].weight > 1.0
 
 
 def test_suggests_the_matching_runbook_first(index: SuggestIndex) -> None:
@@ -90,10 +90,16 @@ def test_unrelated_alert_gets_no_suggestion(index: SuggestIndex) -> None:
 
 
 def test_scores_are_normalised(index: SuggestIndex) -> None:
-    """Unlinked scores are a share of the query's maximum, between 0 and 1."""
+    """Unlinked scores are a share of the query's maximum, between 0 and 1, plus at most the
+    family bonus when a declared family matches."""
     found = index.suggest({"alertname": "DiskFull"}, {"summary": "filesystem full"})
-    assert found
-    assert all(0 < s.score <= 1 for s in found if not s.linked)
+    words_only = index.suggest(
+        {"alertname": "ConsumerGroupBehind"}, {"summary": "kafka consumer lag on topic orders"}
+    )
+    assert found and words_only
+    assert all(0 < s.score <= 1 for s in words_only if not s.linked)
+    assert all(0 < s.score <= 1 + FAMILY_BONUS["name"] for s in found if not s.linked)
+    assert any(code.startswith("family:") for code in found[0].why)
 
 
 def test_quality_on_fixture_pack() -> None:
