@@ -16,6 +16,7 @@ from plantao.oncall import unresolved as oncall_unresolved
 from plantao.runbooks import (
     checklists,
     coverage,
+    feedback,
     library_access,
     linking,
     posture,
@@ -29,6 +30,7 @@ from plantao.runbooks.schemas import (
     ChecklistOut,
     CoverageOut,
     IncidentRunbooks,
+    RejectIn,
     RiskIn,
     RunbookDetail,
     RunbookSummary,
@@ -90,6 +92,34 @@ def confirm_runbook(
         library_access.library(settings), rid, lang or settings.language
     )
     linking.confirm(session, incident, rb, actor=who.actor)
+    session.commit()
+    return linking.incident_runbooks(session, incident.id)
+
+
+@router.post(INCIDENT + "/runbooks/{rid}/reject", response_model=IncidentRunbooks)
+def reject_runbook(
+    ref: str,
+    rid: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Responder,
+    body: RejectIn | None = None,
+    lang: str | None = None,
+) -> IncidentRunbooks:
+    """Mark a runbook "not relevant" for this incident: it is hidden here and ranks lower for
+    later alerts of the same family (see docs/runbook-feedback.md)."""
+    incident = incident_access.get_to_act(session, ref, who)
+    rb = library_access.get_runbook(
+        library_access.library(settings), rid, lang or settings.language
+    )
+    feedback.reject(
+        session,
+        incident,
+        rb,
+        actor=who.actor,
+        audit_actor=who.audit_actor,
+        reason=body.reason if body else None,
+    )
     session.commit()
     return linking.incident_runbooks(session, incident.id)
 

@@ -1,5 +1,5 @@
-"""Forms on the incident page that work with runbooks: confirm one, attach its checklist, tick
-items, record the risk posture and assumptions."""
+"""Forms on the incident page that work with runbooks: confirm one or mark it not relevant,
+attach its checklist, tick items, record the risk posture and assumptions."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from plantao.errors import DomainError
 from plantao.incidents.models import Incident
 from plantao.oncall import unresolved as oncall_unresolved
 from plantao.runbooks import checklists as runbook_checklists
+from plantao.runbooks import feedback as runbook_feedback
 from plantao.runbooks import library_access as runbook_library
 from plantao.runbooks import linking as runbook_linking
 from plantao.runbooks import posture as runbook_posture
@@ -43,6 +44,36 @@ def confirm_runbook_form(
             session, inc, runbook_library.get_runbook(lib, rid, lang), actor=who.actor
         ),
         post=FormPost("runbook_confirm", {}, pending),
+    )
+
+
+@router.post("/incidents/{ref}/runbooks/{rid}/reject", response_model=None)
+def reject_runbook_form(
+    ref: str,
+    rid: str,
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    pending: Annotated[str, Form()] = "",
+) -> Response:
+    """ "Not relevant": the runbook leaves this incident's list and ranks lower next time."""
+    lib = runbook_library.library(request.app.state.settings)
+    lang = rendering.lang(request)
+    return change_incident(
+        request,
+        session,
+        csrf,
+        ref,
+        lambda inc, who: runbook_feedback.reject(
+            session,
+            inc,
+            runbook_library.get_runbook(lib, rid, lang),
+            actor=who.actor,
+            audit_actor=who.audit_actor,
+            reason=reason,
+        ),
+        post=FormPost("runbook_reject", {"reason": reason}, pending),
     )
 
 
