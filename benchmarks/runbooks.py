@@ -2,12 +2,14 @@
 suggestion quality of the shipped pack on the real-alert evaluation set.
 
 Run: .venv/bin/python benchmarks/runbooks.py [--count 1000] [--queries 500] [--quality] [--details]
+     .venv/bin/python benchmarks/runbooks.py --sweep
 The latency corpus is synthetic but shaped like real runbooks (front matter with matchers,
 symptoms, tags, parameters, six sections, checklists and actions) and seeded, so figures are
 comparable between runs. The quality figures (recall@1/@3, MRR, the "no runbook" rate and the
 wrong-suggestion rate, overall and per language) come from ranking the shipped pack for every
 case in ``tests/fixtures/alert_rules/`` (see ``tests/unit/runbooks/real_alerts.py``);
-``--quality`` prints only them, ``--details`` adds every miss and wrong suggestion.
+``--quality`` prints only them, ``--details`` adds every miss and wrong suggestion, ``--sweep``
+prints them at score thresholds from 0.08 to 0.40 (to choose the abstention bar).
 Prints a fixed-width table; no assertion (tests assert behaviour, not time).
 """
 
@@ -177,13 +179,28 @@ def quality(details: bool) -> None:
     print(report.text(details=details))
 
 
+def sweep() -> None:
+    """Print the quality figures of the shipped pack at a range of score thresholds."""
+    index = RunbookLibrary.load(default_pack_dir()).index()
+    cases = load_cases()
+    print("threshold sweep: shipped pack on the real alerts (all languages)")
+    for step in range(8, 41, 2):
+        threshold = step / 100
+        scores = evaluate(index_ranker(index, threshold=threshold), cases).overall
+        print(f"threshold={threshold:.2f} {scores.line()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--quality", action="store_true", help="print only the quality figures")
     parser.add_argument("--details", action="store_true", help="list misses and wrong suggestions")
+    parser.add_argument("--sweep", action="store_true", help="quality at thresholds 0.08-0.40")
     args = parser.parse_args()
+    if args.sweep:
+        sweep()
+        return
     if args.quality:
         quality(args.details)
         return

@@ -100,15 +100,31 @@ class _Index(Protocol):
         annotations: Mapping[str, str] | None = ...,
         k: int = ...,
         lang: str | None = ...,
+        threshold: float = ...,
+        *,
+        adjust: Mapping[str, float] | None = ...,
     ) -> Sequence[_Suggestion]: ...
 
 
-def index_ranker(index: _Index, k: int = TOP) -> Ranker:
-    """A ranker asking ``index`` for its top ``k`` in the case's language."""
+def index_ranker(
+    index: _Index,
+    k: int = TOP,
+    threshold: float | None = None,
+    adjust: Callable[[Case], Mapping[str, float]] | None = None,
+) -> Ranker:
+    """A ranker asking ``index`` for its top ``k`` in the case's language.
+
+    ``threshold`` overrides the index's default bar (for a sweep); ``adjust`` gives the
+    feedback adjustments for a case (a replayed feedback history), passed on as they are.
+    """
 
     def rank(case: Case) -> list[str]:
-        found = index.suggest(case.labels, case.annotations, k=k, lang=case.lang)
-        return [s.id for s in found]
+        options: dict[str, Any] = {"k": k, "lang": case.lang}
+        if threshold is not None:
+            options["threshold"] = threshold
+        if adjust is not None:
+            options["adjust"] = adjust(case)
+        return [s.id for s in index.suggest(case.labels, case.annotations, **options)]
 
     return rank
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,6 +232,42 @@ def test_index_ranker_scores_a_tiny_real_index(tmp_path: Path) -> None:
     report = evaluate(index_ranker(library.index()), cases)
     assert report.overall.recall_at_1 == 1.0
     assert report.overall.no_runbook_rate == 1.0
+
+
+@dataclass(frozen=True)
+class _Found:
+    id: str
+
+
+@dataclass
+class _RecordingIndex:
+    """Answers every alert with one runbook and keeps the options it was asked with."""
+
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def suggest(
+        self,
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str] | None = None,
+        k: int = 3,
+        lang: str | None = None,
+        threshold: float = 0.5,
+        *,
+        adjust: Mapping[str, float] | None = None,
+    ) -> list[_Found]:
+        self.calls.append({"k": k, "lang": lang, "threshold": threshold, "adjust": adjust})
+        return [_Found(labels["alertname"].lower())]
+
+
+def test_index_ranker_passes_language_threshold_and_feedback_adjustments() -> None:
+    """The case's language, a threshold override and the case's adjustments reach the index."""
+    index = _RecordingIndex()
+    case = _case("Disk", ["disk"], lang="pt-BR")
+    assert index_ranker(index)(case) == ["disk"]
+    assert index.calls[-1] == {"k": 3, "lang": "pt-BR", "threshold": 0.5, "adjust": None}
+    boost = {"disk": 0.2}
+    index_ranker(index, k=5, threshold=0.3, adjust=lambda c: boost)(case)
+    assert index.calls[-1] == {"k": 5, "lang": "pt-BR", "threshold": 0.3, "adjust": boost}
 
 
 def test_cases_load_from_a_source_file(tmp_path: Path) -> None:
