@@ -57,6 +57,9 @@ EXPANDED_CEILING = 0.5
 # Words alone must be specific: a runbook with no family, link or feedback needs this many
 # distinct non-generic alert words in its title, symptoms, tags, services or matchers.
 MIN_HEAD_TERMS = 3
+# A suggestion scoring under this share of the best one is dropped: next to a runbook the
+# alert's family or matcher names, a runbook that only shares some words is noise.
+RELATIVE = 0.4
 FAMILY_BONUS = {"name": 0.5, "label": 0.3}
 
 
@@ -257,6 +260,9 @@ class SuggestIndex:
                 found = Suggestion(rb.id, rb.title, round(score, 4), (), rb.lang, doc in linked)
                 best[rb.id] = (found, doc)
         ranked = sorted(best.values(), key=lambda pair: (-pair[0].score, pair[0].id))[:k]
+        if ranked:
+            floor = ranked[0][0].score * RELATIVE
+            ranked = [pair for pair in ranked if pair[0].score >= floor]
         return [self._explain(found, doc, query, adjust, families) for found, doc in ranked]
 
     def _families(self, labels: Mapping[str, str]) -> dict[int, Family]:

@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from plantao.runbooks.library import RunbookLibrary, default_pack_dir
-from plantao.runbooks.suggest import FAMILY_BONUS, SuggestIndex, alert_query
+from plantao.runbooks.suggest import FAMILY_BONUS, RELATIVE, SuggestIndex, alert_query
+from plantao.runbooks.synonyms import EXPANSION_WEIGHT, expand, parse_groups, shipped_groups
 from plantao.runbooks.tokens import family_key, terms
 
 from .conftest import FIXTURE_PACK, FIXTURES
@@ -170,3 +171,106 @@ def test_family_key_lowercases_and_drops_digits() -> None:
     assert family_key({"alertname": "Disk1Full"}) == family_key({"alertname": "diskfull"})
     assert family_key({"alertname": "KubeNodeNotReady"}) == "kubenodenotready"
     assert family_key({"job": "x"}) == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("HTTPRequestsErrors", "http requests errors"),
+        ("KubePodCrashLooping", "kube pod crash looping"),
+        ("HAProxyServerDown", "haproxy server down"),
+        ("MySQLReplicationLag", "mysql replication lag"),
+        ("RabbitMQNodeDown", "rabbitmq node down"),
+        ("OpenTelemetryCollectorRefusedSpans", "otel collector refused spans"),
+        ("otelcol_exporter_queue_size", "otel exporter queue size"),
+        ("PGExporterScrapeError", "postgres exporter scrape error"),
+        ("PostgreSQLDown", "postgres down"),
+        ("MongodbReplicationLag", "mongodb replication lag"),
+    ],
+)
+def test_alert_names_split_into_words_keeping_product_names(name: str, words: str) -> None:
+    """CamelCase with acronyms, snake_case and exporter prefixes give the words people say."""
+    assert _terms(name) == _terms(words)
+
+
+def test_coredns_also_means_dns() -> None:
+    """A CoreDNS alert carries the plain word 'dns' so a DNS runbook meets it."""
+    assert "dns" in _terms("CoreDNSErrorsHigh")
+
+
+def test_generic_words_weigh_less_than_specific_ones() -> None:
+    """'high' and 'memory' in an alert name weigh a fraction of 'heap' next to them."""
+    query = alert_query({"alertname": "JvmHeapMemoryHigh"})
+    assert query["heap"].weight > 2 * query[_terms("memory")[0]].weight
+    assert query["high"].generic and not query["heap"].generic
+
+
+def test_synonyms_expand_the_query_at_a_lower_weight() -> None:
+    """'fora do ar' also asks for 'unavailable', weighing less than the alert's own words."""
+    query = alert_query({"alertname": "Checkout"}, {"summary": "checkout fora do ar"})
+    unavailable = _terms("unavailable")[0]
+    assert query[unavailable].expanded
+    assert query[unavailable].weight < query["down"].weight
+
+
+def test_label_values_weigh_by_label() -> None:
+    """job names the technology; an arbitrary label value weighs less."""
+    query = alert_query({"alertname": "X", "job": "mysqld-exporter", "shard": "redis-7"})
+    assert query["mysql"].weight > query["redis"].weight
+
+
+def test_generic_words_alone_suggest_nothing(index: SuggestIndex) -> None:
+    """An alert sharing only generic words (high, usage, latency) with a runbook gets none."""
+    labels = {"alertname": "HighUsageLatency"}
+    notes = {"summary": "high usage and latency on the service"}
+    assert index.suggest(labels, notes, threshold=0.0) == []
+
+
+def test_a_declared_family_is_strong_evidence(index: SuggestIndex) -> None:
+    """An alert named like a runbook's family is suggested with the family as the reason."""
+    found = index.suggest({"alertname": "EtcdDiskAlmostFullSoon"})
+    assert found and found[0].id == "disk-full"
+    assert "family:*Disk*Full*" in found[0].why
+
+
+def test_a_far_weaker_runbook_is_not_shown_next_to_a_strong_one(index: SuggestIndex) -> None:
+    """A runbook shown on its words alone is dropped next to one scoring over 1/RELATIVE
+    times more."""
+    labels = {"alertname": "KafkaConsumerLagHigh"}
+    notes = {
+        "summary": "kafka consumer group lag growing on the orders topic",
+        "description": "filesystem full, disk writes failing, no space left",
+    }
+    alone = index.suggest(labels, notes, threshold=0.0)
+    assert [s.id for s in alone] == ["kafka-consumer-lag", "disk-full"]
+    strong = index.suggest(labels, notes, threshold=0.0, adjust={"kafka-consumer-lag": 1.0})
+    assert [s.id for s in strong] == ["kafka-consumer-lag"]
+    assert alone[1].score < strong[0].score * RELATIVE
+
+
+def test_shipped_pack_has_no_catch_all_matchers() -> None:
+    """No shipped runbook links an alert by severity alone or by an empty pattern."""
+    library = RunbookLibrary.load(default_pack_dir())
+    loose = [
+        f"{rb.id} ({rb.lang})"
+        for rb in library.all()
+        for group in rb.alerts
+        if all(m.name in ("severity", "priority") or m.value in ("", ".*", ".+") for m in group)
+    ]
+    assert loose == []
+
+
+def test_shipped_vocabulary_loads_and_pairs_languages() -> None:
+    """The synonyms file ships, parses, and joins English and Portuguese phrasings."""
+    groups = shipped_groups()
+    assert len(groups) >= 20
+    added = expand(dict.fromkeys(_terms("disco cheio"), 1.0))
+    assert {*_terms("out of space")} <= set(added)
+    assert all(w == EXPANSION_WEIGHT for w in added.values())
+
+
+def test_a_phrase_fires_only_when_all_its_words_are_there() -> None:
+    """'memory leak' needs both words: 'memory' alone expands nothing from that group."""
+    groups = parse_groups("groups:\n  - [memory leak, heap growing]\n")
+    assert expand(dict.fromkeys(_terms("memory"), 1.0), tuple(map(tuple, groups))) == {}
+    assert expand(dict.fromkeys(_terms("memory leak"), 1.0), tuple(map(tuple, groups)))
