@@ -99,3 +99,11 @@ def test_rare_words_weigh_more_than_common_ones() -> None:
     rare = _p(9, "zookeeper session expired")
     ranked = rank(probe, {**common, 100: rare}, limit=1, min_score=0.0)
     assert ranked[0].key == 100
+
+
+def test_search_words_are_prefixes_of_the_longest_words() -> None:
+    """Title search uses five-letter prefixes of the longest words, letters only, no repeats,
+    so ``latência`` and ``latency`` meet and hosts or numbers never reach a LIKE pattern."""
+    words = similarity.search_words("Latência alta no checkout-db-2 após 503 em pagamentos")
+    assert words == ["pagam", "check", "laten"]  # longest first, ties alphabetical
+    assert similarity.search_words("db-1 503 ok") == []

@@ -6,10 +6,12 @@ number of indexed queries, whatever the size of the history:
 
 1. the probe's own alerts (the newest :data:`PROBE_ALERTS`) give its families, labels, text;
 2. candidates, all resolved or closed, triggered within :data:`WINDOW`, visible to the reader:
-   those holding an alert of the same ``alertname`` (the ``ix_alerts_alertname`` expression
-   index, newest :data:`FAMILY_CANDIDATES`), those of the same service (newest
-   :data:`SERVICE_CANDIDATES`), and the most recent others (:data:`RECENT_CANDIDATES`, so an
-   incident declared by hand with no alerts can still be found by its words);
+   those holding an alert of the same ``alertname`` (newest :data:`FAMILY_CANDIDATES`, read
+   from the ``ix_alerts_alertname`` expression index: ``plantao.alerts.label_index``), those
+   of the same service (newest :data:`SERVICE_CANDIDATES`), and the newest whose title holds
+   one of the probe title's longest words (:data:`WORD_CANDIDATES`;
+   ``similarity.search_words``), so an incident
+   declared by hand, or one from a renamed rule on another service, is still found by words;
 3. the candidates' titles and a few alerts each (:data:`CANDIDATE_ALERTS`) are scored in Python
    by :mod:`plantao.postmortems.similarity` — a few hundred profiles at most;
 4. only the kept few get their details: the resolution (the ``resolution`` status update's fix
@@ -26,10 +28,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from plantao import clock
+from plantao.alerts.label_index import Alertname
 from plantao.alerts.models import Alert
 from plantao.catalog.models import Service
 from plantao.command.models import StatusUpdate
@@ -37,15 +40,22 @@ from plantao.incidents import visibility
 from plantao.incidents.lifecycle import Status
 from plantao.incidents.models import Incident, TimelineEntry
 from plantao.postmortems.models import Postmortem
-from plantao.postmortems.similarity import AlertFacts, Profile, Scored, profile, rank
+from plantao.postmortems.similarity import (
+    AlertFacts,
+    Profile,
+    Scored,
+    profile,
+    rank,
+    search_words,
+)
 from plantao.runbooks.models import RunbookLink, RunbookRun
 
 WINDOW = timedelta(days=365)
 PROBE_ALERTS = 50
-CANDIDATE_ALERTS = 5
-FAMILY_CANDIDATES = 300
-SERVICE_CANDIDATES = 200
-RECENT_CANDIDATES = 100
+CANDIDATE_ALERTS = 3
+FAMILY_CANDIDATES = 150
+SERVICE_CANDIDATES = 100
+WORD_CANDIDATES = 150
 MAX_LIMIT = 20
 DONE = (Status.RESOLVED.value, Status.CLOSED.value)
 #: A resolution note is shown up to this many characters (the incident page has it whole).
@@ -98,14 +108,6 @@ class SimilarIncident:
     why: tuple[str, ...]
 
 
-def alertname_expression(dialect: str) -> ColumnElement[str]:
-    """``alerts.labels``' alertname, written exactly as the ``ix_alerts_alertname`` expression
-    index is (migration 0017), so the database uses the index."""
-    if dialect == "postgresql":
-        return literal_column("(alerts.labels ->> 'alertname')")
-    return literal_column("json_extract(alerts.labels, '$.alertname')")
-
-
 def _done_since(since: datetime, viewer: Viewer, probe_id: int) -> list[ColumnElement[bool]]:
     return [
         Incident.status.in_(DONE),
@@ -122,15 +124,16 @@ def _ids(session: Session, query: Select[tuple[int]]) -> list[int]:
 def candidate_ids(
     session: Session, probe: Incident, names: Sequence[str], viewer: Viewer, since: datetime
 ) -> list[int]:
-    """The ids worth scoring (bounded by the three ``*_CANDIDATES`` limits)."""
+    """The ids worth scoring (bounded by the three ``*_CANDIDATES`` limits). The title query
+    scans the window's titles when its words are rare (no index helps ``LIKE '%w%'``), and
+    stops at the newest matches when they are common."""
     where = _done_since(since, viewer, probe.id)
     found: list[int] = []
     if names:
-        expression = alertname_expression(session.get_bind().dialect.name)
         family = (
             select(Alert.incident_id)
             .join(Incident, Incident.id == Alert.incident_id)
-            .where(expression.in_(sorted(set(names))), *where)
+            .where(Alertname().in_(sorted(set(names))), *where)
             .group_by(Alert.incident_id)
             .order_by(Alert.incident_id.desc())
             .limit(FAMILY_CANDIDATES)
@@ -143,8 +146,15 @@ def candidate_ids(
         .limit(SERVICE_CANDIDATES)
     )
     found += _ids(session, same_service)
-    recent = select(Incident.id).where(*where).order_by(Incident.triggered_at.desc())
-    found += _ids(session, recent.limit(RECENT_CANDIDATES))
+    words = search_words(probe.title)
+    if words:
+        titled = (
+            select(Incident.id)
+            .where(or_(*(Incident.title.ilike(f"%{w}%") for w in words)), *where)
+            .order_by(Incident.triggered_at.desc())
+            .limit(WORD_CANDIDATES)
+        )
+        found += _ids(session, titled)
     return list(dict.fromkeys(found))
 
 
@@ -199,13 +209,25 @@ def similar_to(
     ids = candidate_ids(session, incident, names, viewer, since)
     if not ids:
         return []
-    rows = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_(ids)))}
     facts = _alert_facts(session, ids, CANDIDATE_ALERTS)
-    profiles: dict[int, Profile] = {
-        i: profile(row.service_id, row.title, facts.get(i, [])) for i, row in rows.items()
-    }
-    recency = {i: (_ended(row) or row.triggered_at).timestamp() for i, row in rows.items()}
+    profiles: dict[int, Profile] = {}
+    recency: dict[int, float] = {}
+    columns = select(
+        Incident.id,
+        Incident.service_id,
+        Incident.title,
+        func.coalesce(Incident.resolved_at, Incident.closed_at, Incident.triggered_at),
+    )
+    for key, service_id, title, ended in session.execute(columns.where(Incident.id.in_(ids))):
+        profiles[key] = profile(service_id, title, facts.get(key, []))
+        recency[key] = ended.timestamp()
     kept = rank(probe, profiles, limit=limit, recency=recency)
+    if not kept:
+        return []
+    rows = {
+        i.id: i
+        for i in session.scalars(select(Incident).where(Incident.id.in_([s.key for s in kept])))
+    }
     return _detailed(session, [rows[s.key] for s in kept], kept)
 
 

@@ -32,6 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from plantao.runbooks.tokens import terms
 
@@ -73,6 +74,7 @@ VOLATILE_LABELS = frozenset(
 #: Values that are ids or addresses whatever their label is called (hashes, UUIDs, IPv4:port).
 _ID_LIKE = re.compile(r"^(?:[0-9a-f]{8,}|[0-9a-f-]{32,}|\d+(?:\.\d+){3}(?::\d+)?)$")
 _DIGITS = re.compile(r"\d+")
+PREFIX_CHARS = 5
 #: How many distinct terms of an incident's text are kept (long descriptions add little).
 MAX_TERMS = 200
 
@@ -99,6 +101,24 @@ def stable_labels(labels: Mapping[str, object]) -> frozenset[tuple[str, str]]:
     return frozenset(kept)
 
 
+def search_words(title: str, count: int = 3) -> list[str]:
+    """What to look for in past titles when the alert family cannot find them (an incident
+    declared by hand, a renamed rule): the first five letters of the title's longest words
+    (longer words tend to be rarer; five letters, as the tokenizer's prefixes, so ``latência``
+    finds ``latency``). Only letters: the result goes into a ``LIKE`` pattern as it is."""
+    seen: list[str] = []
+    ranked = sorted(
+        {w for _, w in text_terms(title) if w.isalpha() and len(w) >= 4}, key=lambda w: (-len(w), w)
+    )
+    for word in ranked:
+        prefix = word[:PREFIX_CHARS]
+        if prefix not in seen:
+            seen.append(prefix)
+        if len(seen) == count:
+            break
+    return seen
+
+
 @dataclass(frozen=True)
 class AlertFacts:
     """What one alert contributes to its incident's profile."""
@@ -119,6 +139,13 @@ class Profile:
     surface: Mapping[str, str] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=8192)
+def text_terms(text: str) -> tuple[tuple[str, str], ...]:
+    """The (term, word) pairs of one text, kept per text: alert rules repeat their summaries
+    word for word, so most candidates' titles were tokenized by an earlier call."""
+    return tuple(terms(text))
+
+
 def profile(service_id: int, title: str, alerts: Iterable[AlertFacts]) -> Profile:
     """Build the profile of an incident from its title and (some of) its alerts."""
     families: set[str] = set()
@@ -134,7 +161,7 @@ def profile(service_id: int, title: str, alerts: Iterable[AlertFacts]) -> Profil
     counts: Counter[str] = Counter()
     surface: dict[str, str] = {}
     for text in texts:
-        for term, word in terms(text):
+        for term, word in text_terms(text):
             counts[term] += 1
             surface.setdefault(term, word)
     kept = dict(counts.most_common(MAX_TERMS))
@@ -195,10 +222,18 @@ def _jaccard(a: frozenset[tuple[str, str]], b: frozenset[tuple[str, str]]) -> fl
     return len(a & b) / len(union) if union else 0.0
 
 
-def score(probe: Profile, candidate: Profile, key: int, weights: Mapping[str, float]) -> Scored:
-    """Score one candidate against the probe (``weights``: :func:`idf` over the pool)."""
+def score(
+    probe: Profile,
+    candidate: Profile,
+    key: int,
+    weights: Mapping[str, float],
+    probe_vector: Mapping[str, float] | None = None,
+) -> Scored:
+    """Score one candidate against the probe (``weights``: :func:`idf` over the pool;
+    ``probe_vector``: the probe's weighted terms, when the caller scores many candidates)."""
     family = _overlap(probe.families, candidate.families)
-    text, words = _cosine(_vector(probe, weights), _vector(candidate, weights))
+    mine = _vector(probe, weights) if probe_vector is None else probe_vector
+    text, words = _cosine(mine, _vector(candidate, weights))
     service = 1.0 if probe.service_id == candidate.service_id else 0.0
     labels = _jaccard(probe.labels, candidate.labels)
     total = (
@@ -231,7 +266,8 @@ def rank(
     """The ``limit`` best candidates scoring more than ``min_score``, best first; ties go to
     the larger ``recency`` value (e.g. a resolution timestamp), then the larger key."""
     weights = idf([probe, *candidates.values()])
-    scored = [score(probe, p, key, weights) for key, p in candidates.items()]
+    mine = _vector(probe, weights)
+    scored = [score(probe, p, key, weights, mine) for key, p in candidates.items()]
     kept = [s for s in scored if s.score > min_score and (s.family > 0 or s.text >= MIN_TEXT)]
     when = recency or {}
     kept.sort(key=lambda s: (-s.score, -when.get(s.key, 0.0), -s.key))
