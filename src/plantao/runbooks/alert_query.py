@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from plantao.runbooks.synonyms import expand
-from plantao.runbooks.tokens import stem, terms
+from plantao.runbooks.tokens import stem, terms, words
 
 ORIGIN_WEIGHTS = {"alertname": 2.0, "summary": 1.5, "description": 0.8}
 # Labels that name the technology or the service; any other label value weighs OTHER_LABEL.
@@ -78,9 +78,67 @@ _GENERIC_WORDS = (
     "below level seen expected esperado longer number numero run running update updated "
     "complete completed missing exceeded exceeds max maximum min minimum reached reach "
     "zero monitoring monitor prometheus alertmanager scrape target targets "
-    "alto alta uso erro taxa tempo"
+    "alto alta uso erro taxa tempo ar"
 )
 GENERIC = frozenset(t for t in (stem(w) for w in _GENERIC_WORDS.split()) if t is not None)
+
+
+# Products and exporters an alert name often starts with (``EtcdMembersDown``,
+# ``TempoPartitionLag``). An alert about one of them is only about another product's runbook
+# when a family or a link says so: words alone ("members down", "partition lag") match the
+# runbook of whichever product uses the same words.
+# Checked on the alert name's first word before stemming, since five-letter stems of some
+# product names meet ordinary words (consul/consumer, tempo/time in Portuguese).
+PRODUCTS = frozenset(
+    [
+        "etcd",
+        "kafka",
+        "zookeeper",
+        "redis",
+        "postgres",
+        "mysql",
+        "mongodb",
+        "rabbitmq",
+        "elasticsearch",
+        "memcached",
+        "cassandra",
+        "clickhouse",
+        "consul",
+        "vault",
+        "nomad",
+        "minio",
+        "ceph",
+        "tempo",
+        "loki",
+        "mimir",
+        "cortex",
+        "thanos",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "haproxy",
+        "traefik",
+        "envoy",
+        "nginx",
+        "istio",
+        "linkerd",
+        "coredns",
+        "kubelet",
+        "argocd",
+        "flux",
+        "otel",
+        "jvm",
+        "pgbouncer",
+        "blackbox",
+        "certmanager",
+    ]
+)
+
+
+def alert_product(labels: Mapping[str, str]) -> str | None:
+    """The term of the product an alert name starts with (``etcd`` for EtcdMembersDown)."""
+    first = next(iter(words(labels.get("alertname", ""))), None)
+    return stem(first) if first in PRODUCTS else None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ BRANDS: dict[str, str] = {
     "coredns": "coredns dns",
     "litellm": "litellm llm",
     "kubelet": "kubelet",
+    "argocd": "argocd",
     "x509": "certificate",
     "k8s": "kubernetes",
 }

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from plantao.runbooks.alert_query import alert_product
 from plantao.runbooks.library import RunbookLibrary, default_pack_dir
 from plantao.runbooks.suggest import FAMILY_BONUS, RELATIVE, SuggestIndex, alert_query
 from plantao.runbooks.synonyms import EXPANSION_WEIGHT, expand, parse_groups, shipped_groups
@@ -236,9 +237,9 @@ def test_a_declared_family_is_strong_evidence(index: SuggestIndex) -> None:
 def test_a_far_weaker_runbook_is_not_shown_next_to_a_strong_one(index: SuggestIndex) -> None:
     """A runbook shown on its words alone is dropped next to one scoring over 1/RELATIVE
     times more."""
-    labels = {"alertname": "KafkaConsumerLagHigh"}
+    labels = {"alertname": "ConsumerGroupLagHigh"}
     notes = {
-        "summary": "kafka consumer group lag growing on the orders topic",
+        "summary": "consumer lag growing on orders",
         "description": "filesystem full, disk writes failing, no space left",
     }
     alone = index.suggest(labels, notes, threshold=0.0)
@@ -274,3 +275,14 @@ def test_a_phrase_fires_only_when_all_its_words_are_there() -> None:
     groups = parse_groups("groups:\n  - [memory leak, heap growing]\n")
     assert expand(dict.fromkeys(_terms("memory"), 1.0), tuple(map(tuple, groups))) == {}
     assert expand(dict.fromkeys(_terms("memory leak"), 1.0), tuple(map(tuple, groups)))
+
+
+def test_an_alert_named_after_a_product_needs_that_product_in_the_runbook(
+    index: SuggestIndex,
+) -> None:
+    """EtcdConsumerLag shares 'consumer lag' with the Kafka runbook, but etcd is not Kafka."""
+    notes = {"summary": "consumer group lag growing, messages piling up in the queue"}
+    assert index.suggest({"alertname": "ConsumerGroupLag"}, notes)
+    assert index.suggest({"alertname": "EtcdConsumerGroupLag"}, notes) == []
+    assert alert_product({"alertname": "EtcdConsumerGroupLag"}) == "etcd"
+    assert alert_product({"alertname": "ConsumerGroupLag"}) is None
