@@ -134,3 +134,15 @@ def test_a_distribution_table_is_drawn_as_a_histogram() -> None:
     assert view.charts[0].title == "Time to acknowledge"
     assert view.charts[0].columns == ("Range", "Incidents")
     assert view.charts[0].rows == (("<= 1 min", "2"), ("1-5 min", "1"))
+
+
+def test_a_long_table_shows_its_first_rows_after_sorting_the_whole_of_it() -> None:
+    """A 250-row table shows 100 rows on the page, sorted over all 250, and counts them all."""
+    rows = tuple(("svc", f"v{i}", i) for i in range(250))
+    table = KpiTable("change_caused_by_release", ("service", "release", "incidents"), rows)
+    section = Section(name="change_caused", tables=(table,))
+    sort = kpi_view.parse_sort("change_caused_by_release.incidents", "desc")
+    view = kpi_view.section_view(section, EN, "from=x", sort).tables[0]
+    assert len(view.rows) == kpi_view.PAGE_ROWS == 100
+    assert view.total == 250
+    assert [r[1] for r in view.rows[:2]] == ["v249", "v248"]

@@ -59,6 +59,7 @@ class TableView:
     rows: tuple[tuple[str, ...], ...]
     csv: str
     json: str
+    total: int = 0  # rows in the table; more than ``rows`` when the page shows only the first
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,12 @@ def sort_rows(
     return (*sorted(present, key=key, reverse=descending), *missing)
 
 
+#: Rows a table shows on the page (after sorting). A year's "by release" table has thousands of
+#: rows: nobody reads them in a page, and rendering them cost more than computing them. The
+#: CSV and JSON downloads always hold every row; the header links sort the whole table first.
+PAGE_ROWS = 100
+
+
 def table_view(
     table: KpiTable,
     section: str,
@@ -292,7 +299,7 @@ def table_view(
         )
     rows = tuple(
         tuple(cell_text(c, v) for c, v in zip(table.columns, row, strict=True))
-        for row in sort_rows(table, chosen, descending)
+        for row in sort_rows(table, chosen, descending)[:PAGE_ROWS]
     )
     base = f"/kpis/export/{section}"
     return TableView(
@@ -301,6 +308,7 @@ def table_view(
         rows=rows,
         csv=f"{base}.csv?{query}&table={table.name}",
         json=f"{base}.json?{query}",
+        total=len(table.rows),
     )
 
 
