@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from plantao.runbooks import tokens
 from plantao.runbooks.tokens import terms
 
 WEIGHT_FAMILY = 0.40
@@ -73,19 +74,17 @@ VOLATILE_LABELS = frozenset(
 )
 #: Values that are ids or addresses whatever their label is called (hashes, UUIDs, IPv4:port).
 _ID_LIKE = re.compile(r"^(?:[0-9a-f]{8,}|[0-9a-f-]{32,}|\d+(?:\.\d+){3}(?::\d+)?)$")
-_DIGITS = re.compile(r"\d+")
 PREFIX_CHARS = 5
 #: How many distinct terms of an incident's text are kept (long descriptions add little).
 MAX_TERMS = 200
 
 
 def family_key(labels: Mapping[str, object]) -> str:
-    """The alert family of one alert's labels: its ``alertname`` lower-cased with digits
-    stripped (``""`` without one). Same rule as ``runbooks.tokens.family_key``."""
+    """The alert family of one alert's labels: the runbook feedback's key
+    (:func:`plantao.runbooks.tokens.family_key`: ``alertname`` lower-cased, digits removed;
+    ``""`` without one), for labels as stored, where a value need not be text."""
     name = labels.get("alertname")
-    if not isinstance(name, str):
-        return ""
-    return _DIGITS.sub("", name.strip().lower())
+    return tokens.family_key({"alertname": name}) if isinstance(name, str) else ""
 
 
 def stable_labels(labels: Mapping[str, object]) -> frozenset[tuple[str, str]]:
