@@ -84,7 +84,10 @@ class Verdict:
 
 def judge(updates: Sequence[PostedUpdate], now: datetime) -> list[Verdict]:
     """The verdict on every promise made by one incident's updates (in posting order)."""
-    verdicts = []
+    verdicts: list[Verdict] = []
+    if not updates:
+        return verdicts
+    week = week_start(updates[0].triggered_at)  # one incident: one trigger, one week
     for index, update in enumerate(updates):
         due = update.next_update_due_at
         if due is None:
@@ -104,9 +107,7 @@ def judge(updates: Sequence[PostedUpdate], now: datetime) -> list[Verdict]:
             outcome = MISSED
         else:
             outcome = PENDING
-        verdicts.append(
-            Verdict(update.severity, week_start(update.triggered_at), outcome, lateness)
-        )
+        verdicts.append(Verdict(update.severity, week, outcome, lateness))
     return verdicts
 
 
