@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from plantao.runbooks.feedback_weights import Vote, adjustments
 from plantao.runbooks.suggest import SuggestIndex
@@ -41,6 +42,12 @@ CONFIRM = 0.7  # a fitting runbook is shown: someone confirms it
 LINK = 0.4  # none is shown: someone finds one and links it by hand
 REJECT = 0.5  # a wrong runbook is shown: someone marks it not relevant
 MISTAKE = 0.05  # someone confirms a wrong runbook instead
+
+
+class Chance(Protocol):
+    """Where the scripted responders' coin tosses come from (``random.Random`` in the replay)."""
+
+    def random(self) -> float: ...
 
 
 @dataclass
@@ -80,9 +87,7 @@ def _adjust(replay: Replay, case: Case, now: datetime) -> Mapping[str, float]:
     return adjustments(replay.votes.get(family_key(case.labels), ()), now)
 
 
-def _respond(
-    replay: Replay, case: Case, shown: Sequence[str], now: datetime, rng: random.Random
-) -> None:
+def respond(replay: Replay, case: Case, shown: Sequence[str], now: datetime, rng: Chance) -> None:
     """One incident: what the responders on it click, as votes on the case's family."""
     family = family_key(case.labels)
     if not family:
@@ -134,7 +139,7 @@ def replay(
                 adjust=_adjust(found, case, at),
             )
         ]
-        _respond(found, case, shown, at, rng)
+        respond(found, case, shown, at, rng)
     found.end = START + timedelta(days=DAYS)
     found.before = evaluate(index_ranker(index), held_out)
     found.after = evaluate(
