@@ -286,3 +286,36 @@ def test_an_alert_named_after_a_product_needs_that_product_in_the_runbook(
     assert index.suggest({"alertname": "EtcdConsumerGroupLag"}, notes) == []
     assert alert_product({"alertname": "EtcdConsumerGroupLag"}) == "etcd"
     assert alert_product({"alertname": "ConsumerGroupLag"}) is None
+
+
+@pytest.mark.parametrize(
+    ("labels", "annotations"),
+    [
+        (
+            {"alertname": "PayrollExportLate", "job": "finance-batch"},
+            {"summary": "Monthly payroll export did not finish by 06:00"},
+        ),
+        (
+            {"alertname": "ExportacaoFolhaAtrasada", "job": "financeiro"},
+            {"summary": "Exportação da folha de pagamento não terminou até as 6h"},
+        ),
+        (
+            {"alertname": "PrinterTonerLow", "instance": "printer-3"},
+            {"summary": "Toner of the 3rd floor printer below 10%"},
+        ),
+        (
+            {"alertname": "NodeClockNotSynchronising", "job": "node-exporter"},
+            {"summary": "O relógio do nó não está sincronizando com o NTP"},
+        ),
+        (
+            {"alertname": "KubeQuotaAlmostFull", "namespace": "team-a"},
+            {"summary": "Namespace team-a is using 92% of its memory quota"},
+        ),
+    ],
+)
+def test_unrelated_alerts_get_no_runbook_from_the_shipped_pack(
+    labels: dict[str, str], annotations: dict[str, str]
+) -> None:
+    """Alerts no shipped runbook is about, in English and Portuguese, get 'no runbook'."""
+    library = RunbookLibrary.load(default_pack_dir())
+    assert library.suggest(labels, annotations) == []
