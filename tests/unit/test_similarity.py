@@ -107,3 +107,15 @@ def test_search_words_are_prefixes_of_the_longest_words() -> None:
     words = similarity.search_words("Latência alta no checkout-db-2 após 503 em pagamentos")
     assert words == ["pagam", "check", "laten"]  # longest first, ties alphabetical
     assert similarity.search_words("db-1 503 ok") == []
+
+
+def test_operational_synonyms_meet_other_words() -> None:
+    """A hand-declared "very slow" meets a past latency alert through the shipped synonyms, and
+    the reason marks the widened word; a certificate incident sharing only the service's name
+    is not similar."""
+    probe = _p(1, "Checkout very slow for customers")
+    latency = _p(1, "Checkout p99 latency above 2s", {"alertname": "CheckoutLatencyHigh"})
+    unrelated = _p(1, "Checkout certificate renewal", {"alertname": "CertExpiry"})
+    ranked = rank(probe, {1: latency, 2: unrelated}, limit=5)
+    assert [s.key for s in ranked] == [1]
+    assert "≈laten" in ranked[0].why[-1]

@@ -14,6 +14,10 @@ so English and Portuguese words meet). Two profiles score
 - **text** (TF-IDF cosine over title and summaries): the only evidence for incidents declared by
   hand (no alerts) and for alert rules renamed or split; it also separates two incidents of one
   broad family ("disk full on /var" vs "on /data"). Just below family because words are noisier.
+  The probe's terms are widened with the runbooks' operational synonyms
+  (:mod:`plantao.runbooks.synonyms`: "slow" also asks for "latency", "no space left" for "disk
+  full") at half weight, so a hand-declared "checkout very slow" meets past latency alerts; a
+  word matched only that way is shown as ``≈stem`` in the reasons.
 - **service** (1 when equal): context, not cause: one service has many unrelated incidents.
 - **labels** (Jaccard over stable labels): also context (same ``job``, ``namespace``,
   ``cluster``); per-instance labels (``instance``, ``pod``, ids, addresses) are dropped, since
@@ -34,7 +38,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from plantao.runbooks import tokens
+from plantao.runbooks import synonyms, tokens
 from plantao.runbooks.tokens import terms
 
 WEIGHT_FAMILY = 0.40
@@ -250,7 +254,7 @@ def score(
         shared = sorted(probe.labels & candidate.labels)[:3]
         why.append("labels:" + ",".join(f"{k}={v}" for k, v in shared))
     if words:
-        why.append("words:" + ",".join(probe.surface.get(w, w) for w in words))
+        why.append("words:" + ",".join(probe.surface.get(w, "≈" + w) for w in words))
     return Scored(key, round(total, 4), family, text, service, labels, tuple(why))
 
 
@@ -266,6 +270,7 @@ def rank(
     the larger ``recency`` value (e.g. a resolution timestamp), then the larger key."""
     weights = idf([probe, *candidates.values()])
     mine = _vector(probe, weights)
+    mine.update(synonyms.expand(mine))
     scored = [score(probe, p, key, weights, mine) for key, p in candidates.items()]
     kept = [s for s in scored if s.score > min_score and (s.family > 0 or s.text >= MIN_TEXT)]
     when = recency or {}
