@@ -7,7 +7,9 @@ fitting runbook shown with p=0.7, link one by hand when none is shown with p=0.4
 suggestions not relevant with p=0.5 and confirm a wrong one by mistake with p=0.05), scored on
 the held-out cases before and after. Printed for the test's seed in full, then as the mean
 change over ``--seeds`` seeds, for a quiet team (each alert fires 1-4 times) and a busy one
-(3-10 times).
+(3-10 times); for the shipped pack and for the same pack without its ``families:`` and
+``alerts:`` matchers (like an operator's own runbooks: the ranking has only words, misses more,
+and feedback has something to recover).
 
 Cost: ``--votes`` votes (default 100,000) over ``--families`` alert families (default 2,000)
 and 40 runbooks in a fresh database, then p50/p99 of ``feedback.weights_for`` (one family,
@@ -23,6 +25,7 @@ Nothing is asserted (the replay test asserts the floor).
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import statistics
 import sys
@@ -45,7 +48,7 @@ from plantao.runbooks.suggest import SuggestIndex
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # The repository root is not on sys.path when a benchmark runs as a script.
-from tests.unit.runbooks.feedback_replay import SEED, Replay, replay
+from tests.unit.runbooks.feedback_replay import SEED, Replay, plain_index, replay
 from tests.unit.runbooks.real_alerts import Case, Scores, load_cases
 
 WIDTH = 44
@@ -71,17 +74,20 @@ def _deltas(found: Replay) -> dict[str, float]:
     }
 
 
-def quality(index: SuggestIndex, cases: list[Case], seeds: int) -> None:
-    """The test's replay in full, then the mean and worst change over many seeds."""
-    found = replay(index, cases)
-    assert found.before is not None
-    assert found.after is not None
-    print(f"replay, seed {SEED}: history {len(found.history)} cases, votes {dict(found.kinds)}")
-    print("held out, before feedback:\n" + found.before.text(details=False))
-    print("held out, after feedback:\n" + found.after.text(details=False))
-    for name, firings in REGIMES.items():
+def quality(indexes: dict[str, SuggestIndex], cases: list[Case], seeds: int) -> None:
+    """For each library: the test's replay in full, then the mean and worst change over many
+    seeds for a quiet and a busy team."""
+    for library, index in indexes.items():
+        found = replay(index, cases)
+        assert found.before is not None
+        assert found.after is not None
+        print(f"{library}, seed {SEED}: history {len(found.history)} cases, ", end="")
+        print(f"votes {dict(found.kinds)}")
+        print("held out, before feedback:\n" + found.before.text(details=False))
+        print("held out, after feedback:\n" + found.after.text(details=False))
+    for (library, index), (name, firings) in itertools.product(indexes.items(), REGIMES.items()):
         runs = [_deltas(replay(index, cases, seed, firings)) for seed in range(seeds)]
-        print(f"{name}, change after feedback over {seeds} seeds (mean / worst):")
+        print(f"{library}, {name}: change after feedback, {seeds} seeds (mean / worst):")
         for metric in runs[0]:
             values = [r[metric] for r in runs]
             worst = max(values) if metric.startswith("wrong") else min(values)
@@ -163,8 +169,12 @@ def main() -> None:
         "runbook feedback benchmark",
         f"shipped pack, real-alert set, {args.seeds} seeds; {args.votes} votes",
     )
-    index = RunbookLibrary.load(default_pack_dir()).index()
-    quality(index, load_cases(), args.seeds)
+    library = RunbookLibrary.load(default_pack_dir())
+    indexes = {
+        "shipped pack": library.index(),
+        "pack without families or matchers": plain_index(library.all()),
+    }
+    quality(indexes, load_cases(), args.seeds)
     if args.postgres:
         with PostgresDatabase(args.postgres) as database:
             cost(database.url, "PostgreSQL", args.votes, args.families)

@@ -12,9 +12,10 @@ Why these shapes:
   should not outweigh what the team does now. Each vote counts ``0.5 ** (age / half-life)``.
 * **Squash and cap** (:data:`CAP`, :data:`SCALE`): the decayed sum goes through ``tanh``, so
   the adjustment never exceeds ``±CAP`` however many clicks pile up, and the first click moves
-  the score by about 0.08 — a nudge between runbooks the text already supports, not a verdict.
-  The ranker's bar is 0.235 of the alert's evidence: a runbook that shares no word with an
-  alert needs about six recent votes to be suggested on feedback alone, which is deliberate.
+  the score by :data:`ONE_VOTE` (0.08) — a nudge between runbooks the text already supports,
+  not a verdict. The cap sits just above the ranker's bar (``suggest.THRESHOLD``): a runbook
+  that shares no word with an alert family but that responders keep linking by hand is
+  suggested on feedback alone after about six recent votes, never after one or two.
 * **Rejects count less** (:data:`REJECT_WEIGHT`): a "not relevant" often means "not for this
   particular incident" (the right runbook sat next to it), while a confirmation says what was
   followed; so one reject lowers a runbook less than one confirmation raises it, and several
@@ -31,12 +32,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from plantao.runbooks.suggest import THRESHOLD
+
 #: Age after which a vote counts half (then a quarter after twice as long, and so on).
 HALF_LIFE_DAYS = 30.0
-#: The largest change, either way, that votes can make to a runbook's normalised score.
-CAP = 0.25
-#: Decayed votes at which the adjustment reaches tanh(1) ≈ 76 % of the cap; one vote ≈ +0.08.
-SCALE = 3.0
+#: The largest change, either way, that votes can make to a runbook's normalised score: just
+#: above the suggestion bar, so that only many votes can put up a runbook the text does not.
+CAP = round(THRESHOLD + 0.05, 4)
+#: What one fresh confirmation changes.
+ONE_VOTE = 0.08
+#: Decayed votes at which the adjustment reaches tanh(1) ≈ 76 % of the cap (about 4.3 at a 0.35
+#: cap), chosen so that one vote moves the score by :data:`ONE_VOTE`.
+SCALE = 1.0 / math.atanh(ONE_VOTE / CAP)
 #: What one rejection weighs against one confirmation or manual link.
 REJECT_WEIGHT = 0.75
 #: Adjustments smaller than this are dropped: they would only add noise to the "why".

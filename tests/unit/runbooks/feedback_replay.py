@@ -15,6 +15,11 @@ The history is what an on-call team would plausibly do, seeded so every run is t
 * responders err too: now and then one confirms a wrong suggestion instead
   (:data:`MISTAKE`), so the figures show what the caps do with noisy votes.
 
+Two libraries are replayed: the shipped pack as it is, and the same pack stripped of its
+``families:`` and ``alerts:`` matchers (:func:`plain_index`), which is what an operator's own
+runbooks usually look like: there the ranking only has words to go on and misses more, so the
+figures show what feedback recovers.
+
 Votes become adjustments with the production code (:mod:`plantao.runbooks.feedback_weights`),
 exactly as ``runbooks.feedback.weights_for`` does from the database.
 """
@@ -23,13 +28,14 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from plantao.runbooks.document import Runbook
 from plantao.runbooks.feedback_weights import Vote, adjustments
-from plantao.runbooks.suggest import SuggestIndex
+from plantao.runbooks.suggest import THRESHOLD, SuggestIndex
 from plantao.runbooks.tokens import family_key
 
 from .real_alerts import TOP, Case, Report, evaluate, index_ranker
@@ -61,6 +67,11 @@ class Replay:
     end: datetime = START
     before: Report | None = None
     after: Report | None = None
+
+
+def plain_index(runbooks: Iterable[Runbook]) -> SuggestIndex:
+    """An index over the runbooks without their ``families:`` and ``alerts:`` matchers."""
+    return SuggestIndex(replace(rb, families=(), alerts=()) for rb in runbooks)
 
 
 def split(cases: Sequence[Case], rng: random.Random) -> tuple[list[Case], list[Case]]:
@@ -116,10 +127,12 @@ def replay(
     cases: Sequence[Case],
     seed: int = SEED,
     firings: tuple[int, int] = FIRINGS,
+    threshold: float = THRESHOLD,
 ) -> Replay:
     """Split the cases, play the history in time order (each history alert firing between
     ``firings`` times, inclusive), score the held-out cases with no feedback and with the
-    feedback as it stands at the end of the history."""
+    feedback as it stands at the end of the history. ``threshold`` is the ranker's bar (a
+    stricter one shows what feedback does where the ranking abstains)."""
     rng = random.Random(seed)
     history, held_out = split(cases, rng)
     found = Replay(history, held_out)
@@ -136,13 +149,15 @@ def replay(
                 case.annotations,
                 k=TOP,
                 lang=case.lang,
+                threshold=threshold,
                 adjust=_adjust(found, case, at),
             )
         ]
         respond(found, case, shown, at, rng)
     found.end = START + timedelta(days=DAYS)
-    found.before = evaluate(index_ranker(index), held_out)
-    found.after = evaluate(
-        index_ranker(index, adjust=lambda held: _adjust(found, held, found.end)), held_out
+    found.before = evaluate(index_ranker(index, threshold=threshold), held_out)
+    after = index_ranker(
+        index, threshold=threshold, adjust=lambda held: _adjust(found, held, found.end)
     )
+    found.after = evaluate(after, held_out)
     return found

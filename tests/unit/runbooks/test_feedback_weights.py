@@ -17,6 +17,7 @@ from plantao.runbooks.feedback_weights import (
     decayed,
     reason,
 )
+from plantao.runbooks.suggest import THRESHOLD
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -44,6 +45,15 @@ def test_one_click_cannot_dominate() -> None:
     """One vote moves a runbook by less than a third of what votes can move it at most."""
     assert adjustments(_votes("disk", 1, 1), NOW)["disk"] < CAP / 3
     assert -adjustments(_votes("disk", -1, 1), NOW)["disk"] < CAP / 3
+
+
+def test_only_many_votes_carry_a_runbook_over_the_bar_alone() -> None:
+    """Six fresh hand links put a runbook over the suggestion bar with no word in common with
+    the alert; two do not, and neither do six that are two half-lives old."""
+    assert adjustments(_votes("disk", 1, 6), NOW)["disk"] >= THRESHOLD
+    assert adjustments(_votes("disk", 1, 2), NOW)["disk"] < THRESHOLD
+    aged = _votes("disk", 1, 6, days_ago=2 * HALF_LIFE_DAYS)
+    assert adjustments(aged, NOW)["disk"] < THRESHOLD
 
 
 def test_a_vote_halves_each_half_life() -> None:
