@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantao import clock
 from plantao.config import Settings
+from plantao.db import run_transaction
 from plantao.engine.handlers import registry
 from plantao.engine.runner import EngineLoop
+from plantao.incidents import declare
 from plantao.incidents import service as incident_service
 from plantao.incidents.models import Incident
 from plantao.people.models import AuditEntry
@@ -186,6 +188,25 @@ def test_feedback_stays_within_its_family(db: sessionmaker[Session], settings: S
         shown = linking.incident_runbooks(s, other).suggested
     assert "node-disk-full" in [r.runbook_id for r in shown]
     assert all("feedback:" not in r.why for r in shown)
+
+
+def test_an_incident_declared_by_hand_hides_and_restores(
+    db: sessionmaker[Session], settings: Settings
+) -> None:
+    """An incident with no alert (declared by hand) teaches no family, yet a rejection hides
+    the runbook there and a later confirmation brings it back."""
+    spec = declare.Declaration(title="Disk trouble", service="checkout", severity="sev3")
+    incident_id = run_transaction(db, lambda s: declare.declare(s, spec, actor="carla").id)
+    _reject(db, settings, incident_id, "volume-full")
+    with db() as s:
+        assert feedback.rejected_on(s, incident_id) == {"volume-full"}
+        assert feedback.weights_for(s, "") == {}
+    _confirm(db, settings, incident_id, "volume-full")
+    with db() as s:
+        out = linking.incident_runbooks(s, incident_id)
+    assert out.rejected == []
+    assert [r.runbook_id for r in out.linked] == ["volume-full"]
+    assert [(v[0], v[3]) for v in _votes(db)] == [("", "link")]
 
 
 def test_votes_decay_with_age(db: sessionmaker[Session], settings: Settings) -> None:

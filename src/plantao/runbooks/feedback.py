@@ -7,9 +7,9 @@ that also hides the runbook on that incident. Votes are cast for every alert fam
 incident holds (``tokens.family_key`` of its alerts' labels): the next alert of such a family
 sees the runbook moved up or down by :mod:`plantao.runbooks.feedback_weights`.
 
-One incident, one runbook, one family: at most one vote. Clicking twice, or
-rejecting then confirming, replaces the earlier vote instead of adding to it, so a single
-incident can never weigh more than one vote however often its page is clicked.
+One incident, one runbook, one family: at most one vote. Clicking twice, or rejecting then
+confirming, replaces the earlier vote instead of adding to it, so a single incident can never
+weigh more than one vote however often its page is clicked.
 """
 
 from __future__ import annotations
@@ -41,11 +41,12 @@ MAX_VOTES = 2000
 #: Alerts of an incident read to find its families (the first ones opened it).
 MAX_ALERTS = 200
 REASON_LENGTH = 500
+FAMILY_LENGTH = 200
 
 
 def family_of(labels: Mapping[str, Any]) -> str:
-    """The feedback family of an alert's labels (values of any JSON type)."""
-    return family_key({str(k): str(v) for k, v in labels.items()})
+    """The feedback family of an alert's labels (values of any JSON type), as stored."""
+    return family_key({str(k): str(v) for k, v in labels.items()})[:FAMILY_LENGTH]
 
 
 def families_of(session: Session, incident_id: int) -> list[str]:
@@ -80,17 +81,17 @@ def _vote(
     # An incident with no alert family still keeps its vote (family ""): the ranker never
     # reads it, but a rejection must hide the runbook on the incident all the same.
     families = families_of(session, incident.id) or [""]
-    session.execute(
+    session.execute(  # the earlier vote, also one cast before the incident had any alert
         delete(RunbookFeedback).where(
             RunbookFeedback.incident_id == incident.id,
             RunbookFeedback.runbook_id == runbook_id,
-            RunbookFeedback.family.in_(families),
+            RunbookFeedback.family.in_([*families, ""]),
         )
     )
     now = clock.now()
     session.add_all(
         RunbookFeedback(
-            family=family[:200],
+            family=family,
             runbook_id=runbook_id[:100],
             verdict=verdict,
             kind=kind,
