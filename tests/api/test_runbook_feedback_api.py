@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,8 @@ from plantao.db import session_scope
 from plantao.engine.handlers import registry
 from plantao.engine.runner import EngineLoop
 from plantao.runbooks.feedback_models import RunbookFeedback
+from plantao.web.i18n import TEXTS
+from plantao.web.rendering import templates
 from tests.api.conftest import Api
 from tests.factories.config import AM_KEY, apply_standard
 from tests.factories.feedback_pack import write_feedback_pack
@@ -133,3 +136,31 @@ def test_incident_page_explains_and_rejects(
     rejected = after.split('class="rb-rejected"', 1)[1].split("</ul>", 1)[0]
     assert "Node disk almost full" in rejected
     assert action not in after
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "en",
+            "the runbook's alert matchers select this alert; it handles the alert family "
+            "KubeNodeNotReady; the alert says disk, full; responders marked it not relevant "
+            "for this kind of alert (-0.06); odd:code",
+        ),
+        (
+            "pt-BR",
+            "os matchers de alerta do runbook selecionam este alerta; ele trata a família de "
+            "alertas KubeNodeNotReady; o alerta diz disk, full; responders o marcaram como não "
+            "relevante para este tipo de alerta (-0.06); odd:code",
+        ),
+    ],
+)
+def test_reason_codes_read_as_sentences(lang: str, expected: str) -> None:
+    """Each reason code becomes a phrase in the reader's language; an unknown code is shown
+    as it is, escaped."""
+    template = templates.env.from_string(
+        '{% from "incident/runbook_why.html" import why_line with context %}{{ why_line(w) }}'
+    )
+    why = "matcher; family:KubeNodeNotReady; words:disk,full; feedback:-0.06; odd:code"
+    assert html.unescape(template.render(t=TEXTS[lang], w=why)) == expected
+    assert "&lt;b&gt;" in template.render(t=TEXTS[lang], w="<b>")
