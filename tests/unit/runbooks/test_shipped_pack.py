@@ -2,13 +2,15 @@
 
 A responder meets these files at the worst moment, so defects must fail CI rather than show up
 during an incident: a language missing, a matcher that links every critical alert, a runbook
-without a way to check the fix or without a safe first diagnostic step, a link to a runbook
-that does not exist, a family list that misses the very alerts the runbook links.
+without a way to check the fix or without a safe first diagnostic step, a step whose command
+the shell cannot even parse, a link to a runbook that does not exist, a family list that misses
+the very alerts the runbook links.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -100,6 +102,20 @@ def test_every_runbook_can_be_verified_and_diagnosed_safely(pack: list[Runbook])
         if "verification" not in rb.sections or not any(a.danger == "read" for a in rb.actions)
     ]
     assert missing == []
+
+
+def test_every_executable_step_is_valid_sh(pack: list[Runbook]) -> None:
+    """Each step's command parses under sh -n, the shell the engine runs it with (/bin/sh -c):
+    a quoting slip must fail here, not in the middle of an incident."""
+    broken = []
+    for rb in pack:
+        for action in rb.actions:
+            checked = subprocess.run(
+                ["sh", "-n", "-c", action.command], capture_output=True, text=True, check=False
+            )
+            if checked.returncode != 0:
+                broken.append(f"{rb.id} ({rb.lang}) {action.id}: {checked.stderr.strip()}")
+    assert broken == []
 
 
 def test_cross_links_name_runbooks_of_the_pack(pack: list[Runbook]) -> None:
