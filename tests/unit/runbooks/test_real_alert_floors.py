@@ -16,16 +16,11 @@ from plantao.runbooks.suggest import THRESHOLD
 
 from .real_alerts import LANGS, Report, Scores, evaluate, index_ranker, load_cases
 
-# Issue 15's goals; the test asserts them as they stand, except where FLOOR_BELOW_GOAL says.
+# Issue 15's goals; the test asserts them as they stand.
 RECALL_AT_1 = 0.80
 RECALL_AT_3 = 0.92
 NO_RUNBOOK = 0.85
 WRONG_ON_NOFIT = 0.08
-# (slice, metric) -> the figure reached, rounded down, where it is still under the goal.
-# English recall@3 is 0.914 until the certificate-expiry runbook is in the pack (its twelve
-# certificate alerts have no other fitting runbook); with it every slice reaches 1.000 —
-# then delete this entry.
-FLOOR_BELOW_GOAL = {("en", "recall@3"): 0.91}
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +33,10 @@ def report() -> Report:
 
 def _check(scores: Scores, where: str) -> list[str]:
     failed = []
-    recall_at_3 = FLOOR_BELOW_GOAL.get((where, "recall@3"), RECALL_AT_3)
     if scores.fit_cases and scores.recall_at_1 < RECALL_AT_1:
         failed.append(f"{where}: recall@1 {scores.recall_at_1:.3f} < {RECALL_AT_1}")
-    if scores.fit_cases and scores.recall_at_3 < recall_at_3:
-        failed.append(f"{where}: recall@3 {scores.recall_at_3:.3f} < {recall_at_3}")
+    if scores.fit_cases and scores.recall_at_3 < RECALL_AT_3:
+        failed.append(f"{where}: recall@3 {scores.recall_at_3:.3f} < {RECALL_AT_3}")
     if scores.nofit_cases and scores.no_runbook_rate < NO_RUNBOOK:
         failed.append(f"{where}: no-runbook {scores.no_runbook_rate:.3f} < {NO_RUNBOOK}")
     if scores.nofit_cases and scores.nofit_wrong_rate > WRONG_ON_NOFIT:
