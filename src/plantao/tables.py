@@ -23,6 +23,7 @@ from plantao.oncall import models as oncall_models
 from plantao.oncall import routine_models as oncall_routine_models
 from plantao.people import models as people_models
 from plantao.postmortems import models as postmortems_models
+from plantao.runbooks import feedback_models as runbooks_feedback_models
 from plantao.runbooks import models as runbooks_models
 from plantao.statuspage import models as statuspage_models
 
@@ -45,5 +46,6 @@ MODULES = (
     people_models,
     postmortems_models,
     runbooks_models,
+    runbooks_feedback_models,
     statuspage_models,
 )

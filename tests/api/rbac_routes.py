@@ -380,6 +380,7 @@ _ROUTES = [
     Call("GET", INCIDENT + "/status-updates", Need.READ),
     Call("POST", INCIDENT + "/visibility", Need.ACT_B, _const({"private": False})),
     Call("GET", INCIDENT + "/escalation", Need.READ),
+    Call("GET", INCIDENT + "/similar", Need.READ),
     Call("POST", INCIDENT + "/escalate", Need.ACT_B),
     # responders: paging more people is acting; acknowledging a page is the paged person's own
     Call("GET", INCIDENT + "/responders", Need.READ),
@@ -393,6 +394,7 @@ _ROUTES = [
     Call("POST", INCIDENT + "/join", Need.ACT_B),
     Call("GET", INCIDENT + "/runbooks", Need.READ),
     Call("POST", INCIDENT + "/runbooks/{rid}/confirm", Need.ACT_B),
+    Call("POST", INCIDENT + "/runbooks/{rid}/reject", Need.ACT_B),
     Call("GET", INCIDENT + "/checklists", Need.READ),
     Call("POST", INCIDENT + "/checklists", Need.ACT_B, _const({"runbook": "api-error-spike"})),
     Call("POST", INCIDENT + "/checklists/{cid}/items/{iid}/check", Need.ACT_B),

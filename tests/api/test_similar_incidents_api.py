@@ -8,7 +8,6 @@ from datetime import datetime
 
 import pytest
 
-from plantao.api import similar_routes
 from plantao.db import session_scope
 from tests.api.conftest import Api
 from tests.factories import similar_history
@@ -20,11 +19,6 @@ PATH = "/api/v1/incidents/{ref}/similar"
 @pytest.fixture
 def world(api: Api, frozen: datetime) -> tuple[History, str]:
     """The scripted history and the human id of a new disk-full incident (family 0)."""
-    app = api.client.app
-    if PATH not in app.openapi()["paths"]:  # type: ignore[attr-defined]
-        # Until the lead's wiring of api/app.py is committed (listed in the report).
-        app.include_router(similar_routes.router)  # type: ignore[attr-defined]
-        app.openapi_schema = None  # type: ignore[attr-defined]
     with session_scope(api.factory) as session:
         history = similar_history.build(session, frozen)
         number = similar_history.probe(session, 0, frozen).human_id

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from plantao.alerts.label_index import INDEX_NAME, Alertname
 from plantao.db import Base
 
 
@@ -49,3 +50,7 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None]
     repeat_count: Mapped[int] = mapped_column(Integer, default=0)
     flap_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Similar past incidents finds a probe's alert family by its alertname (migration 0017).
+Index(INDEX_NAME, Alertname(), Alert.incident_id)

@@ -14,7 +14,15 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 import plantao
-from plantao.api import docs_page, errors, handoff_routes, health, routine_routes, shift_routes
+from plantao.api import (
+    docs_page,
+    errors,
+    handoff_routes,
+    health,
+    routine_routes,
+    shift_routes,
+    similar_routes,
+)
 from plantao.api.body_guard import BodyGuard
 from plantao.api.middleware import RequestContext
 from plantao.api.ratelimit import RateLimits
@@ -154,6 +162,7 @@ def create_app(
     app.include_router(status_subscriber_views.router)
     app.include_router(intake_views.router)
     app.include_router(incident_views.router)
+    app.include_router(similar_routes.router)
     app.include_router(declare_views.router)
     app.include_router(role_views.router)
     app.include_router(catalog_views.router)

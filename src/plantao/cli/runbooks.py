@@ -120,7 +120,7 @@ def suggest(
     if as_json:
         typer.echo(
             json.dumps(
-                [{"id": s.id, "title": s.title, "score": s.score, "why": s.why} for s in found],
+                [{"id": s.id, "title": s.title, "score": s.score, "why": s.reason} for s in found],
                 ensure_ascii=False,
             )
         )
@@ -128,7 +128,7 @@ def suggest(
     if not found:
         typer.echo("no runbook found for this alert")
     for s in found:
-        typer.echo(f"{s.score:6.3f}  {s.id}  {s.title}\n        {s.why}")
+        typer.echo(f"{s.score:6.3f}  {s.id}  {s.title}\n        {s.reason}")
 
 
 @app.command("init")

@@ -26,8 +26,10 @@ from plantao.web.texts import (
     postmortems,
     responders,
     reviews,
+    runbook_feedback,
     runs,
     shifts,
+    similar,
     sso,
     stakeholders,
     status_admin,
@@ -66,6 +68,8 @@ AREAS: tuple[ModuleType, ...] = (
     status_admin,
     kpis,
     shifts,
+    runbook_feedback,
+    similar,
 )
 
 

@@ -65,6 +65,7 @@ from plantao.web import (
     rendering,
     responder_panel,
     role_card,
+    similar_card,
     status_panel,
     update_panel,
     whos_on_it,
@@ -195,6 +196,7 @@ def incident_page(ref: str, request: Request, session: SessionDep, timeline: str
     incident = incident_access.get_to_read(session, ref, principal)
     context = page_context(request, session, principal, incident, all_timeline=timeline == "all")
     context["pending"] = _pending_for(request, incident)
+    context.update(similar_card.card(session, principal, incident, TEXTS[rendering.lang(request)]))
     if request.query_params.get("discarded") == "1":
         context["banner"] = {"kind": "discarded"}
     return rendering.render(request, "incident.html", principal, **context)
