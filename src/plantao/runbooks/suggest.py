@@ -27,7 +27,7 @@ What the score is made of (docs/runbook-ranking.md has the figures):
 Abstention: below :data:`THRESHOLD` nothing is returned — a wrong runbook during an incident
 costs more than none. Words alone are grounds for a suggestion only when they are specific: at
 least :data:`MIN_HEAD_TERMS` distinct non-generic alert words must appear in the runbook's
-head fields (title, symptoms, tags, services, matchers, families), and an alert named after a
+head fields (title, symptoms, tags, services, matchers), and an alert named after a
 product (``EtcdMembersDown``) only meets another product's runbook through a family or a link.
 A runbook scoring under :data:`RELATIVE` of the best one is dropped.
 
