@@ -186,13 +186,18 @@ def compute(session: Session, scope: KpiScope) -> OncallLoadReport:
         for row in session.execute(select(User.id, User.handle, User.name, User.time_zone))
     }
     table = calendars.by_team(session)
-    pages = session.execute(
+    pages = session.connection().execute(  # Core: no ORM bookkeeping per page
         select(Page.user_id, type_coerce(Page.paged_at, DateTime(timezone=True)), Service.team_id)
         .join(Incident, Incident.id == Page.incident_id)
         .join(Service, Service.id == Incident.service_id)
         .where(*_filters(scope))
-    ).tuples()
-    return from_pages(scope, pages, people, lambda team_id: calendars.pick(table, team_id))
+    )
+    return from_pages(
+        scope,
+        pages.tuples(),
+        people,
+        lambda team_id: calendars.pick(table, team_id),
+    )
 
 
 def from_pages(

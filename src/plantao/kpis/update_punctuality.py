@@ -199,7 +199,7 @@ class PunctualityReport:
 
 def compute(session: Session, scope: KpiScope) -> PunctualityReport:
     """Punctuality of the scope's incidents' updates: one query, judged in Python."""
-    rows = session.execute(
+    rows = session.connection().execute(  # Core: no ORM bookkeeping per update
         scoped(
             scope,
             Incident.id,
@@ -211,7 +211,7 @@ def compute(session: Session, scope: KpiScope) -> PunctualityReport:
         )
         .join(StatusUpdate, StatusUpdate.incident_id == Incident.id)
         .order_by(Incident.id, StatusUpdate.id)
-    ).tuples()
+    )
     return from_updates(scope, [PostedUpdate(*row) for row in rows], clock.now())
 
 
