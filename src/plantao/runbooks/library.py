@@ -177,5 +177,10 @@ class RunbookLibrary:
         k: int = 3,
         lang: str | None = None,
         threshold: float = THRESHOLD,
+        *,
+        adjust: Mapping[str, float] | None = None,
     ) -> list[Suggestion]:
-        return self.index().suggest(labels, annotations, k=k, lang=lang, threshold=threshold)
+        """The index's suggestions; ``adjust`` is responders' feedback (id → score change)."""
+        return self.index().suggest(
+            labels, annotations, k=k, lang=lang, threshold=threshold, adjust=adjust
+        )

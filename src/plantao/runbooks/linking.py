@@ -162,7 +162,7 @@ def _candidates(
         return found
     return [
         _Candidate(s.id, "suggestion", s.title, lib.get(s.id, lang), score=s.score, why=s.reason)
-        for s in lib.index().suggest(
+        for s in lib.suggest(
             str_labels,
             str_annotations,
             k=SUGGESTIONS,
